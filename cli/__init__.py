@@ -1,0 +1,1 @@
+"""The eduxchange command-line application (installed as the ``eduxchange_cli`` package)."""

@@ -1,0 +1,246 @@
+"""The ``eduxchange`` command: a thin shell over the library.
+
+It parses arguments, calls :mod:`eduxchange`, and shows the results. Exit codes:
+0 everything succeeded, 1 a member failed (the others still completed),
+2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+import eduxchange
+from eduxchange.config import DEFAULT_CONFIG
+from eduxchange.errors import ConfigError, StoreError
+from eduxchange.harvester import ProgressEvent
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+config_option = click.option(
+    "--config", "-c", "config_path", default=DEFAULT_CONFIG, show_default=True,
+    type=click.Path(dir_okay=False), help="The alliance config file (TOML).",
+)
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="Print machine-readable JSON on stdout instead of a table.")
+
+
+def _fail_usage(message: str) -> None:
+    click.echo(f"eduxchange: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _load(config_path: str) -> eduxchange.Config:
+    try:
+        return eduxchange.load_config(config_path)
+    except ConfigError as err:
+        _fail_usage(str(err))
+        raise  # unreachable
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(eduxchange.__version__, prog_name="eduxchange")
+def main() -> None:
+    """Harvest, normalize and republish open educational resource metadata.
+
+    Alliance members publish their catalogues over OAI-PMH; eduxchange harvests
+    them into one local catalogue store, described in a config file
+    (default ./alliance.toml; see the README for an example).
+    """
+
+
+@main.command()
+@config_option
+@click.option("--member", "-m", "members", multiple=True, metavar="ID",
+              help="Harvest only this member (repeatable). Default: every enabled member.")
+@click.option("--full", is_flag=True,
+              help="Start over from the beginning instead of harvesting what changed.")
+@click.option("--reconcile/--no-reconcile", default=None,
+              help="Force (or skip) listing every identifier to retire records a member "
+                   "no longer has. Default: when due, for members that do not keep deletions.")
+@json_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: bool | None,
+            as_json: bool, quiet: bool) -> None:
+    """Harvest alliance members into the catalogue store.
+
+    Incremental by default: only what changed since the last successful harvest
+    is fetched, and an interrupted harvest resumes where it stopped. Exit 0 when
+    every member succeeded, 1 when any failed (the others still complete), 2 for
+    usage or configuration errors.
+    """
+    config = _load(config_path)
+    try:
+        chosen = eduxchange.pipeline.select_members(config, members or None)
+    except ConfigError as err:
+        _fail_usage(str(err))
+    err_console = Console(stderr=True)
+    show_progress = not (quiet or as_json) and err_console.is_terminal
+    try:
+        with _progress(err_console, [m.id for m in chosen], enabled=show_progress) as on_event:
+            results = eduxchange.harvest(config, members=[m.id for m in chosen], full=full,
+                                         reconcile=reconcile, progress=on_event)
+    except StoreError as err:
+        _fail_usage(str(err))
+    if as_json:
+        click.echo(json.dumps({"results": [r.to_dict() for r in results]}, indent=2))
+    else:
+        _summary(Console(), results)
+        for r in results:
+            if r.error:
+                err_console.print(f"[red]{r.member_id}[/red]: {r.error}", highlight=False)
+    sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
+
+
+@contextmanager
+def _progress(console: Console, member_ids: list[str], *, enabled: bool) -> Iterator[Any]:
+    """A progress bar per member; a no-op callback when output is not a terminal."""
+    if not enabled:
+        yield None
+        return
+    lock = threading.Lock()
+    with Progress(
+        SpinnerColumn(), TextColumn("[bold]{task.fields[member]:<12}"), BarColumn(),
+        MofNCompleteColumn(), TextColumn("{task.fields[note]}"), TimeElapsedColumn(),
+        console=console, transient=False,
+    ) as bar:
+        tasks = {m: bar.add_task("", total=None, member=m, note="waiting") for m in member_ids}
+
+        def on_event(event: ProgressEvent) -> None:
+            with lock:
+                task = tasks[event.member_id]
+                note = event.message if event.phase != "page" else "records"
+                if event.phase == "done":
+                    done_note = "[green]ok" if event.message == "ok" else "[red]failed"
+                    bar.update(task, completed=event.done, total=event.done or 1, note=done_note)
+                else:
+                    bar.update(task, completed=event.done, total=event.total, note=note)
+
+        yield on_event
+
+
+def _summary(console: Console, results: list[eduxchange.HarvestResult]) -> None:
+    table = Table(title="Harvest summary", title_justify="left")
+    for column, justify in (("member", "left"), ("state", "left"), ("mode", "left"),
+                            ("format", "left"), ("new", "right"), ("updated", "right"),
+                            ("unchanged", "right"), ("deleted", "right"), ("retired", "right"),
+                            ("quarantined", "right"), ("pages", "right"), ("time", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for r in results:
+        state = "[green]ok" if r.ok else "[red]failed"
+        table.add_row(r.member_id, state, r.mode, r.metadata_prefix or "-", str(r.new),
+                      str(r.updated), str(r.unchanged), str(r.deleted), str(r.retired),
+                      str(r.quarantined), str(r.pages), f"{r.seconds:.1f}s")
+    console.print(table)
+
+
+@main.command()
+@config_option
+@json_option
+def status(config_path: str, as_json: bool) -> None:
+    """Show every member's harvest state, record counts and last error."""
+    config = _load(config_path)
+    try:
+        statuses = eduxchange.member_statuses(config)
+    except StoreError as err:
+        _fail_usage(str(err))
+    if as_json:
+        click.echo(json.dumps({"members": [s.to_dict() for s in statuses]}, indent=2))
+        return
+    table = Table(title=f"Members of {config.path}", title_justify="left")
+    for column in ("id", "name", "state", "records", "deleted", "quarantined",
+                   "last harvest", "format", "error"):
+        table.add_column(column, justify="right" if column in ("records", "deleted", "quarantined") else "left",
+                         overflow="fold")
+    colours = {"ok": "green", "failed": "red", "never": "yellow"}
+    for s in statuses:
+        state = f"[{colours[s.state]}]{s.state}" + (" (resumable)" if s.resumable else "")
+        table.add_row(s.id, s.name, state, str(s.records), str(s.deleted), str(s.quarantined),
+                      s.last_harvest or "-", s.metadata_prefix or "-", s.error or "")
+    Console().print(table)
+
+
+@main.command()
+@config_option
+@click.option("--member", "-m", "member", metavar="ID", help="Only this member's entries.")
+@click.option("--limit", default=50, show_default=True, help="How many entries at most.")
+@click.option("--raw", "show_raw", is_flag=True, help="Also print each entry's raw bytes.")
+@json_option
+def quarantine(config_path: str, member: str | None, limit: int, show_raw: bool,
+               as_json: bool) -> None:
+    """List records that could not be read, with the reason (raw bytes are kept)."""
+    config = _load(config_path)
+    if member:
+        try:
+            config.member(member)
+        except ConfigError as err:
+            _fail_usage(str(err))
+    entries = []
+    if config.catalog.store.exists():
+        with eduxchange.open_store(config) as store:
+            entries = store.quarantine(member, limit)
+    if as_json:
+        click.echo(json.dumps({"quarantine": [
+            {"id": e.id, "member": e.member_id, "identifier": e.identifier, "run_id": e.run_id,
+             "stage": e.stage, "reason": e.reason, "created_at": e.created_at,
+             "raw": (e.raw or b"").decode("utf-8", "replace") if show_raw else None}
+            for e in entries]}, indent=2, ensure_ascii=False))
+        return
+    if not entries:
+        click.echo("No quarantined records.")
+        return
+    for e in entries:
+        click.echo(f"#{e.id} {e.member_id} {e.identifier or '(no identifier)'} "
+                   f"[{e.stage}, run {e.run_id}, {e.created_at}]\n    {e.reason}")
+        if show_raw and e.raw:
+            click.echo(e.raw.decode("utf-8", "replace"))
+
+
+@main.command(name="log")
+@config_option
+@click.option("--member", "-m", "member", metavar="ID", help="Only this member's runs.")
+@click.option("--limit", default=20, show_default=True, help="How many runs at most.")
+@json_option
+def log_(config_path: str, member: str | None, limit: int, as_json: bool) -> None:
+    """Show the harvest log: recent runs with their counts and errors."""
+    config = _load(config_path)
+    runs = []
+    if config.catalog.store.exists():
+        with eduxchange.open_store(config) as store:
+            runs = store.runs(member, limit)
+    if as_json:
+        click.echo(json.dumps({"runs": [
+            {"id": r.id, "member": r.member_id, "mode": r.mode, "state": r.state,
+             "started_at": r.started_at, "finished_at": r.finished_at, **r.counts,
+             "error": r.error} for r in runs]}, indent=2))
+        return
+    table = Table(title="Harvest log", title_justify="left")
+    for column in ("run", "member", "mode", "state", "started", "new", "updated", "deleted",
+                   "quarantined", "error"):
+        table.add_column(column, overflow="fold")
+    for r in runs:
+        c = r.counts
+        table.add_row(str(r.id), r.member_id, r.mode, r.state, r.started_at,
+                      str(c.get("new", "")), str(c.get("updated", "")), str(c.get("deleted", "")),
+                      str(c.get("quarantined", "")), r.error or "")
+    Console().print(table)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,85 @@
+"""eduxchange: federated exchange of open educational resource (OER) metadata.
+
+Harvest alliance members over OAI-PMH into a local catalogue store, incrementally
+and resiliently::
+
+    import eduxchange
+    config = eduxchange.load_config("alliance.toml")
+    for result in eduxchange.harvest(config):
+        print(result.member_id, result.state, result.new, result.updated, result.deleted)
+
+Read one repository without a store::
+
+    with eduxchange.OAIClient("https://example.org/oai") as client:
+        for record in client.list_records(metadata_prefix="oai_dc"):
+            print(record.identifier)
+"""
+
+from __future__ import annotations
+
+from .client import OAIClient
+from .config import Config, HarvestSettings, MemberConfig, load_config, parse_config
+from .errors import (
+    ConfigError,
+    EduxchangeError,
+    HostileXMLError,
+    MalformedResponseError,
+    OAIError,
+    ProtocolError,
+    StoreError,
+    TransportError,
+)
+from .formats import choose_format
+from .harvester import Harvester, ProgressEvent
+from .models import (
+    HarvestResult,
+    Header,
+    IdentifyInfo,
+    Issue,
+    MemberStatus,
+    MetadataFormat,
+    Page,
+    Quarantined,
+    RawRecord,
+    SetInfo,
+)
+from .pipeline import harvest, member_statuses, open_store
+from .store import CatalogStore, SQLiteStore
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "OAIClient",
+    "Config",
+    "HarvestSettings",
+    "MemberConfig",
+    "load_config",
+    "parse_config",
+    "ConfigError",
+    "EduxchangeError",
+    "HostileXMLError",
+    "MalformedResponseError",
+    "OAIError",
+    "ProtocolError",
+    "StoreError",
+    "TransportError",
+    "choose_format",
+    "Harvester",
+    "ProgressEvent",
+    "HarvestResult",
+    "Header",
+    "IdentifyInfo",
+    "Issue",
+    "MemberStatus",
+    "MetadataFormat",
+    "Page",
+    "Quarantined",
+    "RawRecord",
+    "SetInfo",
+    "harvest",
+    "member_statuses",
+    "open_store",
+    "CatalogStore",
+    "SQLiteStore",
+]

@@ -1,0 +1,260 @@
+"""The alliance configuration file (TOML): load, validate, explain what is wrong.
+
+Every message of a :class:`~eduxchange.errors.ConfigError` names the file, the
+member (when it is about one) and the key, e.g.::
+
+    alliance.toml: members[1] (id 'ouc'): key 'endpoint': must be an http(s) URL, got 'ftp://x'
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+
+__all__ = [
+    "CatalogConfig",
+    "HarvestSettings",
+    "MemberConfig",
+    "Config",
+    "load_config",
+    "parse_config",
+    "DEFAULT_CONFIG",
+]
+
+DEFAULT_CONFIG = "alliance.toml"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CatalogConfig:
+    """``[catalog]``: where the store lives and how catalogue IRIs are minted."""
+
+    store: Path
+    base_uri: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HarvestSettings:
+    """``[harvest]`` defaults; each member may override any of them.
+
+    ``requests_per_second`` is the politeness limit towards one member;
+    ``reconcile_days`` is how often a member whose ``deletedRecord`` is ``no`` or
+    ``transient`` gets its identifiers listed in full to retire what it no longer has.
+    """
+
+    concurrency: int = 4
+    timeout: float = 60.0
+    max_retries: int = 5
+    backoff: float = 1.0
+    max_backoff: float = 60.0
+    max_retry_after: float = 600.0
+    requests_per_second: float = 5.0
+    max_response_mb: float = 64.0
+    reconcile_days: float = 7.0
+    max_empty_pages: int = 5
+    user_agent: str = "eduxchange/0.1 (OAI-PMH harvester; +https://github.com/eduxchange)"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberConfig:
+    """One ``[[members]]`` entry: an alliance member's OAI-PMH endpoint."""
+
+    id: str
+    name: str
+    endpoint: str
+    metadata_prefix: str | None = None
+    sets: tuple[str, ...] = ()
+    country: str | None = None
+    enabled: bool = True
+    settings: HarvestSettings = field(default_factory=HarvestSettings)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config:
+    """The whole configuration, with paths resolved against the config file."""
+
+    path: Path | None
+    catalog: CatalogConfig
+    harvest: HarvestSettings
+    members: tuple[MemberConfig, ...]
+
+    def member(self, member_id: str) -> MemberConfig:
+        """The member with this id; :class:`ConfigError` listing the known ids otherwise."""
+        for m in self.members:
+            if m.id == member_id:
+                return m
+        known = ", ".join(m.id for m in self.members) or "(none)"
+        raise ConfigError(f"{self._where()}no member with id {member_id!r}; known: {known}")
+
+    def _where(self) -> str:
+        return f"{self.path}: " if self.path else ""
+
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_SETTING_TYPES: dict[str, type] = {
+    "concurrency": int,
+    "timeout": float,
+    "max_retries": int,
+    "backoff": float,
+    "max_backoff": float,
+    "max_retry_after": float,
+    "requests_per_second": float,
+    "max_response_mb": float,
+    "reconcile_days": float,
+    "max_empty_pages": int,
+    "user_agent": str,
+}
+_MEMBER_KEYS = {"id", "name", "endpoint", "metadata_prefix", "sets", "country", "enabled"}
+_PER_MEMBER_SETTINGS = set(_SETTING_TYPES) - {"concurrency"}
+
+
+class _Ctx:
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, where: str, key: str, message: str) -> ConfigError:
+        place = f"{where}: " if where else ""
+        return ConfigError(f"{self.source}: {place}key {key!r}: {message}")
+
+
+def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
+    """Read and validate a config file. Raises :class:`ConfigError` with a precise message."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found (give one with --config, or create "
+            f"{DEFAULT_CONFIG}; see the README for an example)"
+        ) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    return parse_config(data, path=path)
+
+
+def parse_config(data: dict[str, Any], *, path: Path | None = None) -> Config:
+    """Validate an already-parsed config mapping (``path`` resolves the store path)."""
+    ctx = _Ctx(str(path) if path else "<config>")
+    unknown = set(data) - {"catalog", "harvest", "members", "feed"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise ctx.fail("", key, "unknown section (known: catalog, harvest, members, feed)")
+    base_dir = path.parent if path else Path.cwd()
+
+    catalog = data.get("catalog", {})
+    if not isinstance(catalog, dict):
+        raise ctx.fail("", "catalog", "must be a table ([catalog])")
+    _no_unknown(ctx, "[catalog]", catalog, {"store", "base_uri"})
+    store = catalog.get("store", "catalog.sqlite")
+    if not isinstance(store, str) or not store:
+        raise ctx.fail("[catalog]", "store", "must be a file path string")
+    base_uri = catalog.get("base_uri", "https://catalog.example.org/")
+    if not isinstance(base_uri, str) or not _is_http_url(base_uri):
+        raise ctx.fail("[catalog]", "base_uri", f"must be an http(s) URL, got {base_uri!r}")
+    store_path = Path(store) if Path(store).is_absolute() else base_dir / store
+
+    harvest_table = data.get("harvest", {})
+    if not isinstance(harvest_table, dict):
+        raise ctx.fail("", "harvest", "must be a table ([harvest])")
+    settings = _settings(ctx, "[harvest]", harvest_table, HarvestSettings(), set(_SETTING_TYPES))
+
+    raw_members = data.get("members", [])
+    if not isinstance(raw_members, list):
+        raise ctx.fail("", "members", "must be an array of tables ([[members]])")
+    members: list[MemberConfig] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_members):
+        member = _member(ctx, index, raw, settings)
+        if member.id in seen:
+            raise ctx.fail(f"members[{index}] (id {member.id!r})", "id", "duplicate member id")
+        seen.add(member.id)
+        members.append(member)
+    return Config(
+        path=path,
+        catalog=CatalogConfig(store=store_path, base_uri=base_uri),
+        harvest=settings,
+        members=tuple(members),
+    )
+
+
+def _no_unknown(ctx: _Ctx, where: str, table: dict[str, Any], known: set[str]) -> None:
+    for key in table:
+        if key not in known:
+            raise ctx.fail(where, key, f"unknown key (known: {', '.join(sorted(known))})")
+
+
+def _settings(
+    ctx: _Ctx, where: str, table: dict[str, Any], base: HarvestSettings, allowed: set[str]
+) -> HarvestSettings:
+    changes: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in allowed:
+            continue
+        kind = _SETTING_TYPES[key]
+        if kind is str:
+            if not isinstance(value, str):
+                raise ctx.fail(where, key, f"must be a string, got {value!r}")
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ctx.fail(where, key, f"must be a number, got {value!r}")
+        elif kind is int and not isinstance(value, int):
+            raise ctx.fail(where, key, f"must be a whole number, got {value!r}")
+        elif value < 0 or (key in ("concurrency", "requests_per_second", "timeout") and value <= 0):
+            raise ctx.fail(where, key, f"must be greater than 0, got {value!r}")
+        changes[key] = kind(value)
+    if where == "[harvest]":
+        _no_unknown(ctx, where, table, allowed)
+    return replace(base, **changes)
+
+
+def _member(ctx: _Ctx, index: int, raw: Any, defaults: HarvestSettings) -> MemberConfig:
+    where = f"members[{index}]"
+    if not isinstance(raw, dict):
+        raise ctx.fail("", f"members[{index}]", "must be a table ([[members]])")
+    member_id = raw.get("id")
+    if member_id is not None:
+        where = f"members[{index}] (id {member_id!r})"
+    _no_unknown(ctx, where, raw, _MEMBER_KEYS | _PER_MEMBER_SETTINGS)
+    if not isinstance(member_id, str) or not _ID.match(member_id):
+        raise ctx.fail(
+            where, "id",
+            "required: a short stable id of letters, digits, '.', '_' or '-' (e.g. \"ouc\")",
+        )
+    endpoint = raw.get("endpoint")
+    if not isinstance(endpoint, str) or not _is_http_url(endpoint):
+        raise ctx.fail(where, "endpoint", f"required: an http(s) URL, got {endpoint!r}")
+    name = raw.get("name", member_id)
+    if not isinstance(name, str):
+        raise ctx.fail(where, "name", f"must be a string, got {name!r}")
+    prefix = raw.get("metadata_prefix")
+    if prefix is not None and (not isinstance(prefix, str) or not prefix.strip()):
+        raise ctx.fail(where, "metadata_prefix", f"must be a non-empty string, got {prefix!r}")
+    sets = raw.get("sets", [])
+    if not isinstance(sets, list) or not all(isinstance(s, str) and s for s in sets):
+        raise ctx.fail(where, "sets", f"must be a list of set specs (strings), got {sets!r}")
+    country = raw.get("country")
+    if country is not None and (not isinstance(country, str) or not re.match(r"^[A-Za-z]{2}$", country)):
+        raise ctx.fail(where, "country", f"must be an ISO 3166-1 alpha-2 code like \"CN\", got {country!r}")
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ctx.fail(where, "enabled", f"must be true or false, got {enabled!r}")
+    settings = _settings(ctx, where, raw, defaults, _PER_MEMBER_SETTINGS)
+    return MemberConfig(
+        id=member_id,
+        name=name,
+        endpoint=endpoint,
+        metadata_prefix=prefix.strip() if prefix else None,
+        sets=tuple(dict.fromkeys(sets)),
+        country=country.upper() if country else None,
+        enabled=enabled,
+        settings=settings,
+    )
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)

@@ -1,0 +1,370 @@
+"""The resilient, incremental harvest of one alliance member into a catalogue store.
+
+A :class:`Harvester` runs one member: ``Identify``, format negotiation, then
+``ListRecords`` page by page (per configured set), committing every page
+atomically with the point to resume from. What it guarantees:
+
+* incremental: the next ``from`` is the repository's own clock when the last
+  successful run started, in the repository's granularity (OAI-PMH 3.3);
+* resumable: a killed or failed run continues from its last committed page;
+* a ``badResumptionToken`` mid-list falls back to listing again by datestamp
+  window (narrower windows when they keep expiring), de-duplicated by the store;
+* deletions are never lost: deleted headers mark records, and members with a
+  ``deletedRecord`` policy of ``no`` or ``transient`` get a periodic
+  reconciliation that retires what they no longer list.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from .client import OAIClient
+from .config import MemberConfig
+from .dates import format_datestamp, normalize_datestamp, parse_datestamp, utcnow
+from .errors import BadResumptionToken, EduxchangeError, ProtocolError
+from .formats import choose_format
+from .models import HarvestResult, IdentifyInfo, Issue, Page
+from .store.base import CatalogStore, MemberState
+from .transport import HttpTransport
+
+__all__ = ["Harvester", "ProgressEvent", "ProgressCallback"]
+
+#: How many times a list may be narrowed after its resumption tokens keep expiring.
+MAX_WINDOW_SPLITS = 8
+#: Issues kept per run (the rest are counted): a broken member must not fill memory.
+MAX_ISSUES = 1000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProgressEvent:
+    """Reported to a progress callback as a harvest moves on."""
+
+    member_id: str
+    phase: str  # "start" | "page" | "reconcile" | "done"
+    done: int = 0
+    total: int | None = None
+    message: str = ""
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+class _Run:
+    """The mutable bookkeeping of one run (kept out of the Harvester's API)."""
+
+    def __init__(self) -> None:
+        self.counts = {"new": 0, "updated": 0, "unchanged": 0, "deleted": 0,
+                       "quarantined": 0, "retired": 0, "pages": 0}
+        self.issues: list[Issue] = []
+        self.dropped_issues = 0
+        self.total: int | None = None
+
+    def add_issue(self, issue: Issue) -> None:
+        if len(self.issues) < MAX_ISSUES:
+            self.issues.append(issue)
+        else:
+            self.dropped_issues += 1
+
+    @property
+    def received(self) -> int:
+        c = self.counts
+        return c["new"] + c["updated"] + c["unchanged"] + c["deleted"] + c["quarantined"]
+
+
+class Harvester:
+    """Harvest one member into ``store``.
+
+    ``client`` defaults to an :class:`~eduxchange.client.OAIClient` over a polite,
+    retrying :class:`~eduxchange.transport.HttpTransport` built from the member's
+    settings; pass your own to change the transport.
+    """
+
+    def __init__(
+        self,
+        member: MemberConfig,
+        store: CatalogStore,
+        *,
+        client: OAIClient | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.member = member
+        self.store = store
+        self._run = _Run()
+        self._own_client = client is None
+        if client is None:
+            transport = HttpTransport(member.settings, on_issue=self._transport_issue)
+            client = OAIClient(member.endpoint, transport=transport, settings=member.settings)
+        self.client = client
+        self._progress = progress or (lambda event: None)
+
+    def _transport_issue(self, issue: Issue) -> None:
+        self._run.add_issue(Issue(code=issue.code, message=issue.message,
+                                  severity=issue.severity, member_id=self.member.id))
+
+    def _emit(self, phase: str, message: str = "") -> None:
+        self._progress(ProgressEvent(member_id=self.member.id, phase=phase,
+                                     done=self._run.received, total=self._run.total,
+                                     message=message))
+
+    # -- the run --------------------------------------------------------------
+
+    def run(self, *, full: bool = False, reconcile: bool | None = None) -> HarvestResult:
+        """Harvest the member once; never raises for the member's faults.
+
+        ``full`` starts over from the beginning; ``reconcile`` forces (``True``) or
+        skips (``False``) the identifier reconciliation, which otherwise runs when due.
+        """
+        self._run = run = _Run()
+        started = time.monotonic()
+        state = self.store.member_state(self.member.id)
+        run_id: int | None = None
+        mode = "full" if full else "incremental"
+        prefix: str | None = None
+        from_: str | None = None
+        error: str | None = None
+        self._emit("start", "Identify")
+        try:
+            info = self.client.identify()
+            prefix = self._choose_prefix()
+            resume = state.resume if (not full and state.resume
+                                      and state.resume.get("prefix") == prefix) else None
+            if resume is not None:
+                mode, from_, run_start = "resumed", resume.get("from"), resume["run_start"]
+            else:
+                run_start = self._server_now(info)
+                if full or not state.next_from or state.metadata_prefix != prefix:
+                    mode, from_ = "full", None
+                else:
+                    mode = "incremental"
+                    from_ = format_datestamp(parse_datestamp(state.next_from), info.granularity)
+            run_id = self.store.begin_run(self.member.id, mode=mode, metadata_prefix=prefix,
+                                          from_=from_)
+            self.store.update_member_state(
+                self.member.id, metadata_prefix=prefix, granularity=info.granularity,
+                deleted_record=info.deleted_record, earliest_datestamp=info.earliest_datestamp)
+            self._check_sets()
+            self._harvest_sets(run_id, info, prefix, from_, run_start, resume)
+            reconciled = self._maybe_reconcile(run_id, info, prefix, state, mode, reconcile)
+            fields: dict[str, Any] = dict(
+                state="ok", error=None, resume=None, last_harvest=_iso_now(),
+                next_from=format_datestamp(parse_datestamp(run_start), info.granularity))
+            if reconciled:
+                fields["last_reconcile"] = _iso_now()
+            self.store.update_member_state(self.member.id, **fields)
+        except EduxchangeError as err:
+            error = str(err)
+        except Exception as err:  # a bug must fail this member, never the others
+            error = f"internal error ({type(err).__name__}: {err}); please report it"
+            run.add_issue(Issue(code="internal-error", severity="error",
+                                message=traceback.format_exc(limit=8), member_id=self.member.id))
+        finally:
+            if self._own_client:
+                self.client.close()
+        if error is not None:
+            run.add_issue(Issue(code="harvest-failed", severity="error", message=error,
+                                member_id=self.member.id))
+            self.store.update_member_state(self.member.id, state="failed", error=error,
+                                           last_harvest=_iso_now())
+        requests = int(getattr(self.client.transport, "requests", 0))
+        counts = {**run.counts, "requests": requests}
+        if run_id is not None:
+            self.store.finish_run(run_id, state="failed" if error else "ok", counts=counts,
+                                  error=error)
+        self.store.log_issues(run_id, self.member.id, run.issues)
+        result = HarvestResult(
+            member_id=self.member.id, state="failed" if error else "ok", mode=mode,
+            run_id=run_id, metadata_prefix=prefix, from_=from_,
+            new=run.counts["new"], updated=run.counts["updated"],
+            unchanged=run.counts["unchanged"], deleted=run.counts["deleted"],
+            quarantined=run.counts["quarantined"], retired=run.counts["retired"],
+            pages=run.counts["pages"], requests=requests,
+            seconds=time.monotonic() - started, error=error, issues=tuple(run.issues),
+        )
+        self._emit("done", error or "ok")
+        return result
+
+    # -- steps ------------------------------------------------------------------
+
+    def _choose_prefix(self) -> str:
+        if self.member.metadata_prefix:
+            return self.member.metadata_prefix
+        offered = self.client.list_metadata_formats()
+        chosen = choose_format(offered)
+        if chosen is None:
+            names = ", ".join(f"{f.prefix} ({f.namespace})" for f in offered) or "none"
+            raise ProtocolError(
+                f"no metadata format eduxchange can read is offered (offered: {names}); "
+                "set metadata_prefix for this member if one of them is a LOM, IMS MD, LRMI "
+                "or Dublin Core profile")
+        return chosen.prefix
+
+    def _check_sets(self) -> None:
+        if not self.member.sets:
+            return
+        known = {s.spec for s in self.client.list_sets()}
+        for spec in self.member.sets:
+            if spec not in known:
+                self._run.add_issue(Issue(
+                    code="unknown-set", member_id=self.member.id,
+                    message=f"set {spec!r} is not in the member's ListSets; it may return nothing"))
+
+    @staticmethod
+    def _server_now(info: IdentifyInfo) -> str:
+        # The repository's clock, not ours: datestamps are compared on its clock.
+        if info.response_date:
+            try:
+                return format_datestamp(parse_datestamp(info.response_date))
+            except ValueError:
+                pass
+        return format_datestamp(utcnow())
+
+    def _harvest_sets(self, run_id: int, info: IdentifyInfo, prefix: str, from_: str | None,
+                      run_start: str, resume: dict[str, Any] | None) -> None:
+        sets: Sequence[str | None] = self.member.sets or (None,)
+        first = int(resume.get("set_index", 0)) if resume else 0
+        for index in range(first, len(sets)):
+            cursor = _Cursor(run_id=run_id, prefix=prefix, from_=from_, run_start=run_start,
+                             set_index=index)
+            token = None
+            if resume is not None and index == first:
+                token = resume.get("token")
+                cursor.max_datestamp = resume.get("max_datestamp")
+                cursor.ordered = bool(resume.get("ordered", True))
+            self._list(cursor, info, sets[index], token)
+
+    def _list(self, cursor: _Cursor, info: IdentifyInfo, set_: str | None,
+              token: str | None) -> None:
+        try:
+            for page in self.client.list_pages("ListRecords", metadata_prefix=cursor.prefix,
+                                               from_=cursor.from_, set_=set_, token=token):
+                self._commit(cursor, page)
+        except BadResumptionToken as err:
+            # OAI-PMH 3.5: tokens may expire. List again by datestamp, from the last
+            # committed datestamp when the list came in datestamp order, otherwise from
+            # where this run began; the store de-duplicates by identifier and datestamp.
+            restart = cursor.max_datestamp if cursor.ordered and cursor.max_datestamp else None
+            if restart is None and cursor.from_:
+                restart = cursor.from_
+            self._run.add_issue(Issue(
+                code="token-expired", member_id=self.member.id,
+                message=f"{err}; listing again from {restart or 'the beginning'} by datestamp"))
+            start = parse_datestamp(restart) if restart else _earliest(info)
+            self._list_window(cursor, info, set_, start, parse_datestamp(cursor.run_start), 0)
+
+    def _list_window(self, cursor: _Cursor, info: IdentifyInfo, set_: str | None,
+                     start: datetime, end: datetime, depth: int) -> None:
+        g = info.granularity
+        try:
+            for page in self.client.list_pages("ListRecords", metadata_prefix=cursor.prefix,
+                                               from_=format_datestamp(start, g),
+                                               until=format_datestamp(end, g), set_=set_):
+                self._commit(cursor, page)
+        except BadResumptionToken as err:
+            step = timedelta(days=1) if info.day_granular else timedelta(seconds=1)
+            middle = start + (end - start) / 2
+            if info.day_granular:
+                middle = datetime.combine(middle.date(), datetime.min.time(), middle.tzinfo)
+            if depth >= MAX_WINDOW_SPLITS or middle - start < step or end - middle < step:
+                raise ProtocolError(
+                    f"resumption tokens keep expiring ({err}) even for the datestamp window "
+                    f"{format_datestamp(start, g)}..{format_datestamp(end, g)}; the member's "
+                    "tokens live too short for its page size") from err
+            self._run.add_issue(Issue(
+                code="window-split", member_id=self.member.id,
+                message=f"tokens expired again; splitting {format_datestamp(start, g)}.."
+                        f"{format_datestamp(end, g)} in two"))
+            self._list_window(cursor, info, set_, start, middle, depth + 1)
+            # Day-granular 'until' includes the whole day (3.3.1): start the next window after it.
+            self._list_window(cursor, info, set_, middle + step if info.day_granular else middle,
+                              end, depth + 1)
+
+    def _commit(self, cursor: _Cursor, page: Page) -> None:
+        run = self._run
+        if run.total is None and page.complete_list_size is not None and len(self.member.sets) <= 1:
+            run.total = page.complete_list_size
+        for rec in page.records:
+            stamp = normalize_datestamp(rec.header.datestamp)
+            if cursor.max_datestamp is not None and stamp < cursor.max_datestamp:
+                cursor.ordered = False
+            if cursor.max_datestamp is None or stamp > cursor.max_datestamp:
+                cursor.max_datestamp = stamp
+        for issue in page.issues:
+            run.add_issue(Issue(code=issue.code, message=issue.message,
+                                severity=issue.severity, member_id=self.member.id))
+        for q in page.quarantined:
+            run.add_issue(Issue(code="record-quarantined", member_id=self.member.id,
+                                identifier=q.identifier, message=q.reason))
+        more = page.token is not None
+        resume = {
+            "prefix": cursor.prefix, "from": cursor.from_, "run_start": cursor.run_start,
+            "set_index": cursor.set_index if more else cursor.set_index + 1,
+            "token": page.token.value if page.token else None,
+            "max_datestamp": cursor.max_datestamp if more else None,
+            "ordered": cursor.ordered if more else True,
+        }
+        counts = self.store.commit_page(self.member.id, cursor.run_id, cursor.prefix,
+                                        page.records, page.quarantined, resume)
+        run.counts["new"] += counts.new
+        run.counts["updated"] += counts.updated
+        run.counts["unchanged"] += counts.unchanged
+        run.counts["deleted"] += counts.deleted
+        run.counts["quarantined"] += counts.quarantined
+        run.counts["pages"] += 1
+        self._emit("page")
+
+    def _maybe_reconcile(self, run_id: int, info: IdentifyInfo, prefix: str, state: MemberState,
+                         mode: str, forced: bool | None) -> bool:
+        """Retire records the member no longer lists (for ``deletedRecord`` no/transient)."""
+        if forced is False or (forced is None and info.deleted_record == "persistent"):
+            return False
+        if forced is None:
+            due = state.last_reconcile is None or (
+                parse_datestamp(state.last_reconcile)
+                + timedelta(days=self.member.settings.reconcile_days) <= utcnow())
+            if not due:
+                return False
+        if mode != "full":
+            # A full run has marked everything it saw; other runs list identifiers now.
+            self._emit("reconcile", "ListIdentifiers")
+            for set_ in self.member.sets or (None,):
+                for page in self.client.list_pages("ListIdentifiers", metadata_prefix=prefix,
+                                                   set_=set_):
+                    self.store.mark_seen(self.member.id, run_id,
+                                         [r.header.identifier for r in page.records
+                                          if not r.header.deleted])
+        retired = self.store.retire_unseen(self.member.id, run_id)
+        self._run.counts["retired"] += retired
+        if retired:
+            self._run.add_issue(Issue(
+                code="retired", severity="info", member_id=self.member.id,
+                message=f"{retired} records no longer listed by the member were marked deleted"))
+        return True
+
+
+@dataclass(slots=True, kw_only=True)
+class _Cursor:
+    """Where one set's list stands: what a resume needs."""
+
+    run_id: int
+    prefix: str
+    from_: str | None
+    run_start: str
+    set_index: int
+    max_datestamp: str | None = None
+    ordered: bool = True
+
+
+def _earliest(info: IdentifyInfo) -> datetime:
+    try:
+        return parse_datestamp(info.earliest_datestamp)
+    except ValueError:
+        return parse_datestamp("1970-01-01")
+
+
+def _iso_now() -> str:
+    return format_datestamp(utcnow())

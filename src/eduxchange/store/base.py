@@ -1,0 +1,125 @@
+"""The catalogue store's interface, so that backends other than SQLite can follow.
+
+The harvester talks to a store only through :class:`CatalogStore`. A backend
+must commit each :meth:`CatalogStore.commit_page` atomically *together with* the
+member's resume state: that is what makes an interrupted harvest resumable with
+no record lost or duplicated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..models import Issue, Quarantined, RawRecord
+
+__all__ = ["CatalogStore", "MemberState", "PageCounts", "StoredRecord", "RunInfo", "QuarantineEntry"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberState:
+    """What the store remembers of a member between runs."""
+
+    member_id: str
+    metadata_prefix: str | None = None
+    granularity: str | None = None
+    deleted_record: str | None = None
+    earliest_datestamp: str | None = None
+    next_from: str | None = None  # the next incremental 'from', in the member's granularity
+    last_harvest: str | None = None  # when the last run finished (ISO 8601, UTC)
+    state: str = "never"  # "ok" | "failed" | "never"
+    error: str | None = None
+    resume: dict[str, Any] | None = None  # where an unfinished run stopped
+    last_reconcile: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PageCounts:
+    """What committing one page did."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    quarantined: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredRecord:
+    """A raw record as the store holds it, with its provenance."""
+
+    member_id: str
+    identifier: str
+    metadata_prefix: str
+    datestamp: str
+    sets: tuple[str, ...]
+    deleted: bool
+    raw: bytes | None
+    run_id: int | None
+    first_harvested: str
+    harvested_at: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunInfo:
+    """One line of the harvest log."""
+
+    id: int
+    member_id: str
+    mode: str
+    state: str
+    started_at: str
+    finished_at: str | None
+    counts: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuarantineEntry:
+    """A record that could not be read, kept with its reason and raw bytes."""
+
+    id: int
+    member_id: str
+    identifier: str | None
+    run_id: int | None
+    stage: str
+    reason: str
+    raw: bytes | None
+    created_at: str
+
+
+class CatalogStore(Protocol):
+    """Everything the harvester needs from a store."""
+
+    def member_state(self, member_id: str) -> MemberState: ...
+
+    def update_member_state(self, member_id: str, **fields: Any) -> None: ...
+
+    def begin_run(self, member_id: str, *, mode: str, metadata_prefix: str | None,
+                  from_: str | None) -> int: ...
+
+    def finish_run(self, run_id: int, *, state: str, counts: dict[str, int],
+                   error: str | None) -> None: ...
+
+    def log_issues(self, run_id: int | None, member_id: str, issues: Sequence[Issue]) -> None: ...
+
+    def commit_page(self, member_id: str, run_id: int, metadata_prefix: str,
+                    records: Sequence[RawRecord], quarantined: Sequence[Quarantined],
+                    resume: dict[str, Any] | None) -> PageCounts: ...
+
+    def mark_seen(self, member_id: str, run_id: int, identifiers: Sequence[str]) -> None: ...
+
+    def retire_unseen(self, member_id: str, run_id: int) -> int: ...
+
+    def counts(self, member_id: str) -> dict[str, int]: ...
+
+    def iter_records(self, member_id: str | None = None, *,
+                     include_deleted: bool = True) -> Iterator[StoredRecord]: ...
+
+    def runs(self, member_id: str | None = None, limit: int = 20) -> list[RunInfo]: ...
+
+    def quarantine(self, member_id: str | None = None, limit: int = 100) -> list[QuarantineEntry]: ...
+
+    def close(self) -> None: ...

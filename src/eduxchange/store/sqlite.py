@@ -1,0 +1,413 @@
+"""The embedded default store: one SQLite file in WAL mode.
+
+Each thread gets its own connection (members are harvested concurrently);
+writers take the lock with ``BEGIN IMMEDIATE`` and wait for each other through
+``busy_timeout``. Raw records are kept exactly as received, so normalization can
+be re-run without harvesting again.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..dates import normalize_datestamp
+from ..errors import StoreError
+from ..models import Issue, Quarantined, RawRecord
+from .base import MemberState, PageCounts, QuarantineEntry, RunInfo, StoredRecord
+
+__all__ = ["SQLiteStore"]
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS members (
+    id                 TEXT PRIMARY KEY,
+    metadata_prefix    TEXT,
+    granularity        TEXT,
+    deleted_record     TEXT,
+    earliest_datestamp TEXT,
+    next_from          TEXT,
+    last_harvest       TEXT,
+    state              TEXT NOT NULL DEFAULT 'never',
+    error              TEXT,
+    resume             TEXT,
+    last_reconcile     TEXT
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id              INTEGER PRIMARY KEY,
+    member_id       TEXT NOT NULL,
+    mode            TEXT NOT NULL,
+    metadata_prefix TEXT,
+    from_           TEXT,
+    started_at      TEXT NOT NULL,
+    finished_at     TEXT,
+    state           TEXT NOT NULL DEFAULT 'running',
+    counts          TEXT NOT NULL DEFAULT '{}',
+    error           TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_member ON runs (member_id, id);
+CREATE TABLE IF NOT EXISTS records (
+    member_id       TEXT NOT NULL,
+    identifier      TEXT NOT NULL,
+    metadata_prefix TEXT NOT NULL,
+    datestamp       TEXT NOT NULL,
+    datestamp_utc   TEXT NOT NULL,
+    sets            TEXT NOT NULL DEFAULT '[]',
+    deleted         INTEGER NOT NULL DEFAULT 0,
+    raw             BLOB,
+    run_id          INTEGER,
+    seen_run        INTEGER,
+    first_harvested TEXT NOT NULL,
+    harvested_at    TEXT NOT NULL,
+    seq             INTEGER NOT NULL,
+    PRIMARY KEY (member_id, identifier)
+);
+CREATE INDEX IF NOT EXISTS records_seq ON records (seq);
+CREATE TABLE IF NOT EXISTS quarantine (
+    id          INTEGER PRIMARY KEY,
+    member_id   TEXT NOT NULL,
+    identifier  TEXT,
+    run_id      INTEGER,
+    stage       TEXT NOT NULL DEFAULT 'harvest',
+    reason      TEXT NOT NULL,
+    raw         BLOB,
+    created_at  TEXT NOT NULL,
+    resolved    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS quarantine_member ON quarantine (member_id, resolved);
+CREATE TABLE IF NOT EXISTS events (
+    id          INTEGER PRIMARY KEY,
+    run_id      INTEGER,
+    member_id   TEXT NOT NULL,
+    code        TEXT NOT NULL,
+    severity    TEXT NOT NULL,
+    message     TEXT NOT NULL,
+    identifier  TEXT,
+    created_at  TEXT NOT NULL
+);
+"""
+
+_MEMBER_FIELDS = (
+    "metadata_prefix", "granularity", "deleted_record", "earliest_datestamp", "next_from",
+    "last_harvest", "state", "error", "resume", "last_reconcile",
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class SQLiteStore:
+    """A :class:`~eduxchange.store.base.CatalogStore` in one SQLite file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = self._conn()
+            conn.executescript(_SCHEMA)
+            with self._write() as c:
+                c.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                          (str(SCHEMA_VERSION),))
+                c.execute("INSERT OR IGNORE INTO meta VALUES ('seq', '0')")
+        except (sqlite3.Error, OSError) as err:
+            raise StoreError(f"cannot open the catalogue store {self.path}: {err}") from err
+
+    # -- connections -------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=60.0,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=60000")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close every connection this store opened (from any thread)."""
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- member state --------------------------------------------------------
+
+    def member_state(self, member_id: str) -> MemberState:
+        row = self._conn().execute(
+            f"SELECT {', '.join(_MEMBER_FIELDS)} FROM members WHERE id = ?", (member_id,)
+        ).fetchone()
+        if row is None:
+            return MemberState(member_id=member_id)
+        values = dict(zip(_MEMBER_FIELDS, row, strict=True))
+        values["resume"] = json.loads(values["resume"]) if values["resume"] else None
+        values["state"] = values["state"] or "never"
+        return MemberState(member_id=member_id, **values)
+
+    def update_member_state(self, member_id: str, **fields: Any) -> None:
+        with self._write() as conn:
+            self._update_member(conn, member_id, fields)
+
+    @staticmethod
+    def _update_member(conn: sqlite3.Connection, member_id: str, fields: dict[str, Any]) -> None:
+        unknown = set(fields) - set(_MEMBER_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown member state fields: {sorted(unknown)}")
+        if "resume" in fields and fields["resume"] is not None:
+            fields = {**fields, "resume": json.dumps(fields["resume"], sort_keys=True)}
+        conn.execute("INSERT OR IGNORE INTO members (id) VALUES (?)", (member_id,))
+        if fields:
+            assignments = ", ".join(f"{k} = ?" for k in fields)
+            conn.execute(f"UPDATE members SET {assignments} WHERE id = ?",
+                         (*fields.values(), member_id))
+
+    # -- runs and the harvest log ---------------------------------------------
+
+    def begin_run(self, member_id: str, *, mode: str, metadata_prefix: str | None,
+                  from_: str | None) -> int:
+        with self._write() as conn:
+            # A run still 'running' for this member was killed: say so in the log.
+            conn.execute(
+                "UPDATE runs SET state = 'interrupted', finished_at = COALESCE(finished_at, ?) "
+                "WHERE member_id = ? AND state = 'running'", (_now(), member_id))
+            cur = conn.execute(
+                "INSERT INTO runs (member_id, mode, metadata_prefix, from_, started_at) "
+                "VALUES (?, ?, ?, ?, ?)", (member_id, mode, metadata_prefix, from_, _now()))
+            return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, *, state: str, counts: dict[str, int],
+                   error: str | None) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE runs SET state = ?, finished_at = ?, counts = ?, error = ? WHERE id = ?",
+                (state, _now(), json.dumps(counts, sort_keys=True), error, run_id))
+
+    def log_issues(self, run_id: int | None, member_id: str, issues: Sequence[Issue]) -> None:
+        if not issues:
+            return
+        now = _now()
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT INTO events (run_id, member_id, code, severity, message, identifier, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(run_id, member_id, i.code, i.severity, i.message, i.identifier, now)
+                 for i in issues])
+
+    def runs(self, member_id: str | None = None, limit: int = 20) -> list[RunInfo]:
+        sql = ("SELECT id, member_id, mode, state, started_at, finished_at, counts, error "
+               "FROM runs")
+        params: tuple[Any, ...] = ()
+        if member_id is not None:
+            sql += " WHERE member_id = ?"
+            params = (member_id,)
+        sql += " ORDER BY id DESC LIMIT ?"
+        return [
+            RunInfo(id=r[0], member_id=r[1], mode=r[2], state=r[3], started_at=r[4],
+                    finished_at=r[5], counts=json.loads(r[6]), error=r[7])
+            for r in self._conn().execute(sql, (*params, limit))
+        ]
+
+    # -- records ----------------------------------------------------------------
+
+    def commit_page(self, member_id: str, run_id: int, metadata_prefix: str,
+                    records: Sequence[RawRecord], quarantined: Sequence[Quarantined],
+                    resume: dict[str, Any] | None) -> PageCounts:
+        """Store one page and the member's resume state in one transaction.
+
+        A record is *unchanged* when the store already holds it with the same
+        datestamp and deleted flag (it is then only marked seen); a deletion
+        keeps the last raw record and sets the flag, so nothing is lost silently.
+        """
+        now = _now()
+        new = updated = unchanged = deleted = 0
+        # The same identifier may stand twice in a page; the last one wins.
+        latest: dict[str, RawRecord] = {r.header.identifier: r for r in records}
+        with self._write() as conn:
+            seq = int(conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0])
+            existing: dict[str, tuple[str, int, str, str]] = {}
+            ids = list(latest)
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                for ident, datestamp, is_deleted, sets, prefix in conn.execute(
+                    f"SELECT identifier, datestamp, deleted, sets, metadata_prefix FROM records "
+                    f"WHERE member_id = ? AND identifier IN ({marks})", (member_id, *chunk)
+                ):
+                    existing[ident] = (datestamp, is_deleted, sets, prefix)
+            inserts: list[tuple[Any, ...]] = []
+            updates: list[tuple[Any, ...]] = []
+            deletions: list[tuple[Any, ...]] = []
+            seen: list[tuple[Any, ...]] = []
+            for ident, rec in latest.items():
+                h = rec.header
+                old = existing.get(ident)
+                sets_json = json.dumps(sorted(h.sets))
+                if (old is not None and old[0] == h.datestamp and bool(old[1]) == h.deleted
+                        and (h.deleted or old[3] == metadata_prefix)):
+                    unchanged += 1
+                    merged = sorted(set(json.loads(old[2])) | set(h.sets))
+                    seen.append((run_id, json.dumps(merged), member_id, ident))
+                    continue
+                seq += 1
+                if h.deleted:
+                    deleted += 1
+                    if old is None:
+                        inserts.append((member_id, ident, metadata_prefix, h.datestamp,
+                                        normalize_datestamp(h.datestamp), sets_json, 1, None,
+                                        run_id, run_id, now, now, seq))
+                    else:
+                        deletions.append((h.datestamp, normalize_datestamp(h.datestamp),
+                                          run_id, run_id, now, seq, member_id, ident))
+                elif old is None:
+                    new += 1
+                    inserts.append((member_id, ident, metadata_prefix, h.datestamp,
+                                    normalize_datestamp(h.datestamp), sets_json, 0, rec.raw,
+                                    run_id, run_id, now, now, seq))
+                else:
+                    updated += 1
+                    updates.append((metadata_prefix, h.datestamp, normalize_datestamp(h.datestamp),
+                                    sets_json, rec.raw, run_id, run_id, now, seq, member_id, ident))
+            if inserts:
+                conn.executemany(
+                    "INSERT INTO records (member_id, identifier, metadata_prefix, datestamp, "
+                    "datestamp_utc, sets, deleted, raw, run_id, seen_run, first_harvested, "
+                    "harvested_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+            if updates:
+                conn.executemany(
+                    "UPDATE records SET metadata_prefix = ?, datestamp = ?, datestamp_utc = ?, "
+                    "sets = ?, deleted = 0, raw = ?, run_id = ?, seen_run = ?, harvested_at = ?, "
+                    "seq = ? WHERE member_id = ? AND identifier = ?", updates)
+            if deletions:
+                # The last raw record stays: a deletion marks, it does not erase.
+                conn.executemany(
+                    "UPDATE records SET datestamp = ?, datestamp_utc = ?, deleted = 1, "
+                    "run_id = ?, seen_run = ?, harvested_at = ?, seq = ? "
+                    "WHERE member_id = ? AND identifier = ?", deletions)
+            if seen:
+                conn.executemany(
+                    "UPDATE records SET seen_run = ?, sets = ? WHERE member_id = ? AND identifier = ?",
+                    seen)
+            stored = [i for i, r in latest.items() if not r.header.deleted]
+            if stored:
+                # A record that now reads fine clears its earlier quarantine entries.
+                conn.executemany(
+                    "UPDATE quarantine SET resolved = 1 WHERE member_id = ? AND identifier = ? "
+                    "AND resolved = 0", [(member_id, i) for i in stored])
+            if quarantined:
+                conn.executemany(
+                    "INSERT INTO quarantine (member_id, identifier, run_id, stage, reason, raw, "
+                    "created_at) VALUES (?, ?, ?, 'harvest', ?, ?, ?)",
+                    [(member_id, q.identifier, run_id, q.reason, q.raw, now) for q in quarantined])
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'seq'", (str(seq),))
+            self._update_member(conn, member_id, {"resume": resume})
+        return PageCounts(new=new, updated=updated, unchanged=unchanged, deleted=deleted,
+                          quarantined=len(quarantined))
+
+    def mark_seen(self, member_id: str, run_id: int, identifiers: Sequence[str]) -> None:
+        with self._write() as conn:
+            conn.executemany(
+                "UPDATE records SET seen_run = ? WHERE member_id = ? AND identifier = ?",
+                [(run_id, member_id, i) for i in identifiers])
+
+    def retire_unseen(self, member_id: str, run_id: int) -> int:
+        """Mark deleted every live record of the member that run ``run_id`` did not see."""
+        with self._write() as conn:
+            seq = int(conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0])
+            rows = conn.execute(
+                "SELECT identifier FROM records WHERE member_id = ? AND deleted = 0 "
+                "AND (seen_run IS NULL OR seen_run != ?)", (member_id, run_id)).fetchall()
+            now = _now()
+            conn.executemany(
+                "UPDATE records SET deleted = 1, harvested_at = ?, seq = ? "
+                "WHERE member_id = ? AND identifier = ?",
+                [(now, seq + n + 1, member_id, r[0]) for n, r in enumerate(rows)])
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'seq'", (str(seq + len(rows)),))
+        return len(rows)
+
+    def counts(self, member_id: str) -> dict[str, int]:
+        conn = self._conn()
+        live, gone = conn.execute(
+            "SELECT COALESCE(SUM(deleted = 0), 0), COALESCE(SUM(deleted = 1), 0) "
+            "FROM records WHERE member_id = ?", (member_id,)).fetchone()
+        (quarantined,) = conn.execute(
+            "SELECT COUNT(*) FROM quarantine WHERE member_id = ? AND resolved = 0",
+            (member_id,)).fetchone()
+        return {"records": int(live), "deleted": int(gone), "quarantined": int(quarantined)}
+
+    def iter_records(self, member_id: str | None = None, *,
+                     include_deleted: bool = True, since_seq: int = 0) -> Iterator[StoredRecord]:
+        """Stream stored records in change order (``seq``), in batches, in bounded memory."""
+        where = ["seq > ?"]
+        params: list[Any] = []
+        if member_id is not None:
+            where.append("member_id = ?")
+            params.append(member_id)
+        if not include_deleted:
+            where.append("deleted = 0")
+        last = since_seq
+        while True:
+            rows = self._conn().execute(
+                "SELECT member_id, identifier, metadata_prefix, datestamp, sets, deleted, raw, "
+                "run_id, first_harvested, harvested_at, seq FROM records "
+                f"WHERE {' AND '.join(where)} ORDER BY seq LIMIT 1000", (last, *params)
+            ).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield StoredRecord(member_id=r[0], identifier=r[1], metadata_prefix=r[2],
+                                   datestamp=r[3], sets=tuple(json.loads(r[4])),
+                                   deleted=bool(r[5]), raw=r[6], run_id=r[7],
+                                   first_harvested=r[8], harvested_at=r[9], seq=r[10])
+            last = rows[-1][10]
+
+    def quarantine(self, member_id: str | None = None, limit: int = 100) -> list[QuarantineEntry]:
+        sql = ("SELECT id, member_id, identifier, run_id, stage, reason, raw, created_at "
+               "FROM quarantine WHERE resolved = 0")
+        params: list[Any] = []
+        if member_id is not None:
+            sql += " AND member_id = ?"
+            params.append(member_id)
+        sql += " ORDER BY id DESC LIMIT ?"
+        return [
+            QuarantineEntry(id=r[0], member_id=r[1], identifier=r[2], run_id=r[3], stage=r[4],
+                            reason=r[5], raw=r[6], created_at=r[7])
+            for r in self._conn().execute(sql, (*params, limit))
+        ]
