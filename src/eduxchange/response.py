@@ -47,12 +47,15 @@ def parse_root(body: bytes) -> tuple[etree._Element, list[Issue]]:
 
     Raises :class:`~eduxchange.errors.OAIError` subclasses for ``<error>``
     responses (OAI-PMH 3.6), :class:`~eduxchange.errors.HostileXMLError`,
-    :class:`~eduxchange.errors.MalformedResponseError` or
-    :class:`lxml.etree.XMLSyntaxError`.
+    or :class:`~eduxchange.errors.MalformedResponseError` (also for XML that is
+    not well-formed).
     """
     body, repairs = xmlsafe.repair(body)
     issues = [Issue(code="repaired-xml", message=r) for r in repairs]
-    root = xmlsafe.parse(body)
+    try:
+        root = xmlsafe.parse(body)
+    except etree.XMLSyntaxError as err:
+        raise MalformedResponseError(f"response is not well-formed XML: {err}") from err
     _check_root(root)
     _raise_error(root)
     return root, issues
@@ -86,7 +89,7 @@ def parse_identify(body: bytes) -> IdentifyInfo:
         raise MalformedResponseError("Identify response has no <Identify> element")
     granularity = _text(el.find(_O + "granularity")) or "YYYY-MM-DD"
     return IdentifyInfo(
-        repository_name=_text(el.find(_O + "repositoryName")),
+        repository_name=" ".join(_text(el.find(_O + "repositoryName")).split()),
         base_url=_text(el.find(_O + "baseURL")),
         protocol_version=_text(el.find(_O + "protocolVersion")),
         earliest_datestamp=_text(el.find(_O + "earliestDatestamp")),
