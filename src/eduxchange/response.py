@@ -172,7 +172,7 @@ def _record(el: etree._Element, verb: str) -> RawRecord:
         metadata = el.find(_O + "metadata")
         if metadata is None or len(metadata) == 0:
             raise ValueError("record is not deleted but has no metadata")
-    return RawRecord(header=header, raw=etree.tostring(el, with_tail=False))
+    return RawRecord(header=header, raw=etree.tostring(el, encoding="UTF-8", with_tail=False))
 
 
 def parse_list_page(body: bytes, verb: str = "ListRecords") -> Page:
@@ -199,7 +199,7 @@ def parse_list_page(body: bytes, verb: str = "ListRecords") -> Page:
         try:
             records.append(_record(el, verb))
         except ValueError as err:
-            raw = etree.tostring(el, with_tail=False)
+            raw = etree.tostring(el, encoding="UTF-8", with_tail=False)
             quarantined.append(
                 Quarantined(reason=str(err), raw=raw, identifier=_find_identifier(raw))
             )
