@@ -41,6 +41,12 @@ json_option = click.option("--json", "as_json", is_flag=True,
                            help="Print machine-readable JSON on stdout instead of a table.")
 
 
+def _out() -> Console:
+    """stdout; tables are not squeezed into 80 columns when piped to a file."""
+    console = Console()
+    return console if console.is_terminal else Console(width=200)
+
+
 def _fail_usage(message: str) -> None:
     click.echo(f"eduxchange: error: {message}", err=True)
     sys.exit(EXIT_USAGE)
@@ -101,7 +107,7 @@ def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: b
     if as_json:
         click.echo(json.dumps({"results": [r.to_dict() for r in results]}, indent=2))
     else:
-        _summary(Console(), results)
+        _summary(_out(), results)
         for r in results:
             if r.error:
                 err_console.print(f"[red]{r.member_id}[/red]: {r.error}", highlight=False)
@@ -137,11 +143,12 @@ def _progress(console: Console, member_ids: list[str], *, enabled: bool) -> Iter
 
 def _summary(console: Console, results: list[eduxchange.HarvestResult]) -> None:
     table = Table(title="Harvest summary", title_justify="left")
-    for column, justify in (("member", "left"), ("state", "left"), ("mode", "left"),
-                            ("format", "left"), ("new", "right"), ("updated", "right"),
-                            ("unchanged", "right"), ("deleted", "right"), ("retired", "right"),
-                            ("quarantined", "right"), ("pages", "right"), ("time", "right")):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    table.add_column("member", no_wrap=True)
+    for column in ("state", "mode", "format"):
+        table.add_column(column, no_wrap=True)
+    for column in ("new", "updated", "unchanged", "deleted", "retired", "quarantined", "pages",
+                   "time"):
+        table.add_column(column, justify="right", no_wrap=True)
     for r in results:
         state = "[green]ok" if r.ok else "[red]failed"
         table.add_row(r.member_id, state, r.mode, r.metadata_prefix or "-", str(r.new),
@@ -164,16 +171,20 @@ def status(config_path: str, as_json: bool) -> None:
         click.echo(json.dumps({"members": [s.to_dict() for s in statuses]}, indent=2))
         return
     table = Table(title=f"Members of {config.path}", title_justify="left")
-    for column in ("id", "name", "state", "records", "deleted", "quarantined",
-                   "last harvest", "format", "error"):
-        table.add_column(column, justify="right" if column in ("records", "deleted", "quarantined") else "left",
-                         overflow="fold")
+    table.add_column("id", no_wrap=True)
+    table.add_column("name", overflow="fold", ratio=2)
+    table.add_column("state", no_wrap=True)
+    for column in ("records", "deleted", "quarantined"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("last harvest", no_wrap=True)
+    table.add_column("format", no_wrap=True)
+    table.add_column("error", overflow="fold", ratio=3)
     colours = {"ok": "green", "failed": "red", "never": "yellow"}
     for s in statuses:
         state = f"[{colours[s.state]}]{s.state}" + (" (resumable)" if s.resumable else "")
         table.add_row(s.id, s.name, state, str(s.records), str(s.deleted), str(s.quarantined),
                       s.last_harvest or "-", s.metadata_prefix or "-", s.error or "")
-    Console().print(table)
+    _out().print(table)
 
 
 @main.command()
@@ -239,7 +250,7 @@ def log_(config_path: str, member: str | None, limit: int, as_json: bool) -> Non
         table.add_row(str(r.id), r.member_id, r.mode, r.state, r.started_at,
                       str(c.get("new", "")), str(c.get("updated", "")), str(c.get("deleted", "")),
                       str(c.get("quarantined", "")), r.error or "")
-    Console().print(table)
+    _out().print(table)
 
 
 if __name__ == "__main__":  # pragma: no cover

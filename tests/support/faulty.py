@@ -593,9 +593,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(LoopbackHTTPServer):
-    def __init__(self, owner: FaultyServer) -> None:
+    def __init__(self, owner: FaultyServer, port: int = 0) -> None:
         self.owner = owner
-        super().__init__((HOST, 0), _Handler)
+        super().__init__((HOST, port), _Handler)
 
 
 @contextmanager
@@ -607,11 +607,13 @@ def serve_faulty(
     deleted_record: DeletedRecord = "persistent",
     name: str = "Faulty member",
     set_names: Mapping[str, str] | None = None,
+    port: int = 0,
 ) -> Iterator[FaultyServer]:
-    """Run a :class:`FaultyServer` at ``http://127.0.0.1:PORT/oai`` until the block ends."""
+    """Run a :class:`FaultyServer` at ``http://127.0.0.1:PORT/oai`` until the block ends
+    (``port`` 0: a free one)."""
     owner = FaultyServer(records, page_size=page_size, granularity=granularity,
                          deleted_record=deleted_record, name=name, set_names=set_names)
-    httpd = _Server(owner)
+    httpd = _Server(owner, port)
     owner.url = f"http://{HOST}:{httpd.server_address[1]}/oai"
     with running(httpd, owner.stopping):
         yield owner

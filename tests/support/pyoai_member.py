@@ -285,18 +285,20 @@ def serve_pyoai_member(
     deleted_record: DeletedRecord = "persistent",
     name: str = "Test member",
     set_names: Mapping[str, str] | None = None,
+    port: int = 0,
 ) -> Iterator[PyoaiMember]:
     """Serve ``records`` with pyoai's BatchingServer at ``http://127.0.0.1:PORT/oai``.
 
     ``batch_size`` records per list page; ``deleted_record`` is the Identify
-    policy ('persistent', 'transient' or 'no'). The server stops on exit.
+    policy ('persistent', 'transient' or 'no'); ``port`` 0 picks a free one.
+    The server stops on exit.
     """
     backend = MemoryBackend(records, name=name, deleted_record=deleted_record,
                             set_names=set_names)
     server = BatchingServer(backend, metadata_registry(), resumption_batch_size=batch_size)
     member = PyoaiMember(url="", backend=backend)
     app = OaiWsgiApp(server, member.requests)
-    httpd = _WSGIServer((HOST, 0), _QuietHandler)
+    httpd = _WSGIServer((HOST, port), _QuietHandler)
     httpd.set_app(app)
     member.url = backend.base_url = f"http://{HOST}:{httpd.server_address[1]}/oai"
     with running(httpd):
