@@ -58,13 +58,14 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     now = now or datetime.now(UTC)
-    return max(0.0, (when - now).total_seconds())
+    return max(0.0, float((when - now).total_seconds()))
 
 
 def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
     """Exponential backoff with jitter: half fixed, half random ("equal jitter")."""
-    delay = min(cap, base * (2**attempt))
-    return delay / 2 + (rng or random).uniform(0, delay / 2)
+    delay: float = min(cap, base * (2.0**attempt))
+    jitter: float = (rng or random).uniform(0, delay / 2)
+    return delay / 2 + jitter
 
 
 class HttpTransport:
