@@ -197,15 +197,10 @@ def quarantine(config_path: str, member: str | None, limit: int, show_raw: bool,
                as_json: bool) -> None:
     """List records that could not be read, with the reason (raw bytes are kept)."""
     config = _load(config_path)
-    if member:
-        try:
-            config.member(member)
-        except ConfigError as err:
-            _fail_usage(str(err))
-    entries = []
-    if config.catalog.store.exists():
-        with eduxchange.open_store(config) as store:
-            entries = store.quarantine(member, limit)
+    try:
+        entries = eduxchange.quarantine_entries(config, member, limit)
+    except (ConfigError, StoreError) as err:
+        _fail_usage(str(err))
     if as_json:
         click.echo(json.dumps({"quarantine": [
             {"id": e.id, "member": e.member_id, "identifier": e.identifier, "run_id": e.run_id,
@@ -231,10 +226,10 @@ def quarantine(config_path: str, member: str | None, limit: int, show_raw: bool,
 def log_(config_path: str, member: str | None, limit: int, as_json: bool) -> None:
     """Show the harvest log: recent runs with their counts and errors."""
     config = _load(config_path)
-    runs = []
-    if config.catalog.store.exists():
-        with eduxchange.open_store(config) as store:
-            runs = store.runs(member, limit)
+    try:
+        runs = eduxchange.harvest_log(config, member, limit)
+    except (ConfigError, StoreError) as err:
+        _fail_usage(str(err))
     if as_json:
         click.echo(json.dumps({"runs": [
             {"id": r.id, "member": r.member_id, "mode": r.mode, "state": r.state,

@@ -43,7 +43,7 @@ from .models import (
     RawRecord,
     SetInfo,
 )
-from .pipeline import harvest, member_statuses, open_store
+from .pipeline import harvest, harvest_log, member_statuses, open_store, quarantine_entries
 from .store import CatalogStore, SQLiteStore
 
 __version__ = "0.1.0"
@@ -80,6 +80,8 @@ __all__ = [
     "harvest",
     "member_statuses",
     "open_store",
+    "quarantine_entries",
+    "harvest_log",
     "CatalogStore",
     "SQLiteStore",
 ]

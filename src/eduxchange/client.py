@@ -142,9 +142,7 @@ class OAIClient:
 
         Unreadable records are skipped here; the harvester quarantines them.
         """
-        for page in self.list_pages("ListRecords", metadata_prefix=metadata_prefix,
-                                    from_=from_, until=until, set_=set_):
-            yield from page.records
+        return self._each("ListRecords", metadata_prefix, from_, until, set_)
 
     def list_identifiers(
         self,
@@ -155,6 +153,10 @@ class OAIClient:
         set_: str | None = None,
     ) -> Iterator[RawRecord]:
         """Every header of ``ListIdentifiers`` (OAI-PMH 4.3), as records with no metadata."""
-        for page in self.list_pages("ListIdentifiers", metadata_prefix=metadata_prefix,
-                                    from_=from_, until=until, set_=set_):
+        return self._each("ListIdentifiers", metadata_prefix, from_, until, set_)
+
+    def _each(self, verb: ListVerb, metadata_prefix: str, from_: str | None, until: str | None,
+              set_: str | None) -> Iterator[RawRecord]:
+        for page in self.list_pages(verb, metadata_prefix=metadata_prefix, from_=from_,
+                                    until=until, set_=set_):
             yield from page.records

@@ -131,8 +131,11 @@ class Harvester:
         try:
             info = self.client.identify()
             prefix = self._choose_prefix()
+            # A resume point holds only for the same format and the same sets.
             resume = state.resume if (not full and state.resume
-                                      and state.resume.get("prefix") == prefix) else None
+                                      and state.resume.get("prefix") == prefix
+                                      and state.resume.get("sets") == list(self.member.sets)
+                                      ) else None
             if resume is not None:
                 mode, from_, run_start = "resumed", resume.get("from"), resume["run_start"]
             else:
@@ -301,7 +304,8 @@ class Harvester:
                                 identifier=q.identifier, message=q.reason))
         more = page.token is not None
         resume = {
-            "prefix": cursor.prefix, "from": cursor.from_, "run_start": cursor.run_start,
+            "prefix": cursor.prefix, "sets": list(self.member.sets),
+            "from": cursor.from_, "run_start": cursor.run_start,
             "set_index": cursor.set_index if more else cursor.set_index + 1,
             "token": page.token.value if page.token else None,
             "max_datestamp": cursor.max_datestamp if more else None,

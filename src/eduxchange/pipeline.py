@@ -10,17 +10,27 @@ can call them the same way::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from .config import Config, MemberConfig
 from .errors import ConfigError
 from .harvester import Harvester, ProgressCallback
 from .models import HarvestResult, MemberStatus
-from .store.base import CatalogStore
+from .store.base import CatalogStore, QuarantineEntry, RunInfo
 from .store.sqlite import SQLiteStore
 
-__all__ = ["harvest", "member_statuses", "select_members", "open_store"]
+__all__ = [
+    "harvest",
+    "member_statuses",
+    "select_members",
+    "open_store",
+    "quarantine_entries",
+    "harvest_log",
+]
+
+T = TypeVar("T")
 
 
 def open_store(config: Config) -> SQLiteStore:
@@ -71,20 +81,39 @@ def harvest(
             catalog.close()
 
 
+def _read(config: Config, store: CatalogStore | None, read: Callable[[CatalogStore | None], T]
+          ) -> T:
+    """Run a read against the store; a store that does not exist yet is not created."""
+    if store is not None:
+        return read(store)
+    if not config.catalog.store.exists():
+        return read(None)
+    with open_store(config) as catalog:
+        return read(catalog)
+
+
 def member_statuses(config: Config, store: CatalogStore | None = None) -> list[MemberStatus]:
     """Every configured member's state, records and last harvest, from the store.
 
-    A store that does not exist yet is not created: every member is ``never``.
+    Before the first harvest every member is ``never``.
     """
-    own_store = store is None
-    if store is None and not config.catalog.store.exists():
-        return [_status(m, None) for m in config.members]
-    catalog: CatalogStore = store if store is not None else open_store(config)
-    try:
-        return [_status(m, catalog) for m in config.members]
-    finally:
-        if own_store:
-            catalog.close()
+    return _read(config, store, lambda s: [_status(m, s) for m in config.members])
+
+
+def quarantine_entries(config: Config, member: str | None = None, limit: int = 100, *,
+                       store: CatalogStore | None = None) -> list[QuarantineEntry]:
+    """Records that could not be read, newest first, with reason and raw bytes."""
+    if member is not None:
+        config.member(member)  # ConfigError for an unknown id
+    return _read(config, store, lambda s: s.quarantine(member, limit) if s else [])
+
+
+def harvest_log(config: Config, member: str | None = None, limit: int = 20, *,
+                store: CatalogStore | None = None) -> list[RunInfo]:
+    """The most recent harvest runs, newest first."""
+    if member is not None:
+        config.member(member)
+    return _read(config, store, lambda s: s.runs(member, limit) if s else [])
 
 
 def _status(member: MemberConfig, store: CatalogStore | None) -> MemberStatus:
