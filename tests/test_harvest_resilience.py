@@ -299,3 +299,13 @@ def test_members_are_harvested_concurrently(make_config: ConfigMaker) -> None:
     finally:
         for s in servers:
             s.__exit__(None, None, None)
+
+
+def test_sets_configured_for_a_member_without_sets_say_what_to_do(
+        make_config: ConfigMaker) -> None:
+    with serve_faulty(records(5)) as server:  # no record is in a set: noSetHierarchy
+        config = make_config([{"id": "s", "endpoint": server.url, "metadata_prefix": "lom",
+                               "sets": ["math"]}])
+        result = one(config)
+        assert result.state == "failed"
+        assert "remove 'sets' for this member" in (result.error or "")

@@ -26,7 +26,7 @@ from typing import Any
 from .client import OAIClient
 from .config import MemberConfig
 from .dates import format_datestamp, normalize_datestamp, parse_datestamp, utcnow
-from .errors import BadResumptionToken, EduxchangeError, ProtocolError
+from .errors import BadResumptionToken, EduxchangeError, NoSetHierarchy, ProtocolError
 from .formats import choose_format
 from .models import HarvestResult, IdentifyInfo, Issue, Page
 from .store.base import CatalogStore, MemberState
@@ -209,7 +209,12 @@ class Harvester:
     def _check_sets(self) -> None:
         if not self.member.sets:
             return
-        known = {s.spec for s in self.client.list_sets()}
+        try:
+            known = {s.spec for s in self.client.list_sets()}
+        except NoSetHierarchy as err:
+            raise ProtocolError(
+                f"the member has no sets ({err}) but the config names sets "
+                f"{list(self.member.sets)}; remove 'sets' for this member") from err
         for spec in self.member.sets:
             if spec not in known:
                 self._run.add_issue(Issue(
