@@ -1,0 +1,1 @@
+"""SKOS concept schemes and mapping tables, shipped as package data (eduxchange.vocabularies)."""
