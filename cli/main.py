@@ -149,12 +149,104 @@ def _summary(console: Console, results: list[eduxchange.HarvestResult]) -> None:
     for column in ("new", "updated", "unchanged", "deleted", "retired", "quarantined", "pages",
                    "time"):
         table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("catalogue (+ ~ - !)", justify="right", no_wrap=True)
     for r in results:
         state = "[green]ok" if r.ok else "[red]failed"
         table.add_row(r.member_id, state, r.mode, r.metadata_prefix or "-", str(r.new),
                       str(r.updated), str(r.unchanged), str(r.deleted), str(r.retired),
-                      str(r.quarantined), str(r.pages), f"{r.seconds:.1f}s")
+                      str(r.quarantined), str(r.pages), f"{r.seconds:.1f}s",
+                      _catalogue_cell(r.normalization))
     console.print(table)
+
+
+def _catalogue_cell(n: dict[str, Any] | None) -> str:
+    """created, updated, removed and quarantined records of one member's normalization."""
+    if not n:
+        return "-"
+    if "error" in n:
+        return "[red]error"
+    text = f"+{n['created']} ~{n['updated']} -{n['removed']}"
+    return text + (f" [red]!{n['quarantined']}" if n["quarantined"] else "")
+
+
+@main.command()
+@config_option
+@click.option("--member", "-m", "members", multiple=True, metavar="ID",
+              help="Normalize only this member's records (repeatable).")
+@click.option("--all", "all_", is_flag=True,
+              help="Normalize every stored raw record again (after a mapping or crosswalk fix), "
+                   "not only what changed since the last run. No re-harvesting.")
+@json_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+def normalize(config_path: str, members: tuple[str, ...], all_: bool, as_json: bool,
+              quiet: bool) -> None:
+    """Normalize harvested raw records into the unified catalogue.
+
+    `harvest` already does this as it goes; run it alone to apply a fixed mapping
+    or crosswalk to records harvested before (--all). Records that fail validation
+    are quarantined with the reasons (see `eduxchange quarantine`).
+    """
+    config = _load(config_path)
+    err_console = Console(stderr=True)
+    show = not (quiet or as_json) and err_console.is_terminal
+    try:
+        with _progress(err_console, list(members) or [m.id for m in config.members],
+                       enabled=show) as on_event:
+            results = eduxchange.normalize_catalog(config, members=list(members) or None, all_=all_,
+                                           progress=on_event)
+    except (ConfigError, StoreError) as err:
+        _fail_usage(str(err))
+    if as_json:
+        click.echo(json.dumps({"results": [r.to_dict() for r in results]}, indent=2,
+                              ensure_ascii=False))
+        return
+    table = Table(title="Normalization", title_justify="left")
+    for column in ("member", "processed", "created", "updated", "unchanged", "removed",
+                   "quarantined", "time"):
+        table.add_column(column, justify="left" if column == "member" else "right", no_wrap=True)
+    for r in results:
+        table.add_row(r.member_id, str(r.processed), str(r.created), str(r.updated),
+                      str(r.unchanged), str(r.removed),
+                      f"[red]{r.quarantined}" if r.quarantined else "0", f"{r.seconds:.1f}s")
+    _out().print(table)
+    for r in results:
+        if r.unmapped:
+            top = ", ".join(f"{k} ({v})" for k, v in list(r.to_dict()["unmapped"].items())[:5])  # type: ignore[union-attr]
+            err_console.print(f"{r.member_id}: values with no concept yet: {top}", highlight=False)
+
+
+@main.command()
+@config_option
+@click.option("--format", "-f", "format_", type=click.Choice(["ndjson"]), default="ndjson",
+              show_default=True, help="Dump format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file (default: stdout).")
+@click.option("--since", metavar="ISO", help="Only records changed at or after this date(-time).")
+@click.option("--member", "-m", "member", metavar="ID", help="Only records this member describes.")
+def export(config_path: str, format_: str, output: str | None, since: str | None,
+           member: str | None) -> None:
+    """Export the unified catalogue, one common record per resource (streamed)."""
+    config = _load(config_path)
+    if since:
+        try:
+            eduxchange.dates.parse_datestamp(since)
+        except ValueError:
+            _fail_usage(f"--since {since!r} is not an ISO 8601 date or date-time "
+                        "(e.g. 2024-01-31 or 2024-01-31T12:00:00Z)")
+    if not config.catalog.store.exists():
+        _fail_usage(f"no catalogue yet at {config.catalog.store}; run `eduxchange harvest` first")
+    try:
+        with eduxchange.open_store(config) as store:
+            if output:
+                with open(output, "wb") as fh:
+                    count = eduxchange.export.export(config, store, fh, format=format_,
+                                                     since=since, member=member)
+                click.echo(f"Wrote {count} records to {output}.", err=True)
+            else:
+                eduxchange.export.export(config, store, sys.stdout.buffer, format=format_,
+                                         since=since, member=member)
+    except (ConfigError, StoreError) as err:
+        _fail_usage(str(err))
 
 
 @main.command()
@@ -167,8 +259,10 @@ def status(config_path: str, as_json: bool) -> None:
         statuses = eduxchange.member_statuses(config)
     except StoreError as err:
         _fail_usage(str(err))
+    catalogue = eduxchange.pipeline.catalogue_counts(config)
     if as_json:
-        click.echo(json.dumps({"members": [s.to_dict() for s in statuses]}, indent=2))
+        click.echo(json.dumps({"members": [s.to_dict() for s in statuses],
+                               "catalog": catalogue}, indent=2))
         return
     table = Table(title=f"Members of {config.path}", title_justify="left")
     table.add_column("id", no_wrap=True)
@@ -185,6 +279,8 @@ def status(config_path: str, as_json: bool) -> None:
         table.add_row(s.id, s.name, state, str(s.records), str(s.deleted), str(s.quarantined),
                       s.last_harvest or "-", s.metadata_prefix or "-", s.error or "")
     _out().print(table)
+    _out().print(f"Catalogue: {catalogue['resources']} resources "
+                 f"({catalogue['deleted']} deleted) in {config.catalog.store}")
 
 
 @main.command()

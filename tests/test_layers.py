@@ -10,9 +10,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "eduxchange"
 # Lower number = lower layer. A module may import only from its own layer or below.
 LAYERS = {
     "errors": 0, "models": 0, "dates": 0,
-    "xmlsafe": 1, "response": 1, "formats": 1, "config": 1,
+    "xmlsafe": 1, "response": 1, "formats": 1, "config": 1, "normalize": 1, "crosswalks": 1,
+    "vocab": 1, "validate": 1, "rdf": 1, "merge": 1,
     "transport": 2, "store": 2, "client": 2,
-    "harvester": 3,
+    "harvester": 3, "catalog": 3, "export": 3,
     "pipeline": 4, "__init__": 5,
 }
 
@@ -62,3 +63,14 @@ def test_core_types_use_only_the_standard_library() -> None:
         for imported in _imports(PACKAGE / f"{name}.py"):
             assert imported.split(".")[0] in {"__future__", "dataclasses", "typing", "re",
                                               "datetime", "errors", "models"}, (name, imported)
+
+
+def test_pure_steps_do_no_io() -> None:
+    """Crosswalks, normalizers, vocabularies, validation and merging take no network or store."""
+    io_modules = {"requests", "sqlite3", "socket", "urllib.request", "http", "store", "transport",
+                  "client"}
+    pure = [PACKAGE / "merge.py", PACKAGE / "validate.py", *(PACKAGE / "crosswalks").glob("*.py"),
+            *(PACKAGE / "normalize").glob("*.py")]
+    for path in pure:
+        if path.exists():
+            assert not (_imports(path) & io_modules), path

@@ -8,6 +8,10 @@ and resiliently::
     for result in eduxchange.harvest(config):
         print(result.member_id, result.state, result.new, result.updated, result.deleted)
 
+Turn one metadata record into the common record's shape (pure, no I/O)::
+
+    description = eduxchange.crosswalk(lom_xml_bytes)   # format detected by namespace
+
 Read one repository without a store::
 
     with eduxchange.OAIClient("https://example.org/oai") as client:
@@ -29,6 +33,8 @@ from .errors import (
     StoreError,
     TransportError,
 )
+from .catalog import Catalog, NormalizeResult
+from .crosswalks import CrosswalkError, CrosswalkOptions, crosswalk
 from .formats import choose_format
 from .harvester import Harvester, ProgressEvent
 from .models import (
@@ -43,7 +49,16 @@ from .models import (
     RawRecord,
     SetInfo,
 )
-from .pipeline import harvest, harvest_log, member_statuses, open_store, quarantine_entries
+from . import dates, export
+from .pipeline import (
+    catalogue_counts,
+    harvest,
+    harvest_log,
+    member_statuses,
+    normalize_catalog,
+    open_store,
+    quarantine_entries,
+)
 from .store import CatalogStore, SQLiteStore
 
 __version__ = "0.1.0"
@@ -65,6 +80,11 @@ __all__ = [
     "StoreError",
     "TransportError",
     "choose_format",
+    "crosswalk",
+    "CrosswalkError",
+    "CrosswalkOptions",
+    "Catalog",
+    "NormalizeResult",
     "Harvester",
     "ProgressEvent",
     "HarvestResult",
@@ -82,6 +102,8 @@ __all__ = [
     "open_store",
     "quarantine_entries",
     "harvest_log",
+    "normalize_catalog",
+    "catalogue_counts",
     "CatalogStore",
     "SQLiteStore",
 ]

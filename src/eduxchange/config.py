@@ -36,6 +36,7 @@ class CatalogConfig:
 
     store: Path
     base_uri: str
+    extra_mappings: tuple[Path, ...] = ()  # member-local vocabulary mapping tables (TSV)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,6 +72,7 @@ class MemberConfig:
     sets: tuple[str, ...] = ()
     country: str | None = None
     enabled: bool = True
+    publish_contacts: bool = False  # republish persons' e-mail, phone and address
     settings: HarvestSettings = field(default_factory=HarvestSettings)
 
 
@@ -109,7 +111,8 @@ _SETTING_TYPES: dict[str, type] = {
     "max_empty_pages": int,
     "user_agent": str,
 }
-_MEMBER_KEYS = {"id", "name", "endpoint", "metadata_prefix", "sets", "country", "enabled"}
+_MEMBER_KEYS = {"id", "name", "endpoint", "metadata_prefix", "sets", "country", "enabled",
+                "publish_contacts"}
 _PER_MEMBER_SETTINGS = set(_SETTING_TYPES) - {"concurrency"}
 
 
@@ -149,14 +152,24 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None) -> Config:
     catalog = data.get("catalog", {})
     if not isinstance(catalog, dict):
         raise ctx.fail("", "catalog", "must be a table ([catalog])")
-    _no_unknown(ctx, "[catalog]", catalog, {"store", "base_uri"})
+    _no_unknown(ctx, "[catalog]", catalog, {"store", "base_uri", "extra_mappings"})
     store = catalog.get("store", "catalog.sqlite")
     if not isinstance(store, str) or not store:
         raise ctx.fail("[catalog]", "store", "must be a file path string")
     base_uri = catalog.get("base_uri", "https://catalog.example.org/")
     if not isinstance(base_uri, str) or not _is_http_url(base_uri):
         raise ctx.fail("[catalog]", "base_uri", f"must be an http(s) URL, got {base_uri!r}")
+    if not base_uri.endswith("/"):
+        base_uri += "/"
     store_path = Path(store) if Path(store).is_absolute() else base_dir / store
+    extra = catalog.get("extra_mappings", [])
+    if not isinstance(extra, list) or not all(isinstance(x, str) and x for x in extra):
+        raise ctx.fail("[catalog]", "extra_mappings",
+                       f"must be a list of mapping file paths (TSV), got {extra!r}")
+    extra_paths = tuple(Path(x) if Path(x).is_absolute() else base_dir / x for x in extra)
+    for extra_path in extra_paths:
+        if not extra_path.is_file():
+            raise ctx.fail("[catalog]", "extra_mappings", f"no such file: {extra_path}")
 
     harvest_table = data.get("harvest", {})
     if not isinstance(harvest_table, dict):
@@ -176,7 +189,7 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None) -> Config:
         members.append(member)
     return Config(
         path=path,
-        catalog=CatalogConfig(store=store_path, base_uri=base_uri),
+        catalog=CatalogConfig(store=store_path, base_uri=base_uri, extra_mappings=extra_paths),
         harvest=settings,
         members=tuple(members),
     )
@@ -242,6 +255,9 @@ def _member(ctx: _Ctx, index: int, raw: Any, defaults: HarvestSettings) -> Membe
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
         raise ctx.fail(where, "enabled", f"must be true or false, got {enabled!r}")
+    publish_contacts = raw.get("publish_contacts", False)
+    if not isinstance(publish_contacts, bool):
+        raise ctx.fail(where, "publish_contacts", f"must be true or false, got {publish_contacts!r}")
     settings = _settings(ctx, where, raw, defaults, _PER_MEMBER_SETTINGS)
     return MemberConfig(
         id=member_id,
@@ -251,6 +267,7 @@ def _member(ctx: _Ctx, index: int, raw: Any, defaults: HarvestSettings) -> Membe
         sets=tuple(dict.fromkeys(sets)),
         country=country.upper() if country else None,
         enabled=enabled,
+        publish_contacts=publish_contacts,
         settings=settings,
     )
 

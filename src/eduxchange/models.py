@@ -157,6 +157,7 @@ class HarvestResult:
     seconds: float = 0.0
     error: str | None = None
     issues: tuple[Issue, ...] = field(default=())
+    normalization: dict[str, object] | None = None  # what normalizing into the catalogue did
 
     @property
     def ok(self) -> bool:
@@ -187,6 +188,7 @@ class HarvestResult:
             "seconds": round(self.seconds, 3),
             "error": self.error,
             "issues": len(self.issues),
+            "normalization": self.normalization,
         }
 
 

@@ -10,13 +10,16 @@ can call them the same way::
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from .config import Config, MemberConfig
 from .errors import ConfigError
-from .harvester import Harvester, ProgressCallback
+from .catalog import Catalog, NormalizeResult
+from .harvester import Harvester, ProgressCallback, ProgressEvent
 from .models import HarvestResult, MemberStatus
 from .store.base import CatalogStore, QuarantineEntry, RunInfo
 from .store.sqlite import SQLiteStore
@@ -28,6 +31,8 @@ __all__ = [
     "open_store",
     "quarantine_entries",
     "harvest_log",
+    "normalize_catalog",
+    "catalogue_counts",
 ]
 
 T = TypeVar("T")
@@ -57,28 +62,74 @@ def harvest(
     reconcile: bool | None = None,
     progress: ProgressCallback | None = None,
     store: CatalogStore | None = None,
+    normalize: bool = True,
 ) -> list[HarvestResult]:
     """Harvest the alliance's members concurrently; one result per member, in config order.
 
     A member that fails never stops the others: its result says ``failed`` and why.
     At most ``[harvest] concurrency`` members are harvested at once, so the wall
-    time approaches that of the slowest member.
+    time approaches that of the slowest member. With ``normalize`` (the default),
+    each member's new and changed records go into the unified catalogue as soon as
+    its harvest ends (one member at a time: merging reads across members).
     """
     chosen = select_members(config, members)
     own_store = store is None
-    catalog: CatalogStore = store if store is not None else open_store(config)
+    catalog_store: CatalogStore = store if store is not None else open_store(config)
     try:
+        catalog = Catalog(config, catalog_store) if normalize else None
+        lock = threading.Lock()
+
+        def run(member: MemberConfig) -> HarvestResult:
+            result = Harvester(member, catalog_store, progress=progress).run(
+                full=full, reconcile=reconcile)
+            if catalog is None:
+                return result
+            try:
+                with lock:
+                    outcome = _normalize_member(catalog, member, progress).to_dict()
+            except Exception as err:  # a bug must not stop the other members
+                outcome = {"error": f"normalization failed ({type(err).__name__}: {err})"}
+            return dataclasses.replace(result, normalization=outcome)
+
         workers = max(1, min(config.harvest.concurrency, len(chosen)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="harvest") as pool:
-            futures = [
-                pool.submit(Harvester(m, catalog, progress=progress).run, full=full,
-                            reconcile=reconcile)
-                for m in chosen
-            ]
-            return [f.result() for f in futures]
+            return list(pool.map(run, chosen))
     finally:
         if own_store:
-            catalog.close()
+            catalog_store.close()
+
+
+def _normalize_member(catalog: Catalog, member: MemberConfig,
+                      progress: ProgressCallback | None, all_: bool = False) -> NormalizeResult:
+    def report(member_id: str, done: int) -> None:
+        if progress is not None:
+            progress(ProgressEvent(member_id=member_id, phase="normalize", done=done,
+                                   message="normalizing"))
+    return catalog.normalize_member(member, all_=all_, progress=report)
+
+
+def normalize_catalog(
+    config: Config,
+    *,
+    members: Sequence[str] | None = None,
+    all_: bool = False,
+    progress: ProgressCallback | None = None,
+    store: CatalogStore | None = None,
+) -> list[NormalizeResult]:
+    """Normalize stored raw records into the catalogue without harvesting.
+
+    Only what changed since the last normalization, or with ``all_`` every raw
+    record again (after a mapping or crosswalk fix), in bounded memory.
+    """
+    chosen = [config.member(i) for i in members] if members else list(config.members)
+    own_store = store is None
+    catalog_store: CatalogStore = store if store is not None else open_store(config)
+    try:
+        catalog = Catalog(config, catalog_store)
+        return [_normalize_member(catalog, m, progress, all_) for m in chosen]
+    finally:
+        if own_store:
+            catalog_store.close()
 
 
 def _read(config: Config, store: CatalogStore | None, read: Callable[[CatalogStore | None], T]
@@ -98,6 +149,12 @@ def member_statuses(config: Config, store: CatalogStore | None = None) -> list[M
     Before the first harvest every member is ``never``.
     """
     return _read(config, store, lambda s: [_status(m, s) for m in config.members])
+
+
+def catalogue_counts(config: Config, store: CatalogStore | None = None) -> dict[str, int]:
+    """How many resources the unified catalogue holds (and how many it has retired)."""
+    return _read(config, store, lambda s: s.resource_counts() if s else
+                 {"resources": 0, "deleted": 0})
 
 
 def quarantine_entries(config: Config, member: str | None = None, limit: int = 100, *,

@@ -1,0 +1,179 @@
+"""Crosswalks: pure functions from one metadata element to one description.
+
+A description is the common record of one member's metadata, before vocabulary
+mapping and merging (see docs/record.md, "Crosswalk output"). Each crosswalk
+lives in its own module and is registered here explicitly, by name::
+
+    from eduxchange.crosswalks import crosswalk
+    description = crosswalk(xml_bytes)                    # format detected by namespace
+    description = crosswalk(element, format="lom")
+
+No crosswalk touches the network, a store or global state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+from .. import xmlsafe
+from ..errors import EduxchangeError
+
+__all__ = [
+    "CrosswalkError",
+    "CrosswalkOptions",
+    "Crosswalk",
+    "CROSSWALKS",
+    "NAMESPACES",
+    "crosswalk",
+    "detect_format",
+    "metadata_element",
+]
+
+
+class CrosswalkError(EduxchangeError):
+    """The metadata cannot be read by any crosswalk (unknown format, no metadata)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CrosswalkOptions:
+    """Choices a crosswalk honours. ``include_contacts``: keep persons' e-mail, phone, address."""
+
+    include_contacts: bool = False
+
+
+Description = dict[str, Any]
+Crosswalk = Callable[[Any, CrosswalkOptions], Description]
+
+
+def _lom(el: Any, options: CrosswalkOptions) -> Description:
+    from .lom import crosswalk_lom
+    return crosswalk_lom(el, options)
+
+
+def _imsmd(el: Any, options: CrosswalkOptions) -> Description:
+    from .lom import crosswalk_imsmd
+    return crosswalk_imsmd(el, options)
+
+
+def _oai_dc(el: Any, options: CrosswalkOptions) -> Description:
+    from .dc import crosswalk_dc
+    return crosswalk_dc(el, options)
+
+
+def _qdc(el: Any, options: CrosswalkOptions) -> Description:
+    from .dc import crosswalk_qdc
+    return crosswalk_qdc(el, options)
+
+
+def _lrmi(el: Any, options: CrosswalkOptions) -> Description:
+    from .lrmi import crosswalk_lrmi
+    return crosswalk_lrmi(el, options)
+
+
+#: Crosswalks by format name (the names of :data:`eduxchange.formats.KNOWN_FORMATS`).
+CROSSWALKS: Mapping[str, Crosswalk] = {
+    "lom": _lom,
+    "imsmd": _imsmd,
+    "oai_dc": _oai_dc,
+    "qdc": _qdc,
+    "lrmi": _lrmi,
+}
+
+_OAI = "{http://www.openarchives.org/OAI/2.0/}"
+
+
+def _namespaces() -> dict[str, str]:
+    from ..formats import KNOWN_FORMATS
+    return {ns.rstrip("/"): f.name for f in KNOWN_FORMATS for ns in f.namespaces}
+
+
+#: Root-element namespace -> format name.
+NAMESPACES: Mapping[str, str] = _namespaces()
+
+
+def metadata_element(record: bytes | etree._Element) -> etree._Element | dict[str, Any]:
+    """The metadata payload of a stored raw ``<record>`` (or of bare metadata bytes).
+
+    Returns the first element inside ``<metadata>``, or a parsed JSON-LD object when the
+    payload is JSON (LRMI served as text). Raises :class:`CrosswalkError` when there is none.
+    """
+    if isinstance(record, bytes):
+        stripped = record.lstrip()
+        if stripped[:1] in (b"{", b"["):
+            return _json(stripped.decode("utf-8"))
+        try:
+            record = xmlsafe.parse(record)
+        except etree.XMLSyntaxError as err:
+            raise CrosswalkError(f"metadata is not well-formed XML: {err}") from err
+    root = record
+    if root.tag == _OAI + "record":
+        metadata = root.find(_OAI + "metadata")
+        if metadata is None:
+            raise CrosswalkError("record has no <metadata> (a deleted record?)")
+        root = metadata
+    if root.tag == _OAI + "metadata":
+        children = [c for c in root if isinstance(c.tag, str)]
+        if not children:
+            text = (root.text or "").strip()
+            if text[:1] in ("{", "["):
+                return _json(text)
+            raise CrosswalkError("<metadata> is empty")
+        root = children[0]
+    # LRMI JSON-LD wrapped in one element (e.g. <script type="application/ld+json">).
+    if len(root) == 0 and (root.text or "").strip()[:1] in ("{", "["):
+        return _json((root.text or "").strip())
+    return root
+
+
+def _json(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except ValueError as err:
+        raise CrosswalkError(f"metadata is neither XML nor valid JSON: {err}") from err
+    if isinstance(data, list):
+        data = next((d for d in data if isinstance(d, dict)), {})
+    if not isinstance(data, dict):
+        raise CrosswalkError("JSON metadata is not an object")
+    return data
+
+
+def detect_format(payload: etree._Element | dict[str, Any]) -> str:
+    """The format name of a metadata payload, by its root namespace (JSON: ``lrmi``)."""
+    if isinstance(payload, dict):
+        return "lrmi"
+    tag = payload.tag if isinstance(payload.tag, str) else ""
+    namespace = tag[1:].split("}", 1)[0].rstrip("/") if tag.startswith("{") else ""
+    name = NAMESPACES.get(namespace)
+    if name is None:
+        raise CrosswalkError(
+            f"no crosswalk for metadata in namespace {namespace or '(none)'!r} "
+            f"(root element {etree.QName(payload).localname if tag else '?'}); "
+            f"known formats: {', '.join(CROSSWALKS)}")
+    return name
+
+
+def crosswalk(
+    metadata: bytes | etree._Element | dict[str, Any],
+    *,
+    format: str | None = None,  # noqa: A002 (the public name users expect)
+    options: CrosswalkOptions | None = None,
+) -> Description:
+    """Turn one metadata payload into a description (pure; see docs/record.md).
+
+    ``metadata`` may be a raw OAI-PMH ``<record>``, bare metadata XML bytes, an lxml
+    element, or a parsed LRMI JSON-LD object. ``format`` overrides namespace
+    detection; an unknown name raises :class:`CrosswalkError` listing the known ones.
+    """
+    payload = metadata if isinstance(metadata, dict) else metadata_element(metadata)
+    name = format or detect_format(payload)
+    try:
+        function = CROSSWALKS[name]
+    except KeyError:
+        raise CrosswalkError(
+            f"unknown crosswalk {name!r}; known: {', '.join(CROSSWALKS)}") from None
+    return function(payload, options or CrosswalkOptions())

@@ -9,12 +9,23 @@ no record lost or duplicated.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..models import Issue, Quarantined, RawRecord
 
-__all__ = ["CatalogStore", "MemberState", "PageCounts", "StoredRecord", "RunInfo", "QuarantineEntry"]
+__all__ = [
+    "CatalogStore",
+    "CatalogTxn",
+    "MemberState",
+    "PageCounts",
+    "StoredRecord",
+    "RunInfo",
+    "QuarantineEntry",
+    "StoredDescription",
+    "Resource",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,6 +43,7 @@ class MemberState:
     error: str | None = None
     resume: dict[str, Any] | None = None  # where an unfinished run stopped
     last_reconcile: str | None = None
+    normalized_seq: int = 0  # raw records up to this seq have been normalized
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +102,60 @@ class QuarantineEntry:
     created_at: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredDescription:
+    """One member's normalized description, and the catalogue resource it belongs to."""
+
+    member_id: str
+    identifier: str
+    resource_id: str
+    format: str
+    rank: int
+    description: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resource:
+    """A catalogue record; ``deleted`` records keep their last state (a tombstone)."""
+
+    id: str
+    record: dict[str, Any]
+    deleted: bool
+    created_at: str
+    updated_at: str
+    seq: int
+
+
+class CatalogTxn(Protocol):
+    """Primitive catalogue operations inside one write transaction (the merge policy lives
+    in :mod:`eduxchange.catalog`, not in the store)."""
+
+    def description(self, member_id: str, identifier: str) -> StoredDescription | None: ...
+
+    def put_description(self, d: StoredDescription, raw_seq: int) -> None: ...
+
+    def delete_description(self, member_id: str, identifier: str) -> None: ...
+
+    def descriptions_of(self, resource_id: str) -> list[StoredDescription]: ...
+
+    def resources_for_keys(self, keys: Sequence[str]) -> dict[str, str]: ...
+
+    def set_keys(self, resource_id: str, keys: Sequence[str]) -> None: ...
+
+    def resource(self, resource_id: str) -> Resource | None: ...
+
+    def put_resource(self, resource_id: str, record: dict[str, Any], *, deleted: bool) -> str | None:
+        """Write if changed; return the change kind (create, update, delete) or None."""
+        ...
+
+    def quarantine(self, member_id: str, identifier: str | None, *, stage: str, reason: str,
+                   raw: bytes | None) -> None: ...
+
+    def resolve_quarantine(self, member_id: str, identifier: str, *, stage: str) -> None: ...
+
+    def set_normalized_seq(self, member_id: str, seq: int) -> None: ...
+
+
 class CatalogStore(Protocol):
     """Everything the harvester needs from a store."""
 
@@ -121,5 +187,13 @@ class CatalogStore(Protocol):
     def runs(self, member_id: str | None = None, limit: int = 20) -> list[RunInfo]: ...
 
     def quarantine(self, member_id: str | None = None, limit: int = 100) -> list[QuarantineEntry]: ...
+
+    def catalog(self) -> AbstractContextManager[CatalogTxn]: ...
+
+    def iter_resources(self, *, include_deleted: bool = False, since_seq: int = 0,
+                       member_id: str | None = None, updated_since: str | None = None
+                       ) -> Iterator[Resource]: ...
+
+    def resource_counts(self) -> dict[str, int]: ...
 
     def close(self) -> None: ...

@@ -20,7 +20,15 @@ from typing import Any
 from ..dates import normalize_datestamp
 from ..errors import StoreError
 from ..models import Issue, Quarantined, RawRecord
-from .base import MemberState, PageCounts, QuarantineEntry, RunInfo, StoredRecord
+from .base import (
+    MemberState,
+    PageCounts,
+    QuarantineEntry,
+    Resource,
+    RunInfo,
+    StoredDescription,
+    StoredRecord,
+)
 
 __all__ = ["SQLiteStore"]
 
@@ -42,7 +50,8 @@ CREATE TABLE IF NOT EXISTS members (
     state              TEXT NOT NULL DEFAULT 'never',
     error              TEXT,
     resume             TEXT,
-    last_reconcile     TEXT
+    last_reconcile     TEXT,
+    normalized_seq     INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS runs (
     id              INTEGER PRIMARY KEY,
@@ -86,6 +95,38 @@ CREATE TABLE IF NOT EXISTS quarantine (
     resolved    INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS quarantine_member ON quarantine (member_id, resolved);
+CREATE TABLE IF NOT EXISTS descriptions (
+    member_id   TEXT NOT NULL,
+    identifier  TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    format      TEXT NOT NULL,
+    rank        INTEGER NOT NULL,
+    description TEXT NOT NULL,
+    raw_seq     INTEGER NOT NULL,
+    updated_at  TEXT NOT NULL,
+    PRIMARY KEY (member_id, identifier)
+);
+CREATE INDEX IF NOT EXISTS descriptions_resource ON descriptions (resource_id);
+CREATE TABLE IF NOT EXISTS resources (
+    id          TEXT PRIMARY KEY,
+    record      TEXT NOT NULL,
+    deleted     INTEGER NOT NULL DEFAULT 0,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    seq         INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS resources_seq ON resources (seq);
+CREATE TABLE IF NOT EXISTS match_keys (
+    key         TEXT PRIMARY KEY,
+    resource_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS match_keys_resource ON match_keys (resource_id);
+CREATE TABLE IF NOT EXISTS changes (
+    seq         INTEGER PRIMARY KEY,
+    resource_id TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    at          TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS events (
     id          INTEGER PRIMARY KEY,
     run_id      INTEGER,
@@ -100,7 +141,7 @@ CREATE TABLE IF NOT EXISTS events (
 
 _MEMBER_FIELDS = (
     "metadata_prefix", "granularity", "deleted_record", "earliest_datestamp", "next_from",
-    "last_harvest", "state", "error", "resume", "last_reconcile",
+    "last_harvest", "state", "error", "resume", "last_reconcile", "normalized_seq",
 )
 
 
@@ -120,12 +161,21 @@ class SQLiteStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = self._conn()
             conn.executescript(_SCHEMA)
+            self._migrate(conn)
             with self._write() as c:
                 c.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
                           (str(SCHEMA_VERSION),))
                 c.execute("INSERT OR IGNORE INTO meta VALUES ('seq', '0')")
+                c.execute("INSERT OR IGNORE INTO meta VALUES ('catalog_seq', '0')")
         except (sqlite3.Error, OSError) as err:
             raise StoreError(f"cannot open the catalogue store {self.path}: {err}") from err
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection) -> None:
+        # Stores made before normalization existed lack this column.
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(members)")}
+        if "normalized_seq" not in columns:
+            conn.execute("ALTER TABLE members ADD COLUMN normalized_seq INTEGER NOT NULL DEFAULT 0")
 
     # -- connections -------------------------------------------------------
 
@@ -330,7 +380,7 @@ class SQLiteStore:
                 # A record that now reads fine clears its earlier quarantine entries.
                 conn.executemany(
                     "UPDATE quarantine SET resolved = 1 WHERE member_id = ? AND identifier = ? "
-                    "AND resolved = 0", [(member_id, i) for i in stored])
+                    "AND stage = 'harvest' AND resolved = 0", [(member_id, i) for i in stored])
             if quarantined:
                 conn.executemany(
                     "INSERT INTO quarantine (member_id, identifier, run_id, stage, reason, raw, "
@@ -411,3 +461,151 @@ class SQLiteStore:
                             reason=r[5], raw=r[6], created_at=r[7])
             for r in self._conn().execute(sql, (*params, limit))
         ]
+
+    # -- the catalogue ------------------------------------------------------------
+
+    @contextmanager
+    def catalog(self) -> Iterator[_SQLiteCatalogTxn]:
+        """One write transaction of catalogue primitives (see :class:`CatalogTxn`)."""
+        with self._write() as conn:
+            yield _SQLiteCatalogTxn(conn)
+
+    def iter_resources(self, *, include_deleted: bool = False, since_seq: int = 0,
+                       member_id: str | None = None, updated_since: str | None = None
+                       ) -> Iterator[Resource]:
+        """Stream catalogue records in change order (``seq``), in bounded memory.
+
+        ``updated_since`` (ISO 8601, UTC ``...Z``) keeps records changed at or after it.
+        """
+        where = ["seq > ?"]
+        params: list[Any] = []
+        if updated_since is not None:
+            where.append("updated_at >= ?")
+            params.append(updated_since)
+        if not include_deleted:
+            where.append("deleted = 0")
+        if member_id is not None:
+            where.append("id IN (SELECT resource_id FROM descriptions WHERE member_id = ?)")
+            params.append(member_id)
+        last = since_seq
+        while True:
+            rows = self._conn().execute(
+                "SELECT id, record, deleted, created_at, updated_at, seq FROM resources "
+                f"WHERE {' AND '.join(where)} ORDER BY seq LIMIT 500", (last, *params)).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield Resource(id=r[0], record=json.loads(r[1]), deleted=bool(r[2]),
+                               created_at=r[3], updated_at=r[4], seq=r[5])
+            last = rows[-1][5]
+
+    def resource_counts(self) -> dict[str, int]:
+        live, gone = self._conn().execute(
+            "SELECT COALESCE(SUM(deleted = 0), 0), COALESCE(SUM(deleted = 1), 0) FROM resources"
+        ).fetchone()
+        return {"resources": int(live), "deleted": int(gone)}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+class _SQLiteCatalogTxn:
+    """:class:`CatalogTxn` over one SQLite connection inside ``BEGIN IMMEDIATE``."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.now = _now()
+
+    def description(self, member_id: str, identifier: str) -> StoredDescription | None:
+        row = self.conn.execute(
+            "SELECT resource_id, format, rank, description FROM descriptions "
+            "WHERE member_id = ? AND identifier = ?", (member_id, identifier)).fetchone()
+        if row is None:
+            return None
+        return StoredDescription(member_id=member_id, identifier=identifier, resource_id=row[0],
+                                 format=row[1], rank=row[2], description=json.loads(row[3]))
+
+    def put_description(self, d: StoredDescription, raw_seq: int) -> None:
+        self.conn.execute(
+            "INSERT INTO descriptions (member_id, identifier, resource_id, format, rank, "
+            "description, raw_seq, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (member_id, identifier) DO UPDATE SET resource_id = excluded.resource_id, "
+            "format = excluded.format, rank = excluded.rank, description = excluded.description, "
+            "raw_seq = excluded.raw_seq, updated_at = excluded.updated_at",
+            (d.member_id, d.identifier, d.resource_id, d.format, d.rank, _dumps(d.description),
+             raw_seq, self.now))
+
+    def delete_description(self, member_id: str, identifier: str) -> None:
+        self.conn.execute("DELETE FROM descriptions WHERE member_id = ? AND identifier = ?",
+                          (member_id, identifier))
+
+    def descriptions_of(self, resource_id: str) -> list[StoredDescription]:
+        return [
+            StoredDescription(member_id=r[0], identifier=r[1], resource_id=resource_id,
+                              format=r[2], rank=r[3], description=json.loads(r[4]))
+            for r in self.conn.execute(
+                "SELECT member_id, identifier, format, rank, description FROM descriptions "
+                "WHERE resource_id = ? ORDER BY member_id, identifier", (resource_id,))
+        ]
+
+    def resources_for_keys(self, keys: Sequence[str]) -> dict[str, str]:
+        if not keys:
+            return {}
+        marks = ",".join("?" * len(keys))
+        return dict(self.conn.execute(
+            f"SELECT key, resource_id FROM match_keys WHERE key IN ({marks})", tuple(keys)))
+
+    def set_keys(self, resource_id: str, keys: Sequence[str]) -> None:
+        self.conn.execute("DELETE FROM match_keys WHERE resource_id = ?", (resource_id,))
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO match_keys (key, resource_id) VALUES (?, ?)",
+            [(k, resource_id) for k in keys])
+
+    def resource(self, resource_id: str) -> Resource | None:
+        row = self.conn.execute(
+            "SELECT record, deleted, created_at, updated_at, seq FROM resources WHERE id = ?",
+            (resource_id,)).fetchone()
+        if row is None:
+            return None
+        return Resource(id=resource_id, record=json.loads(row[0]), deleted=bool(row[1]),
+                        created_at=row[2], updated_at=row[3], seq=row[4])
+
+    def put_resource(self, resource_id: str, record: dict[str, Any], *, deleted: bool
+                     ) -> str | None:
+        text = _dumps(record)
+        row = self.conn.execute("SELECT record, deleted FROM resources WHERE id = ?",
+                                (resource_id,)).fetchone()
+        if row is not None and row[0] == text and bool(row[1]) == deleted:
+            return None
+        if row is None and deleted:
+            return None
+        kind = "delete" if deleted else ("create" if row is None or row[1] else "update")
+        seq = int(self.conn.execute(
+            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'catalog_seq' "
+            "RETURNING value").fetchone()[0])
+        self.conn.execute(
+            "INSERT INTO resources (id, record, deleted, created_at, updated_at, seq) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record, "
+            "deleted = excluded.deleted, updated_at = excluded.updated_at, seq = excluded.seq",
+            (resource_id, text, int(deleted), self.now, self.now, seq))
+        self.conn.execute("INSERT INTO changes (seq, resource_id, kind, at) VALUES (?, ?, ?, ?)",
+                          (seq, resource_id, kind, self.now))
+        return kind
+
+    def quarantine(self, member_id: str, identifier: str | None, *, stage: str, reason: str,
+                   raw: bytes | None) -> None:
+        if identifier is not None:
+            self.resolve_quarantine(member_id, identifier, stage=stage)
+        self.conn.execute(
+            "INSERT INTO quarantine (member_id, identifier, run_id, stage, reason, raw, created_at) "
+            "VALUES (?, ?, NULL, ?, ?, ?, ?)", (member_id, identifier, stage, reason, raw, self.now))
+
+    def resolve_quarantine(self, member_id: str, identifier: str, *, stage: str) -> None:
+        self.conn.execute(
+            "UPDATE quarantine SET resolved = 1 WHERE member_id = ? AND identifier = ? "
+            "AND stage = ? AND resolved = 0", (member_id, identifier, stage))
+
+    def set_normalized_seq(self, member_id: str, seq: int) -> None:
+        self.conn.execute("INSERT OR IGNORE INTO members (id) VALUES (?)", (member_id,))
+        self.conn.execute("UPDATE members SET normalized_seq = ? WHERE id = ?", (seq, member_id))

@@ -1,0 +1,250 @@
+"""Normalization into the unified catalogue: crosswalk -> vocabularies -> validation -> merge.
+
+For every raw record a harvest stored or changed (in change order), this module
+
+1. turns it into a description (:func:`describe`: the crosswalk for its format,
+   the vocabulary mapping, and the provenance entry; pure);
+2. validates the description as a record; one that fails is quarantined with the
+   reasons and its raw bytes, never silently dropped;
+3. finds the catalogue resource it belongs to (its own from before, or one that
+   shares a canonical URL or identifier, or a new one), and rebuilds that
+   resource's record from all its descriptions (:mod:`eduxchange.merge`);
+4. writes the record and a change-log entry only when the record changed.
+
+A description a member deletes takes only its provenance away; the resource
+leaves the catalogue (a tombstone remains) when no member describes it.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from .config import Config, MemberConfig
+from .crosswalks import CrosswalkError, CrosswalkOptions, crosswalk, detect_format, metadata_element
+from .dates import normalize_datestamp
+from .formats import KNOWN_FORMATS
+from .merge import Ranked, match_keys, merge_descriptions
+from .models import Issue
+from .store.base import CatalogStore, CatalogTxn, StoredDescription, StoredRecord
+from .validate import validate_record
+from .vocab import Vocabularies, default_vocabularies
+
+__all__ = ["Catalog", "NormalizeResult", "describe", "Described", "record_id_for"]
+
+_RANKS = {f.name: f.rank for f in KNOWN_FORMATS}
+#: Raw records normalized per write transaction.
+BATCH = 200
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Described:
+    """A description ready to merge, or the reasons it cannot be used."""
+
+    format: str
+    description: dict[str, Any] | None
+    problems: tuple[str, ...] = ()
+    unmapped: tuple[tuple[str, str, str], ...] = ()
+
+
+def record_id_for(base_uri: str, member_id: str, identifier: str) -> str:
+    """The catalogue IRI minted for a resource first seen as this member's record.
+
+    Deterministic, so a catalogue rebuilt from the same raw records gets the same IRIs.
+    """
+    return f"{base_uri}resources/{uuid.uuid5(uuid.NAMESPACE_URL, f'{member_id}|{identifier}')}"
+
+
+def provenance(member: MemberConfig, base_uri: str, record: StoredRecord) -> dict[str, Any]:
+    """The ``mainEntityOfPage`` entry saying where a description came from."""
+    separator = "&" if "?" in member.endpoint else "?"
+    get_record = (f"{member.endpoint}{separator}verb=GetRecord&metadataPrefix="
+                  f"{quote(record.metadata_prefix, safe='')}&identifier="
+                  f"{quote(record.identifier, safe='')}")
+    return {
+        "id": get_record,
+        "type": "WebPage",
+        "provider": {"id": f"{base_uri}members/{member.id}", "type": "Organization",
+                     "name": member.name},
+        "identifier": record.identifier,
+        "dateModified": normalize_datestamp(record.datestamp),
+        "sdDatePublished": record.harvested_at,
+    }
+
+
+def describe(record: StoredRecord, member: MemberConfig, *, base_uri: str,
+             vocabularies: Vocabularies) -> Described:
+    """Crosswalk, map and validate one stored raw record (pure: no store, no network)."""
+    try:
+        payload = metadata_element(record.raw or b"")
+        name = detect_format(payload)
+        description = crosswalk(payload, format=name, options=CrosswalkOptions(
+            include_contacts=member.publish_contacts))
+    except CrosswalkError as err:
+        return Described(format="unknown", description=None, problems=(str(err),))
+    description, unmapped = vocabularies.apply(description)
+    description["mainEntityOfPage"] = [provenance(member, base_uri, record)]
+    candidate = {"@context": f"{base_uri}context.jsonld",
+                 "id": record_id_for(base_uri, member.id, record.identifier), **description}
+    issues = validate_record(candidate)
+    return Described(format=name, description=description,
+                     problems=tuple(i.message for i in issues), unmapped=tuple(unmapped))
+
+
+@dataclass(slots=True)
+class NormalizeResult:
+    """What one member's normalization did."""
+
+    member_id: str
+    processed: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    quarantined: int = 0
+    seconds: float = 0.0
+    unmapped: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"member": self.member_id, "processed": self.processed, "created": self.created,
+                "updated": self.updated, "unchanged": self.unchanged, "removed": self.removed,
+                "quarantined": self.quarantined, "seconds": round(self.seconds, 3),
+                "unmapped": dict(sorted(self.unmapped.items(), key=lambda kv: -kv[1])[:20])}
+
+
+class Catalog:
+    """The unified catalogue over a store: normalization, merging, de-duplication."""
+
+    def __init__(self, config: Config, store: CatalogStore, *,
+                 vocabularies: Vocabularies | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.base_uri = config.catalog.base_uri
+        self.context = f"{self.base_uri}context.jsonld"
+        self.vocabularies = vocabularies or (
+            Vocabularies.load(config.catalog.extra_mappings) if config.catalog.extra_mappings
+            else default_vocabularies())
+
+    def normalize(self, member_ids: Sequence[str] | None = None, *, all_: bool = False,
+                  progress: Callable[[str, int], None] | None = None) -> list[NormalizeResult]:
+        """Normalize what is pending (or, with ``all_``, every raw record) for the members."""
+        members = [self.config.member(i) for i in member_ids] if member_ids else list(
+            self.config.members)
+        return [self.normalize_member(m, all_=all_, progress=progress) for m in members]
+
+    def normalize_member(self, member: MemberConfig, *, all_: bool = False,
+                         progress: Callable[[str, int], None] | None = None) -> NormalizeResult:
+        """Normalize one member's raw records changed since its last normalization."""
+        started = time.monotonic()
+        result = NormalizeResult(member_id=member.id)
+        since = 0 if all_ else self.store.member_state(member.id).normalized_seq
+        batch: list[StoredRecord] = []
+        for record in self.store.iter_records(member.id, since_seq=since):
+            batch.append(record)
+            if len(batch) >= BATCH:
+                self._apply(member, batch, result)
+                batch = []
+                if progress:
+                    progress(member.id, result.processed)
+        if batch:
+            self._apply(member, batch, result)
+        if progress:
+            progress(member.id, result.processed)
+        result.seconds = time.monotonic() - started
+        return result
+
+    def _apply(self, member: MemberConfig, batch: list[StoredRecord],
+               result: NormalizeResult) -> None:
+        described = [None if r.deleted or r.raw is None else
+                     describe(r, member, base_uri=self.base_uri, vocabularies=self.vocabularies)
+                     for r in batch]
+        with self.store.catalog() as txn:
+            for record, outcome in zip(batch, described, strict=True):
+                result.processed += 1
+                kind = self._one(txn, member, record, outcome)
+                if kind == "create":
+                    result.created += 1
+                elif kind == "update":
+                    result.updated += 1
+                elif kind == "delete":
+                    result.removed += 1
+                elif kind == "quarantined":
+                    result.quarantined += 1
+                else:
+                    result.unchanged += 1
+                if outcome is not None:
+                    for field_, source, value in outcome.unmapped:
+                        key = f"{field_}: {source} {value!r}"
+                        result.unmapped[key] = result.unmapped.get(key, 0) + 1
+            txn.set_normalized_seq(member.id, batch[-1].seq)
+
+    def _one(self, txn: CatalogTxn, member: MemberConfig, record: StoredRecord,
+             outcome: Described | None) -> str | None:
+        if outcome is None:  # the member deleted its description
+            old = txn.description(member.id, record.identifier)
+            if old is None:
+                return None
+            txn.delete_description(member.id, record.identifier)
+            return self._rebuild(txn, old.resource_id)
+        if outcome.description is None or outcome.problems:
+            reason = "; ".join(outcome.problems) or "no description"
+            txn.quarantine(member.id, record.identifier, stage="normalize",
+                           reason=f"{outcome.format}: {reason}", raw=record.raw)
+            return "quarantined"
+        txn.resolve_quarantine(member.id, record.identifier, stage="normalize")
+        description = outcome.description
+        old = txn.description(member.id, record.identifier)
+        found = set(txn.resources_for_keys(match_keys(description)).values())
+        if old is not None:
+            resource_id = old.resource_id  # stable when the member re-sends it
+        elif found:
+            resource_id = min(found, key=lambda r: self._created(txn, r))
+        else:
+            resource_id = record_id_for(self.base_uri, member.id, record.identifier)
+        txn.put_description(StoredDescription(
+            member_id=member.id, identifier=record.identifier, resource_id=resource_id,
+            format=outcome.format, rank=_RANKS.get(outcome.format, 0), description=description,
+        ), record.seq)
+        for other in found - {resource_id}:
+            # Two resources turned out to be one: the older IRI stays, the other is retired.
+            for d in txn.descriptions_of(other):
+                txn.put_description(StoredDescription(
+                    member_id=d.member_id, identifier=d.identifier, resource_id=resource_id,
+                    format=d.format, rank=d.rank, description=d.description), record.seq)
+            self._rebuild(txn, other)
+        return self._rebuild(txn, resource_id)
+
+    @staticmethod
+    def _created(txn: CatalogTxn, resource_id: str) -> tuple[str, str]:
+        resource = txn.resource(resource_id)
+        return (resource.created_at if resource else "", resource_id)
+
+    def _rebuild(self, txn: CatalogTxn, resource_id: str) -> str | None:
+        descriptions = txn.descriptions_of(resource_id)
+        if not descriptions:
+            txn.set_keys(resource_id, [])
+            existing = txn.resource(resource_id)
+            if existing is None or existing.deleted:
+                return None
+            return txn.put_resource(resource_id, existing.record, deleted=True)
+        record = merge_descriptions(
+            [Ranked(description=d.description, format_rank=d.rank, member_id=d.member_id,
+                    identifier=d.identifier) for d in descriptions],
+            record_id=resource_id, context=self.context)
+        keys: list[str] = []
+        for d in descriptions:
+            for key in match_keys(d.description):
+                if key not in keys:
+                    keys.append(key)
+        txn.set_keys(resource_id, keys)
+        return txn.put_resource(resource_id, record, deleted=False)
+
+
+def issues_from(result: NormalizeResult) -> list[Issue]:
+    """Unmapped vocabulary values as issues, for the harvest log."""
+    return [Issue(code="unmapped-term", severity="info", member_id=result.member_id,
+                  message=f"{count} x {term}") for term, count in result.unmapped.items()]

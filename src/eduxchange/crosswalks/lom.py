@@ -1,0 +1,402 @@
+"""IEEE LOM (and national profiles built on it) and IMS Metadata 1.2 -> a description.
+
+IEEE 1484.12.3 (the LOM XML binding) and IMS Metadata 1.2 (LOM's predecessor, still
+served by older repositories) differ mostly in spelling: ``string language=`` vs
+``langstring xml:lang=``, ``entity`` vs ``centity/vcard``, ``dateTime`` vs
+``datetime``, element case. One walk serves both: element names are compared by
+lower-cased local name, whatever their namespace, so profile extensions such as
+LOM-FR's ``lomfr:documentType`` are read too.
+
+The walk visits each category once and dispatches on names through dicts (no
+XPath): this function runs for every harvested record.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from lxml import etree
+
+from ..normalize.dates import normalize_date, normalize_duration
+from ..normalize.languages import language_key, normalize_language
+from ..normalize.licenses import canonical_license
+from ..normalize.text import clean_text
+from ..normalize.vcard import parse_vcard
+from . import CrosswalkOptions
+
+__all__ = ["crosswalk_lom", "crosswalk_imsmd"]
+
+Description = dict[str, Any]
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_NAMES: dict[str, str] = {}
+
+
+def _name(el: Any) -> str:
+    """Lower-cased local name of an element ('' for comments and PIs), cached per tag."""
+    tag = el.tag
+    if not isinstance(tag, str):
+        return ""
+    name = _NAMES.get(tag)
+    if name is None:
+        name = _NAMES[tag] = tag.rpartition("}")[2].lower()
+    return name
+
+
+def _kids(el: Any) -> Iterator[tuple[str, Any]]:
+    for child in el:
+        name = _name(child)
+        if name:
+            yield name, child
+
+
+def _text(el: Any) -> str:
+    """Text of a leaf, or of its first ``string``/``langstring`` (IMS MD wraps vocabulary values)."""
+    for name, child in _kids(el):
+        if name in ("string", "langstring"):
+            return clean_text(child.text or "")
+    return clean_text(el.text or "")
+
+
+def _langstrings(el: Any) -> list[tuple[str, str]]:
+    """``(language key, text)`` pairs of a LangString (LOM) or langstring list (IMS MD)."""
+    pairs: list[tuple[str, str]] = []
+    for name, child in _kids(el):
+        if name in ("string", "langstring"):
+            text = clean_text(child.text or "")
+            if text:
+                lang = child.get("language") or child.get(_XML_LANG)
+                pairs.append((language_key(lang), text))
+    if not pairs and el.text and el.text.strip():
+        # Seen in the wild: text straight inside <title>, no <string>.
+        pairs.append(("@none", clean_text(el.text)))
+    return pairs
+
+
+def _vocabulary(el: Any) -> tuple[str, str] | None:
+    """A LOM Vocabulary element as ``(source, value)``; source defaults to ``LOMv1.0``."""
+    source = value = ""
+    for name, child in _kids(el):
+        if name == "source":
+            source = _text(child)
+        elif name == "value":
+            value = _text(child)
+    if not value:
+        value = _text(el) if len(el) == 0 else ""
+    return (source or "LOMv1.0", value) if value else None
+
+
+def _add_map(target: dict[str, str], pairs: list[tuple[str, str]]) -> None:
+    for lang, text in pairs:
+        if lang not in target:
+            target[lang] = text
+        elif text not in target[lang]:
+            target[lang] = f"{target[lang]}\n\n{text}"
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+_DOI = re.compile(r"(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?(10\.\d{4,9}/\S+)", re.IGNORECASE)
+_HANDLE = re.compile(r"^(?:hdl:\s*|https?://hdl\.handle\.net/)(\d[\w.]*/\S+)$", re.IGNORECASE)
+_AGE = re.compile(r"(\d{1,2})\s*(?:-|–|to|à|bis|a)\s*(\d{1,2})|(\d{1,2})\s*\+|(\d{1,2})")
+_MEDIA_TYPE = re.compile(r"^[a-z]+/[\w.+-]+$")
+
+_CREATOR_ROLES = {"author", "auteur", "autor"}
+_PUBLISHER_ROLES = {"publisher", "éditeur", "editeur", "herausgeber"}
+
+
+def _identifier(value: str) -> str | None:
+    """A DOI or handle as its resolver IRI; ``None`` for anything else."""
+    value = value.strip()
+    doi = _DOI.fullmatch(value)
+    if doi:
+        return f"https://doi.org/{doi.group(1)}"
+    handle = _HANDLE.match(value)
+    if handle:
+        return f"https://hdl.handle.net/{handle.group(1)}"
+    if value.lower().startswith("urn:isbn:"):
+        return value
+    return None
+
+
+class _Walk:
+    """Accumulates one description while the categories are walked."""
+
+    def __init__(self, options: CrosswalkOptions) -> None:
+        self.options = options
+        self.name: dict[str, str] = {}
+        self.description: dict[str, str] = {}
+        self.keywords: dict[str, list[str]] = {}
+        self.languages: list[str] = []
+        self.identifiers: list[str] = []
+        self.urls: list[str] = []
+        self.formats: list[str] = []
+        self.creators: list[dict[str, Any]] = []
+        self.contributors: list[dict[str, Any]] = []
+        self.publishers: list[dict[str, Any]] = []
+        self.out: Description = {}
+        self.terms: dict[str, list[tuple[str, str]]] = {}
+        self.rights: list[tuple[str, str]] = []
+
+    def term(self, field: str, pair: tuple[str, str] | None) -> None:
+        if pair is not None:
+            bucket = self.terms.setdefault(field, [])
+            if pair not in bucket:
+                bucket.append(pair)
+
+    # -- categories -----------------------------------------------------------
+
+    def general(self, el: Any) -> None:
+        for name, child in _kids(el):
+            if name == "title":
+                _add_map(self.name, _langstrings(child))
+            elif name == "description":
+                _add_map(self.description, _langstrings(child))
+            elif name == "keyword":
+                for lang, text in _langstrings(child):
+                    words = self.keywords.setdefault(lang, [])
+                    if text not in words:
+                        words.append(text)
+            elif name == "language":
+                tag = normalize_language(_text(child))
+                if tag and tag not in self.languages:
+                    self.languages.append(tag)
+            elif name in ("identifier", "catalogentry"):
+                self.catalog_entry(child)
+            elif name in ("documenttype", "learningresourcetype"):  # LOM-FR puts it here
+                self.term("learningResourceType", _vocabulary(child))
+
+    def catalog_entry(self, el: Any) -> None:
+        entry = ""
+        for name, child in _kids(el):
+            if name == "entry":
+                entry = _text(child)
+        if not entry:
+            return
+        identifier = _identifier(entry)
+        if identifier:
+            if identifier not in self.identifiers:
+                self.identifiers.append(identifier)
+        elif _URL.fullmatch(entry):
+            self.urls.append(entry)
+
+    def life_cycle(self, el: Any) -> None:
+        for name, child in _kids(el):
+            if name == "contribute":
+                self.contribute(child)
+
+    def contribute(self, el: Any) -> None:
+        role = ""
+        agents: list[dict[str, Any]] = []
+        date = None
+        for name, child in _kids(el):
+            if name == "role":
+                vocab = _vocabulary(child)
+                role = vocab[1].lower() if vocab else ""
+            elif name in ("entity", "centity"):
+                text = child.text or ""
+                if name == "centity" or not text.strip():
+                    text = "".join(v.text or "" for n, v in _kids(child) if n == "vcard") or text
+                agent = parse_vcard(text)
+                if agent is not None:
+                    agents.append(agent.to_dict(include_contacts=self.options.include_contacts))
+            elif name == "date":
+                for sub_name, sub in _kids(child):
+                    if sub_name == "datetime":
+                        date = normalize_date(sub.text or "")
+                if date is None and child.text:
+                    date = normalize_date(child.text)
+        if role in _CREATOR_ROLES:
+            target = self.creators
+            if date:
+                self.out.setdefault("dateCreated", date)
+        elif role in _PUBLISHER_ROLES:
+            target = self.publishers
+            if date:
+                self.out.setdefault("datePublished", date)
+        else:
+            target = self.contributors
+        for agent in agents:
+            if all(a.get("name") != agent.get("name") for a in target):
+                target.append(agent)
+
+    def technical(self, el: Any) -> None:
+        for name, child in _kids(el):
+            if name == "format":
+                value = (child.text or "").strip().lower()
+                if _MEDIA_TYPE.match(value) and value not in self.formats:
+                    self.formats.append(value)
+            elif name == "location":
+                value = (child.text or "").strip()
+                if _URL.fullmatch(value):
+                    self.urls.insert(len(self.urls), value)
+            elif name == "duration":
+                text = "".join(
+                    (sub.text or "") for n, sub in _kids(child) if n in ("duration", "datetime")
+                ) or (child.text or "")
+                duration = normalize_duration(text)
+                if duration:
+                    self.out.setdefault("duration", duration)
+
+    def educational(self, el: Any) -> None:
+        for name, child in _kids(el):
+            if name == "learningresourcetype":
+                self.term("learningResourceType", _vocabulary(child))
+            elif name == "intendedenduserrole":
+                self.term("audience", _vocabulary(child))
+            elif name == "context":
+                self.term("educationalLevel", _vocabulary(child))
+            elif name == "typicalagerange" and "typicalAgeRange" not in self.out:
+                pairs = _langstrings(child)
+                age = _age_range(pairs[0][1]) if pairs else None
+                if age:
+                    self.out["typicalAgeRange"] = age
+
+    def rights_category(self, el: Any) -> None:
+        for name, child in _kids(el):
+            if name == "cost":
+                vocab = _vocabulary(child)
+                if vocab and vocab[1].lower() in ("no", "non", "nein"):
+                    self.out["isAccessibleForFree"] = True
+                elif vocab and vocab[1].lower() in ("yes", "oui", "ja"):
+                    self.out["isAccessibleForFree"] = False
+            elif name == "description":
+                self.rights.extend(_langstrings(child))
+
+    def classification(self, el: Any) -> None:
+        purpose = ""
+        paths: list[Any] = []
+        for name, child in _kids(el):
+            if name == "purpose":
+                vocab = _vocabulary(child)
+                purpose = vocab[1].lower() if vocab else ""
+            elif name == "taxonpath":
+                paths.append(child)
+            elif name == "keyword":
+                for lang, text in _langstrings(child):
+                    words = self.keywords.setdefault(lang, [])
+                    if text not in words:
+                        words.append(text)
+        field = "educationalLevel" if purpose in ("educational level", "niveau") else "about"
+        for path in paths:
+            self.taxon_path(field, path)
+
+    def taxon_path(self, field: str, path: Any) -> None:
+        source = ""
+        last: Any = None
+        for name, child in _kids(path):
+            if name == "source":
+                pairs = _langstrings(child)
+                source = (pairs[0][1] if pairs else _text(child)).lower()
+            elif name == "taxon":
+                last = child  # the most specific taxon is the last one
+        if last is None:
+            return
+        ident = entry = ""
+        for name, child in _kids(last):
+            if name == "id":
+                ident = _text(child)
+            elif name == "entry":
+                pairs = _langstrings(child)
+                entry = pairs[0][1] if pairs else ""
+        kind = _taxonomy(source)
+        if ident:
+            if _URL.fullmatch(ident):
+                self.term(field, ("uri", ident))
+            elif kind:
+                self.term(field, (kind, ident))
+        if entry:
+            self.term(field, ("text", entry))
+
+    # -- result ---------------------------------------------------------------
+
+    def result(self) -> Description:
+        out: Description = {"type": ["LearningResource"]}
+        if self.name:
+            out["name"] = self.name
+        if self.description:
+            out["description"] = self.description
+        if self.keywords:
+            out["keywords"] = self.keywords
+        if self.languages:
+            out["inLanguage"] = self.languages
+        if self.urls:
+            out["url"] = self.urls[0]
+        if self.identifiers:
+            out["identifier"] = self.identifiers
+        self._rights(out)
+        for key, agents in (("creator", self.creators), ("contributor", self.contributors),
+                            ("publisher", self.publishers)):
+            if agents:
+                out[key] = agents
+        if self.formats:
+            out["encodingFormat"] = self.formats
+        out.update(self.out)
+        if self.terms:
+            out["_terms"] = self.terms
+        return out
+
+    def _rights(self, out: Description) -> None:
+        notice: dict[str, str] = {}
+        for lang, text in self.rights:
+            if "license" not in out:
+                for candidate in (*_URL.findall(text), text):
+                    licence = canonical_license(candidate.rstrip(".,;)"))
+                    if licence:
+                        out["license"] = {"id": licence}
+                        break
+                else:
+                    _add_map(notice, [(lang, text)])
+            elif canonical_license(text) is None:
+                _add_map(notice, [(lang, text)])
+        if notice:
+            out["copyrightNotice"] = notice
+
+
+def _taxonomy(source: str) -> str | None:
+    if "isced" in source:
+        if "2011" in source or "level" in source or "niveau" in source:
+            return "isced-2011"
+        return "isced-f"
+    return None
+
+
+def _age_range(text: str) -> str | None:
+    match = _AGE.search(text)
+    if not match:
+        return None
+    low, high, plus, single = match.groups()
+    if low and high:
+        return f"{int(low)}-{int(high)}"
+    if plus:
+        return f"{int(plus)}-"
+    return f"{int(single)}-{int(single)}" if single else None
+
+
+_CATEGORIES = {
+    "general": _Walk.general,
+    "lifecycle": _Walk.life_cycle,
+    "technical": _Walk.technical,
+    "educational": _Walk.educational,
+    "rights": _Walk.rights_category,
+    "classification": _Walk.classification,
+}
+
+
+def crosswalk_lom(element: etree._Element, options: CrosswalkOptions) -> Description:
+    """IEEE LOM (LOMv1.0 XML binding, and profiles built on it) -> a description."""
+    walk = _Walk(options)
+    for name, child in _kids(element):
+        category = _CATEGORIES.get(name)
+        if category is not None:
+            category(walk, child)
+    return walk.result()
+
+
+def crosswalk_imsmd(element: etree._Element, options: CrosswalkOptions) -> Description:
+    """IMS Learning Resource Metadata 1.2 (``imsmd_v1p2``) -> a description.
+
+    The same walk as LOM: IMS MD's spellings (``langstring``, ``centity/vcard``,
+    ``catalogentry``, ``datetime``, lower-case names) are handled where they differ.
+    """
+    return crosswalk_lom(element, options)
