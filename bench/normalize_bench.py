@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from lxml import etree  # noqa: E402
 
+from eduxchange.catalog import record_id_for  # noqa: E402
 from eduxchange.config import MemberConfig  # noqa: E402
 from eduxchange.crosswalks import CrosswalkOptions, crosswalk, detect_format, metadata_element  # noqa: E402
 from eduxchange.validate import validate_record  # noqa: E402
@@ -57,7 +58,8 @@ def normalize_all(records: list[bytes]) -> int:
             "provider": {"id": f"{BASE}members/bench", "type": "Organization", "name": "Bench"},
             "identifier": f"oai:example.org:rec-{n}", "dateModified": "2024-01-01T00:00:00Z",
             "sdDatePublished": "2024-01-02T00:00:00Z"}]
-        record = {"@context": f"{BASE}context.jsonld", "id": f"{BASE}resources/{n}", **description}
+        record = {"@context": f"{BASE}context.jsonld",
+                  "id": record_id_for(BASE, member.id, f"rec-{n}"), **description}
         if validate_record(record):
             bad += 1
     return bad

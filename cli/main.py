@@ -211,7 +211,8 @@ def normalize(config_path: str, members: tuple[str, ...], all_: bool, as_json: b
     _out().print(table)
     for r in results:
         if r.unmapped:
-            top = ", ".join(f"{k} ({v})" for k, v in list(r.to_dict()["unmapped"].items())[:5])  # type: ignore[union-attr]
+            worst = sorted(r.unmapped.items(), key=lambda kv: -kv[1])[:5]
+            top = ", ".join(f"{k} ({v})" for k, v in worst)
             err_console.print(f"{r.member_id}: values with no concept yet: {top}", highlight=False)
 
 

@@ -14,7 +14,7 @@ XPath): this function runs for every harvested record.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from lxml import etree
@@ -31,28 +31,32 @@ __all__ = ["crosswalk_lom", "crosswalk_imsmd"]
 Description = dict[str, Any]
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _NAMES: dict[str, str] = {}
+# A member's records repeat the same few vCards (its publisher, its authors).
+_vcard = lru_cache(maxsize=4096)(parse_vcard)
 
 
-def _name(el: Any) -> str:
-    """Lower-cased local name of an element ('' for comments and PIs), cached per tag."""
-    tag = el.tag
-    if not isinstance(tag, str):
-        return ""
-    name = _NAMES.get(tag)
-    if name is None:
-        name = _NAMES[tag] = tag.rpartition("}")[2].lower()
-    return name
+def _kids(el: Any) -> list[tuple[str, Any]]:
+    """``(lower-cased local name, child)`` for the element children of ``el``.
 
-
-def _kids(el: Any) -> Iterator[tuple[str, Any]]:
+    Names are cached per tag: this runs for every element of every record.
+    """
+    names = _NAMES
+    out = []
     for child in el:
-        name = _name(child)
-        if name:
-            yield name, child
+        tag = child.tag
+        name = names.get(tag)
+        if name is None:
+            if not isinstance(tag, str):  # comments, processing instructions
+                continue
+            name = names[tag] = tag.rpartition("}")[2].lower()
+        out.append((name, child))
+    return out
 
 
 def _text(el: Any) -> str:
     """Text of a leaf, or of its first ``string``/``langstring`` (IMS MD wraps vocabulary values)."""
+    if len(el) == 0:  # the usual case in the LOM binding: no need to walk children
+        return clean_text(el.text or "")
     for name, child in _kids(el):
         if name in ("string", "langstring"):
             return clean_text(child.text or "")
@@ -98,7 +102,8 @@ def _add_map(target: dict[str, str], pairs: list[tuple[str, str]]) -> None:
 _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 _DOI = re.compile(r"(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?(10\.\d{4,9}/\S+)", re.IGNORECASE)
 _HANDLE = re.compile(r"^(?:hdl:\s*|https?://hdl\.handle\.net/)(\d[\w.]*/\S+)$", re.IGNORECASE)
-_AGE = re.compile(r"(\d{1,2})\s*(?:-|–|to|à|bis|a)\s*(\d{1,2})|(\d{1,2})\s*\+|(\d{1,2})")
+_AGE = re.compile(
+    r"(\d{1,2})\s*(?:-|–|to|à|bis|a)\s*(\d{1,2})|(\d{1,2})\s*(?:\+|-\s*$|–\s*$)|(\d{1,2})")
 _MEDIA_TYPE = re.compile(r"^[a-z]+/[\w.+-]+$")
 
 _CREATOR_ROLES = {"author", "auteur", "autor"}
@@ -197,9 +202,9 @@ class _Walk:
                 text = child.text or ""
                 if name == "centity" or not text.strip():
                     text = "".join(v.text or "" for n, v in _kids(child) if n == "vcard") or text
-                agent = parse_vcard(text)
-                if agent is not None:
-                    agents.append(agent.to_dict(include_contacts=self.options.include_contacts))
+                parsed = _vcard(text)
+                if parsed is not None:
+                    agents.append(parsed.to_dict(include_contacts=self.options.include_contacts))
             elif name == "date":
                 for sub_name, sub in _kids(child):
                     if sub_name == "datetime":
@@ -216,9 +221,9 @@ class _Walk:
                 self.out.setdefault("datePublished", date)
         else:
             target = self.contributors
-        for agent in agents:
-            if all(a.get("name") != agent.get("name") for a in target):
-                target.append(agent)
+        for person in agents:
+            if all(a.get("name") != person.get("name") for a in target):
+                target.append(person)
 
     def technical(self, el: Any) -> None:
         for name, child in _kids(el):
