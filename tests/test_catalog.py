@@ -207,3 +207,20 @@ def test_merge_precedence_and_union() -> None:
     assert merge_descriptions(list(reversed(ranked)), record_id="https://c/resources/1",
                               context="https://c/context.jsonld") == merged
     assert "_terms" not in merged and lom["name"] == {"en": "Fractions", "zh": "分数"}
+
+
+def test_catalogue_records_as_rdf_conform_to_the_shapes(make_config: ConfigMaker) -> None:
+    from eduxchange.rdf import conforms, record_to_graph
+
+    with serve_pyoai_member(lom_records(8)) as lom, serve_faulty(dc_records(range(5, 12))) as dc:
+        config = make_config([{"id": "lom", "endpoint": lom.url},
+                              {"id": "dc", "endpoint": dc.url, "metadata_prefix": "oai_dc"}])
+        eduxchange.harvest(config)
+        records = exported(config)
+    assert len(records) == 11
+    graph = None
+    for record in records:
+        graph = record_to_graph(record, graph)
+    assert graph is not None
+    ok, report = conforms(graph)
+    assert ok, report

@@ -96,7 +96,7 @@ def _add_map(target: dict[str, str], pairs: list[tuple[str, str]]) -> None:
         if lang not in target:
             target[lang] = text
         elif text not in target[lang]:
-            target[lang] = f"{target[lang]}\n\n{text}"
+            target[lang] = f"{target[lang]} {text}"
 
 
 _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
