@@ -1,0 +1,418 @@
+"""Agents (creators, contributors, publishers) from vCards and from name strings.
+
+:func:`parse_vcard` reads the vCards of LOM ``contribute/entity`` (vCard 2.1, RFC 2425/2426
+3.0 and RFC 6350 4.0) as members really write them: folded lines (CRLF or LF followed by a
+space or tab), escapes (``\\,`` ``\\;`` ``\\:`` ``\\n`` ``\\\\``), QUOTED-PRINTABLE values with a
+CHARSET (2.1), lowercase ``begin:vcard``, whitespace before ``BEGIN``, whole cards indented
+like the XML around them, CDATA markers, a missing ``END:VCARD``, empty ``FN:`` next to a
+filled ``N`` or ``ORG``, unescaped ``;`` in ``FN`` (the first part is taken), blank lines
+between properties. Binary properties (PHOTO, LOGO, SOUND, KEY) are skipped.
+
+Who the card describes:
+
+* ``KIND:org`` (4.0) or ``X-ABShowAs:COMPANY`` is an Organization, ``KIND:individual`` a Person;
+* otherwise a card with no FN and no N but an ORG is the Organization ORG names, and a card
+  whose FN equals its ORG, or whose name looks like an organisation's (:func:`parse_name`'s
+  heuristics), is an Organization;
+* anyone else is a Person named by FN, or by N as "Given Additional Family" when FN is
+  missing or empty; the person's ORG becomes the ``affiliation``.
+
+Identifiers: ORCID, ROR, ISNI and GND identifiers found in UID, URL, SOURCE or ``X-`` fields
+(``X-ORCID``, ``X-ISNI``, ...) become their canonical https IRIs (``https://orcid.org/0000-...``,
+checksums verified); otherwise an http(s) UID or URL is the id, as written. Contacts (EMAIL
+that is an address, the first TEL that is no fax, ADR joined with ", ") are kept on the
+:class:`Agent` and leave it only with ``to_dict(include_contacts=True)`` (docs/record.md).
+"""
+
+from __future__ import annotations
+
+import quopri
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+from .text import clean_text
+
+__all__ = ["Agent", "parse_vcard", "parse_name", "looks_like_organization", "registry_id"]
+
+AgentType = Literal["Person", "Organization"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Agent:
+    """A person or organisation as the record holds it (docs/record.md, "agents")."""
+
+    type: AgentType
+    name: str
+    id: str | None = None
+    affiliation: Agent | None = None
+    email: str | None = None
+    telephone: str | None = None
+    address: str | None = None
+
+    def to_dict(self, include_contacts: bool = False) -> dict[str, Any]:
+        """The record's agent object; ``email``/``telephone``/``address`` only if asked for."""
+        out: dict[str, Any] = {"type": self.type, "name": self.name}
+        if self.id:
+            out["id"] = self.id
+        if self.affiliation is not None:
+            out["affiliation"] = self.affiliation.to_dict(include_contacts)
+        if include_contacts:
+            for key in ("email", "telephone", "address"):
+                value = getattr(self, key)
+                if value:
+                    out[key] = value
+        return out
+
+
+# --- vCard syntax ------------------------------------------------------------------------------
+
+_BEGIN = re.compile(r"begin[ \t]*:[ \t]*vcard[ \t]*", re.IGNORECASE)
+_END = re.compile(r"^[ \t]*end[ \t]*:[ \t]*vcard", re.IGNORECASE | re.MULTILINE)
+_VERSION_21 = re.compile(r"^[ \t]*version[ \t]*:[ \t]*2\.1", re.IGNORECASE | re.MULTILINE)
+_NEWLINES = re.compile(r"\r\n|\r")
+_CONTENT_LINE = re.compile(
+    r"[ \t]*(?:[A-Za-z0-9-]+\.)?(?P<name>[A-Za-z0-9-]+)"
+    r"(?P<params>(?:;(?:\"[^\"]*\"|[^\";:])*)*):(?P<value>.*)", re.DOTALL)
+_QP = re.compile(r"(?:^|;)(?:encoding=)?quoted-printable(?:;|$)", re.IGNORECASE)
+_CHARSET = re.compile(r"(?:^|;)charset=\"?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+_BINARY = re.compile(r"(?:^|;)(?:encoding=)?(?:b|base64)(?:;|$)", re.IGNORECASE)
+_TYPES = re.compile(r"(?:^|;)(?:type=)?([^;=]+)(?=;|$)", re.IGNORECASE)
+_ESCAPES = {"n": "\n", "N": "\n"}
+_BINARY_PROPERTIES = frozenset({"PHOTO", "LOGO", "SOUND", "KEY"})
+
+
+def _content_lines(text: str) -> list[str]:
+    """The unfolded content lines of the first card in ``text``."""
+    text = text.replace("<![CDATA[", "").replace("]]>", "")
+    begin = _BEGIN.search(text)
+    if begin is not None:
+        text = text[begin.end():]
+    end = _END.search(text)
+    if end is not None:
+        text = text[:end.start()]
+    keep_space = _VERSION_21.search(text) is not None  # 2.1 folds keep the whitespace
+    lines = [line for line in _NEWLINES.sub("\n", text).split("\n") if line.strip()]
+    if not lines:
+        return []
+    indent = min(len(line) - len(line.lstrip(" \t")) for line in lines)
+    if indent:  # the whole card is indented like the XML around it
+        lines = [line[indent:] for line in lines]
+    logical: list[str] = []
+    for line in lines:
+        if logical and (line[0] in " \t" or _soft_break(logical[-1])):
+            if _soft_break(logical[-1]):
+                logical[-1] = logical[-1][:-1] + line
+            else:
+                logical[-1] += line if keep_space else line[1:]
+        else:
+            logical.append(line)
+    return logical
+
+
+def _soft_break(line: str) -> bool:
+    """A QUOTED-PRINTABLE line ending in ``=`` goes on on the next line (vCard 2.1)."""
+    if not line.endswith("="):
+        return False
+    match = _CONTENT_LINE.match(line)
+    return match is not None and _QP.search(match.group("params")[1:]) is not None
+
+
+def _decode(params: str, value: str) -> str:
+    if _QP.search(params):
+        raw = quopri.decodestring(value.encode("utf-8", "surrogateescape"))
+        charset = _CHARSET.search(params)
+        for encoding in ((charset.group(1),) if charset else ()) + ("utf-8", "cp1252"):
+            try:
+                return raw.decode(encoding)
+            except (LookupError, UnicodeDecodeError):
+                continue
+    return value
+
+
+def _components(value: str) -> list[str]:
+    """Split a structured value at unescaped ``;`` and resolve escapes (RFC 6350 3.4)."""
+    parts: list[str] = []
+    current: list[str] = []
+    chars = iter(value)
+    for char in chars:
+        if char == "\\":
+            following = next(chars, "")
+            current.append(_ESCAPES.get(following, following))
+        elif char == ";":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return [clean_text(part) for part in parts]
+
+
+@dataclass(slots=True)
+class _Property:
+    params: str
+    parts: list[str]
+
+    @property
+    def text(self) -> str:
+        return next((part for part in self.parts if part), "")
+
+    @property
+    def types(self) -> set[str]:
+        return {t.strip().upper() for m in _TYPES.findall(self.params) for t in m.split(",")}
+
+
+def _properties(text: str) -> dict[str, list[_Property]]:
+    properties: dict[str, list[_Property]] = {}
+    for line in _content_lines(text):
+        match = _CONTENT_LINE.fullmatch(line)
+        if match is None:
+            continue  # garbage between properties
+        name = match.group("name").upper()
+        params = match.group("params")[1:]
+        if name in _BINARY_PROPERTIES or _BINARY.search(params):
+            continue
+        value = _decode(params, match.group("value"))
+        properties.setdefault(name, []).append(_Property(params, _components(value)))
+    return properties
+
+
+# --- identifiers and contacts ------------------------------------------------------------------
+
+_ORCID = re.compile(r"(?<![\dX])(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])(?![\dX])", re.IGNORECASE)
+_ROR = re.compile(r"ror\.org/(0[a-hj-km-np-tv-z0-9]{6}\d{2})\b", re.IGNORECASE)
+_ISNI = re.compile(r"isni(?:\.org/isni/|[:\s]+)?\s*((?:\d{4}\s?){3}\d{3}[\dX])", re.IGNORECASE)
+_GND = re.compile(r"d-nb\.info/gnd/([0-9X-]{2,12})\b|\bgnd[:\s]+([0-9X-]{2,12})\b",
+                  re.IGNORECASE)
+_HTTP_IRI = re.compile(r"https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::\d+)?(?:[/?#]\S*)?",
+                       re.IGNORECASE)
+_EMAIL = re.compile(r"[^@\s<>()\[\],;:\"]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_ID_PROPERTIES = ("UID", "URL", "SOURCE")
+
+
+def _orcid_checksum_ok(digits: str) -> bool:
+    """ISO 7064 MOD 11-2, as ORCID specifies."""
+    total = 0
+    for char in digits[:-1]:
+        total = (total + int(char)) * 2
+    check = (12 - total % 11) % 11
+    return digits[-1].upper() == ("X" if check == 10 else str(check))
+
+
+def registry_id(text: str, *, context: str = "") -> str | None:
+    """The canonical https IRI of an ORCID, ROR, ISNI or GND id in ``text``, or ``None``.
+
+    A bare ORCID (``0000-0002-1825-0097``) counts when its checksum is right; ISNI and GND need
+    their prefix (``isni.org/isni/``, ``d-nb.info/gnd/``) or a ``context`` naming them (the
+    property name, ``X-ISNI``).
+    """
+    context = context.upper()
+    match = _ROR.search(text)
+    if match:
+        return f"https://ror.org/{match.group(1).lower()}"
+    if "ISNI" in context or "isni" in text.lower():
+        match = _ISNI.search(text if "isni" in text.lower() else "isni " + text)
+        if match:
+            return "https://isni.org/isni/" + match.group(1).replace(" ", "").upper()
+    if "GND" in context or "gnd" in text.lower():
+        match = _GND.search(text if "gnd" in text.lower() else "gnd " + text)
+        if match:
+            return "https://d-nb.info/gnd/" + (match.group(1) or match.group(2)).upper()
+    match = _ORCID.search(text)
+    if match:
+        digits = "".join(match.groups()).upper()
+        if _orcid_checksum_ok(digits):
+            return "https://orcid.org/" + "-".join(match.groups()).upper()
+    return None
+
+
+def _identifier(properties: dict[str, list[_Property]]) -> str | None:
+    candidates = [(name, prop.text) for name in (*_ID_PROPERTIES, *sorted(properties))
+                  if name in _ID_PROPERTIES or name.startswith("X-")
+                  for prop in properties.get(name, ()) if prop.text]
+    for name, value in candidates:
+        found = registry_id(value, context=name)
+        if found:
+            return found
+    for name, value in candidates:
+        if name in _ID_PROPERTIES:
+            match = _HTTP_IRI.fullmatch(value.strip())
+            if match:
+                return match.group()
+    return None
+
+
+def _email(properties: dict[str, list[_Property]]) -> str | None:
+    for prop in properties.get("EMAIL", ()):
+        value = prop.text.removeprefix("mailto:").strip()
+        if _EMAIL.fullmatch(value):
+            return value
+    return None
+
+
+def _telephone(properties: dict[str, list[_Property]]) -> str | None:
+    for prop in properties.get("TEL", ()):
+        value = prop.text.removeprefix("tel:").strip()
+        if "FAX" not in prop.types and sum(c.isdigit() for c in value) >= 3:
+            return value
+    return None
+
+
+def _address(properties: dict[str, list[_Property]]) -> str | None:
+    for prop in properties.get("ADR", ()):
+        parts = [" ".join(part.split()) for part in prop.parts]
+        address = ", ".join(part for part in parts if part)
+        if address:
+            return address
+    return None
+
+
+# --- who is it ---------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1024)
+def parse_vcard(text: str) -> Agent | None:
+    """Return the agent a vCard describes, or ``None`` if it names nobody (module docstring).
+
+    >>> parse_vcard("BEGIN:VCARD\\nFN:\\nN:Raymond;Johanne\\nORG:Collège Lionel-Groulx\\nEND:VCARD")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Agent(type='Person', name='Johanne Raymond', id=None,
+          affiliation=Agent(type='Organization', name='Collège Lionel-Groulx', id=None,
+                            affiliation=None, email=None, telephone=None, address=None),
+          email=None, telephone=None, address=None)
+    """
+    properties = _properties(text)
+    if not properties:
+        return None
+    formatted = next((p.text for p in properties.get("FN", ()) if p.text), "")
+    name = formatted or _name_from_n(properties.get("N", []))
+    org = next((", ".join(part for part in p.parts if part) for p in properties.get("ORG", ())
+                if p.text), "")
+    kind = next((p.text.casefold() for p in properties.get("KIND", ()) if p.text), "")
+    shows_as = next((p.text.casefold() for p in properties.get("X-ABSHOWAS", ()) if p.text), "")
+    if not name:
+        return _agent("Organization", org, properties) if org else None
+    if kind in ("org", "organization") or shows_as == "company" or (
+            kind != "individual" and (name.casefold() == org.casefold()
+                                      or looks_like_organization(name))):
+        return _agent("Organization", name, properties)
+    affiliation = Agent(type="Organization", name=org) if org else None
+    return _agent("Person", name, properties, affiliation)
+
+
+def _agent(type_: AgentType, name: str, properties: dict[str, list[_Property]],
+           affiliation: Agent | None = None) -> Agent:
+    return Agent(type=type_, name=name, id=_identifier(properties), affiliation=affiliation,
+                 email=_email(properties), telephone=_telephone(properties),
+                 address=_address(properties))
+
+
+def _name_from_n(values: list[_Property]) -> str:
+    """``N:Family;Given;Additional;Prefix;Suffix`` -> "Given Additional Family"."""
+    for prop in values:
+        parts = prop.parts + [""] * (3 - len(prop.parts))
+        family, given, additional = parts[0], parts[1], parts[2]
+        words = [given, additional if additional != given else "", family]
+        name = " ".join(word for word in words if word)
+        if name:
+            return name
+    return ""
+
+
+# --- names -------------------------------------------------------------------------------------
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+#: Words naming organisations (folded: lower case, no accents), matched as whole words.
+_ORG_WORDS = frozenset(_fold(w) for w in """
+    university universities université universität universidad universidade università
+    universiteit uniwersytet college collège colegio cégep school école schule hochschule
+    fachhochschule gymnasium lycée liceo escuela escola institute institut instituto istituto
+    iut cnrs inria ministry ministère ministerium ministerio ministero department département
+    departamento government gouvernement regierung gobierno agency agence agentur agencia
+    foundation fondation stiftung fundación fondazione association associazione asociación
+    verein verband society société gesellschaft sociedad council conseil consejo commission
+    kommission comisión committee comité centre center zentrum centro library bibliothèque
+    bibliothek biblioteca museum musée museo academy académie akademie academia consortium
+    network réseau netzwerk office service services team project projekt projet proyecto group
+    groupe gruppe grupo laboratory laboratoire labor laboratorio lab press verlag éditions
+    editorial editora publishing publishers publisher radio television télévision fernsehen
+    campus faculty faculté fakultät facultad organisation organization organización company
+    corporation corp inc incorporated ltd limited llc llp plc gmbh ggmbh mbh ag kg sarl sas srl
+    spa bv nv unesco oecd ocde unicef
+    университет институт министерство академия центр колледж школа фонд библиотека издательство
+    ооо оао зао департамент комитет общество ассоциация лаборатория
+    جامعة وزارة معهد مركز كلية شركة مؤسسة مدرسة أكاديمية هيئة جمعية مكتبة
+""".split())
+#: Endings of German compounds (Bundesministerium, Landesinstitut, Volkshochschule).
+_ORG_SUFFIXES = tuple(_fold(w) for w in """
+    ministerium institut hochschule universität schule akademie verlag zentrum stiftung
+    gesellschaft verband bibliothek museum behörde agentur kommission netzwerk fakultät
+""".split())
+#: CJK has no spaces: these are found anywhere in the name.
+_ORG_CJK = tuple("大学 大學 学院 學院 学校 學校 研究所 研究院 研究中心 教育部 委员会 委員會 公司 "
+                 "出版社 图书馆 圖書館 协会 協會 基金会 基金會 政府 机构 機構 株式会社 財団".split())
+_WORD = re.compile(r"\w+")
+_REGISTERED_ASSOCIATION = re.compile(r"\be\.\s?v\.(?!\w)|\bs\.\s?a\.(?!\w)", re.IGNORECASE)
+_ACRONYM = re.compile(r"[A-Z][A-Z0-9&]{1,9}")
+
+
+@lru_cache(maxsize=4096)
+def looks_like_organization(name: str) -> bool:
+    """Whether ``name`` names an organisation rather than a person, by simple heuristics.
+
+    True if it contains a word of organisations in one of the catalogue's languages
+    (University, Université, Universität, Institut, Ministry, Ministère, GmbH, Inc, 大学,
+    جامعة, университет, ...: see ``_ORG_WORDS``), ends a German compound on one
+    (``Bundesministerium``), carries ``e. V.`` or ``S.A.``, or is a single all-capitals acronym
+    (``UNESCO``, ``CCDMD``; so a surname written alone in capitals counts as an organisation).
+    """
+    stripped = name.strip()
+    if _ACRONYM.fullmatch(stripped):
+        return True
+    if _REGISTERED_ASSOCIATION.search(stripped) or any(w in stripped for w in _ORG_CJK):
+        return True
+    words = _WORD.findall(_fold(stripped))
+    return any(w in _ORG_WORDS or (len(w) > 8 and w.endswith(_ORG_SUFFIXES)) for w in words)
+
+
+_ROLE_NOTE = re.compile(
+    r"\s*[(\[](?:hrsg|hg|ed|eds|edit|éd|dir|coord|red|trad|transl|ill|comp)\.?[)\]]\s*$",
+    re.IGNORECASE)
+_URL_IN_NAME = re.compile(r"\s*[(\[<]?\s*(?:https?://|www\.)\S+?\s*[)\]>]?\s*$", re.IGNORECASE)
+_NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "phd", "ph.d.", "md",
+                            "dr", "dr.", "prof", "prof."})
+
+
+@lru_cache(maxsize=4096)
+def parse_name(text: str) -> Agent:
+    """Return the agent a DC creator/contributor/publisher string names.
+
+    "Family, Given" becomes "Given Family" (``"Müller, Jürgen"`` -> Person "Jürgen Müller");
+    names that :func:`looks_like_organization` are Organizations; an ORCID/ROR/ISNI/GND IRI
+    at the end (``"Li Wei (https://orcid.org/0000-...)"``) becomes the id; a role note at the
+    end (``(Hrsg.)``, ``(ed.)``) is dropped. Raises :class:`ValueError` for blank text.
+    """
+    name = clean_text(text)
+    if not name:
+        raise ValueError("parse_name: blank name")
+    identifier = None
+    url = _URL_IN_NAME.search(name)
+    if url is not None and url.start() > 0:
+        identifier = registry_id(url.group())
+        if identifier is not None:
+            name = name[:url.start()].rstrip(" ,;")
+    name = _ROLE_NOTE.sub("", name) or name
+    if looks_like_organization(name):
+        return Agent(type="Organization", name=name, id=identifier)
+    family, comma, given = name.partition(",")
+    family, given = family.strip(), given.strip()
+    if (comma and family and given and "," not in given and ";" not in name
+            and len(family.split()) <= 4 and len(given.split()) <= 4
+            and given.casefold() not in _NAME_SUFFIXES and not given[0].isdigit()):
+        name = f"{given} {family}"
+    return Agent(type="Person", name=name, id=identifier)
