@@ -224,3 +224,17 @@ def test_catalogue_records_as_rdf_conform_to_the_shapes(make_config: ConfigMaker
     assert graph is not None
     ok, report = conforms(graph)
     assert ok, report
+
+
+def test_untagged_text_equal_to_a_tagged_one_is_not_kept_twice() -> None:
+    tagged = {"name": {"de": "Algebra"}, "keywords": {"de": ["Algebra", "Mathe"]},
+              "mainEntityOfPage": []}
+    untagged = {"name": {"@none": "Algebra"}, "description": {"@none": "Nur hier"},
+                "keywords": {"@none": ["Algebra", "Übung"]}, "mainEntityOfPage": []}
+    merged = merge_descriptions(
+        [Ranked(description=tagged, format_rank=100, member_id="a", identifier="1"),
+         Ranked(description=untagged, format_rank=10, member_id="b", identifier="2")],
+        record_id="https://c/resources/1", context="https://c/context.jsonld")
+    assert merged["name"] == {"de": "Algebra"}
+    assert merged["description"] == {"@none": "Nur hier"}
+    assert merged["keywords"] == {"de": ["Algebra", "Mathe"], "@none": ["Übung"]}

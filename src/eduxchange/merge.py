@@ -121,10 +121,29 @@ def merge_descriptions(descriptions: Sequence[Ranked], *, record_id: str, contex
                 _unite(record.setdefault(key, []), value)
             else:
                 record.setdefault(key, value)  # single-valued: the richer source wins
+    _drop_untagged_duplicates(record)
     record["mainEntityOfPage"] = sorted(
         provenance, key=lambda p: (str(p.get("provider", {}).get("id", "")),
                                    str(p.get("identifier", ""))))
     return record
+
+
+def _drop_untagged_duplicates(record: dict[str, Any]) -> None:
+    """A text one member gives without a language and another with one is one text: keep the tagged."""
+    for key in _UNITE_LANGUAGE_MAPS:
+        values = record.get(key)
+        if values and "@none" in values and len(values) > 1:
+            tagged = {text for lang, text in values.items() if lang != "@none"}
+            if values["@none"] in tagged:
+                del values["@none"]
+    keywords = record.get("keywords")
+    if keywords and "@none" in keywords and len(keywords) > 1:
+        tagged_words = {w for lang, words in keywords.items() if lang != "@none" for w in words}
+        kept = [w for w in keywords["@none"] if w not in tagged_words]
+        if kept:
+            keywords["@none"] = kept
+        else:
+            del keywords["@none"]
 
 
 def _unite(target: list[Any], values: Iterable[Any]) -> None:
