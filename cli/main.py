@@ -252,6 +252,85 @@ def export(config_path: str, format_: str, output: str | None, since: str | None
 
 @main.command()
 @config_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free port).")
+def serve(config_path: str, host: str, port: int) -> None:
+    """Serve the unified catalogue: OAI-PMH at /oai, a change feed at /changes, records at
+    /resources/{id} (JSON-LD, Turtle, N-Triples, RDF/XML), vocabularies at /vocabularies/.
+
+    Read-only: nothing from the network changes the catalogue. Stop with Ctrl-C.
+    """
+    config = _load(config_path)
+    if not config.catalog.store.exists():
+        _fail_usage(f"no catalogue yet at {config.catalog.store}; run `eduxchange harvest` first")
+    _serve(config, host, port)
+
+
+def _serve(config: eduxchange.Config, host: str, port: int) -> None:
+    from eduxchange import server
+
+    def ready(base: str) -> None:
+        click.echo(f"Serving the catalogue at {base}\n"
+                   f"  OAI-PMH:      {base}oai?verb=Identify\n"
+                   f"  change feed:  {base}changes\n"
+                   f"  a record:     {base}resources/<uuid>  (Accept: application/ld+json, "
+                   "text/turtle, application/n-triples, application/rdf+xml)\n"
+                   f"  vocabularies: {base}vocabularies/\n"
+                   "Press Ctrl-C to stop.")
+
+    try:
+        server.serve(config, host, port, ready=ready)
+    except OSError as err:
+        _fail_usage(f"cannot listen on {host}:{port}: {err.strerror or err} "
+                    "(choose another --port)")
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to serve the catalogue on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to serve the catalogue on (0: any free port).")
+@click.option("--workdir", default="eduxchange-demo", show_default=True,
+              type=click.Path(file_okay=False), help="Where the demo writes its config and catalogue.")
+@click.option("--no-serve", is_flag=True, help="Harvest and normalize, then stop (no server).")
+def demo(host: str, port: int, workdir: str, no_serve: bool) -> None:
+    """Run a whole sample alliance on this machine and serve its unified catalogue.
+
+    Starts three sample members on loopback (pyoai's OAI-PMH server with bundled records in
+    IEEE LOM, IMS MD 1.2 and oai_dc, in six languages, overlapping), harvests and normalizes
+    them into WORKDIR/catalog.sqlite, then serves the catalogue and prints the URLs to open.
+    """
+    from pathlib import Path
+
+    from eduxchange.demo import demo_alliance
+
+    err_console = Console(stderr=True)
+    base = f"http://{host}:{port}/" if port else f"http://{host}/"
+
+    def started(members: list[Any]) -> None:
+        for m in members:
+            err_console.print(f"sample member [bold]{m.id}[/bold] ({m.name}) at {m.url}",
+                              highlight=False)
+
+    with demo_alliance(Path(workdir), base_uri=base, on_members=started) as config:
+        show = err_console.is_terminal
+        with _progress(err_console, [m.id for m in config.members], enabled=show) as on_event:
+            results = eduxchange.harvest(config, progress=on_event)
+        _summary(_out(), results)
+        counts = eduxchange.catalogue_counts(config)
+        click.echo(f"Catalogue: {counts['resources']} resources in {config.catalog.store} "
+                   f"(config: {config.path})")
+        if not all(r.ok for r in results):
+            sys.exit(EXIT_FAILED)
+        if not no_serve:
+            _serve(config, host, port)
+
+
+@main.command()
+@config_option
 @json_option
 def status(config_path: str, as_json: bool) -> None:
     """Show every member's harvest state, record counts and last error."""

@@ -171,6 +171,14 @@ def test_canonical_url_matches_variants(a: str, b: str) -> None:
     assert canonical_url(a) == canonical_url(b) is not None
 
 
+def test_clean_url_for_display() -> None:
+    from eduxchange.merge import clean_url
+    assert clean_url("HTTP://OER.Example.org:80/a/B/?utm_source=x&b=2&a=1#top") == \
+        "http://oer.example.org/a/B/?b=2&a=1"
+    assert clean_url("https://example.org") == "https://example.org/"
+    assert clean_url("not a url") == "not a url"
+
+
 def test_canonical_url_keeps_what_distinguishes() -> None:
     assert canonical_url("https://example.org/a?id=1") != canonical_url("https://example.org/a?id=2")
     assert canonical_url("https://example.org:8080/a") != canonical_url("https://example.org/a")

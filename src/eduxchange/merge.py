@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["canonical_url", "match_keys", "Ranked", "merge_descriptions"]
+__all__ = ["canonical_url", "clean_url", "match_keys", "Ranked", "merge_descriptions"]
 
 _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_hsenc|_hsmi|yclid)$",
                        re.IGNORECASE)
@@ -52,6 +52,26 @@ def canonical_url(url: str) -> str | None:
                              if not _TRACKING.match(k)))
     # http and https name the same resource here: compare without the scheme.
     return urlunsplit(("https", host, path, query, ""))
+
+
+def clean_url(url: str) -> str:
+    """``url`` as the record shows it: scheme and host lower-cased, no default port, no
+    fragment, no tracking parameters. Unlike :func:`canonical_url` it keeps the scheme,
+    the path as written and the order of the other parameters."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return url
+    host = parts.hostname.lower()
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        host = f"{host}:{port}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if not _TRACKING.match(k)])
+    return urlunsplit((scheme, host, parts.path or "/", query, ""))
 
 
 def match_keys(description: dict[str, Any]) -> list[str]:
@@ -119,6 +139,8 @@ def merge_descriptions(descriptions: Sequence[Ranked], *, record_id: str, contex
                 _unite_by(record.setdefault(key, []), value, "name")
             elif key in _LIST_FIELDS:
                 _unite(record.setdefault(key, []), value)
+            elif key == "url":
+                record.setdefault(key, clean_url(value))
             else:
                 record.setdefault(key, value)  # single-valued: the richer source wins
     _drop_untagged_duplicates(record)
