@@ -90,3 +90,17 @@ def test_unknown_member_lists_known_ids(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, GOOD))
     with pytest.raises(ConfigError, match="known: ouc, fr-edu"):
         config.member("nope")
+
+
+def test_feed_page_size_defaults_and_is_validated(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, GOOD)).feed.page_size == 100
+    assert load_config(write(tmp_path, GOOD + "\n[feed]\npage_size = 250\n")).feed.page_size == 250
+    for bad, expected in (("page_size = 0", "must be between 1 and"),
+                          ("page_size = 2.5", "must be a whole number"),
+                          ("page_size = true", "must be a whole number"),
+                          ("pagesize = 10", "key 'pagesize': unknown key")):
+        path = write(tmp_path, GOOD + f"\n[feed]\n{bad}\n")
+        with pytest.raises(ConfigError) as info:
+            load_config(path)
+        assert str(info.value).startswith(str(path)) and "[feed]" in str(info.value)
+        assert expected in str(info.value)

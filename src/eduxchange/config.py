@@ -19,6 +19,7 @@ from .errors import ConfigError
 
 __all__ = [
     "CatalogConfig",
+    "FeedConfig",
     "HarvestSettings",
     "MemberConfig",
     "Config",
@@ -77,6 +78,16 @@ class MemberConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FeedConfig:
+    """``[feed]``: how the catalogue is republished (OAI-PMH provider, change feed).
+
+    ``page_size`` is the number of records (or headers) per OAI-PMH list response.
+    """
+
+    page_size: int = 100
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Config:
     """The whole configuration, with paths resolved against the config file."""
 
@@ -84,6 +95,7 @@ class Config:
     catalog: CatalogConfig
     harvest: HarvestSettings
     members: tuple[MemberConfig, ...]
+    feed: FeedConfig = field(default_factory=FeedConfig)
 
     def member(self, member_id: str) -> MemberConfig:
         """The member with this id; :class:`ConfigError` listing the known ids otherwise."""
@@ -192,7 +204,24 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None) -> Config:
         catalog=CatalogConfig(store=store_path, base_uri=base_uri, extra_mappings=extra_paths),
         harvest=settings,
         members=tuple(members),
+        feed=_feed(ctx, data.get("feed", {})),
     )
+
+
+_MAX_PAGE_SIZE = 10_000
+
+
+def _feed(ctx: _Ctx, table: Any) -> FeedConfig:
+    if not isinstance(table, dict):
+        raise ctx.fail("", "feed", "must be a table ([feed])")
+    _no_unknown(ctx, "[feed]", table, {"page_size"})
+    page_size = table.get("page_size", 100)
+    if isinstance(page_size, bool) or not isinstance(page_size, int):
+        raise ctx.fail("[feed]", "page_size", f"must be a whole number, got {page_size!r}")
+    if not 1 <= page_size <= _MAX_PAGE_SIZE:
+        raise ctx.fail("[feed]", "page_size",
+                       f"must be between 1 and {_MAX_PAGE_SIZE}, got {page_size!r}")
+    return FeedConfig(page_size=page_size)
 
 
 def _no_unknown(ctx: _Ctx, where: str, table: dict[str, Any], known: set[str]) -> None:

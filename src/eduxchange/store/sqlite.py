@@ -9,6 +9,7 @@ be re-run without harvesting again.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -176,6 +177,7 @@ class SQLiteStore:
         columns = {row[1] for row in conn.execute("PRAGMA table_info(members)")}
         if "normalized_seq" not in columns:
             conn.execute("ALTER TABLE members ADD COLUMN normalized_seq INTEGER NOT NULL DEFAULT 0")
+        _oai_migrate(conn)  # the OAI-PMH provider's resource_sets (section at the end)
 
     # -- connections -------------------------------------------------------
 
@@ -589,6 +591,7 @@ class _SQLiteCatalogTxn:
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record, "
             "deleted = excluded.deleted, updated_at = excluded.updated_at, seq = excluded.seq",
             (resource_id, text, int(deleted), self.now, self.now, seq))
+        _oai_sync_sets(self.conn, resource_id, record, seq)  # OAI-PMH sets (end of file)
         self.conn.execute("INSERT INTO changes (seq, resource_id, kind, at) VALUES (?, ?, ?, ?)",
                           (seq, resource_id, kind, self.now))
         return kind
@@ -609,3 +612,231 @@ class _SQLiteCatalogTxn:
     def set_normalized_seq(self, member_id: str, seq: int) -> None:
         self.conn.execute("INSERT OR IGNORE INTO members (id) VALUES (?)", (member_id,))
         self.conn.execute("UPDATE members SET normalized_seq = ? WHERE id = ?", (seq, member_id))
+
+
+# -- read-only access for publishing (server, change feed) ----------------------------------
+# Appended section: the queries the HTTP server needs, and a store that cannot write.
+# (Imported here to keep this section self-contained; changes is a pure, lower module.)
+from ..changes import Change  # noqa: E402
+
+
+class ReadOnlySQLiteStore(SQLiteStore):
+    """An existing catalogue opened read-only (``mode=ro``, ``query_only``): for publishing.
+
+    Creates nothing: the file must exist (:class:`StoreError` otherwise). Every write method
+    fails with a :class:`sqlite3.OperationalError`, so nothing served can change the catalogue.
+    Safe to use while a harvest writes to the same file (WAL readers see committed data).
+    """
+
+    def __init__(self, path: str | Path) -> None:  # noqa: D107 - the class says it
+        self.path = Path(path)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        if not self.path.is_file():
+            raise StoreError(f"no catalogue store at {self.path} (harvest first)")
+        try:
+            tables = {r[0] for r in self._conn().execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.Error as err:
+            raise StoreError(f"cannot open the catalogue store {self.path}: {err}") from err
+        if not {"resources", "changes"} <= tables:
+            raise StoreError(f"{self.path} is not an eduxchange catalogue (no resources table)")
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=10.0,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA query_only=ON")
+            conn.execute("PRAGMA busy_timeout=10000")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+
+def change_rows(store: SQLiteStore, first_seq: int, last_seq: int) -> list[Change]:
+    """The catalogue changes with ``first_seq <= seq <= last_seq``, oldest first."""
+    return [Change(seq=r[0], resource_id=r[1], kind=r[2], at=r[3])
+            for r in store._conn().execute(
+                "SELECT seq, resource_id, kind, at FROM changes WHERE seq BETWEEN ? AND ? "
+                "ORDER BY seq", (first_seq, last_seq))]
+
+
+def change_stats(store: SQLiteStore, before_seq: int | None = None) -> tuple[int, int, str | None]:
+    """``(count, max seq, latest time)`` of the changes (those with ``seq < before_seq``)."""
+    sql = "SELECT COUNT(*), COALESCE(MAX(seq), 0), MAX(at) FROM changes"
+    params: tuple[int, ...] = ()
+    if before_seq is not None:
+        sql += " WHERE seq < ?"
+        params = (before_seq,)
+    count, top, at = store._conn().execute(sql, params).fetchone()
+    return int(count), int(top), at
+
+
+def resource_by_id(store: SQLiteStore, resource_id: str) -> Resource | None:
+    """One catalogue record (or its tombstone) by IRI, outside any write transaction."""
+    row = store._conn().execute(
+        "SELECT record, deleted, created_at, updated_at, seq FROM resources WHERE id = ?",
+        (resource_id,)).fetchone()
+    if row is None:
+        return None
+    return Resource(id=resource_id, record=json.loads(row[0]), deleted=bool(row[1]),
+                    created_at=row[2], updated_at=row[3], seq=row[4])
+
+
+# -- OAI-PMH provider backend ------------------------------------------------------------------
+# Appended section (provider.py's backend): set membership of catalogue records and keyset-paged
+# reads. Never builds XML; returns Resources with their setSpecs. Pages are keyset queries on
+# ``seq`` (index-backed, so a deep page costs what the first does; OAI-PMH 2.0 §3.5 tokens stay
+# valid under concurrent writes: an updated record gets a higher seq and comes later, never lost).
+
+_OAI_SCHEMA = """
+CREATE TABLE IF NOT EXISTS resource_sets (
+    resource_id TEXT NOT NULL,
+    set_spec    TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    PRIMARY KEY (resource_id, set_spec)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS resource_sets_spec ON resource_sets (set_spec, seq);
+CREATE INDEX IF NOT EXISTS resources_updated ON resources (updated_at);
+"""
+
+#: The set hierarchy's top levels (OAI-PMH 2.0 §2.7.2: a record in ``member:x`` is in ``member``).
+OAI_SET_ROOTS: tuple[str, ...] = ("member", "lang", "type")
+_SET_PART = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+$")
+
+
+def oai_set_specs(record: dict[str, Any]) -> list[str]:
+    """The setSpecs of a catalogue record, its top-level sets included.
+
+    ``member:<id>`` for every member whose description it was built from (``mainEntityOfPage``
+    providers, ``{base_uri}members/<id>``), ``lang:<tag>`` for each ``inLanguage`` tag and
+    ``type:<local name>`` for each LRMI learningResourceType concept IRI.
+    """
+    specs: list[str] = []
+
+    def add(root: str, value: Any) -> None:
+        if isinstance(value, str) and _SET_PART.match(value):
+            for spec in (root, f"{root}:{value}"):
+                if spec not in specs:
+                    specs.append(spec)
+
+    for entry in record.get("mainEntityOfPage") or ():
+        provider = entry.get("provider") if isinstance(entry, dict) else None
+        if isinstance(provider, dict) and isinstance(provider.get("id"), str):
+            add("member", provider["id"].rstrip("/").rsplit("/", 1)[-1])
+    for tag in record.get("inLanguage") or ():
+        add("lang", tag)
+    for concept in record.get("learningResourceType") or ():
+        if isinstance(concept, dict) and isinstance(concept.get("id"), str):
+            add("type", re.split(r"[/#]", concept["id"].rstrip("/#"))[-1])
+    return specs
+
+
+def _oai_sync_sets(conn: sqlite3.Connection, resource_id: str, record: dict[str, Any],
+                   seq: int) -> None:
+    conn.execute("DELETE FROM resource_sets WHERE resource_id = ?", (resource_id,))
+    conn.executemany("INSERT INTO resource_sets (resource_id, set_spec, seq) VALUES (?, ?, ?)",
+                     [(resource_id, spec, seq) for spec in oai_set_specs(record)])
+
+
+def _oai_migrate(conn: sqlite3.Connection) -> None:
+    """Create the provider's table and indexes; fill ``resource_sets`` once for older stores."""
+    conn.executescript(_OAI_SCHEMA)
+    if conn.execute("SELECT 1 FROM meta WHERE key = 'resource_sets'").fetchone():
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if not conn.execute("SELECT 1 FROM meta WHERE key = 'resource_sets'").fetchone():
+            for resource_id, text, seq in conn.execute(
+                    "SELECT id, record, seq FROM resources").fetchall():
+                _oai_sync_sets(conn, resource_id, json.loads(text), seq)
+            conn.execute("INSERT INTO meta VALUES ('resource_sets', '1')")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+#: One item of a list: the resource (``record`` is ``{}`` unless asked for) and its leaf setSpecs.
+OAIItem = tuple[Resource, tuple[str, ...]]
+
+
+class SQLiteOAIBackend:
+    """The OAI-PMH provider's backend over a :class:`SQLiteStore` (read-only queries).
+
+    Datestamps are ``resources.updated_at`` (UTC, ``YYYY-MM-DDThh:mm:ssZ``, so strings compare
+    in time order); ``from_``/``until`` are inclusive bounds in that form (OAI-PMH 2.0 §3.3.1).
+    """
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self.store = store
+
+    _COLUMNS = ("r.id, r.deleted, r.created_at, r.updated_at, r.seq, "
+                "(SELECT group_concat(x.set_spec, ' ') FROM resource_sets x "
+                "WHERE x.resource_id = r.id)")
+
+    @staticmethod
+    def _filters(from_: str | None, until: str | None, set_: str | None
+                 ) -> tuple[str, str, list[str], list[Any]]:
+        # '+r.updated_at' keeps SQLite on the seq index: the order and the keyset come from it.
+        where: list[str] = []
+        params: list[Any] = []
+        if set_ is not None:
+            source, seq_column = "resource_sets s JOIN resources r ON r.id = s.resource_id", "s.seq"
+            where.append("s.set_spec = ?")
+            params.append(set_)
+        else:
+            source, seq_column = "resources r", "r.seq"
+        if from_ is not None:
+            where.append("+r.updated_at >= ?")
+            params.append(from_)
+        if until is not None:
+            where.append("+r.updated_at <= ?")
+            params.append(until)
+        return source, seq_column, where, params
+
+    def oai_list(self, *, from_: str | None, until: str | None, set_: str | None,
+                 after_seq: int, limit: int, with_records: bool) -> list[OAIItem]:
+        """Up to ``limit`` items with ``seq > after_seq`` in ``seq`` order."""
+        source, seq_column, where, params = self._filters(from_, until, set_)
+        columns = self._COLUMNS + (", r.record" if with_records else "")
+        rows = self.store._conn().execute(
+            f"SELECT {columns} FROM {source} WHERE {' AND '.join([f'{seq_column} > ?', *where])} "
+            f"ORDER BY {seq_column} LIMIT ?", (after_seq, *params, limit)).fetchall()
+        return [self._item(row, with_records) for row in rows]
+
+    def oai_count(self, *, from_: str | None, until: str | None, set_: str | None) -> int:
+        """How many items the list has (``completeListSize``)."""
+        source, _, where, params = self._filters(from_, until, set_)
+        sql = f"SELECT COUNT(*) FROM {source}"
+        if where:
+            sql += f" WHERE {' AND '.join(where)}"
+        return int(self.store._conn().execute(sql, params).fetchone()[0])
+
+    def oai_get(self, resource_id: str) -> OAIItem | None:
+        """One resource (live or deleted) with its record, or ``None``."""
+        row = self.store._conn().execute(
+            f"SELECT {self._COLUMNS}, r.record FROM resources r WHERE r.id = ?",
+            (resource_id,)).fetchone()
+        return None if row is None else self._item(row, True)
+
+    def oai_sets(self) -> list[str]:
+        """Every setSpec some resource is in, top levels included, sorted."""
+        return [r[0] for r in self.store._conn().execute(
+            "SELECT DISTINCT set_spec FROM resource_sets ORDER BY set_spec")]
+
+    def oai_earliest(self) -> str | None:
+        """The earliest datestamp in the catalogue (``None`` when it is empty)."""
+        row = self.store._conn().execute("SELECT MIN(updated_at) FROM resources").fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
+    @staticmethod
+    def _item(row: Any, with_record: bool) -> OAIItem:
+        sets = tuple(s for s in (row[5] or "").split() if ":" in s)
+        record = json.loads(row[6]) if with_record else {}
+        return (Resource(id=row[0], record=record, deleted=bool(row[1]), created_at=row[2],
+                         updated_at=row[3], seq=row[4]), sets)

@@ -1,0 +1,466 @@
+"""The OAI-PMH 2.0 data provider over the catalogue: ``Provider(config, store).handle(params)``.
+
+Three layers, as pyoai's server (STYLE.md): XML building (``_Response``), argument checking and
+paging (:class:`Provider`), and a backend that returns resources and setSpecs and never touches XML
+(:class:`OAIBackend`; :class:`~eduxchange.store.sqlite.SQLiteOAIBackend` for the SQLite store).
+
+Repository policy (Identify): granularity ``YYYY-MM-DDThh:mm:ssZ`` (day-granular ``from``/``until``
+are accepted too, §3.3.1), ``deletedRecord`` ``persistent`` (a record that leaves the catalogue is
+served as a deleted header for good, §2.5.1). A record's datestamp is when the *catalogue's* record
+last changed (``resources.updated_at``), not a member's datestamp, so incremental harvests of the
+catalogue never miss a record a member sent late with an old datestamp.
+
+Identifiers: ``oai:{host of base_uri}:{uuid}`` for the record ``{base_uri}resources/{uuid}``
+(OAI identifier guidelines; Identify describes the scheme when the host is a domain name).
+GetRecord and ListMetadataFormats also accept the full catalogue IRI; headers always carry the
+``oai:`` form.
+
+Formats: ``oai_dc``, ``lom`` (IEEE LOM, lomLoose.xsd) and ``rdf`` (the common record as RDF/XML,
+namespace ``http://www.w3.org/1999/02/22-rdf-syntax-ns#``), see :mod:`eduxchange.writers`.
+
+Sets (§2.7.2): ``member:<member id>`` (a merged record is in the set of every member it came from),
+``lang:<BCP 47 tag>`` (``inLanguage``), ``type:<local name>`` (LRMI learningResourceType concept
+IRI, e.g. ``type:lessonPlan``), and their top levels ``member``, ``lang``, ``type``.
+
+Resumption tokens (§3.5) are stateless: the request (prefix, from, until, set), the last ``seq``
+delivered, the cursor and the list size, as base64url JSON with an HMAC tag keyed by the base URI
+(tamper-evident, not secret). Pages are keyset queries on the store's change counter ``seq``: a
+record changed between two pages moves to the end of the list instead of being skipped, and a
+deep page costs what the first one does. Tokens do not expire.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from .config import Config
+from .store.base import Resource
+from .store.sqlite import SQLiteOAIBackend, SQLiteStore
+from .vocab import SCHEMES, default_vocabularies
+from .writers import WRITERS
+
+__all__ = ["Provider", "OAIBackend", "OAI_NS", "ERROR_CODES"]
+
+OAI_NS = "http://www.openarchives.org/OAI/2.0/"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+OAI_ID_NS = "http://www.openarchives.org/OAI/2.0/oai-identifier"
+_O = f"{{{OAI_NS}}}"
+_SCHEMA_LOCATION = f"{OAI_NS} http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
+
+#: Every error code of OAI-PMH 2.0 §3.6.
+ERROR_CODES = ("badArgument", "badResumptionToken", "badVerb", "cannotDisseminateFormat",
+               "idDoesNotExist", "noRecordsMatch", "noMetadataFormats", "noSetHierarchy")
+
+#: Per verb: (required arguments, optional arguments); resumptionToken is exclusive (§3.5).
+_VERBS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
+    "Identify": (frozenset(), frozenset()),
+    "ListMetadataFormats": (frozenset(), frozenset({"identifier"})),
+    "ListSets": (frozenset(), frozenset({"resumptionToken"})),
+    "GetRecord": (frozenset({"identifier", "metadataPrefix"}), frozenset()),
+    "ListIdentifiers": (frozenset({"metadataPrefix"}),
+                        frozenset({"from", "until", "set", "resumptionToken"})),
+    "ListRecords": (frozenset({"metadataPrefix"}),
+                    frozenset({"from", "until", "set", "resumptionToken"})),
+}
+_SET_SPEC = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*$")
+_PREFIX = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_SECONDS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+_DOMAIN = re.compile(r"^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$")
+_SAFE_ATTR = re.compile(r"^[^\s\"<>\\^`{|}\x00-\x1f]{1,2000}$")
+_LOCAL_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+OAIItem = tuple[Resource, tuple[str, ...]]
+_COUNT_TTL = 5.0  # seconds a completeListSize count is reused for new lists
+
+
+@runtime_checkable
+class OAIBackend(Protocol):
+    """What the provider needs from a store: resources and setSpecs, never XML."""
+
+    def oai_list(self, *, from_: str | None, until: str | None, set_: str | None,
+                 after_seq: int, limit: int, with_records: bool) -> list[OAIItem]: ...
+
+    def oai_count(self, *, from_: str | None, until: str | None, set_: str | None) -> int: ...
+
+    def oai_get(self, resource_id: str) -> OAIItem | None: ...
+
+    def oai_sets(self) -> list[str]: ...
+
+    def oai_earliest(self) -> str | None: ...
+
+
+class _OAIError(Exception):
+    """An OAI-PMH error response (§3.6); ``echo`` says whether the request attributes are echoed."""
+
+    def __init__(self, code: str, message: str, *, echo: bool = True) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.echo = echo
+
+
+@dataclass(frozen=True, slots=True)
+class _ListState:
+    prefix: str
+    from_: str | None
+    until: str | None
+    set_: str | None
+    after_seq: int
+    cursor: int
+    total: int
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_datestamp(value: str, *, until: bool) -> tuple[str, str]:
+    """``(UTC datestamp in seconds, granularity)``; badArgument for anything else (§3.3.1)."""
+    if _DAY.match(value):
+        try:
+            datetime.strptime(value, "%Y-%m-%d")
+        except ValueError:
+            raise _OAIError("badArgument", f"not a valid date: {value}", echo=False) from None
+        return value + ("T23:59:59Z" if until else "T00:00:00Z"), "day"
+    if _SECONDS.match(value):
+        try:
+            datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+        except ValueError:
+            raise _OAIError("badArgument", f"not a valid datestamp: {value}", echo=False) from None
+        return value, "seconds"
+    raise _OAIError("badArgument", "from/until must be YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ",
+                    echo=False)
+
+
+class Provider:
+    """An OAI-PMH 2.0 repository over the catalogue; :meth:`handle` answers one request."""
+
+    def __init__(self, config: Config, store: SQLiteStore | OAIBackend, *,
+                 repository_name: str | None = None, admin_email: str | None = None) -> None:
+        self.config = config
+        self.backend: OAIBackend = (store if isinstance(store, OAIBackend)
+                                    else SQLiteOAIBackend(store))
+        self.base_uri = config.catalog.base_uri
+        self.host = urlsplit(self.base_uri).hostname or "localhost"
+        self.page_size = config.feed.page_size
+        self.repository_name = repository_name or f"eduxchange catalogue ({self.host})"
+        self.admin_email = admin_email or f"oai-admin@{self.host}"
+        self._key = hashlib.sha256(b"eduxchange-oai-token\0" + self.base_uri.encode()).digest()
+        self._member_names = {m.id: m.name for m in config.members}
+        self._counts: dict[tuple[str | None, str | None, str | None], tuple[float, int]] = {}
+
+    def _count(self, from_: str | None, until: str | None, set_: str | None) -> int:
+        """completeListSize, counted at most every few seconds per request (§3.5.1: it may be an
+        estimate; a page never reports less than it has delivered)."""
+        key = (from_, until, set_)
+        now = time.monotonic()
+        cached = self._counts.get(key)
+        if cached is not None and now - cached[0] < _COUNT_TTL:
+            return cached[1]
+        if len(self._counts) > 1000:
+            self._counts.clear()
+        total = self.backend.oai_count(from_=from_, until=until, set_=set_)
+        self._counts[key] = (now, total)
+        return total
+
+    # -- identifiers ---------------------------------------------------------------------
+
+    def oai_identifier(self, resource_id: str) -> str:
+        """The OAI identifier of a catalogue record IRI."""
+        prefix = f"{self.base_uri}resources/"
+        local = resource_id[len(prefix):] if resource_id.startswith(prefix) else \
+            resource_id.rstrip("/").rsplit("/", 1)[-1]
+        return f"oai:{self.host}:{local}"
+
+    def resource_id(self, identifier: str) -> str | None:
+        """The catalogue IRI an OAI identifier (or the IRI itself) names; ``None`` if neither."""
+        head = f"oai:{self.host}:"
+        if identifier.startswith(head):
+            local = identifier[len(head):]
+        elif identifier.startswith(f"{self.base_uri}resources/"):
+            local = identifier[len(self.base_uri) + len("resources/"):]
+        else:
+            return None
+        return f"{self.base_uri}resources/{local}" if _LOCAL_ID.match(local) else None
+
+    # -- tokens --------------------------------------------------------------------------
+
+    def _token(self, state: _ListState) -> str:
+        payload = json.dumps([1, state.prefix, state.from_, state.until, state.set_,
+                              state.after_seq, state.cursor, state.total],
+                             separators=(",", ":")).encode()
+        tag = hmac.new(self._key, payload, hashlib.sha256).digest()[:12]
+        return f"{_b64(payload)}.{_b64(tag)}"
+
+    def _state(self, token: str) -> _ListState:
+        bad = _OAIError("badResumptionToken", "the resumptionToken is invalid", echo=True)
+        try:
+            body, _, tag = token.partition(".")
+            payload = _unb64(body)
+            expected = hmac.new(self._key, payload, hashlib.sha256).digest()[:12]
+            if not hmac.compare_digest(expected, _unb64(tag)):
+                raise bad
+            version, prefix, from_, until, set_, after, cursor, total = json.loads(payload)
+        except _OAIError:
+            raise
+        except (ValueError, TypeError):
+            raise bad from None
+        if version != 1 or not isinstance(prefix, str) or not all(
+                isinstance(v, int) and v >= 0 for v in (after, cursor, total)):
+            raise bad
+        return _ListState(prefix, from_, until, set_, after, cursor, total)
+
+    # -- the protocol --------------------------------------------------------------------
+
+    def handle(self, params: Mapping[str, Sequence[str]], *, base_url: str) -> bytes:
+        """Answer one request (GET query or POST form, as name -> values): UTF-8 XML bytes.
+
+        Bad input gives an OAI-PMH error response (§3.6), never an exception; only a broken
+        store raises.
+        """
+        response = _Response(base_url)
+        verb_values = list(params.get("verb", ()))
+        try:
+            if len(verb_values) != 1 or verb_values[0] not in _VERBS:
+                raise _OAIError("badVerb", "missing, repeated or illegal verb" if verb_values
+                                else "no verb given", echo=False)
+            verb = verb_values[0]
+            args = self._check_arguments(verb, params)
+            response.request(verb, args)
+            getattr(self, f"_{verb}")(response, args)
+        except _OAIError as err:
+            if err.echo and len(verb_values) == 1 and verb_values[0] in _VERBS:
+                response.request(verb_values[0], {
+                    k: v[0] for k, v in params.items()
+                    if k != "verb" and len(v) == 1 and _SAFE_ATTR.match(v[0])})
+            else:
+                response.request(None, {})
+            response.error(err.code, err.message)
+        return response.bytes()
+
+    def _check_arguments(self, verb: str, params: Mapping[str, Sequence[str]]) -> dict[str, str]:
+        required, optional = _VERBS[verb]
+        args: dict[str, str] = {}
+        for name, values in params.items():
+            if name == "verb":
+                continue
+            if name not in required | optional:
+                raise _OAIError("badArgument", f"illegal argument {name!r} for {verb}", echo=False)
+            if len(values) != 1:
+                raise _OAIError("badArgument", f"argument {name!r} repeated", echo=False)
+            args[name] = values[0]
+        if "resumptionToken" in args:
+            if len(args) > 1:
+                raise _OAIError("badArgument", "resumptionToken is an exclusive argument",
+                                echo=False)
+            return args
+        missing = sorted(required - set(args))
+        if missing:
+            raise _OAIError("badArgument", f"missing argument(s): {', '.join(missing)}", echo=False)
+        return args
+
+    def _Identify(self, response: _Response, args: dict[str, str]) -> None:
+        root = response.verb("Identify")
+        for name, text in (("repositoryName", self.repository_name),
+                           ("baseURL", response.base_url), ("protocolVersion", "2.0"),
+                           ("adminEmail", self.admin_email),
+                           ("earliestDatestamp", self.backend.oai_earliest() or _now()),
+                           ("deletedRecord", "persistent"),
+                           ("granularity", "YYYY-MM-DDThh:mm:ssZ")):
+            etree.SubElement(root, _O + name).text = text
+        if _DOMAIN.match(self.host):
+            description = etree.SubElement(root, _O + "description")
+            ident = etree.SubElement(description, f"{{{OAI_ID_NS}}}oai-identifier",
+                                     nsmap={None: OAI_ID_NS, "xsi": XSI_NS})  # type: ignore[dict-item]
+            ident.set(f"{{{XSI_NS}}}schemaLocation",
+                      f"{OAI_ID_NS} http://www.openarchives.org/OAI/2.0/oai-identifier.xsd")
+            for name, text in (("scheme", "oai"), ("repositoryIdentifier", self.host),
+                               ("delimiter", ":"),
+                               ("sampleIdentifier",
+                                f"oai:{self.host}:6f1c0e7e-3a51-5c8e-9d57-0f4f3f5f5d21")):
+                etree.SubElement(ident, f"{{{OAI_ID_NS}}}{name}").text = text
+
+    def _ListMetadataFormats(self, response: _Response, args: dict[str, str]) -> None:
+        if "identifier" in args:
+            self._get(args["identifier"])
+        if not WRITERS:  # §4.4: no formats for the item
+            raise _OAIError("noMetadataFormats", "no metadata formats available")
+        root = response.verb("ListMetadataFormats")
+        for writer in WRITERS.values():
+            element = etree.SubElement(root, _O + "metadataFormat")
+            etree.SubElement(element, _O + "metadataPrefix").text = writer.prefix
+            etree.SubElement(element, _O + "schema").text = writer.schema
+            etree.SubElement(element, _O + "metadataNamespace").text = writer.namespace
+
+    def _ListSets(self, response: _Response, args: dict[str, str]) -> None:
+        if "resumptionToken" in args:
+            raise _OAIError("badResumptionToken", "ListSets is never paged: no token is valid")
+        specs = self.backend.oai_sets()
+        if not specs:
+            raise _OAIError("noSetHierarchy", "the catalogue has no sets yet")
+        root = response.verb("ListSets")
+        for spec in specs:
+            element = etree.SubElement(root, _O + "set")
+            etree.SubElement(element, _O + "setSpec").text = spec
+            etree.SubElement(element, _O + "setName").text = self.set_name(spec)
+
+    def set_name(self, spec: str) -> str:
+        """A human-readable name of a setSpec."""
+        root, _, value = spec.partition(":")
+        if not value:
+            return {"member": "Records by alliance member", "lang": "Records by language",
+                    "type": "Records by learning resource type"}.get(root, spec)
+        if root == "member":
+            return f"Member: {self._member_names.get(value, value)}"
+        if root == "lang":
+            return f"Language: {value}"
+        if root == "type":
+            concept = default_vocabularies().concept(SCHEMES["learningResourceType"] + value)
+            label = concept.pref_label.get("en") if concept else None
+            return f"Learning resource type: {label or value}"
+        return spec
+
+    def _get(self, identifier: str) -> OAIItem:
+        resource_id = self.resource_id(identifier)
+        item = self.backend.oai_get(resource_id) if resource_id else None
+        if item is None:
+            raise _OAIError("idDoesNotExist", "no record with this identifier")
+        return item
+
+    def _GetRecord(self, response: _Response, args: dict[str, str]) -> None:
+        prefix = args["metadataPrefix"]
+        item = self._get(args["identifier"])
+        if prefix not in WRITERS:
+            raise _OAIError("cannotDisseminateFormat", f"unknown metadataPrefix {prefix!r}")
+        self._record(etree.SubElement(response.verb("GetRecord"), _O + "record"), item, prefix)
+
+    def _ListIdentifiers(self, response: _Response, args: dict[str, str]) -> None:
+        self._list(response, args, "ListIdentifiers")
+
+    def _ListRecords(self, response: _Response, args: dict[str, str]) -> None:
+        self._list(response, args, "ListRecords")
+
+    def _list(self, response: _Response, args: dict[str, str], verb: str) -> None:
+        token = args.get("resumptionToken")
+        if token is not None:
+            state = self._state(token)
+            if state.prefix not in WRITERS:
+                raise _OAIError("badResumptionToken", "the token's format is no longer served")
+        else:
+            prefix = args["metadataPrefix"]
+            if not _PREFIX.match(prefix) or prefix not in WRITERS:
+                raise _OAIError("cannotDisseminateFormat", f"unknown metadataPrefix {prefix!r}")
+            from_ = until = None
+            granularities = set()
+            if "from" in args:
+                from_, g = _parse_datestamp(args["from"], until=False)
+                granularities.add(g)
+            if "until" in args:
+                until, g = _parse_datestamp(args["until"], until=True)
+                granularities.add(g)
+            if len(granularities) > 1:  # §3.3.1: both arguments at the same granularity
+                raise _OAIError("badArgument", "from and until differ in granularity", echo=False)
+            if from_ and until and from_ > until:
+                raise _OAIError("badArgument", "from is later than until", echo=False)
+            set_ = args.get("set")
+            if set_ is not None:
+                if not _SET_SPEC.match(set_):
+                    raise _OAIError("badArgument", "not a valid setSpec", echo=False)
+                if not self.backend.oai_sets():
+                    raise _OAIError("noSetHierarchy", "the catalogue has no sets yet")
+            total = self._count(from_, until, set_)
+            state = _ListState(prefix, from_, until, set_, 0, 0, total)
+        items = self.backend.oai_list(from_=state.from_, until=state.until, set_=state.set_,
+                                      after_seq=state.after_seq, limit=self.page_size + 1,
+                                      with_records=verb == "ListRecords")
+        if not items:
+            raise _OAIError("noRecordsMatch", "no records match the request")
+        more = len(items) > self.page_size
+        items = items[:self.page_size]
+        root = response.verb(verb)
+        for item in items:
+            if verb == "ListRecords":
+                self._record(etree.SubElement(root, _O + "record"), item, state.prefix)
+            else:
+                self._header(root, item)
+        if token is None and not more:
+            return
+        delivered = state.cursor + len(items)
+        total = max(state.total, delivered + (1 if more else 0))  # an estimate (§3.5.1)
+        element = etree.SubElement(root, _O + "resumptionToken",
+                                   completeListSize=str(total), cursor=str(state.cursor))
+        if more:
+            element.text = self._token(_ListState(state.prefix, state.from_, state.until,
+                                                  state.set_, items[-1][0].seq, delivered, total))
+
+    def _header(self, parent: etree._Element, item: OAIItem) -> None:
+        resource, sets = item
+        header = etree.SubElement(parent, _O + "header")
+        if resource.deleted:
+            header.set("status", "deleted")
+        etree.SubElement(header, _O + "identifier").text = self.oai_identifier(resource.id)
+        etree.SubElement(header, _O + "datestamp").text = resource.updated_at
+        for spec in sets:
+            etree.SubElement(header, _O + "setSpec").text = spec
+
+    def _record(self, record: etree._Element, item: OAIItem, prefix: str) -> None:
+        self._header(record, item)
+        resource, _ = item
+        if not resource.deleted:  # §2.5.1: a deleted record has a header only
+            etree.SubElement(record, _O + "metadata").append(WRITERS[prefix].write(resource.record))
+
+
+class _Response:
+    """The XML of one response (§3.2): envelope, request echo, verb element or errors."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.root = etree.Element(_O + "OAI-PMH", nsmap={None: OAI_NS, "xsi": XSI_NS})  # type: ignore[dict-item]
+        self.root.set(f"{{{XSI_NS}}}schemaLocation", _SCHEMA_LOCATION)
+        etree.SubElement(self.root, _O + "responseDate").text = _now()
+        self._request: etree._Element | None = None
+
+    def request(self, verb: str | None, args: Mapping[str, str]) -> None:
+        if self._request is None:
+            self._request = etree.SubElement(self.root, _O + "request")
+        self._request.text = self.base_url
+        self._request.attrib.clear()
+        if verb is not None:
+            self._request.set("verb", verb)
+            for name, value in args.items():
+                self._request.set(name, value)
+
+    def verb(self, name: str) -> etree._Element:
+        return etree.SubElement(self.root, _O + name)
+
+    def error(self, code: str, message: str) -> None:
+        # Drop a verb element begun before the error was found.
+        for child in list(self.root)[2:]:
+            self.root.remove(child)
+        etree.SubElement(self.root, _O + "error", code=code).text = message
+
+    def bytes(self) -> bytes:
+        return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", text):
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -1,0 +1,267 @@
+"""The common record as IEEE LOM (IEEE 1484.12.3 XML binding), valid against ``lomLoose.xsd``.
+
+Vocabulary elements (educational learningResourceType, intendedEndUserRole, context) carry the
+LOMv1.0 value when the record's concept maps back to one through the shipped mapping tables
+(``vocabularies/mappings/*.tsv``, rows with source ``LOMv1.0``, read in reverse: the first row
+naming a concept wins), and otherwise the concept's English label with ``source`` = the concept
+scheme IRI. LOMv1.0 values alone would lose most LRMI/ISCED concepts, so the output is valid
+against the loose binding (``vocab/loose.xsd``: any source and value), not the strict ``lom.xsd``.
+
+Other choices: catalogue IRI and URL-like identifiers in ``general/identifier`` (catalog
+``URI``/``DOI``/``HANDLE``/``ISBN``); agents as vCard 3.0 (text values escaped per RFC 2426
+§4: backslash, comma, semicolon, newline); dates with a time carry a fractional second (the
+binding's DateTime pattern only allows a zone after one); ``P2W`` becomes ``P14D`` (no weeks in
+the binding's Duration); ISCED-F fields as ``classification`` (purpose ``discipline``) taxa
+with their 4-digit ids; the licence IRI in ``rights/description``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping
+from importlib.resources import files
+from typing import Any
+
+from lxml import etree
+
+from ..vocab import SCHEMES, default_vocabularies
+
+__all__ = ["LOM_NS", "write_lom", "vcard", "lom_vocab_values"]
+
+LOM_NS = "http://ltsc.ieee.org/xsd/LOM"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+_SCHEMA_LOCATION = f"{LOM_NS} http://ltsc.ieee.org/xsd/lomv1.0/lomLoose.xsd"
+_L = f"{{{LOM_NS}}}"
+_LOM = "LOMv1.0"
+
+#: The LOMv1.0 value spaces of the elements written from concepts (IEEE 1484.12.1 §5.2, 5.5, 5.6).
+_LOM_SPACES: Mapping[str, frozenset[str]] = {
+    "learningResourceType": frozenset({
+        "exercise", "simulation", "questionnaire", "diagram", "figure", "graph", "index", "slide",
+        "table", "narrative text", "exam", "experiment", "problem statement", "self assessment",
+        "lecture"}),
+    "audience": frozenset({"teacher", "author", "learner", "manager"}),
+    "educationalLevel": frozenset({"school", "higher education", "training", "other"}),
+}
+
+
+@functools.cache
+def lom_vocab_values(field: str) -> dict[str, str]:
+    """Concept IRI -> LOMv1.0 value for ``field``, the shipped mapping table read in reverse."""
+    text = (files("eduxchange.vocabularies") / "mappings" / f"{field}.tsv").read_text("utf-8")
+    reverse: dict[str, str] = {}
+    space = _LOM_SPACES.get(field, frozenset())
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) >= 3 and parts[0].strip().casefold() == _LOM.casefold():
+            value, concept = " ".join(parts[1].split()).casefold(), parts[2].strip()
+            if value in space:
+                reverse.setdefault(concept, value)
+    return reverse
+
+
+def _escape(text: str) -> str:
+    """vCard 3.0 text value escaping (RFC 2426 §4: backslash, comma, semicolon, newline)."""
+    text = text.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+    return re.sub(r"\r\n|\r|\n", "\\\\n", text)
+
+
+def vcard(agent: Mapping[str, Any]) -> str:
+    """A vCard 3.0 for an agent of the record (FN and N are required by RFC 2426)."""
+    name = str(agent.get("name") or "")
+    lines = ["BEGIN:VCARD", "VERSION:3.0", f"FN:{_escape(name)}"]
+    if agent.get("type") == "Organization":
+        lines += ["N:;;;;", f"ORG:{_escape(name)}"]
+    else:
+        lines.append(f"N:{_escape(name)};;;;")
+        affiliation = agent.get("affiliation")
+        if isinstance(affiliation, Mapping) and affiliation.get("name"):
+            lines.append(f"ORG:{_escape(str(affiliation['name']))}")
+    if agent.get("id"):
+        lines.append(f"URL:{agent['id']}")
+    if agent.get("email"):
+        lines.append(f"EMAIL;TYPE=INTERNET:{_escape(str(agent['email']))}")
+    if agent.get("telephone"):
+        lines.append(f"TEL:{_escape(str(agent['telephone']))}")
+    if agent.get("address"):
+        lines.append(f"ADR:;;{_escape(str(agent['address']))};;;;")
+    lines.append("END:VCARD")
+    return "\n".join(lines)
+
+
+def _sub(parent: etree._Element, name: str, text: str | None = None) -> etree._Element:
+    element = etree.SubElement(parent, _L + name)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _langstring(parent: etree._Element, name: str, values: Iterable[tuple[str, str]]
+                ) -> etree._Element | None:
+    pairs = list(values)
+    if not pairs:
+        return None
+    element = _sub(parent, name)
+    for lang, text in pairs:
+        string = _sub(element, "string", text)
+        if lang != "@none":
+            string.set("language", lang)
+    return element
+
+
+def _map_items(value: Any) -> list[tuple[str, str]]:
+    if not isinstance(value, Mapping):
+        return []
+    return [(str(k), str(v)) for k, v in value.items() if isinstance(v, str) and v.strip()]
+
+
+def _vocab(parent: etree._Element, name: str, source: str, value: str) -> None:
+    element = _sub(parent, name)
+    _sub(element, "source", source)
+    _sub(element, "value", value)
+
+
+def _concept(parent: etree._Element, name: str, field: str, concept: Mapping[str, Any]) -> None:
+    iri = str(concept.get("id", ""))
+    lom_value = lom_vocab_values(field).get(iri)
+    if lom_value is not None:
+        _vocab(parent, name, _LOM, lom_value)
+        return
+    labels = concept.get("prefLabel") or {}
+    label = labels.get("en") or next(iter(labels.values()), None) if isinstance(labels, Mapping) else None
+    known = default_vocabularies().concept(iri)
+    _vocab(parent, name, known.scheme if known else SCHEMES[field], str(label or iri))
+
+
+def lom_datetime(value: str) -> str:
+    """An ISO 8601 date or date-time in the LOM binding's DateTime lexical space."""
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)?", value)
+    if m and m.group(3):
+        return f"{m.group(1)}{m.group(2) or '.0'}{m.group(3)}"
+    return value
+
+
+def lom_duration(value: str) -> str | None:
+    """An ISO 8601 duration in the binding's Duration lexical space (weeks become days)."""
+    m = re.fullmatch(r"P(\d+)W", value)
+    if m:
+        return f"P{int(m.group(1)) * 7}D"
+    if re.fullmatch(r"P(\d+Y)?(\d+M)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?", value):
+        return value
+    return None
+
+
+def _identifier_catalog(value: str) -> tuple[str, str]:
+    if value.startswith("https://doi.org/"):
+        return "DOI", value[len("https://doi.org/"):]
+    if value.startswith("https://hdl.handle.net/"):
+        return "HANDLE", value[len("https://hdl.handle.net/"):]
+    if value.startswith("urn:isbn:"):
+        return "ISBN", value[len("urn:isbn:"):]
+    return "URI", value
+
+
+def write_lom(record: Mapping[str, Any]) -> etree._Element:
+    """The record as a LOM ``lom`` element (pure: the record is not changed)."""
+    root = etree.Element(_L + "lom", nsmap={None: LOM_NS, "xsi": XSI_NS})  # type: ignore[dict-item]
+    root.set(f"{{{XSI_NS}}}schemaLocation", _SCHEMA_LOCATION)
+
+    general = _sub(root, "general")
+    for value in (record.get("id"), *(record.get("identifier") or ())):
+        if isinstance(value, str) and value:
+            catalog, entry = _identifier_catalog(value)
+            identifier = _sub(general, "identifier")
+            _sub(identifier, "catalog", catalog)
+            _sub(identifier, "entry", entry)
+    _langstring(general, "title", _map_items(record.get("name")))
+    for tag in record.get("inLanguage") or ():
+        _sub(general, "language", str(tag))
+    _langstring(general, "description", _map_items(record.get("description")))
+    keywords = record.get("keywords")
+    if isinstance(keywords, Mapping):
+        for lang, words in keywords.items():
+            for word in words if isinstance(words, list) else [words]:
+                if isinstance(word, str) and word.strip():
+                    _langstring(general, "keyword", [(str(lang), word)])
+
+    contributions = [("author", record.get("creator"), record.get("dateCreated")),
+                     ("publisher", record.get("publisher"), record.get("datePublished")),
+                     ("unknown", record.get("contributor"), None)]
+    if any(agents for _, agents, _ in contributions):
+        life_cycle = _sub(root, "lifeCycle")
+        for role, agents, date in contributions:
+            if not agents:
+                continue
+            contribute = _sub(life_cycle, "contribute")
+            _vocab(contribute, "role", _LOM, role)
+            for agent in agents:
+                if isinstance(agent, Mapping):
+                    _sub(contribute, "entity", vcard(agent))
+            if isinstance(date, str):
+                _sub(_sub(contribute, "date"), "dateTime", lom_datetime(date))
+
+    meta = _sub(root, "metaMetadata")
+    _sub(meta, "metadataSchema", "LOMv1.0")
+
+    formats = record.get("encodingFormat") or ()
+    duration = lom_duration(str(record["duration"])) if record.get("duration") else None
+    if formats or record.get("url") or duration:
+        technical = _sub(root, "technical")
+        for media_type in formats:
+            _sub(technical, "format", str(media_type))
+        if record.get("url"):
+            _sub(technical, "location", str(record["url"]))
+        if duration:
+            _sub(_sub(technical, "duration"), "duration", duration)
+
+    fields = (("learningResourceType", "learningResourceType"), ("audience", "intendedEndUserRole"),
+              ("educationalLevel", "context"))
+    if any(record.get(f) for f, _ in fields) or record.get("typicalAgeRange"):
+        educational = _sub(root, "educational")
+        for field, element in fields:
+            for concept in record.get(field) or ():
+                if isinstance(concept, Mapping):
+                    _concept(educational, element, field, concept)
+        if record.get("typicalAgeRange"):
+            _langstring(educational, "typicalAgeRange", [("@none", str(record["typicalAgeRange"]))])
+
+    licence = record.get("license")
+    notice = _map_items(record.get("copyrightNotice"))
+    free = record.get("isAccessibleForFree")
+    if licence or notice or isinstance(free, bool):
+        rights = _sub(root, "rights")
+        if isinstance(free, bool):
+            _vocab(rights, "cost", _LOM, "no" if free else "yes")
+        if licence or notice:
+            _vocab(rights, "copyrightAndOtherRestrictions", _LOM, "yes")
+            texts = list(notice)
+            if isinstance(licence, Mapping) and licence.get("id"):
+                texts.insert(0, ("@none", str(licence["id"])))
+            # A langstring holds one string per language: one description per text.
+            description = _sub(rights, "description")
+            seen: set[str] = set()
+            for lang, text in texts:
+                if lang in seen:
+                    continue
+                seen.add(lang)
+                string = _sub(description, "string", text)
+                if lang != "@none":
+                    string.set("language", lang)
+
+    about = [c for c in record.get("about") or () if isinstance(c, Mapping)]
+    if about:
+        vocabularies = default_vocabularies()
+        classification = _sub(root, "classification")
+        _vocab(classification, "purpose", _LOM, "discipline")
+        for concept in about:
+            known = vocabularies.concept(str(concept.get("id", "")))
+            path = _sub(classification, "taxonPath")
+            _langstring(path, "source", [("en", "ISCED-F 2013")])
+            taxon = _sub(path, "taxon")
+            _sub(taxon, "id", (known.notation if known and known.notation
+                               else str(concept.get("id", "")).rsplit("/", 1)[-1]))
+            _langstring(taxon, "entry", _map_items(concept.get("prefLabel")))
+    return root
