@@ -267,25 +267,24 @@ def serve(config_path: str, host: str, port: int) -> None:
     _serve(config, host, port)
 
 
-def _serve(config: eduxchange.Config, host: str, port: int) -> None:
+def _serve(config: eduxchange.Config, host: str, port: int, *, example: str | None = None
+           ) -> None:
     from eduxchange import server
 
-    def ready(base: str) -> None:
-        click.echo(f"Serving the catalogue at {base}\n"
-                   f"  OAI-PMH:      {base}oai?verb=Identify\n"
-                   f"  change feed:  {base}changes\n"
-                   f"  a record:     {base}resources/<uuid>  (Accept: application/ld+json, "
-                   "text/turtle, application/n-triples, application/rdf+xml)\n"
-                   f"  vocabularies: {base}vocabularies/\n"
-                   "Press Ctrl-C to stop.")
+    def ready(info: server.ServerInfo) -> None:
+        click.echo(info.describe())
+        if example:
+            click.echo(f"  for example  {info.url}resources/{example}")
+        click.echo("Press Ctrl-C to stop.")
 
     try:
         server.serve(config, host, port, ready=ready)
+    except StoreError as err:
+        _fail_usage(str(err))
     except OSError as err:
         _fail_usage(f"cannot listen on {host}:{port}: {err.strerror or err} "
                     "(choose another --port)")
-    except KeyboardInterrupt:
-        click.echo("Stopped.", err=True)
+    click.echo("Stopped.", err=True)
 
 
 @main.command()
@@ -326,7 +325,10 @@ def demo(host: str, port: int, workdir: str, no_serve: bool) -> None:
         if not all(r.ok for r in results):
             sys.exit(EXIT_FAILED)
         if not no_serve:
-            _serve(config, host, port)
+            with eduxchange.open_store(config) as store:
+                first = next(store.iter_resources(), None)
+            _serve(config, host, port,
+                   example=first.id.rsplit("/", 1)[1] if first is not None else None)
 
 
 @main.command()

@@ -1,0 +1,656 @@
+"""Publish the catalogue over HTTP: OAI-PMH, the change feed, records as JSON-LD and RDF.
+
+Routes (all read-only; ``GET`` and ``HEAD``, plus ``POST`` for ``/oai``; anything else is 405):
+
+==============================  =====================================================================
+``/oai``                        OAI-PMH 2.0 (:mod:`eduxchange.provider`)
+``/changes``                    the change feed (:mod:`eduxchange.changes`), pages at
+                                ``/changes/page/{n}``
+``/resources/{uuid}``           one record: JSON-LD (default), JSON, Turtle, N-Triples, RDF/XML by
+                                ``Accept`` or ``?format=``; 404 unknown, 410 deleted, 406 unacceptable
+``/context.jsonld``             the JSON-LD context records name
+``/vocabularies/``              the SKOS vocabularies concepts come from, ``/vocabularies/{name}.ttl``
+==============================  =====================================================================
+
+Every response carries ``ETag`` (a hash of the representation), ``Last-Modified`` where the
+data has a time, ``Cache-Control`` and ``Vary``; conditional requests get 304 (RFC 9110,
+section 13); bodies are gzip-compressed when the client accepts it. Bad requests get a 4xx with a
+small ``application/problem+json`` body (RFC 9457), never a traceback.
+
+The server is the standard library's :mod:`wsgiref` on a fixed pool of worker threads, so that
+load cannot spawn threads (or SQLite connections) without bound.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import re
+import signal
+import socketserver
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from importlib.resources import files
+from pathlib import Path
+from types import FrameType
+from typing import Any, Protocol
+from urllib.parse import parse_qs
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+
+from . import changes as feed
+from .config import Config
+from .provider import Provider
+from .rdf import record_to_graph
+from .store.sqlite import ReadOnlySQLiteStore, SQLiteStore, change_rows, change_stats, resource_by_id
+
+__all__ = ["App", "ServerInfo", "make_app", "make_server", "serve", "RECORD_FORMATS"]
+
+log = logging.getLogger(__name__)
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+#: ``format`` name -> (media type, rdflib serializer; None for JSON), in preference order.
+RECORD_FORMATS: dict[str, tuple[str, str | None]] = {
+    "jsonld": ("application/ld+json", None),
+    "json": ("application/json", None),
+    "ttl": ("text/turtle", "turtle"),
+    "nt": ("application/n-triples", "nt"),
+    "rdf": ("application/rdf+xml", "xml"),
+}
+_FORMAT_ALIASES = {
+    "jsonld": "jsonld", "json-ld": "jsonld", "json": "json", "ttl": "ttl", "turtle": "ttl",
+    "nt": "nt", "ntriples": "nt", "n-triples": "nt", "rdf": "rdf", "xml": "rdf", "rdfxml": "rdf",
+    "rdf+xml": "rdf",
+}
+_CONTENT_TYPES = {
+    "jsonld": "application/ld+json", "json": "application/json",
+    "ttl": "text/turtle; charset=utf-8", "nt": "application/n-triples; charset=utf-8",
+    "rdf": "application/rdf+xml; charset=utf-8",
+}
+
+# Cache lifetimes (seconds). Full change pages never change; everything else may.
+_FINAL = "public, max-age=604800"
+_SHORT = "public, max-age=30"
+_RECORD = "public, max-age=300"
+_STATIC = "public, max-age=86400"
+
+_MAX_QUERY = 8192  # bytes of query string for routes other than /oai (which allows more)
+_MAX_OAI_QUERY = 65536
+_MAX_POST = 65536
+_MIN_GZIP = 256
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_PAGE = re.compile(r"^[0-9]{1,12}$")
+_VOCAB = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}\.ttl$")
+_HOST = re.compile(r"^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$")
+
+
+class OAIHandler(Protocol):
+    """What ``/oai`` needs: :class:`eduxchange.provider.Provider` (or a stand-in in tests)."""
+
+    def handle(self, params: Mapping[str, Sequence[str]], *, base_url: str) -> bytes: ...
+
+
+# -- responses -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Response:
+    """A response before the caching and compression steps."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    cache: str = "no-store"
+    last_modified: datetime | None = None
+    vary: tuple[str, ...] = ()
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    cacheable: bool = True  # ETag / conditional requests apply (200 responses)
+
+
+_REASONS = {200: "OK", 304: "Not Modified", 400: "Bad Request", 404: "Not Found",
+            405: "Method Not Allowed", 406: "Not Acceptable", 410: "Gone",
+            411: "Length Required", 413: "Content Too Large", 414: "URI Too Long",
+            415: "Unsupported Media Type", 500: "Internal Server Error",
+            503: "Service Unavailable"}
+
+
+def _problem(status: int, detail: str, *, cache: str = "no-store", **extra: Any) -> Response:
+    body = {"type": "about:blank", "title": _REASONS.get(status, ""), "status": status,
+            "detail": detail, **extra}
+    return Response(status, _json(body), "application/problem+json", cache=cache, cacheable=False)
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
+
+
+def _http_time(iso: str | None) -> datetime | None:
+    if not iso:
+        return None
+    try:
+        value = datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
+# -- content negotiation ---------------------------------------------------------------------
+
+
+def _parse_accept(header: str) -> list[tuple[str, str, float]]:
+    """``Accept`` -> ``[(type, subtype, q)]``; malformed entries are skipped (RFC 9110, 12.5.1)."""
+    ranges = []
+    for part in header.split(",")[:64]:
+        fields = [f.strip() for f in part.split(";")]
+        main, _, sub = fields[0].lower().partition("/")
+        if not main or not sub:
+            continue
+        q = 1.0
+        for param in fields[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = min(max(float(value.strip()), 0.0), 1.0)
+                except ValueError:
+                    q = 0.0
+        ranges.append((main, sub, q))
+    return ranges
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The record format for an ``Accept`` header: a key of :data:`RECORD_FORMATS`, or None.
+
+    The most specific matching range sets each format's quality; ties go to the server's order.
+    No header (or an empty one) means JSON-LD.
+    """
+    if not accept or not accept.strip():
+        return "jsonld"
+    ranges = _parse_accept(accept)
+    if not ranges:
+        return "jsonld"
+    best: tuple[float, int] | None = None
+    chosen: str | None = None
+    for order, (name, (media, _)) in enumerate(RECORD_FORMATS.items()):
+        main, sub = media.split("/")
+        quality, specificity = 0.0, -1
+        for r_main, r_sub, q in ranges:
+            if (r_main, r_sub) == (main, sub):
+                spec = 2
+            elif (r_main, r_sub) == (main, "*"):
+                spec = 1
+            elif (r_main, r_sub) == ("*", "*"):
+                spec = 0
+            else:
+                continue
+            if spec > specificity:
+                quality, specificity = q, spec
+        if quality > 0 and (best is None or quality > best[0]):
+            best, chosen = (quality, order), name
+    return chosen
+
+
+def _accepts_gzip(header: str | None) -> bool:
+    if not header:
+        return False
+    star: float | None = None
+    for part in header.split(",")[:32]:
+        fields = [f.strip() for f in part.split(";")]
+        coding = fields[0].lower()
+        q = 1.0
+        for param in fields[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value.strip())
+                except ValueError:
+                    q = 0.0
+        if coding in ("gzip", "x-gzip"):
+            return q > 0
+        if coding == "*":
+            star = q
+    return star is not None and star > 0
+
+
+def _etag_values(header: str) -> set[str]:
+    """Opaque tags of ``If-None-Match`` (weak comparison: ``W/`` and our ``-gz`` suffix dropped)."""
+    tags = set()
+    for raw in header.split(",")[:64]:
+        tag = raw.strip()
+        if tag.startswith("W/"):
+            tag = tag[2:]
+        tag = tag.strip('"')
+        tags.add(tag.removesuffix("-gz"))
+    return tags
+
+
+# -- the application -------------------------------------------------------------------------
+
+
+class _LRU:
+    """A small thread-safe cache of rendered record bodies."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[tuple[str, int, str], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, int, str]) -> bytes | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[str, int, str], value: bytes) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
+class App:
+    """The WSGI application over one catalogue store (see the module docstring for routes)."""
+
+    def __init__(self, config: Config, store: SQLiteStore, *, page_size: int | None = None,
+                 public_url: str | None = None, provider: OAIHandler | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.page_size = page_size or config.feed.page_size  # [feed] page_size
+        self.public_url = public_url.rstrip("/") + "/" if public_url else None
+        self.provider: OAIHandler = provider if provider is not None else Provider(config, store)
+        self.started = datetime.now(UTC).replace(microsecond=0)
+        self._bodies = _LRU(1024)
+        self._context = (files("eduxchange.schemas") / "context.jsonld").read_bytes()
+        vocab_dir = files("eduxchange.vocabularies")
+        self._vocabularies = {
+            t.name: t.read_bytes()
+            for t in sorted(vocab_dir.iterdir(), key=lambda t: t.name) if t.name.endswith(".ttl")
+        }
+        self._static_time = self._mtime([files("eduxchange.schemas") / "context.jsonld",
+                                         *[vocab_dir / n for n in self._vocabularies]])
+
+    def _mtime(self, traversables: Iterable[Any]) -> datetime:
+        times = [datetime.fromtimestamp(t.stat().st_mtime, UTC).replace(microsecond=0)
+                 for t in traversables if isinstance(t, Path)]
+        return max(times) if times else self.started
+
+    # -- WSGI ----------------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        try:
+            response = self._dispatch(method, environ)
+        except Exception:  # the safety net: log it, never show it
+            log.exception("error serving %s %r", method, environ.get("PATH_INFO"))
+            response = _problem(500, "internal error; the server log has the details")
+        return self._send(method, environ, response, start_response)
+
+    def _dispatch(self, method: str, environ: dict[str, Any]) -> Response:
+        try:
+            path = str(environ.get("PATH_INFO", "")).encode("latin-1").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            return _problem(400, "the request path is not UTF-8")
+        query = str(environ.get("QUERY_STRING", ""))
+        is_oai = path == "/oai"
+        allowed = ("GET", "HEAD", "POST") if is_oai else ("GET", "HEAD")
+        if method not in allowed:
+            response = _problem(405, f"read-only: {', '.join(allowed)} only")
+            response.headers.append(("Allow", ", ".join(allowed)))
+            return response
+        if len(query) > (_MAX_OAI_QUERY if is_oai else _MAX_QUERY):
+            return _problem(414, "query string too long")
+        base = self._base(environ)
+        if is_oai:
+            return self._oai(method, environ, query, base)
+        if path == "/":
+            return self._index(base)
+        if path == "/changes":
+            return self._collection(base)
+        if path.startswith("/changes/page/"):
+            return self._page(path.removeprefix("/changes/page/"), base)
+        if path.startswith("/resources/"):
+            return self._resource(path.removeprefix("/resources/"), environ, query)
+        if path == "/context.jsonld":
+            return Response(200, self._context, "application/ld+json", cache=_STATIC,
+                            last_modified=self._static_time)
+        if path in ("/vocabularies", "/vocabularies/"):
+            return self._vocabulary_list(base)
+        if path.startswith("/vocabularies/"):
+            return self._vocabulary(path.removeprefix("/vocabularies/"))
+        return _problem(404, "no such resource", cache=_SHORT)
+
+    def _base(self, environ: dict[str, Any]) -> str:
+        """The URL this app is served at, for links: ``public_url``, else the request's own."""
+        if self.public_url:
+            return self.public_url
+        scheme = "https" if environ.get("wsgi.url_scheme") == "https" else "http"
+        host = str(environ.get("HTTP_HOST", ""))
+        if not _HOST.match(host):  # never echo a strange Host header into links
+            name, port = str(environ.get("SERVER_NAME", "localhost")), str(environ.get("SERVER_PORT", ""))
+            host = name if port in ("", "80" if scheme == "http" else "443") else f"{name}:{port}"
+        script = str(environ.get("SCRIPT_NAME", "")).rstrip("/")
+        return f"{scheme}://{host}{script}/"
+
+    # -- routes ----------------------------------------------------------------------------------
+
+    def _index(self, base: str) -> Response:
+        body = {"oai": f"{base}oai", "changes": f"{base}changes",
+                "resources": f"{base}resources/{{uuid}}", "context": f"{base}context.jsonld",
+                "vocabularies": f"{base}vocabularies/"}
+        return Response(200, _json(body), cache=_STATIC)
+
+    def _oai(self, method: str, environ: dict[str, Any], query: str, base: str) -> Response:
+        if method == "POST":
+            # OAI-PMH 2.0, 3.1.1.2: POST arguments come form-encoded in the body.
+            ctype = str(environ.get("CONTENT_TYPE", "")).split(";")[0].strip().lower()
+            if ctype != "application/x-www-form-urlencoded":
+                return _problem(415, "POST needs Content-Type application/x-www-form-urlencoded")
+            try:
+                length = int(str(environ.get("CONTENT_LENGTH") or "-1"))
+            except ValueError:
+                length = -1
+            if length < 0:
+                return _problem(411, "POST needs a Content-Length")
+            if length > _MAX_POST:
+                return _problem(413, f"POST body over {_MAX_POST} bytes")
+            text = environ["wsgi.input"].read(length).decode("utf-8", errors="replace")
+        else:
+            text = query.encode("latin-1", errors="replace").decode("utf-8", errors="replace")
+        try:
+            params = parse_qs(text, keep_blank_values=True, max_num_fields=256)
+        except ValueError:  # more fields than any OAI-PMH request has
+            return _problem(400, "too many arguments")
+        body = self.provider.handle(params, base_url=f"{base}oai")
+        # Every OAI-PMH response has a fresh responseDate: revalidate rather than reuse.
+        return Response(200, body, "text/xml; charset=utf-8", cache="no-cache")
+
+    def _collection(self, base: str) -> Response:
+        total, max_seq, latest = change_stats(self.store)
+        pages = feed.page_count(max_seq, self.page_size)
+        body = feed.collection(collection_url=f"{base}changes",
+                               page_url=f"{base}changes/page/{{n}}", total=total, pages=pages)
+        return Response(200, _json(body), "application/ld+json", cache=_SHORT,
+                        last_modified=_http_time(latest) or self.started)
+
+    def _page(self, number_text: str, base: str) -> Response:
+        if not _PAGE.match(number_text):
+            return _problem(404, "no such page: page numbers are 0, 1, 2, ...", cache=_SHORT)
+        number = int(number_text)
+        _, max_seq, latest = change_stats(self.store)
+        pages = feed.page_count(max_seq, self.page_size)
+        if number >= pages:
+            return _problem(404, f"no such page: the feed has pages 0 to {pages - 1}",
+                            cache=_SHORT)
+        first, last = feed.page_window(number, self.page_size)
+        rows = change_rows(self.store, first, last)
+        start_index, _, _ = change_stats(self.store, before_seq=first)
+        body = feed.page(number, rows, collection_url=f"{base}changes",
+                         page_url=f"{base}changes/page/{{n}}", start_index=start_index,
+                         pages=pages)
+        final = number < pages - 1  # a newer page exists: nothing can be added to this one
+        modified = _http_time(max((r.at for r in rows), default=None) or latest)
+        return Response(200, _json(body), "application/ld+json",
+                        cache=_FINAL if final else _SHORT, last_modified=modified or self.started)
+
+    def _resource(self, uuid: str, environ: dict[str, Any], query: str) -> Response:
+        if not _UUID.match(uuid):
+            return _problem(404, "no such record", cache=_SHORT)
+        vary = ("Accept",)
+        fmt: str | None
+        try:
+            requested = parse_qs(query, max_num_fields=32).get("format")
+        except ValueError:
+            return _problem(400, "too many query parameters")
+        if requested:
+            fmt = _FORMAT_ALIASES.get(requested[-1].strip().lower())
+            if fmt is None:
+                known = ", ".join(sorted(_FORMAT_ALIASES))
+                return _problem(400, f"unknown format {requested[-1]!r}; known: {known}")
+        else:
+            fmt = negotiate(environ.get("HTTP_ACCEPT"))
+            if fmt is None:
+                offered = ", ".join(m for m, _ in RECORD_FORMATS.values())
+                response = _problem(406, f"this record is available as {offered}",
+                                    available=[m for m, _ in RECORD_FORMATS.values()])
+                response.vary = vary
+                return response
+        resource_id = f"{self.config.catalog.base_uri}resources/{uuid.lower()}"
+        resource = resource_by_id(self.store, resource_id)
+        if resource is None:
+            return _problem(404, "no such record", cache=_SHORT)
+        if resource.deleted:
+            response = _problem(410, "this record was withdrawn from the catalogue", cache=_SHORT,
+                                id=resource_id)
+            response.last_modified = _http_time(resource.updated_at)
+            return response
+        key = (resource.id, resource.seq, fmt)
+        body = self._bodies.get(key)
+        if body is None:
+            body = self._render(resource.record, fmt)
+            self._bodies.put(key, body)
+        return Response(200, body, _CONTENT_TYPES[fmt], cache=_RECORD, vary=vary,
+                        last_modified=_http_time(resource.updated_at),
+                        headers=[("Content-Location", f"{uuid}?format={fmt}")])
+
+    def _render(self, record: dict[str, Any], fmt: str) -> bytes:
+        context = f"{self.config.catalog.base_uri}context.jsonld"
+        document = {"@context": context, **{k: v for k, v in record.items() if k != "@context"}}
+        serializer = RECORD_FORMATS[fmt][1]
+        if serializer is None:
+            return _json(document)
+        return record_to_graph(document).serialize(format=serializer, encoding="utf-8")
+
+    def _vocabulary_list(self, base: str) -> Response:
+        body = {"vocabularies": [{"name": name.removesuffix(".ttl"),
+                                  "url": f"{base}vocabularies/{name}"}
+                                 for name in self._vocabularies]}
+        return Response(200, _json(body), cache=_STATIC, last_modified=self._static_time)
+
+    def _vocabulary(self, name: str) -> Response:
+        data = self._vocabularies.get(name) if _VOCAB.match(name) else None
+        if data is None:
+            return _problem(404, "no such vocabulary; see /vocabularies/", cache=_SHORT)
+        return Response(200, data, "text/turtle; charset=utf-8", cache=_STATIC,
+                        last_modified=self._static_time)
+
+    # -- caching, compression, sending -------------------------------------------------------------
+
+    def _send(self, method: str, environ: dict[str, Any], response: Response,
+              start_response: StartResponse) -> list[bytes]:
+        headers = [("Content-Type", response.content_type), ("Cache-Control", response.cache),
+                   ("Vary", ", ".join((*response.vary, "Accept-Encoding"))),
+                   ("Access-Control-Allow-Origin", "*"), ("X-Content-Type-Options", "nosniff"),
+                   *response.headers]
+        if response.last_modified is not None:
+            headers.append(("Last-Modified", format_datetime(response.last_modified, usegmt=True)))
+        body = response.body
+        status = response.status
+        if response.cacheable and status == 200:
+            tag = hashlib.sha256(body).hexdigest()[:32]
+            gz = _accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING")) and len(body) >= _MIN_GZIP
+            headers.append(("ETag", f'"{tag}-gz"' if gz else f'"{tag}"'))
+            if method in ("GET", "HEAD") and self._not_modified(environ, tag, response):
+                headers = [(k, v) for k, v in headers if k != "Content-Type"]
+                start_response("304 Not Modified", headers)
+                return []
+            if gz:
+                body = gzip.compress(body, compresslevel=6, mtime=0)
+                headers.append(("Content-Encoding", "gzip"))
+        elif _accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING")) and len(body) >= _MIN_GZIP:
+            body = gzip.compress(body, compresslevel=6, mtime=0)
+            headers.append(("Content-Encoding", "gzip"))
+        headers.append(("Content-Length", str(len(body))))
+        start_response(f"{status} {_REASONS.get(status, '')}".strip(), headers)
+        return [] if method == "HEAD" else [body]
+
+    @staticmethod
+    def _not_modified(environ: dict[str, Any], tag: str, response: Response) -> bool:
+        # RFC 9110, 13.2.2: If-None-Match wins; If-Modified-Since only without it.
+        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+        if if_none_match is not None:
+            tags = _etag_values(str(if_none_match))
+            return "*" in tags or tag in tags
+        since = environ.get("HTTP_IF_MODIFIED_SINCE")
+        if since and response.last_modified is not None:
+            try:
+                when = parsedate_to_datetime(str(since))
+            except (TypeError, ValueError, IndexError):
+                return False
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            return response.last_modified <= when
+        return False
+
+
+def make_app(config: Config, store: SQLiteStore, *, page_size: int | None = None,
+             public_url: str | None = None) -> App:
+    """The WSGI application serving ``store`` (a :class:`ReadOnlySQLiteStore` in production).
+
+    ``page_size`` overrides the change-feed page size; ``public_url`` fixes the base of the
+    links the server writes (default: the scheme and ``Host`` of each request).
+    """
+    return App(config, store, page_size=page_size, public_url=public_url)
+
+
+# -- the HTTP server -------------------------------------------------------------------------
+
+
+class _Handler(WSGIRequestHandler):
+    timeout = 30  # a stalled client cannot hold a worker thread for longer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
+        if not getattr(self.server, "quiet", False):
+            super().log_message(format, *args)
+
+
+class _PoolServer(WSGIServer):
+    """A WSGI server whose requests run on a fixed pool of threads (bounded work, bounded queue)."""
+
+    request_queue_size = 128
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], *, workers: int, quiet: bool) -> None:
+        self.quiet = quiet
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eduxchange-http")
+        self._slots = threading.BoundedSemaphore(workers * 4)
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind does a reverse DNS lookup of the host; not needed here.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
+        self.setup_environ()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self._slots.acquire()  # when every slot is taken, connections wait in the listen queue
+        try:
+            self._pool.submit(self._work, request, client_address)
+        except RuntimeError:  # the pool is shutting down
+            self._slots.release()
+            self.shutdown_request(request)
+
+    def _work(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("connection from %s failed", client_address, exc_info=True)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._pool.shutdown(wait=True)  # let requests in flight finish
+
+
+def make_server(app: WSGIApp, host: str = "127.0.0.1", port: int = 8000, *, workers: int = 16,
+                quiet: bool = False) -> _PoolServer:
+    """A bound (not yet serving) HTTP server for ``app``; ``port=0`` picks a free port."""
+    server = _PoolServer((host, port), workers=workers, quiet=quiet)
+    server.set_app(app)
+    return server
+
+
+@dataclass(frozen=True, slots=True)
+class ServerInfo:
+    """Where a running server listens, for the startup line; ``shutdown()`` stops it."""
+
+    host: str
+    port: int
+    shutdown: Callable[[], None]
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
+
+    def describe(self) -> str:
+        """The startup text the CLI prints."""
+        return (f"eduxchange serving the catalogue at {self.url}\n"
+                f"  OAI-PMH      {self.url}oai\n"
+                f"  changes      {self.url}changes\n"
+                f"  records      {self.url}resources/{{uuid}}\n"
+                f"  context      {self.url}context.jsonld\n"
+                f"  vocabularies {self.url}vocabularies/")
+
+
+def serve(config: Config, host: str = "127.0.0.1", port: int = 8000, *,
+          ready: Callable[[ServerInfo], object] | None = None, quiet: bool = False,
+          workers: int = 16, public_url: str | None = None) -> None:
+    """Serve the config's catalogue (opened read-only) until Ctrl-C, SIGTERM or ``shutdown()``.
+
+    ``ready`` is called once the socket listens, with a :class:`ServerInfo` (print its
+    :meth:`~ServerInfo.describe`). Requests in flight finish before this returns.
+    Raises :class:`~eduxchange.errors.StoreError` when there is no catalogue yet, and
+    :class:`OSError` when the address cannot be bound.
+    """
+    store = ReadOnlySQLiteStore(config.catalog.store)
+    try:
+        server = make_server(make_app(config, store, public_url=public_url), host, port,
+                             workers=workers, quiet=quiet)
+        restore = _on_sigterm_interrupt()
+        try:
+            if ready is not None:
+                bound_host, bound_port = server.server_address[:2]
+                ready(ServerInfo(str(bound_host), int(bound_port), server.shutdown))
+            server.serve_forever(poll_interval=0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            restore()
+            server.server_close()
+    finally:
+        store.close()
+
+
+def _on_sigterm_interrupt() -> Callable[[], None]:
+    """Make SIGTERM stop the server like Ctrl-C (main thread only); returns the undo."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
+
