@@ -22,6 +22,7 @@ from oaipmh.metadata import MetadataRegistry
 from oaipmh.server import BatchingServer, encodeResumptionToken, oai_dc_writer
 
 from eduxchange.config import parse_config
+from eduxchange.catalog import prewrite
 from eduxchange.provider import Provider, _ListState
 from eduxchange.store.sqlite import SQLiteStore
 
@@ -60,6 +61,7 @@ def build(store: SQLiteStore, n: int) -> None:
             for i in range(start, min(n, start + batch)):
                 rec = record(i)
                 txn.put_resource(rec["id"], rec, deleted=False)
+                prewrite(txn, rec["id"], rec)  # as normalization does
 
 
 class MemoryBackend:

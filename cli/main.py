@@ -218,15 +218,31 @@ def normalize(config_path: str, members: tuple[str, ...], all_: bool, as_json: b
 
 @main.command()
 @config_option
-@click.option("--format", "-f", "format_", type=click.Choice(["ndjson"]), default="ndjson",
-              show_default=True, help="Dump format.")
+@click.option("--format", "-f", "format_",
+              type=click.Choice(["ndjson", "jsonld", "turtle", "ntriples", "rdfxml"]),
+              default="ndjson", show_default=True,
+              help="ndjson: one common record per line; jsonld: one document with the context "
+                   "inline; turtle, ntriples, rdfxml: RDF.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (default: stdout).")
 @click.option("--since", metavar="ISO", help="Only records changed at or after this date(-time).")
 @click.option("--member", "-m", "member", metavar="ID", help="Only records this member describes.")
+@click.option("--vocabularies", is_flag=True,
+              help="Export the SKOS vocabularies the records' concepts come from, instead of "
+                   "the records (turtle, ntriples, rdfxml or jsonld).")
 def export(config_path: str, format_: str, output: str | None, since: str | None,
-           member: str | None) -> None:
-    """Export the unified catalogue, one common record per resource (streamed)."""
+           member: str | None, vocabularies: bool) -> None:
+    """Export the unified catalogue, streamed in constant memory.
+
+    Every dump reads offline: the JSON-LD one carries its context inline, concept labels
+    come with --vocabularies.
+    """
+    if vocabularies:
+        if format_ == "ndjson":
+            _fail_usage("--vocabularies needs an RDF format: --format turtle, ntriples, rdfxml "
+                        "or jsonld")
+        _write_out(output, lambda fh: eduxchange.export.export_vocabularies(fh, format=format_))
+        return
     config = _load(config_path)
     if since:
         try:
@@ -238,16 +254,19 @@ def export(config_path: str, format_: str, output: str | None, since: str | None
         _fail_usage(f"no catalogue yet at {config.catalog.store}; run `eduxchange harvest` first")
     try:
         with eduxchange.open_store(config) as store:
-            if output:
-                with open(output, "wb") as fh:
-                    count = eduxchange.export.export(config, store, fh, format=format_,
-                                                     since=since, member=member)
-                click.echo(f"Wrote {count} records to {output}.", err=True)
-            else:
-                eduxchange.export.export(config, store, sys.stdout.buffer, format=format_,
-                                         since=since, member=member)
+            count = _write_out(output, lambda fh: eduxchange.export.export(
+                config, store, fh, format=format_, since=since, member=member))
     except (ConfigError, StoreError) as err:
         _fail_usage(str(err))
+    if output:
+        click.echo(f"Wrote {count} records to {output}.", err=True)
+
+
+def _write_out(output: str | None, write: Any) -> Any:
+    if output:
+        with open(output, "wb") as fh:
+            return write(fh)
+    return write(sys.stdout.buffer)
 
 
 @main.command()

@@ -43,3 +43,24 @@ def test_sample_alliance_shows_formats_languages_and_dedup(tmp_path: Path) -> No
     assert all(r["url"].startswith(("https://oer.example.org/resources/",
                                     "http://oer.example.org/resources/")) for r in records)
     assert not any("utm_source" in r["url"] or ":80/" in r["url"] for r in records)
+
+
+def test_export_command_every_format_and_vocabularies(tmp_path: Path) -> None:
+    import rdflib
+
+    runner = CliRunner()
+    assert runner.invoke(main, ["demo", "--no-serve", "--workdir", str(tmp_path)]).exit_code == 0
+    config = str(tmp_path / "alliance.toml")
+    parsed = {}
+    for fmt, rdf_format in (("turtle", "turtle"), ("ntriples", "nt"), ("rdfxml", "xml")):
+        out = tmp_path / f"dump.{fmt}"
+        result = runner.invoke(main, ["export", "-c", config, "-f", fmt, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert "Wrote 30 records" in result.stderr
+        parsed[fmt] = len(rdflib.Graph().parse(out, format=rdf_format))
+    assert len(set(parsed.values())) == 1 and parsed["turtle"] > 300
+    result = runner.invoke(main, ["export", "-c", config, "-f", "jsonld"])
+    assert len(json.loads(result.stdout)["@graph"]) == 30
+    vocab = runner.invoke(main, ["export", "--vocabularies", "-f", "turtle"])
+    assert vocab.exit_code == 0 and "skos:prefLabel" in vocab.stdout
+    assert runner.invoke(main, ["export", "--vocabularies"]).exit_code == 2  # ndjson: no

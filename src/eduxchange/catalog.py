@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from lxml import etree
+
 from .config import Config, MemberConfig
 from .crosswalks import CrosswalkError, CrosswalkOptions, crosswalk, detect_format, metadata_element
 from .dates import normalize_datestamp
@@ -33,12 +35,16 @@ from .models import Issue
 from .store.base import CatalogStore, CatalogTxn, StoredDescription, StoredRecord
 from .validate import validate_record
 from .vocab import Vocabularies, default_vocabularies
+from .writers import WRITERS
 
-__all__ = ["Catalog", "NormalizeResult", "describe", "Described", "record_id_for"]
+__all__ = ["Catalog", "NormalizeResult", "describe", "Described", "record_id_for", "prewrite"]
 
 _RANKS = {f.name: f.rank for f in KNOWN_FORMATS}
 #: Raw records normalized per write transaction.
 BATCH = 200
+#: Metadata formats written at normalization time for the OAI-PMH provider (RDF/XML, slower
+#: to make and rarer to ask for, is written on request).
+PREWRITTEN = ("oai_dc", "lom")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -241,7 +247,21 @@ class Catalog:
                 if key not in keys:
                     keys.append(key)
         txn.set_keys(resource_id, keys)
-        return txn.put_resource(resource_id, record, deleted=False)
+        kind = txn.put_resource(resource_id, record, deleted=False)
+        if kind is not None:
+            prewrite(txn, resource_id, record)
+        return kind
+
+
+def prewrite(txn: CatalogTxn, resource_id: str, record: dict[str, Any]) -> None:
+    """Write a changed record's OAI-PMH metadata once, to be served many times.
+
+    The provider splices these bytes into ListRecords responses instead of building
+    the metadata for every request (they are used only while the record's seq matches).
+    """
+    for prefix in PREWRITTEN:
+        txn.put_dissemination(resource_id, prefix,
+                              etree.tostring(WRITERS[prefix].write(record), encoding="UTF-8"))
 
 
 def issues_from(result: NormalizeResult) -> list[Issue]:

@@ -82,7 +82,7 @@ _DOMAIN = re.compile(r"^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$")
 _SAFE_ATTR = re.compile(r"^[^\s\"<>\\^`{|}\x00-\x1f]{1,2000}$")
 _LOCAL_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
-OAIItem = tuple[Resource, tuple[str, ...]]
+OAIItem = tuple[Resource, tuple[str, ...], bytes | None]
 _COUNT_TTL = 5.0  # seconds a completeListSize count is reused for new lists
 
 
@@ -91,7 +91,8 @@ class OAIBackend(Protocol):
     """What the provider needs from a store: resources and setSpecs, never XML."""
 
     def oai_list(self, *, from_: str | None, until: str | None, set_: str | None,
-                 after_seq: int, limit: int, with_records: bool) -> list[OAIItem]: ...
+                 after_seq: int, limit: int, with_records: bool, prefix: str | None = None
+                 ) -> list[OAIItem]: ...
 
     def oai_count(self, *, from_: str | None, until: str | None, set_: str | None) -> int: ...
 
@@ -385,7 +386,7 @@ class Provider:
             state = _ListState(prefix, from_, until, set_, 0, 0, total)
         items = self.backend.oai_list(from_=state.from_, until=state.until, set_=state.set_,
                                       after_seq=state.after_seq, limit=self.page_size + 1,
-                                      with_records=verb == "ListRecords")
+                                      with_records=verb == "ListRecords", prefix=state.prefix)
         if not items:
             raise _OAIError("noRecordsMatch", "no records match the request")
         more = len(items) > self.page_size
@@ -393,7 +394,7 @@ class Provider:
         root = response.verb(verb)
         for item in items:
             if verb == "ListRecords":
-                self._record(etree.SubElement(root, _O + "record"), item, state.prefix)
+                self._record(etree.SubElement(root, _O + "record"), item, state.prefix, response)
             else:
                 self._header(root, item)
         if token is None and not more:
@@ -407,7 +408,7 @@ class Provider:
                                                   state.set_, items[-1][0].seq, delivered, total))
 
     def _header(self, parent: etree._Element, item: OAIItem) -> None:
-        resource, sets = item
+        resource, sets, _ = item
         header = etree.SubElement(parent, _O + "header")
         if resource.deleted:
             header.set("status", "deleted")
@@ -416,11 +417,17 @@ class Provider:
         for spec in sets:
             etree.SubElement(header, _O + "setSpec").text = spec
 
-    def _record(self, record: etree._Element, item: OAIItem, prefix: str) -> None:
+    def _record(self, record: etree._Element, item: OAIItem, prefix: str,
+                response: _Response | None = None) -> None:
         self._header(record, item)
-        resource, _ = item
-        if not resource.deleted:  # §2.5.1: a deleted record has a header only
-            etree.SubElement(record, _O + "metadata").append(WRITERS[prefix].write(resource.record))
+        resource, _, written = item
+        if resource.deleted:  # §2.5.1: a deleted record has a header only
+            return
+        metadata = etree.SubElement(record, _O + "metadata")
+        if written is not None and response is not None:
+            response.splice(metadata, written)
+        else:
+            metadata.append(WRITERS[prefix].write(resource.record))
 
 
 class _Response:
@@ -432,6 +439,7 @@ class _Response:
         self.root.set(f"{{{XSI_NS}}}schemaLocation", _SCHEMA_LOCATION)
         etree.SubElement(self.root, _O + "responseDate").text = _now()
         self._request: etree._Element | None = None
+        self._splices: list[bytes] = []
 
     def request(self, verb: str | None, args: Mapping[str, str]) -> None:
         if self._request is None:
@@ -452,8 +460,21 @@ class _Response:
             self.root.remove(child)
         etree.SubElement(self.root, _O + "error", code=code).text = message
 
+    def splice(self, parent: etree._Element, xml: bytes) -> None:
+        """Put already-written metadata (one standalone element) into ``parent`` when serialized."""
+        parent.append(etree.Comment(f"{_SPLICE}{len(self._splices)}"))
+        self._splices.append(xml)
+
     def bytes(self) -> bytes:
-        return etree.tostring(self.root, xml_declaration=True, encoding="UTF-8")
+        body = etree.tostring(self.root, xml_declaration=True, encoding="UTF-8")
+        if not self._splices:
+            return body
+        splices = self._splices
+        return _SPLICE_MARK.sub(lambda m: splices[int(m.group(1))], body)
+
+
+_SPLICE = "eduxchange-splice-"
+_SPLICE_MARK = re.compile(rb"<!--" + _SPLICE.encode() + rb"(\d+)-->")
 
 
 def _b64(data: bytes) -> str:

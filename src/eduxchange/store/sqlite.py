@@ -128,6 +128,13 @@ CREATE TABLE IF NOT EXISTS changes (
     kind        TEXT NOT NULL,
     at          TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS disseminations (
+    resource_id TEXT NOT NULL,
+    prefix      TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    xml         BLOB NOT NULL,
+    PRIMARY KEY (resource_id, prefix)
+);
 CREATE TABLE IF NOT EXISTS events (
     id          INTEGER PRIMARY KEY,
     run_id      INTEGER,
@@ -609,6 +616,12 @@ class _SQLiteCatalogTxn:
             "UPDATE quarantine SET resolved = 1 WHERE member_id = ? AND identifier = ? "
             "AND stage = ? AND resolved = 0", (member_id, identifier, stage))
 
+    def put_dissemination(self, resource_id: str, prefix: str, xml: bytes) -> None:
+        """Keep a record's metadata already written in ``prefix``, for the current ``seq``."""
+        self.conn.execute(
+            "INSERT OR REPLACE INTO disseminations (resource_id, prefix, seq, xml) "
+            "SELECT id, ?, seq, ? FROM resources WHERE id = ?", (prefix, xml, resource_id))
+
     def set_normalized_seq(self, member_id: str, seq: int) -> None:
         self.conn.execute("INSERT OR IGNORE INTO members (id) VALUES (?)", (member_id,))
         self.conn.execute("UPDATE members SET normalized_seq = ? WHERE id = ?", (seq, member_id))
@@ -761,8 +774,9 @@ def _oai_migrate(conn: sqlite3.Connection) -> None:
     conn.execute("COMMIT")
 
 
-#: One item of a list: the resource (``record`` is ``{}`` unless asked for) and its leaf setSpecs.
-OAIItem = tuple[Resource, tuple[str, ...]]
+#: One item of a list: the resource (``record`` is ``{}`` unless asked for or when the metadata
+#: is already written), its leaf setSpecs, and the metadata already written in the asked prefix.
+OAIItem = tuple[Resource, tuple[str, ...], bytes | None]
 
 
 class SQLiteOAIBackend:
@@ -800,13 +814,27 @@ class SQLiteOAIBackend:
         return source, seq_column, where, params
 
     def oai_list(self, *, from_: str | None, until: str | None, set_: str | None,
-                 after_seq: int, limit: int, with_records: bool) -> list[OAIItem]:
-        """Up to ``limit`` items with ``seq > after_seq`` in ``seq`` order."""
+                 after_seq: int, limit: int, with_records: bool, prefix: str | None = None
+                 ) -> list[OAIItem]:
+        """Up to ``limit`` items with ``seq > after_seq`` in ``seq`` order.
+
+        With ``prefix``, metadata written at normalization time (when still current) comes
+        along, and the record itself is then not decoded.
+        """
         source, seq_column, where, params = self._filters(from_, until, set_)
-        columns = self._COLUMNS + (", r.record" if with_records else "")
+        columns = self._COLUMNS
+        join_params: list[Any] = []
+        if with_records:
+            columns += ", r.record"
+            if prefix is not None:
+                columns += ", d.xml"
+                source += (" LEFT JOIN disseminations d ON d.resource_id = r.id "
+                           "AND d.prefix = ? AND d.seq = r.seq")
+                join_params.append(prefix)
         rows = self.store._conn().execute(
             f"SELECT {columns} FROM {source} WHERE {' AND '.join([f'{seq_column} > ?', *where])} "
-            f"ORDER BY {seq_column} LIMIT ?", (after_seq, *params, limit)).fetchall()
+            f"ORDER BY {seq_column} LIMIT ?",
+            (*join_params, after_seq, *params, limit)).fetchall()
         return [self._item(row, with_records) for row in rows]
 
     def oai_count(self, *, from_: str | None, until: str | None, set_: str | None) -> int:
@@ -837,6 +865,7 @@ class SQLiteOAIBackend:
     @staticmethod
     def _item(row: Any, with_record: bool) -> OAIItem:
         sets = tuple(s for s in (row[5] or "").split() if ":" in s)
-        record = json.loads(row[6]) if with_record else {}
+        written: bytes | None = row[7] if len(row) > 7 else None
+        record = json.loads(row[6]) if with_record and written is None else {}
         return (Resource(id=row[0], record=record, deleted=bool(row[1]), created_at=row[2],
-                         updated_at=row[3], seq=row[4]), sets)
+                         updated_at=row[3], seq=row[4]), sets, written)
