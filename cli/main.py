@@ -80,10 +80,12 @@ def main() -> None:
 @click.option("--reconcile/--no-reconcile", default=None,
               help="Force (or skip) listing every identifier to retire records a member "
                    "no longer has. Default: when due, for members that do not keep deletions.")
+@click.option("--no-normalize", is_flag=True,
+              help="Only store the raw records; normalize them later with `eduxchange normalize`.")
 @json_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: bool | None,
-            as_json: bool, quiet: bool) -> None:
+            no_normalize: bool, as_json: bool, quiet: bool) -> None:
     """Harvest alliance members into the catalogue store.
 
     Incremental by default: only what changed since the last successful harvest
@@ -101,7 +103,8 @@ def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: b
     try:
         with _progress(err_console, [m.id for m in chosen], enabled=show_progress) as on_event:
             results = eduxchange.harvest(config, members=[m.id for m in chosen], full=full,
-                                         reconcile=reconcile, progress=on_event)
+                                         reconcile=reconcile, progress=on_event,
+                                         normalize=not no_normalize)
     except StoreError as err:
         _fail_usage(str(err))
     if as_json:
