@@ -31,7 +31,6 @@ from .crosswalks import CrosswalkError, CrosswalkOptions, crosswalk, detect_form
 from .dates import normalize_datestamp
 from .formats import KNOWN_FORMATS
 from .merge import Ranked, match_keys, merge_descriptions
-from .models import Issue
 from .store.base import CatalogStore, CatalogTxn, StoredDescription, StoredRecord
 from .validate import validate_record
 from .vocab import Vocabularies, default_vocabularies
@@ -262,9 +261,3 @@ def prewrite(txn: CatalogTxn, resource_id: str, record: dict[str, Any]) -> None:
     for prefix in PREWRITTEN:
         txn.put_dissemination(resource_id, prefix,
                               etree.tostring(WRITERS[prefix].write(record), encoding="UTF-8"))
-
-
-def issues_from(result: NormalizeResult) -> list[Issue]:
-    """Unmapped vocabulary values as issues, for the harvest log."""
-    return [Issue(code="unmapped-term", severity="info", member_id=result.member_id,
-                  message=f"{count} x {term}") for term, count in result.unmapped.items()]
