@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = ["canonical_url", "clean_url", "match_keys", "Ranked", "merge_descriptions"]
 
@@ -26,52 +26,54 @@ _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_hse
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+def _http_parts(url: str) -> tuple[str, str, SplitResult] | None:
+    """Lower-cased scheme and ``host[:port]`` (default port dropped) of an http(s) URL."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    if scheme not in _DEFAULT_PORTS or not host:
+        return None
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        host = f"{host}:{port}"
+    return scheme, host, parts
+
+
+def _query(parts: SplitResult, *, sort: bool) -> str:
+    pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not _TRACKING.match(k)]
+    return urlencode(sorted(pairs) if sort else pairs)
+
+
 def canonical_url(url: str) -> str | None:
     """The form of ``url`` used to match descriptions; ``None`` if it is not an http(s) URL.
 
     Scheme and host lower-cased, ``http`` and ``https`` alike, default ports, fragments,
     tracking parameters and a trailing slash dropped, other parameters sorted.
     """
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
+    split = _http_parts(url)
+    if split is None:
         return None
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return None
-    host = parts.hostname.lower().rstrip(".")
-    if not host:
-        return None
-    if port is not None and port != _DEFAULT_PORTS[scheme]:
-        host = f"{host}:{port}"
+    _, host, parts = split
     path = re.sub(r"/{2,}", "/", parts.path) or "/"
     if len(path) > 1:
         path = path.rstrip("/")
-    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                             if not _TRACKING.match(k)))
     # http and https name the same resource here: compare without the scheme.
-    return urlunsplit(("https", host, path, query, ""))
+    return urlunsplit(("https", host, path, _query(parts, sort=True), ""))
 
 
 def clean_url(url: str) -> str:
     """``url`` as the record shows it: scheme and host lower-cased, no default port, no
     fragment, no tracking parameters. Unlike :func:`canonical_url` it keeps the scheme,
     the path as written and the order of the other parameters."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
+    split = _http_parts(url)
+    if split is None:
         return url
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return url
-    host = parts.hostname.lower()
-    if port is not None and port != _DEFAULT_PORTS[scheme]:
-        host = f"{host}:{port}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                       if not _TRACKING.match(k)])
-    return urlunsplit((scheme, host, parts.path or "/", query, ""))
+    scheme, host, parts = split
+    return urlunsplit((scheme, host, parts.path or "/", _query(parts, sort=False), ""))
 
 
 def match_keys(description: dict[str, Any]) -> list[str]:
