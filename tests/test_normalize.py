@@ -684,3 +684,9 @@ def test_docstring_examples(module: object) -> None:
     result = doctest.testmod(module,  # type: ignore[arg-type]
                              optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
+
+
+@pytest.mark.parametrize("name", ["Repositorio abierto", "Open Archives Portal",
+                                  "Plateforme nationale de ressources"])
+def test_repositories_and_platforms_are_organizations(name: str) -> None:
+    assert parse_name(name).type == "Organization"

@@ -343,7 +343,8 @@ _ORG_WORDS = frozenset(_fold(w) for w in """
     editorial editora publishing publishers publisher radio television télévision fernsehen
     campus faculty faculté fakultät facultad organisation organization organización company
     corporation corp inc incorporated ltd limited llc llp plc gmbh ggmbh mbh ag kg sarl sas srl
-    spa bv nv unesco oecd ocde unicef
+    spa bv nv unesco oecd ocde unicef repository repositories repositorio repositório dépôt
+    archive archives archiv archivo arquivo portal platform plateforme plattform plataforma
     университет институт министерство академия центр колледж школа фонд библиотека издательство
     ооо оао зао департамент комитет общество ассоциация лаборатория
     جامعة وزارة معهد مركز كلية شركة مؤسسة مدرسة أكاديمية هيئة جمعية مكتبة
