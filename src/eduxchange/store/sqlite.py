@@ -434,28 +434,36 @@ class SQLiteStore:
     def iter_records(self, member_id: str | None = None, *,
                      include_deleted: bool = True, since_seq: int = 0) -> Iterator[StoredRecord]:
         """Stream stored records in change order (``seq``), in batches, in bounded memory."""
-        where = ["seq > ?"]
+        where: list[str] = []
         params: list[Any] = []
         if member_id is not None:
             where.append("member_id = ?")
             params.append(member_id)
         if not include_deleted:
             where.append("deleted = 0")
+        for r in self._by_seq(
+                "SELECT member_id, identifier, metadata_prefix, datestamp, sets, deleted, raw, "
+                "run_id, first_harvested, harvested_at, seq FROM records", where, params,
+                since_seq, batch=1000):
+            yield StoredRecord(member_id=r[0], identifier=r[1], metadata_prefix=r[2],
+                               datestamp=r[3], sets=tuple(json.loads(r[4])), deleted=bool(r[5]),
+                               raw=r[6], run_id=r[7], first_harvested=r[8], harvested_at=r[9],
+                               seq=r[10])
+
+    def _by_seq(self, select: str, where: list[str], params: list[Any], since_seq: int, *,
+                batch: int) -> Iterator[Any]:
+        """Rows of ``select`` (whose last column is ``seq``) after ``since_seq``, in ``seq``
+        order, fetched ``batch`` at a time by keyset: bounded memory, no cursor held open
+        while the caller writes."""
+        conditions = " AND ".join(["seq > ?", *where])
         last = since_seq
         while True:
-            rows = self._conn().execute(
-                "SELECT member_id, identifier, metadata_prefix, datestamp, sets, deleted, raw, "
-                "run_id, first_harvested, harvested_at, seq FROM records "
-                f"WHERE {' AND '.join(where)} ORDER BY seq LIMIT 1000", (last, *params)
-            ).fetchall()
+            rows = self._conn().execute(f"{select} WHERE {conditions} ORDER BY seq LIMIT ?",
+                                        (last, *params, batch)).fetchall()
             if not rows:
                 return
-            for r in rows:
-                yield StoredRecord(member_id=r[0], identifier=r[1], metadata_prefix=r[2],
-                                   datestamp=r[3], sets=tuple(json.loads(r[4])),
-                                   deleted=bool(r[5]), raw=r[6], run_id=r[7],
-                                   first_harvested=r[8], harvested_at=r[9], seq=r[10])
-            last = rows[-1][10]
+            yield from rows
+            last = rows[-1][-1]
 
     def quarantine(self, member_id: str | None = None, limit: int = 100) -> list[QuarantineEntry]:
         sql = ("SELECT id, member_id, identifier, run_id, stage, reason, raw, created_at "
@@ -486,7 +494,7 @@ class SQLiteStore:
 
         ``updated_since`` (ISO 8601, UTC ``...Z``) keeps records changed at or after it.
         """
-        where = ["seq > ?"]
+        where: list[str] = []
         params: list[Any] = []
         if updated_since is not None:
             where.append("updated_at >= ?")
@@ -496,17 +504,10 @@ class SQLiteStore:
         if member_id is not None:
             where.append("id IN (SELECT resource_id FROM descriptions WHERE member_id = ?)")
             params.append(member_id)
-        last = since_seq
-        while True:
-            rows = self._conn().execute(
-                "SELECT id, record, deleted, created_at, updated_at, seq FROM resources "
-                f"WHERE {' AND '.join(where)} ORDER BY seq LIMIT 500", (last, *params)).fetchall()
-            if not rows:
-                return
-            for r in rows:
-                yield Resource(id=r[0], record=json.loads(r[1]), deleted=bool(r[2]),
-                               created_at=r[3], updated_at=r[4], seq=r[5])
-            last = rows[-1][5]
+        for r in self._by_seq("SELECT id, record, deleted, created_at, updated_at, seq "
+                              "FROM resources", where, params, since_seq, batch=500):
+            yield Resource(id=r[0], record=json.loads(r[1]), deleted=bool(r[2]),
+                           created_at=r[3], updated_at=r[4], seq=r[5])
 
     def resource_counts(self) -> dict[str, int]:
         live, gone = self._conn().execute(
