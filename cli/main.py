@@ -277,7 +277,10 @@ def _write_out(output: str | None, write: Any) -> Any:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on (0: any free port).")
-def serve(config_path: str, host: str, port: int) -> None:
+@click.option("--public-url", metavar="URL",
+              help="The URL clients reach the server at, when behind a reverse proxy "
+                   "(links in the change feed and OAI-PMH baseURL are built from it).")
+def serve(config_path: str, host: str, port: int, public_url: str | None) -> None:
     """Serve the unified catalogue: OAI-PMH at /oai, a change feed at /changes, records at
     /resources/{id} (JSON-LD, Turtle, N-Triples, RDF/XML), vocabularies at /vocabularies/.
 
@@ -286,11 +289,13 @@ def serve(config_path: str, host: str, port: int) -> None:
     config = _load(config_path)
     if not config.catalog.store.exists():
         _fail_usage(f"no catalogue yet at {config.catalog.store}; run `eduxchange harvest` first")
-    _serve(config, host, port)
+    if public_url and not public_url.startswith(("http://", "https://")):
+        _fail_usage(f"--public-url must be an http(s) URL, got {public_url!r}")
+    _serve(config, host, port, public_url=public_url)
 
 
-def _serve(config: eduxchange.Config, host: str, port: int, *, example: str | None = None
-           ) -> None:
+def _serve(config: eduxchange.Config, host: str, port: int, *, example: str | None = None,
+           public_url: str | None = None) -> None:
     from eduxchange import server
 
     def ready(info: server.ServerInfo) -> None:
@@ -300,7 +305,7 @@ def _serve(config: eduxchange.Config, host: str, port: int, *, example: str | No
         click.echo("Press Ctrl-C to stop.")
 
     try:
-        server.serve(config, host, port, ready=ready)
+        server.serve(config, host, port, ready=ready, public_url=public_url)
     except StoreError as err:
         _fail_usage(str(err))
     except OSError as err:

@@ -64,3 +64,39 @@ def test_export_command_every_format_and_vocabularies(tmp_path: Path) -> None:
     vocab = runner.invoke(main, ["export", "--vocabularies", "-f", "turtle"])
     assert vocab.exit_code == 0 and "skos:prefLabel" in vocab.stdout
     assert runner.invoke(main, ["export", "--vocabularies"]).exit_code == 2  # ndjson: no
+
+
+def test_serve_command_from_the_shell(tmp_path: Path) -> None:
+    """`eduxchange serve` as an operator runs it: a real process, stopped with SIGTERM."""
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    import requests
+
+    assert CliRunner().invoke(main, ["demo", "--no-serve", "--workdir", str(tmp_path)]).exit_code == 0
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "eduxchange_cli.main", "serve", "-c", str(tmp_path / "alliance.toml"),
+         "--port", "0", "--public-url", "https://oer.example.net/catalog/"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONPATH": str(root)})
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/", first)
+        assert match, first
+        base = f"http://127.0.0.1:{match.group(1)}/"
+        feed = requests.get(base + "changes", timeout=10).json()
+        assert feed["type"] == "OrderedCollection" and feed["totalItems"] >= 30
+        assert feed["last"]["id"].startswith("https://oer.example.net/catalog/changes")
+        identify = requests.get(base + "oai", params={"verb": "Identify"}, timeout=10)
+        assert b"<baseURL>https://oer.example.net/catalog/oai</baseURL>" in identify.content
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+    assert proc.returncode == 0
