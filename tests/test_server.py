@@ -499,3 +499,20 @@ def test_serve_without_a_catalogue_says_so(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no catalogue"):
         serve(config, "127.0.0.1", 0)
     assert not config.catalog.store.exists()
+
+
+def test_oai_responses_revalidate_to_304_until_the_catalogue_changes(site: Site) -> None:
+    url = site.url + "oai"
+    params = {"verb": "ListRecords", "metadataPrefix": "oai_dc"}
+    first = requests.get(url, params=params, timeout=10)
+    assert first.status_code == 200 and first.headers["ETag"]
+    assert first.headers["Last-Modified"] and first.headers["Cache-Control"] == "no-cache"
+    again = requests.get(url, params=params, timeout=10,
+                         headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    since = requests.get(url, params=params, timeout=10,
+                         headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    assert since.status_code == 304
+    other = requests.get(url, params={"verb": "Identify"}, timeout=10,
+                         headers={"If-None-Match": first.headers["ETag"]})
+    assert other.status_code == 200

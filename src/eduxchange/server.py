@@ -113,6 +113,7 @@ class Response:
     vary: tuple[str, ...] = ()
     headers: list[tuple[str, str]] = field(default_factory=list)
     cacheable: bool = True  # ETag / conditional requests apply (200 responses)
+    etag_of: bytes | None = None  # what the ETag hashes, when not the whole body
 
 
 _REASONS = {200: "OK", 304: "Not Modified", 400: "Bad Request", 404: "Not Found",
@@ -219,6 +220,9 @@ def _accepts_gzip(header: str | None) -> bool:
         if coding == "*":
             star = q
     return star is not None and star > 0
+
+
+_RESPONSE_DATE = re.compile(rb"<responseDate>[^<]*</responseDate>")
 
 
 def _etag_values(header: str) -> set[str]:
@@ -371,9 +375,14 @@ class App:
             params = parse_qs(text, keep_blank_values=True, max_num_fields=256)
         except ValueError:  # more fields than any OAI-PMH request has
             return _problem(400, "too many arguments")
+        _, _, latest = change_stats(self.store)
         body = self.provider.handle(params, base_url=f"{base}oai")
-        # Every OAI-PMH response has a fresh responseDate: revalidate rather than reuse.
-        return Response(200, body, "text/xml; charset=utf-8", cache="no-cache")
+        # Every OAI-PMH response has a fresh responseDate (3.2): the ETag hashes the rest, so a
+        # platform polling the same request gets a 304 until the catalogue changes. Clients
+        # revalidate every time (no-cache) rather than reuse a stale list.
+        return Response(200, body, "text/xml; charset=utf-8", cache="no-cache",
+                        last_modified=_http_time(latest) or self.started,
+                        etag_of=_RESPONSE_DATE.sub(b"", body, count=1))
 
     def _collection(self, base: str) -> Response:
         total, max_seq, latest = change_stats(self.store)
@@ -477,7 +486,8 @@ class App:
         body = response.body
         status = response.status
         if response.cacheable and status == 200:
-            tag = hashlib.sha256(body).hexdigest()[:32]
+            tag = hashlib.sha256(response.etag_of if response.etag_of is not None
+                                 else body).hexdigest()[:32]
             gz = _accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING")) and len(body) >= _MIN_GZIP
             headers.append(("ETag", f'"{tag}-gz"' if gz else f'"{tag}"'))
             if method in ("GET", "HEAD") and self._not_modified(environ, tag, response):
