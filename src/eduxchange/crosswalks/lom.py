@@ -35,30 +35,28 @@ _NAMES: dict[str, str] = {}
 _vcard = lru_cache(maxsize=4096)(parse_vcard)
 
 
-def _kids(el: Any) -> list[tuple[str, Any]]:
-    """``(lower-cased local name, child)`` for the element children of ``el``.
+def _name(child: Any) -> str:
+    """Lower-cased local name of one child ('' for comments and processing instructions).
 
-    Names are cached per tag: this runs for every element of every record.
+    Cached per tag, and called while iterating children directly (no lists of pairs): this
+    runs for every element of every record.
     """
-    names = _NAMES
-    out = []
-    for child in el:
-        tag = child.tag
-        name = names.get(tag)
-        if name is None:
-            if not isinstance(tag, str):  # comments, processing instructions
-                continue
-            name = names[tag] = tag.rpartition("}")[2].lower()
-        out.append((name, child))
-    return out
+    tag = child.tag
+    name = _NAMES.get(tag)
+    if name is None:
+        name = _NAMES[tag] = tag.rpartition("}")[2].lower() if isinstance(tag, str) else ""
+    return name
+
+
+_STRINGS = frozenset(("string", "langstring"))
 
 
 def _text(el: Any) -> str:
     """Text of a leaf, or of its first ``string``/``langstring`` (IMS MD wraps vocabulary values)."""
     if len(el) == 0:  # the usual case in the LOM binding: no need to walk children
         return clean_text(el.text or "")
-    for name, child in _kids(el):
-        if name in ("string", "langstring"):
+    for child in el:
+        if _name(child) in _STRINGS:
             return clean_text(child.text or "")
     return clean_text(el.text or "")
 
@@ -66,8 +64,8 @@ def _text(el: Any) -> str:
 def _langstrings(el: Any) -> list[tuple[str, str]]:
     """``(language key, text)`` pairs of a LangString (LOM) or langstring list (IMS MD)."""
     pairs: list[tuple[str, str]] = []
-    for name, child in _kids(el):
-        if name in ("string", "langstring"):
+    for child in el:
+        if _name(child) in _STRINGS:
             text = clean_text(child.text or "")
             if text:
                 lang = child.get("language") or child.get(_XML_LANG)
@@ -81,7 +79,8 @@ def _langstrings(el: Any) -> list[tuple[str, str]]:
 def _vocabulary(el: Any) -> tuple[str, str] | None:
     """A LOM Vocabulary element as ``(source, value)``; source defaults to ``LOMv1.0``."""
     source = value = ""
-    for name, child in _kids(el):
+    for child in el:
+        name = _name(child)
         if name == "source":
             source = _text(child)
         elif name == "value":
@@ -152,7 +151,8 @@ class _Walk:
     # -- categories -----------------------------------------------------------
 
     def general(self, el: Any) -> None:
-        for name, child in _kids(el):
+        for child in el:
+            name = _name(child)
             if name == "title":
                 _add_map(self.name, _langstrings(child))
             elif name == "description":
@@ -173,7 +173,8 @@ class _Walk:
 
     def catalog_entry(self, el: Any) -> None:
         entry = ""
-        for name, child in _kids(el):
+        for child in el:
+            name = _name(child)
             if name == "entry":
                 entry = _text(child)
         if not entry:
@@ -186,7 +187,8 @@ class _Walk:
             self.urls.append(entry)
 
     def life_cycle(self, el: Any) -> None:
-        for name, child in _kids(el):
+        for child in el:
+            name = _name(child)
             if name == "contribute":
                 self.contribute(child)
 
@@ -194,19 +196,21 @@ class _Walk:
         role = ""
         agents: list[dict[str, Any]] = []
         date = None
-        for name, child in _kids(el):
+        for child in el:
+            name = _name(child)
             if name == "role":
                 vocab = _vocabulary(child)
                 role = vocab[1].lower() if vocab else ""
             elif name in ("entity", "centity"):
                 text = child.text or ""
                 if name == "centity" or not text.strip():
-                    text = "".join(v.text or "" for n, v in _kids(child) if n == "vcard") or text
+                    text = "".join(v.text or "" for v in child if _name(v) == "vcard") or text
                 parsed = _vcard(text)
                 if parsed is not None:
                     agents.append(parsed.to_dict(include_contacts=self.options.include_contacts))
             elif name == "date":
-                for sub_name, sub in _kids(child):
+                for sub in child:
+                    sub_name = _name(sub)
                     if sub_name == "datetime":
                         date = normalize_date(sub.text or "")
                 if date is None and child.text:
@@ -226,7 +230,8 @@ class _Walk:
                 target.append(person)
 
     def technical(self, el: Any) -> None:
-        for name, child in _kids(el):
+        for child in el:
+            name = _name(child)
             if name == "format":
                 value = (child.text or "").strip().lower()
                 if _MEDIA_TYPE.match(value) and value not in self.formats:
@@ -237,14 +242,15 @@ class _Walk:
                     self.urls.insert(len(self.urls), value)
             elif name == "duration":
                 text = "".join(
-                    (sub.text or "") for n, sub in _kids(child) if n in ("duration", "datetime")
+                    (sub.text or "") for sub in child if _name(sub) in ("duration", "datetime")
                 ) or (child.text or "")
                 duration = normalize_duration(text)
                 if duration:
                     self.out.setdefault("duration", duration)
 
     def educational(self, el: Any) -> None:
-        for name, child in _kids(el):
+        for child in el:
+            name = _name(child)
             if name == "learningresourcetype":
                 self.term("learningResourceType", _vocabulary(child))
             elif name == "intendedenduserrole":
@@ -258,7 +264,8 @@ class _Walk:
                     self.out["typicalAgeRange"] = age
 
     def rights_category(self, el: Any) -> None:
-        for name, child in _kids(el):
+        for child in el:
+            name = _name(child)
             if name == "cost":
                 vocab = _vocabulary(child)
                 if vocab and vocab[1].lower() in ("no", "non", "nein"):
@@ -271,7 +278,8 @@ class _Walk:
     def classification(self, el: Any) -> None:
         purpose = ""
         paths: list[Any] = []
-        for name, child in _kids(el):
+        for child in el:
+            name = _name(child)
             if name == "purpose":
                 vocab = _vocabulary(child)
                 purpose = vocab[1].lower() if vocab else ""
@@ -289,7 +297,8 @@ class _Walk:
     def taxon_path(self, field: str, path: Any) -> None:
         source = ""
         last: Any = None
-        for name, child in _kids(path):
+        for child in path:
+            name = _name(child)
             if name == "source":
                 pairs = _langstrings(child)
                 source = (pairs[0][1] if pairs else _text(child)).lower()
@@ -298,7 +307,8 @@ class _Walk:
         if last is None:
             return
         ident = entry = ""
-        for name, child in _kids(last):
+        for child in last:
+            name = _name(child)
             if name == "id":
                 ident = _text(child)
             elif name == "entry":
@@ -391,7 +401,8 @@ _CATEGORIES = {
 def crosswalk_lom(element: etree._Element, options: CrosswalkOptions) -> Description:
     """IEEE LOM (LOMv1.0 XML binding, and profiles built on it) -> a description."""
     walk = _Walk(options)
-    for name, child in _kids(element):
+    for child in element:
+        name = _name(child)
         category = _CATEGORIES.get(name)
         if category is not None:
             category(walk, child)
