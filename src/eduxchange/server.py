@@ -48,7 +48,14 @@ from . import changes as feed
 from .config import Config
 from .provider import Provider
 from .rdf import record_to_graph
-from .store.sqlite import ReadOnlySQLiteStore, SQLiteStore, change_rows, change_stats, resource_by_id
+from .store.sqlite import (
+    ReadOnlySQLiteStore,
+    SQLiteStore,
+    change_rows,
+    change_stats,
+    latest_change,
+    resource_by_id,
+)
 
 __all__ = ["App", "ServerInfo", "make_app", "make_server", "serve", "RECORD_FORMATS"]
 
@@ -375,7 +382,7 @@ class App:
             params = parse_qs(text, keep_blank_values=True, max_num_fields=256)
         except ValueError:  # more fields than any OAI-PMH request has
             return _problem(400, "too many arguments")
-        _, _, latest = change_stats(self.store)
+        _, latest = latest_change(self.store)
         body = self.provider.handle(params, base_url=f"{base}oai")
         # Every OAI-PMH response has a fresh responseDate (3.2): the ETag hashes the rest, so a
         # platform polling the same request gets a 304 until the catalogue changes. Clients
@@ -396,7 +403,7 @@ class App:
         if not _PAGE.match(number_text):
             return _problem(404, "no such page: page numbers are 0, 1, 2, ...", cache=_SHORT)
         number = int(number_text)
-        _, max_seq, latest = change_stats(self.store)
+        max_seq, latest = latest_change(self.store)
         pages = feed.page_count(max_seq, self.page_size)
         if number >= pages:
             return _problem(404, f"no such page: the feed has pages 0 to {pages - 1}",

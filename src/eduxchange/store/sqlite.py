@@ -690,6 +690,13 @@ def change_stats(store: SQLiteStore, before_seq: int | None = None) -> tuple[int
     return int(count), int(top), at
 
 
+def latest_change(store: SQLiteStore) -> tuple[int, str | None]:
+    """``(max seq, time)`` of the newest change, by the primary key: no scan of the log."""
+    row = store._conn().execute(
+        "SELECT seq, at FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
+    return (0, None) if row is None else (int(row[0]), row[1])
+
+
 def resource_by_id(store: SQLiteStore, resource_id: str) -> Resource | None:
     """One catalogue record (or its tombstone) by IRI, outside any write transaction."""
     row = store._conn().execute(
