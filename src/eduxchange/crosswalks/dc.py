@@ -372,23 +372,15 @@ def _build(collected: dict[int, list[Entry]],
     terms: dict[str, list[Term]] = {}
     get = collected.get
 
-    if values := get(_TITLE):
-        name: dict[str, str] = {}
-        for text, lang, _ in values:
-            cleaned = clean_text(text)
-            if cleaned:
-                put_text(name, language_key(lang), cleaned, join=False)
-        if name:
-            out["name"] = name
-
-    if values := get(_DESCRIPTION):
-        description: dict[str, str] = {}
-        for text, lang, _ in values:
-            cleaned = clean_text(text)
-            if cleaned:
-                put_text(description, language_key(lang), cleaned, join=True)
-        if description:
-            out["description"] = description
+    for key, tag, join in (("name", _TITLE, False), ("description", _DESCRIPTION, True)):
+        if values := get(tag):
+            texts: dict[str, str] = {}
+            for text, lang, _ in values:
+                cleaned = clean_text(text)
+                if cleaned:
+                    put_text(texts, language_key(lang), cleaned, join=join)
+            if texts:
+                out[key] = texts
 
     if values := get(_SUBJECT):
         keywords: dict[str, list[str]] = {}
