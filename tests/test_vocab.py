@@ -529,7 +529,7 @@ def test_mapping_is_fast(vocab: Vocabularies) -> None:
 
 
 def test_every_shipped_concept_is_valid_by_the_record_schema() -> None:
-    """validate.py's fast path trusts concept labels because of this test."""
+    """Every concept the vocabulary step can put into a record passes the record schema."""
     import json
     from importlib.resources import files
 
