@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import eduxchange
+from eduxchange.catalog import record_id_for
 from eduxchange.merge import Ranked, canonical_url, match_keys, merge_descriptions
 from eduxchange.validate import validate_record
 from eduxchange_cli.main import main
@@ -246,3 +248,10 @@ def test_untagged_text_equal_to_a_tagged_one_is_not_kept_twice() -> None:
     assert merged["name"] == {"de": "Algebra"}
     assert merged["description"] == {"@none": "Nur hier"}
     assert merged["keywords"] == {"de": ["Algebra", "Mathe"], "@none": ["Übung"]}
+
+
+@given(member=st.text(max_size=20), identifier=st.text(max_size=60))
+def test_catalogue_iris_are_uuid5_of_member_and_identifier(member: str, identifier: str) -> None:
+    expected = uuid.uuid5(uuid.NAMESPACE_URL, f"{member}|{identifier}")
+    assert record_id_for("https://c.example/", member, identifier) == (
+        f"https://c.example/resources/{expected}")

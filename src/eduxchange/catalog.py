@@ -17,6 +17,7 @@ leaves the catalogue (a tombstone remains) when no member describes it.
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -59,9 +60,18 @@ class Described:
 def record_id_for(base_uri: str, member_id: str, identifier: str) -> str:
     """The catalogue IRI minted for a resource first seen as this member's record.
 
-    Deterministic, so a catalogue rebuilt from the same raw records gets the same IRIs.
+    Deterministic, so a catalogue rebuilt from the same raw records gets the same IRIs: the
+    UUID is ``uuid5(NAMESPACE_URL, "member|identifier")`` (RFC 4122 name-based, SHA-1), computed
+    here without building a :class:`uuid.UUID` object since it runs for every record.
     """
-    return f"{base_uri}resources/{uuid.uuid5(uuid.NAMESPACE_URL, f'{member_id}|{identifier}')}"
+    digest = bytearray(hashlib.sha1(_URL_NAMESPACE + f"{member_id}|{identifier}".encode()).digest())
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest[:16].hex()
+    return f"{base_uri}resources/{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_URL_NAMESPACE = uuid.NAMESPACE_URL.bytes
 
 
 def provenance(member: MemberConfig, base_uri: str, record: StoredRecord) -> dict[str, Any]:

@@ -99,6 +99,7 @@ _URI: Final = "uri"
 _CODE_SOURCES: Final[Mapping[str, str]] = MappingProxyType(
     {"about": "isced-f", "educationalLevel": "isced-2011"})
 _SOURCE_MEMO_LIMIT: Final = 4096
+_TERM_MEMO_LIMIT: Final = 65536
 #: ISCED-F 2013 broad fields (99 "field unknown" included, though not shipped).
 _ISCED_F_BROAD: Final = frozenset(f"{n:02d}" for n in range(11)) | {"99"}
 
@@ -150,11 +151,12 @@ class Vocabularies:
     """The shipped concept schemes and mapping tables, compiled for fast lookups.
 
     Build it with :meth:`load` (or use the cached :func:`default_vocabularies`). Once built it does
-    not change: every method is a pure function of its arguments (a memo of source spellings is the
-    only internal state, and it never changes a result).
+    not change: every method is a pure function of its arguments (memos of source spellings and of
+    mapped terms are the only internal state, and they never change a result).
     """
 
-    __slots__ = ("_concepts", "_by_scheme", "_tables", "_codes", "_labels", "_source_memo")
+    __slots__ = ("_concepts", "_by_scheme", "_tables", "_codes", "_labels", "_source_memo",
+                 "_term_memo")
 
     def __init__(
         self,
@@ -174,6 +176,8 @@ class Vocabularies:
         # Plain dicts to copy into each record (dict.copy() is the cheapest fresh copy).
         self._labels: dict[str, dict[str, str]] = {iri: dict(c.pref_label) for iri, c in concepts.items()}
         self._source_memo: dict[str, str] = {}
+        # (field, source, value) -> concept or None: members repeat the same few values.
+        self._term_memo: dict[tuple[str, str, str], Concept | None] = {}
 
     # ------------------------------------------------------------------ loading
 
@@ -288,6 +292,17 @@ class Vocabularies:
 
         Implements the lookup order of the module docstring (docs/record.md, "Crosswalk output").
         """
+        memo_key = (field, source, value)
+        try:
+            return self._term_memo[memo_key]
+        except KeyError:
+            pass
+        found = self._map_term(field, source, value)
+        if len(self._term_memo) < _TERM_MEMO_LIMIT:
+            self._term_memo[memo_key] = found
+        return found
+
+    def _map_term(self, field: str, source: str, value: str) -> Concept | None:
         by_source = self._tables.get(field)
         if by_source is None:
             return None

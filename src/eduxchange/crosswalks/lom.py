@@ -30,22 +30,40 @@ __all__ = ["crosswalk_lom", "crosswalk_imsmd"]
 
 Description = dict[str, Any]
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-_NAMES: dict[str, str] = {}
+# Element tag -> lower-cased local name ('' for comments and processing instructions), and
+# language attribute -> language-map key. Records repeat the same few of each; the bounds keep
+# a hostile member's invented names from growing them without end.
+_NAMES: dict[Any, str] = {}
+_KEYS: dict[str | None, str] = {}
+_MEMO_LIMIT = 4096
 # A member's records repeat the same few vCards (its publisher, its authors).
 _vcard = lru_cache(maxsize=4096)(parse_vcard)
 
 
-def _name(child: Any) -> str:
-    """Lower-cased local name of one child ('' for comments and processing instructions).
+def _local(tag: Any) -> str:
+    """The lower-cased local name of ``tag``, remembered (callers try ``_NAMES.get`` first).
 
-    Cached per tag, and called while iterating children directly (no lists of pairs): this
-    runs for every element of every record.
+    Walks write ``_NAMES.get(child.tag) or _local(child.tag)`` inline while iterating children
+    directly: this runs for every element of every record, where a function call per element
+    costs more than the lookup itself.
     """
-    tag = child.tag
-    name = _NAMES.get(tag)
-    if name is None:
-        name = _NAMES[tag] = tag.rpartition("}")[2].lower() if isinstance(tag, str) else ""
+    name = tag.rpartition("}")[2].lower() if isinstance(tag, str) else ""
+    if len(_NAMES) < _MEMO_LIMIT:
+        _NAMES[tag] = name
     return name
+
+
+def _name(child: Any) -> str:
+    """Lower-cased local name of one child ('' for comments and processing instructions)."""
+    return _NAMES.get(child.tag) or _local(child.tag)
+
+
+def _key(lang: str | None) -> str:
+    """The language-map key of a ``language``/``xml:lang`` attribute, remembered."""
+    key = language_key(lang)
+    if len(_KEYS) < _MEMO_LIMIT:
+        _KEYS[lang] = key
+    return key
 
 
 _STRINGS = frozenset(("string", "langstring"))
@@ -54,9 +72,10 @@ _STRINGS = frozenset(("string", "langstring"))
 def _text(el: Any) -> str:
     """Text of a leaf, or of its first ``string``/``langstring`` (IMS MD wraps vocabulary values)."""
     if len(el) == 0:  # the usual case in the LOM binding: no need to walk children
-        return clean_text(el.text or "")
+        text = el.text
+        return clean_text(text) if text else ""
     for child in el:
-        if _name(child) in _STRINGS:
+        if (_NAMES.get(child.tag) or _local(child.tag)) in _STRINGS:
             return clean_text(child.text or "")
     return clean_text(el.text or "")
 
@@ -65,11 +84,11 @@ def _langstrings(el: Any) -> list[tuple[str, str]]:
     """``(language key, text)`` pairs of a LangString (LOM) or langstring list (IMS MD)."""
     pairs: list[tuple[str, str]] = []
     for child in el:
-        if _name(child) in _STRINGS:
-            text = clean_text(child.text or "")
-            if text:
+        if (_NAMES.get(child.tag) or _local(child.tag)) in _STRINGS:
+            text = child.text
+            if text and (text := clean_text(text)):
                 lang = child.get("language") or child.get(_XML_LANG)
-                pairs.append((language_key(lang), text))
+                pairs.append((_KEYS.get(lang) or _key(lang), text))
     if not pairs and el.text and el.text.strip():
         # Seen in the wild: text straight inside <title>, no <string>.
         pairs.append(("@none", clean_text(el.text)))
@@ -80,7 +99,7 @@ def _vocabulary(el: Any) -> tuple[str, str] | None:
     """A LOM Vocabulary element as ``(source, value)``; source defaults to ``LOMv1.0``."""
     source = value = ""
     for child in el:
-        name = _name(child)
+        name = _NAMES.get(child.tag) or _local(child.tag)
         if name == "source":
             source = _text(child)
         elif name == "value":
@@ -152,7 +171,7 @@ class _Walk:
 
     def general(self, el: Any) -> None:
         for child in el:
-            name = _name(child)
+            name = _NAMES.get(child.tag) or _local(child.tag)
             if name == "title":
                 _add_map(self.name, _langstrings(child))
             elif name == "description":
@@ -174,7 +193,7 @@ class _Walk:
     def catalog_entry(self, el: Any) -> None:
         entry = ""
         for child in el:
-            name = _name(child)
+            name = _NAMES.get(child.tag) or _local(child.tag)
             if name == "entry":
                 entry = _text(child)
         if not entry:
@@ -188,7 +207,7 @@ class _Walk:
 
     def life_cycle(self, el: Any) -> None:
         for child in el:
-            name = _name(child)
+            name = _NAMES.get(child.tag) or _local(child.tag)
             if name == "contribute":
                 self.contribute(child)
 
@@ -197,7 +216,7 @@ class _Walk:
         agents: list[dict[str, Any]] = []
         date = None
         for child in el:
-            name = _name(child)
+            name = _NAMES.get(child.tag) or _local(child.tag)
             if name == "role":
                 vocab = _vocabulary(child)
                 role = vocab[1].lower() if vocab else ""
@@ -210,7 +229,7 @@ class _Walk:
                     agents.append(parsed.to_dict(include_contacts=self.options.include_contacts))
             elif name == "date":
                 for sub in child:
-                    sub_name = _name(sub)
+                    sub_name = _NAMES.get(sub.tag) or _local(sub.tag)
                     if sub_name == "datetime":
                         date = normalize_date(sub.text or "")
                 if date is None and child.text:
@@ -231,7 +250,7 @@ class _Walk:
 
     def technical(self, el: Any) -> None:
         for child in el:
-            name = _name(child)
+            name = _NAMES.get(child.tag) or _local(child.tag)
             if name == "format":
                 value = (child.text or "").strip().lower()
                 if _MEDIA_TYPE.match(value) and value not in self.formats:
@@ -250,7 +269,7 @@ class _Walk:
 
     def educational(self, el: Any) -> None:
         for child in el:
-            name = _name(child)
+            name = _NAMES.get(child.tag) or _local(child.tag)
             if name == "learningresourcetype":
                 self.term("learningResourceType", _vocabulary(child))
             elif name == "intendedenduserrole":
@@ -265,7 +284,7 @@ class _Walk:
 
     def rights_category(self, el: Any) -> None:
         for child in el:
-            name = _name(child)
+            name = _NAMES.get(child.tag) or _local(child.tag)
             if name == "cost":
                 vocab = _vocabulary(child)
                 if vocab and vocab[1].lower() in ("no", "non", "nein"):
@@ -279,7 +298,7 @@ class _Walk:
         purpose = ""
         paths: list[Any] = []
         for child in el:
-            name = _name(child)
+            name = _NAMES.get(child.tag) or _local(child.tag)
             if name == "purpose":
                 vocab = _vocabulary(child)
                 purpose = vocab[1].lower() if vocab else ""
@@ -298,7 +317,7 @@ class _Walk:
         source = ""
         last: Any = None
         for child in path:
-            name = _name(child)
+            name = _NAMES.get(child.tag) or _local(child.tag)
             if name == "source":
                 pairs = _langstrings(child)
                 source = (pairs[0][1] if pairs else _text(child)).lower()
@@ -308,7 +327,7 @@ class _Walk:
             return
         ident = entry = ""
         for child in last:
-            name = _name(child)
+            name = _NAMES.get(child.tag) or _local(child.tag)
             if name == "id":
                 ident = _text(child)
             elif name == "entry":
@@ -402,7 +421,7 @@ def crosswalk_lom(element: etree._Element, options: CrosswalkOptions) -> Descrip
     """IEEE LOM (LOMv1.0 XML binding, and profiles built on it) -> a description."""
     walk = _Walk(options)
     for child in element:
-        name = _name(child)
+        name = _NAMES.get(child.tag) or _local(child.tag)
         category = _CATEGORIES.get(name)
         if category is not None:
             category(walk, child)
