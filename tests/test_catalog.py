@@ -255,3 +255,13 @@ def test_catalogue_iris_are_uuid5_of_member_and_identifier(member: str, identifi
     expected = uuid.uuid5(uuid.NAMESPACE_URL, f"{member}|{identifier}")
     assert record_id_for("https://c.example/", member, identifier) == (
         f"https://c.example/resources/{expected}")
+
+
+@given(identifier=st.text(max_size=40) | st.from_regex(r"oai:[a-z.]+:[A-Za-z0-9_.~-]+",
+                                                       fullmatch=True))
+def test_provenance_quotes_identifiers_as_urllib_does(identifier: str) -> None:
+    from urllib.parse import quote
+
+    from eduxchange.catalog import _quote
+
+    assert _quote(identifier) == quote(identifier, safe="")

@@ -53,8 +53,15 @@ def format_datestamp(dt: datetime, granularity: str = SECONDS) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_CANONICAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+
+
 def normalize_datestamp(value: str) -> str:
     """Return ``value`` as ``YYYY-MM-DDThh:mm:ssZ`` (sortable); unchanged if unparseable."""
+    if _CANONICAL.fullmatch(value):
+        # Already in that form (the usual case): parsing would give it back, or fail and
+        # leave it unchanged. Called for every normalized record.
+        return value
     try:
         return format_datestamp(parse_datestamp(value))
     except ValueError:

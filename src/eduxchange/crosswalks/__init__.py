@@ -52,31 +52,37 @@ Crosswalk = Callable[[Any, CrosswalkOptions], Description]
 
 def _lom(el: Any, options: CrosswalkOptions) -> Description:
     from .lom import crosswalk_lom
+    CROSSWALKS["lom"] = crosswalk_lom  # imported once: an import statement per record costs 1 µs
     return crosswalk_lom(el, options)
 
 
 def _imsmd(el: Any, options: CrosswalkOptions) -> Description:
     from .lom import crosswalk_imsmd
+    CROSSWALKS["imsmd"] = crosswalk_imsmd
     return crosswalk_imsmd(el, options)
 
 
 def _oai_dc(el: Any, options: CrosswalkOptions) -> Description:
     from .dc import crosswalk_dc
+    CROSSWALKS["oai_dc"] = crosswalk_dc
     return crosswalk_dc(el, options)
 
 
 def _qdc(el: Any, options: CrosswalkOptions) -> Description:
     from .dc import crosswalk_qdc
+    CROSSWALKS["qdc"] = crosswalk_qdc
     return crosswalk_qdc(el, options)
 
 
 def _lrmi(el: Any, options: CrosswalkOptions) -> Description:
     from .lrmi import crosswalk_lrmi
+    CROSSWALKS["lrmi"] = crosswalk_lrmi
     return crosswalk_lrmi(el, options)
 
 
-#: Crosswalks by format name (the names of :data:`eduxchange.formats.KNOWN_FORMATS`).
-CROSSWALKS: Mapping[str, Crosswalk] = {
+#: Crosswalks by format name (the names of :data:`eduxchange.formats.KNOWN_FORMATS`). Each module
+#: is imported on first use, when its entry replaces itself with the crosswalk function.
+CROSSWALKS: dict[str, Crosswalk] = {
     "lom": _lom,
     "imsmd": _imsmd,
     "oai_dc": _oai_dc,

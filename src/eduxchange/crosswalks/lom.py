@@ -100,10 +100,10 @@ def _vocabulary(el: Any) -> tuple[str, str] | None:
     source = value = ""
     for child in el:
         name = _NAMES.get(child.tag) or _local(child.tag)
-        if name == "source":
-            source = _text(child)
-        elif name == "value":
+        if name == "value":
             value = _text(child)
+        elif name == "source":
+            source = _text(child)
     if not value:
         value = _text(el) if len(el) == 0 else ""
     return (source or "LOMv1.0", value) if value else None
@@ -131,13 +131,16 @@ _PUBLISHER_ROLES = {"publisher", "éditeur", "editeur", "herausgeber"}
 def _identifier(value: str) -> str | None:
     """A DOI or handle as its resolver IRI; ``None`` for anything else."""
     value = value.strip()
+    lowered = value.lower()
+    if "10." not in value and "hdl" not in lowered and not lowered.startswith("urn:isbn:"):
+        return None  # the usual case, a web address: none of the patterns below can match
     doi = _DOI.fullmatch(value)
     if doi:
         return f"https://doi.org/{doi.group(1)}"
     handle = _HANDLE.match(value)
     if handle:
         return f"https://hdl.handle.net/{handle.group(1)}"
-    if value.lower().startswith("urn:isbn:"):
+    if lowered.startswith("urn:isbn:"):
         return value
     return None
 
@@ -163,24 +166,32 @@ class _Walk:
 
     def term(self, field: str, pair: tuple[str, str] | None) -> None:
         if pair is not None:
-            bucket = self.terms.setdefault(field, [])
-            if pair not in bucket:
+            bucket = self.terms.get(field)
+            if bucket is None:
+                self.terms[field] = [pair]
+            elif pair not in bucket:
                 bucket.append(pair)
+
+    def add_keywords(self, el: Any) -> None:
+        keywords = self.keywords
+        for lang, text in _langstrings(el):
+            words = keywords.get(lang)
+            if words is None:
+                keywords[lang] = [text]
+            elif text not in words:
+                words.append(text)
 
     # -- categories -----------------------------------------------------------
 
     def general(self, el: Any) -> None:
         for child in el:
             name = _NAMES.get(child.tag) or _local(child.tag)
-            if name == "title":
+            if name == "keyword":
+                self.add_keywords(child)
+            elif name == "title":
                 _add_map(self.name, _langstrings(child))
             elif name == "description":
                 _add_map(self.description, _langstrings(child))
-            elif name == "keyword":
-                for lang, text in _langstrings(child):
-                    words = self.keywords.setdefault(lang, [])
-                    if text not in words:
-                        words.append(text)
             elif name == "language":
                 tag = normalize_language(_text(child))
                 if tag and tag not in self.languages:
@@ -245,7 +256,11 @@ class _Walk:
         else:
             target = self.contributors
         for person in agents:
-            if all(a.get("name") != person.get("name") for a in target):
+            name = person.get("name")
+            for known in target:
+                if known.get("name") == name:
+                    break
+            else:
                 target.append(person)
 
     def technical(self, el: Any) -> None:
@@ -305,10 +320,7 @@ class _Walk:
             elif name == "taxonpath":
                 paths.append(child)
             elif name == "keyword":
-                for lang, text in _langstrings(child):
-                    words = self.keywords.setdefault(lang, [])
-                    if text not in words:
-                        words.append(text)
+                self.add_keywords(child)
         field = "educationalLevel" if purpose in ("educational level", "niveau") else "about"
         for path in paths:
             self.taxon_path(field, path)
@@ -395,6 +407,7 @@ def _taxonomy(source: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1024)
 def _age_range(text: str) -> str | None:
     match = _AGE.search(text)
     if not match:
