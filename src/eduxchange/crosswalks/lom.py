@@ -256,9 +256,9 @@ class _Walk:
         else:
             target = self.contributors
         for person in agents:
-            name = person.get("name")
+            agent_name = person.get("name")
             for known in target:
-                if known.get("name") == name:
+                if known.get("name") == agent_name:
                     break
             else:
                 target.append(person)
