@@ -374,11 +374,13 @@ class Vocabularies:
         """
         out = dict(description)
         terms = out.pop("_terms", None)
-        if not terms or not isinstance(terms, Mapping):
+        # type() checks first: the ABC isinstance checks cost more than mapping a term.
+        if not terms or (type(terms) is not dict and not isinstance(terms, Mapping)):
             return out, []
         unmapped: list[tuple[str, str, str]] = []
         for field_name, pairs in terms.items():
-            if isinstance(pairs, (str, bytes)) or not isinstance(pairs, Iterable):
+            if type(pairs) is not list and (
+                    isinstance(pairs, (str, bytes)) or not isinstance(pairs, Iterable)):
                 unmapped.append((str(field_name), "", str(pairs)))
                 continue
             if field_name not in self._tables:
