@@ -95,13 +95,28 @@ def _langstrings(el: Any) -> list[tuple[str, str]]:
     return pairs
 
 
+def _first_string(el: Any) -> str:
+    """The first non-empty text of a LangString (``_langstrings(el)[0][1]``, or ``""``)."""
+    for child in el:
+        if (_NAMES.get(child.tag) or _local(child.tag)) in _STRINGS:
+            text = child.text
+            if text and (text := clean_text(text)):
+                return text
+    text = el.text
+    return clean_text(text) if text and not text.isspace() else ""
+
+
 def _vocabulary(el: Any) -> tuple[str, str] | None:
     """A LOM Vocabulary element as ``(source, value)``; source defaults to ``LOMv1.0``."""
     source = value = ""
     for child in el:
         name = _NAMES.get(child.tag) or _local(child.tag)
         if name == "value":
-            value = _text(child)
+            if len(child) == 0:
+                text = child.text
+                value = clean_text(text) if text else ""
+            else:
+                value = _text(child)
         elif name == "source":
             source = _text(child)
     if not value:
@@ -292,8 +307,8 @@ class _Walk:
             elif name == "context":
                 self.term("educationalLevel", _vocabulary(child))
             elif name == "typicalagerange" and "typicalAgeRange" not in self.out:
-                pairs = _langstrings(child)
-                age = _age_range(pairs[0][1]) if pairs else None
+                text = _first_string(child)
+                age = _age_range(text) if text else None
                 if age:
                     self.out["typicalAgeRange"] = age
 
@@ -331,8 +346,7 @@ class _Walk:
         for child in path:
             name = _NAMES.get(child.tag) or _local(child.tag)
             if name == "source":
-                pairs = _langstrings(child)
-                source = (pairs[0][1] if pairs else _text(child)).lower()
+                source = _first_string(child).lower()
             elif name == "taxon":
                 last = child  # the most specific taxon is the last one
         if last is None:
@@ -343,8 +357,7 @@ class _Walk:
             if name == "id":
                 ident = _text(child)
             elif name == "entry":
-                pairs = _langstrings(child)
-                entry = pairs[0][1] if pairs else ""
+                entry = _first_string(child)
         kind = _taxonomy(source)
         if ident:
             if _URL.fullmatch(ident):
