@@ -67,13 +67,25 @@ def _key(lang: str | None) -> str:
 
 
 _STRINGS = frozenset(("string", "langstring"))
+# Short texts already known to be clean: vocabulary sources and values, language codes and
+# identifiers repeat across records, and a set lookup is cheaper than cleaning them again.
+_CLEAN: set[str] = set()
+_TOKEN_LENGTH = 64
+
+
+def _token(text: str) -> str:
+    """``clean_text(text)``, remembering short texts that come out unchanged in ``_CLEAN``."""
+    cleaned = clean_text(text)
+    if cleaned == text and len(text) <= _TOKEN_LENGTH and len(_CLEAN) < _MEMO_LIMIT:
+        _CLEAN.add(text)
+    return cleaned
 
 
 def _text(el: Any) -> str:
     """Text of a leaf, or of its first ``string``/``langstring`` (IMS MD wraps vocabulary values)."""
     if len(el) == 0:  # the usual case in the LOM binding: no need to walk children
         text = el.text
-        return clean_text(text) if text else ""
+        return (text if text in _CLEAN else _token(text)) if text else ""
     for child in el:
         if (_NAMES.get(child.tag) or _local(child.tag)) in _STRINGS:
             return clean_text(child.text or "")
@@ -86,7 +98,7 @@ def _langstrings(el: Any) -> list[tuple[str, str]]:
     for child in el:
         if (_NAMES.get(child.tag) or _local(child.tag)) in _STRINGS:
             text = child.text
-            if text and (text := clean_text(text)):
+            if text and (text := text if text in _CLEAN else clean_text(text)):
                 lang = child.get("language") or child.get(_XML_LANG)
                 pairs.append((_KEYS.get(lang) or _key(lang), text))
     if not pairs and el.text and el.text.strip():
@@ -100,7 +112,7 @@ def _first_string(el: Any) -> str:
     for child in el:
         if (_NAMES.get(child.tag) or _local(child.tag)) in _STRINGS:
             text = child.text
-            if text and (text := clean_text(text)):
+            if text and (text := text if text in _CLEAN else clean_text(text)):
                 return text
     text = el.text
     return clean_text(text) if text and not text.isspace() else ""
@@ -114,7 +126,7 @@ def _vocabulary(el: Any) -> tuple[str, str] | None:
         if name == "value":
             if len(child) == 0:
                 text = child.text
-                value = clean_text(text) if text else ""
+                value = (text if text in _CLEAN else _token(text)) if text else ""
             else:
                 value = _text(child)
         elif name == "source":
