@@ -265,3 +265,20 @@ def test_provenance_quotes_identifiers_as_urllib_does(identifier: str) -> None:
     from eduxchange.catalog import _quote
 
     assert _quote(identifier) == quote(identifier, safe="")
+
+
+def test_crosswalks_emit_source_terms_never_concepts() -> None:
+    """describe() checks concept labels for shape only because only vocabularies make concepts."""
+    from eduxchange.crosswalks import CrosswalkError, crosswalk
+
+    fixtures = Path(__file__).parent / "fixtures"
+    checked = 0
+    for path in sorted(p for p in fixtures.rglob("*") if p.suffix in (".xml", ".jsonld", ".json-ld")):
+        try:
+            description = crosswalk(path.read_bytes())
+        except CrosswalkError:
+            continue
+        checked += 1
+        for field in ("learningResourceType", "educationalLevel", "audience", "about"):
+            assert field not in description, (path.name, field)
+    assert checked >= 9
