@@ -103,14 +103,16 @@ def provenance(member: MemberConfig, base_uri: str, record: StoredRecord) -> dic
     }
 
 
+_OPTIONS = {contacts: CrosswalkOptions(include_contacts=contacts) for contacts in (False, True)}
+
+
 def describe(record: StoredRecord, member: MemberConfig, *, base_uri: str,
              vocabularies: Vocabularies) -> Described:
     """Crosswalk, map and validate one stored raw record (pure: no store, no network)."""
     try:
         payload = metadata_element(record.raw or b"")
         name = detect_format(payload)
-        description = crosswalk(payload, format=name, options=CrosswalkOptions(
-            include_contacts=member.publish_contacts))
+        description = crosswalk(payload, format=name, options=_OPTIONS[member.publish_contacts])
     except CrosswalkError as err:
         return Described(format="unknown", description=None, problems=(str(err),))
     description, unmapped = vocabularies.apply(description)

@@ -91,6 +91,8 @@ CROSSWALKS: dict[str, Crosswalk] = {
 }
 
 _OAI = "{http://www.openarchives.org/OAI/2.0/}"
+_OAI_RECORD = _OAI + "record"
+_OAI_METADATA = _OAI + "metadata"
 
 
 def _namespaces() -> dict[str, str]:
@@ -117,12 +119,14 @@ def metadata_element(record: bytes | etree._Element) -> etree._Element | dict[st
         except etree.XMLSyntaxError as err:
             raise CrosswalkError(f"metadata is not well-formed XML: {err}") from err
     root = record
-    if root.tag == _OAI + "record":
-        metadata = root.find(_OAI + "metadata")
+    tag = root.tag
+    if tag == _OAI_RECORD:
+        metadata = root.find(_OAI_METADATA)
         if metadata is None:
             raise CrosswalkError("record has no <metadata> (a deleted record?)")
         root = metadata
-    if root.tag == _OAI + "metadata":
+        tag = _OAI_METADATA
+    if tag == _OAI_METADATA:
         children = [c for c in root if isinstance(c.tag, str)]
         if not children:
             text = (root.text or "").strip()
@@ -148,11 +152,19 @@ def _json(text: str) -> dict[str, Any]:
     return data
 
 
+#: Root tag -> format name, filled as :func:`detect_format` meets them.
+_FORMAT_BY_TAG: dict[str, str] = {}
+
+
 def detect_format(payload: etree._Element | dict[str, Any]) -> str:
     """The format name of a metadata payload, by its root namespace (JSON: ``lrmi``)."""
     if isinstance(payload, dict):
         return "lrmi"
-    tag = payload.tag if isinstance(payload.tag, str) else ""
+    tag = payload.tag
+    known = _FORMAT_BY_TAG.get(tag)
+    if known is not None:
+        return known
+    tag = tag if isinstance(tag, str) else ""
     namespace = tag[1:].split("}", 1)[0].rstrip("/") if tag.startswith("{") else ""
     name = NAMESPACES.get(namespace)
     if name is None:
@@ -160,6 +172,8 @@ def detect_format(payload: etree._Element | dict[str, Any]) -> str:
             f"no crosswalk for metadata in namespace {namespace or '(none)'!r} "
             f"(root element {etree.QName(payload).localname if tag else '?'}); "
             f"known formats: {', '.join(CROSSWALKS)}")
+    if len(_FORMAT_BY_TAG) < 1024:  # root tags repeat: remember them (bounded)
+        _FORMAT_BY_TAG[tag] = name
     return name
 
 

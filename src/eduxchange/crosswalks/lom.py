@@ -200,13 +200,26 @@ class _Walk:
                 bucket.append(pair)
 
     def add_keywords(self, el: Any) -> None:
+        """A keyword's LangString into the keywords map (``_langstrings`` inlined: hot path)."""
         keywords = self.keywords
-        for lang, text in _langstrings(el):
-            words = keywords.get(lang)
-            if words is None:
-                keywords[lang] = [text]
-            elif text not in words:
-                words.append(text)
+        found = False
+        for child in el:
+            if (_NAMES.get(child.tag) or _local(child.tag)) in _STRINGS:
+                text = child.text
+                if text and (text := text if text in _CLEAN else clean_text(text)):
+                    found = True
+                    lang = child.get("language") or child.get(_XML_LANG)
+                    key = _KEYS.get(lang) or _key(lang)
+                    words = keywords.get(key)
+                    if words is None:
+                        keywords[key] = [text]
+                    elif text not in words:
+                        words.append(text)
+        if not found and el.text and not el.text.isspace():
+            for _, text in _langstrings(el):  # text straight inside <keyword>
+                words = keywords.setdefault("@none", [])
+                if text not in words:
+                    words.append(text)
 
     # -- categories -----------------------------------------------------------
 
