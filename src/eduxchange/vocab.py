@@ -388,9 +388,13 @@ class Vocabularies:
                 unmapped.extend((str(field_name), s, v) for s, v in missing)
                 continue
             concepts, missing = self.map_terms(field_name, pairs)
-            unmapped.extend((field_name, s, v) for s, v in missing)
-            if concepts or field_name in out:
-                out[field_name] = self._merge(out.get(field_name), concepts)
+            if missing:
+                unmapped.extend((field_name, s, v) for s, v in missing)
+            existing = out.get(field_name)
+            if existing:
+                out[field_name] = self._merge(existing, concepts)
+            elif concepts or field_name in out:
+                out[field_name] = concepts
         return out, unmapped
 
     def _merge(self, existing: Any, new: list[dict[str, Any]]) -> list[Any]:

@@ -67,8 +67,9 @@ def _key(lang: str | None) -> str:
 
 
 _STRINGS = frozenset(("string", "langstring"))
-# Short texts already known to be clean: vocabulary sources and values, language codes and
-# identifiers repeat across records, and a set lookup is cheaper than cleaning them again.
+# Short texts already known to be clean: vocabulary sources and values repeat across records
+# (only they are remembered, so unique texts never crowd them out), and a set lookup is cheaper
+# than cleaning them again.
 _CLEAN: set[str] = set()
 _TOKEN_LENGTH = 64
 
@@ -85,7 +86,7 @@ def _text(el: Any) -> str:
     """Text of a leaf, or of its first ``string``/``langstring`` (IMS MD wraps vocabulary values)."""
     if len(el) == 0:  # the usual case in the LOM binding: no need to walk children
         text = el.text
-        return (text if text in _CLEAN else _token(text)) if text else ""
+        return (text if text in _CLEAN else clean_text(text)) if text else ""
     for child in el:
         if (_NAMES.get(child.tag) or _local(child.tag)) in _STRINGS:
             return clean_text(child.text or "")
@@ -130,7 +131,11 @@ def _vocabulary(el: Any) -> tuple[str, str] | None:
             else:
                 value = _text(child)
         elif name == "source":
-            source = _text(child)
+            if len(child) == 0:
+                text = child.text
+                source = (text if text in _CLEAN else _token(text)) if text else ""
+            else:
+                source = _text(child)
     if not value:
         value = _text(el) if len(el) == 0 else ""
     return (source or "LOMv1.0", value) if value else None
@@ -273,7 +278,7 @@ class _Walk:
                 role = vocab[1].lower() if vocab else ""
             elif name in ("entity", "centity"):
                 text = child.text or ""
-                if name == "centity" or not text.strip():
+                if name == "centity" or not text or text.isspace():
                     text = "".join(v.text or "" for v in child if _name(v) == "vcard") or text
                 parsed = _vcard(text)
                 if parsed is not None:
