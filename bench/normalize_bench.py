@@ -76,12 +76,19 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--corpus", choices=("generated", "fixtures"), default="generated",
+                        help="generated LOM records (default), or the real LOM and IMS MD records of "
+                             "tests/fixtures/lom repeated to --records")
     parser.add_argument("--store", type=int, default=0,
                         help="also measure `normalize --all` peak RSS over a store of this size")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
-    records = [lom_xml(i) for i in range(1, args.records + 1)]
+    if args.corpus == "fixtures":
+        real = [path.read_bytes() for path in sorted((ROOT / "tests" / "fixtures" / "lom").glob("*.xml"))]
+        records = [real[i % len(real)] for i in range(args.records)]
+    else:
+        records = [lom_xml(i) for i in range(1, args.records + 1)]
     stored = stored_records(records)
     invalid = normalize_all(stored[:200])  # warm-up: loads vocabularies and schema
     if invalid:
@@ -103,7 +110,8 @@ def main() -> None:
         ours.append(t_ours)
         ratios.append(t_ours / t_ref)
     n = args.records
-    print(f"records: {n} LOM (~{sum(map(len, records)) // n} bytes each), rounds: {args.rounds}, one core")
+    print(f"records: {n} LOM, {args.corpus} (~{sum(map(len, records)) // n} bytes each), "
+          f"rounds: {args.rounds}, one core")
     print(f"  bare lxml.etree.fromstring        {n / statistics.median(ref):9.0f} records/s")
     print(f"  crosswalk + vocabularies + schema {n / statistics.median(ours):9.0f} records/s")
     print(f"  ratio (pairwise median): {statistics.median(ratios):.2f}x "
