@@ -7,8 +7,10 @@ served by older repositories) differ mostly in spelling: ``string language=`` vs
 lower-cased local name, whatever their namespace, so profile extensions such as
 LOM-FR's ``lomfr:documentType`` are read too.
 
-The walk visits each category once and dispatches on names through dicts (no
-XPath): this function runs for every harvested record.
+The walk visits each category once and compares names (no XPath): it runs for every
+harvested record, and its cost is mostly lxml's (each ``.tag`` and ``.text`` builds a
+string), so it touches each element once, looks names up inline, and remembers what
+repeats (element names, language keys, clean vocabulary tokens) in bounded memos.
 """
 
 from __future__ import annotations
@@ -119,23 +121,23 @@ def _first_string(el: Any) -> str:
     return clean_text(text) if text and not text.isspace() else ""
 
 
+def _term_text(el: Any) -> str:
+    """:func:`_text` of a vocabulary's ``source`` or ``value``, remembering clean tokens."""
+    if len(el) == 0:
+        text = el.text
+        return (text if text in _CLEAN else _token(text)) if text else ""
+    return _text(el)
+
+
 def _vocabulary(el: Any) -> tuple[str, str] | None:
     """A LOM Vocabulary element as ``(source, value)``; source defaults to ``LOMv1.0``."""
     source = value = ""
     for child in el:
         name = _NAMES.get(child.tag) or _local(child.tag)
         if name == "value":
-            if len(child) == 0:
-                text = child.text
-                value = (text if text in _CLEAN else _token(text)) if text else ""
-            else:
-                value = _text(child)
+            value = _term_text(child)
         elif name == "source":
-            if len(child) == 0:
-                text = child.text
-                source = (text if text in _CLEAN else _token(text)) if text else ""
-            else:
-                source = _text(child)
+            source = _term_text(child)
     if not value:
         value = _text(el) if len(el) == 0 else ""
     return (source or "LOMv1.0", value) if value else None
