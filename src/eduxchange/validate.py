@@ -4,9 +4,9 @@ Every harvested record goes through :func:`validate_record`, so the check must b
 fast check is jsonschema-rs (a compiled Draft 2020-12 validator) on the whole schema: a typical
 record with its multilingual concepts takes about 10 µs, where python-jsonschema takes about
 1.2 ms and fastjsonschema (generated Python, used before) took about 30 µs even with concept
-labels checked for shape only. python-jsonschema, the reference, runs only on the rare record the fast check
-rejects, to name every problem with its JSON path and rule; tests/test_schemas.py proves the
-two agree.
+labels checked for shape only. python-jsonschema, the reference, runs only on the rare record
+the fast check rejects, to name every problem with its JSON path and rule;
+tests/test_schemas.py checks that the two agree.
 """
 
 from __future__ import annotations
@@ -92,7 +92,9 @@ def validate_record(record: dict[str, Any], *, shipped_concepts: bool = False) -
 
     ``shipped_concepts=True`` says every concept in the record came from
     :meth:`~eduxchange.vocab.Vocabularies.apply` (as in :func:`eduxchange.catalog.describe`), so
-    their labels, copies of shipped ones, are checked for shape only. Each problem is an :class:`~eduxchange.models.Issue` with code ``"schema"``, severity
+    their labels, copies of shipped ones, are checked for shape only.
+
+    Each problem is an :class:`~eduxchange.models.Issue` with code ``"schema"``, severity
     ``"error"`` and a message naming the JSON path and the rule broken, for example
     ``$.dateCreated: '2023-05-01T10:00:00' is not an ISO 8601 date ... [pattern]``.
     """
