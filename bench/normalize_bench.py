@@ -71,21 +71,34 @@ def parse_all(records: list[bytes]) -> int:
     return 0
 
 
+def fixture_corpus() -> list[bytes]:
+    """The real LOM records of the standards folder (never committed) and our IMS MD sample."""
+    from tests.support.standards import LOM_SAMPLES, missing, standards_dir
+
+    reason = missing(LOM_SAMPLES[0])
+    folder = standards_dir()
+    if reason is not None or folder is None:
+        raise SystemExit(f"--corpus fixtures {reason}")
+    paths = [folder / p for p in LOM_SAMPLES]
+    paths.append(ROOT / "tests" / "fixtures" / "lom" / "imsmd-v1p2-sample.xml")
+    return [path.read_bytes() for path in paths]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--corpus", choices=("generated", "fixtures"), default="generated",
-                        help="generated LOM records (default), or the real LOM and IMS MD records of "
-                             "tests/fixtures/lom repeated to --records")
+                        help="generated LOM records (default), or the real LOM records of the "
+                             "standards folder and our IMS MD sample repeated to --records")
     parser.add_argument("--store", type=int, default=0,
                         help="also measure `normalize --all` peak RSS over a store of this size")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
     if args.corpus == "fixtures":
-        real = [path.read_bytes() for path in sorted((ROOT / "tests" / "fixtures" / "lom").glob("*.xml"))]
+        real = fixture_corpus()
         records = [real[i % len(real)] for i in range(args.records)]
     else:
         records = [lom_xml(i) for i in range(1, args.records + 1)]

@@ -48,3 +48,10 @@ def make_config(tmp_path: Path) -> ConfigMaker:
         return eduxchange.load_config(write_config(tmp_path / "alliance.toml", members, harvest))
 
     return make
+
+
+def pytest_report_header() -> str:
+    """Say whether the public schemas and samples are at hand (tests/support/standards.py)."""
+    from tests.support.standards import describe
+
+    return describe()

@@ -1,7 +1,9 @@
 """The OAI-PMH provider over a catalogue built by the real pipeline, served on loopback.
 
 Oracles: the official OAI-PMH schema (with oai_dc, LOM and oai-identifier schemas, so metadata and
-descriptions are validated too), pyoai's client and Sickle harvesting it completely.
+descriptions are validated too), pyoai's client and Sickle harvesting it completely. The official
+schemas are read from the standards folder (tests/support/standards.py): where it is absent, the
+schema test skips and the other tests run without validating every response.
 """
 
 from __future__ import annotations
@@ -26,12 +28,12 @@ from sickle import Sickle
 import eduxchange
 from eduxchange.provider import Provider
 from eduxchange.store.sqlite import SQLiteStore
-from eduxchange.writers import xml_schema
 from tests.conftest import write_config
 from tests.support.faulty import serve_faulty
 from tests.support.lomgen import lom_xml, make_records, oai_dc_xml
 from tests.support.pyoai_member import serve_pyoai_member
 from tests.support.records import MemberRecord
+from tests.support.standards import SCHEMA_FILES, missing, xml_schema
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 NS = {"o": "http://www.openarchives.org/OAI/2.0/"}
@@ -39,8 +41,16 @@ START = datetime(2024, 1, 1)
 PAGE = 7
 
 
+SCHEMAS = ("oai-pmh", "oai_dc", "lom", "rdf", "oai-identifier")
+
+
 def schema() -> etree.XMLSchema:
-    return xml_schema("oai-pmh", "oai_dc", "lom", "rdf", "oai-identifier")
+    """The official schemas of every response; skips the calling test without the standards folder."""
+    return xml_schema(*SCHEMAS)
+
+
+def have_schemas() -> bool:
+    return all(missing(SCHEMA_FILES[n]) is None for n in SCHEMAS if n in SCHEMA_FILES)
 
 
 class _Quiet(WSGIRequestHandler):
@@ -85,7 +95,8 @@ class Env:
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 200
             root = etree.fromstring(response.read())
-        assert schema().validate(root), (query, schema().error_log)
+        if have_schemas():  # every response of every test, where the official schemas are at hand
+            assert schema().validate(root), (query, schema().error_log)
         return root
 
     def harvest(self) -> None:
@@ -137,6 +148,7 @@ def all_identifiers(env: Env, query: str) -> list[str]:
 
 
 def test_every_verb_and_every_error_is_schema_valid(env: Env) -> None:
+    schema()  # skips, saying why, without the standards folder
     first = env.get("verb=ListIdentifiers&metadataPrefix=oai_dc")
     ident = first.findtext(f".//{OAI}identifier")
     assert ident and ident.startswith("oai:catalog.example.org:")
