@@ -26,6 +26,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 import eduxchange
@@ -121,7 +122,7 @@ def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: b
         _summary(_out(), results)
         for r in results:
             if r.error:
-                err_console.print(f"[red]{r.member_id}[/red]: {r.error}", highlight=False)
+                err_console.print(f"[red]{r.member_id}[/red]: {escape(r.error)}", highlight=False)
     sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
 
 
@@ -411,11 +412,11 @@ def status(config_path: str, as_json: bool) -> None:
         console.print("* resumable: the next harvest continues where the last one stopped")
     for s in statuses:
         if s.error:
-            console.print(f"[red]{s.id}[/red]: {s.error}", highlight=False)
+            console.print(f"[red]{s.id}[/red]: {escape(s.error)}", highlight=False)
         if s.last_warning:
             w = s.last_warning
             console.print(f"[yellow]{s.id}[/yellow]: {s.warnings} warning(s) in the last run; "
-                          f"latest: {w['code']}: {w['message']} "
+                          f"latest: {escape(str(w['code']))}: {escape(str(w['message']))} "
                           f"(see `eduxchange events -m {s.id}`)", highlight=False)
     console.print(f"Catalogue: {catalogue['resources']} resources "
                   f"({catalogue['deleted']} deleted) in {config.catalog.store}")
@@ -494,7 +495,7 @@ def log_(config_path: str, member: str | None, limit: int, with_events: bool,
     for r in runs:
         count, shown = details[r.id]
         if shown:
-            out.print(f"run {r.id} ({r.member_id}, {r.started_at}):", highlight=False)
+            out.print(f"run {r.id} ({escape(r.member_id)}, {r.started_at}):", highlight=False)
             _print_events(out, shown, indent="  ")
             if count > len(shown):
                 out.print(f"  ... see `eduxchange events --run {r.id} --limit N` for the rest")
@@ -507,10 +508,11 @@ _EVENTS_PER_RUN = 20
 def _print_events(console: Console, events: list[EventInfo], *, indent: str = "") -> None:
     colours = {"error": "red", "warning": "yellow", "info": "blue"}
     for e in events:
-        where = f" {e.identifier}" if e.identifier else ""
-        console.print(f"{indent}[{colours.get(e.severity, 'white')}]{e.severity}[/] "
-                      f"{e.created_at} {e.code}{where}: {e.message}", highlight=False,
-                      markup=True, soft_wrap=False)
+        # Members' text is not markup: a '[' in a message must print as it is.
+        where = f" {escape(e.identifier)}" if e.identifier else ""
+        console.print(f"{indent}[{colours.get(e.severity, 'white')}]{escape(e.severity)}[/] "
+                      f"{e.created_at} {escape(e.code)}{where}: {escape(e.message)}",
+                      highlight=False)
 
 
 @main.command()
@@ -541,7 +543,7 @@ def events(config_path: str, member: str | None, run_id: int | None, severity: s
         return
     out = _out()
     for e in found:
-        out.print(f"run {e.run_id} {e.member_id}: ", end="", highlight=False)
+        out.print(f"run {e.run_id} {escape(e.member_id)}: ", end="", highlight=False)
         _print_events(out, [e])
 
 

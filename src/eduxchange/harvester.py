@@ -11,7 +11,9 @@ atomically with the point to resume from. What it guarantees:
   window (narrower windows when they keep expiring), de-duplicated by the store;
 * deletions are never lost: deleted headers mark records, and members with a
   ``deletedRecord`` policy of ``no`` or ``transient`` get a periodic
-  reconciliation that retires what they no longer list.
+  reconciliation that retires what they no longer list;
+* every attempt is a run in the store's log, begun before the first request (a
+  member failing at ``Identify`` too), with the issues it met stored as its events.
 """
 
 from __future__ import annotations

@@ -136,14 +136,18 @@ def test_any_stored_issue_is_shown_not_only_known_codes(tmp_path: Path) -> None:
     with eduxchange.open_store(loaded) as store:
         (run,) = store.runs("w")
         store.log_issues(run.id, "w", [
-            Issue(code="brand-new-kind", message="something no one planned for",
+            Issue(code="brand-new-kind", message="something [/b] no one [bold]planned for",
                   identifier="oai:x:1"),
             Issue(code="a-note", message="only a note", severity="info")])
     (event,) = _json("events", "-c", str(config))["events"]
     assert (event["code"], event["identifier"]) == ("brand-new-kind", "oai:x:1")
     infos = _json("events", "-c", str(config), "--severity", "info")["events"]
     assert [e["code"] for e in infos] == ["a-note", "brand-new-kind"]
-    assert "brand-new-kind" in _cli("status", "-c", str(config)).stdout
+    # Printed as stored: a member's brackets are not taken for markup.
+    assert "something [/b] no one [bold]planned for" in _cli("status", "-c", str(config)).stdout
+    for command in (["events"], ["log", "--events"]):
+        shown = _cli(*command, "-c", str(config))
+        assert shown.exit_code == 0 and "[/b] no one [bold]planned" in shown.stdout, shown.output
     assert _cli("events", "-c", str(config), "-m", "nobody").exit_code == 2
 
 
