@@ -32,7 +32,6 @@ from .base import (
     StoredDescription,
     StoredRecord,
 )
-
 from .lock import exclusive_lock, lock_path
 
 __all__ = ["SQLiteStore"]
@@ -159,6 +158,7 @@ _MEMBER_FIELDS = (
 
 @contextmanager
 def _discard(lock: AbstractContextManager[object]) -> Iterator[None]:
+    """``lock`` as a context manager that yields nothing (the protocol's shape)."""
     with lock:
         yield
 
