@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .vocab import VocabularyError, check_mapping_tables
 
 __all__ = [
     "CatalogConfig",
@@ -182,6 +183,14 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None) -> Config:
     for extra_path in extra_paths:
         if not extra_path.is_file():
             raise ctx.fail("[catalog]", "extra_mappings", f"no such file: {extra_path}")
+    if extra_paths:
+        # Found now, not as a traceback halfway through a harvest: the tables are read
+        # the way normalization will read them (file and line in the message).
+        try:
+            check_mapping_tables(extra_paths)
+        except VocabularyError as err:
+            raise ctx.fail("[catalog]", "extra_mappings",
+                           f"{err} (the table format is in docs/normalization.md)") from None
 
     harvest_table = data.get("harvest", {})
     if not isinstance(harvest_table, dict):

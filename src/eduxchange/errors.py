@@ -14,6 +14,7 @@ __all__ = [
     "EduxchangeError",
     "ConfigError",
     "StoreError",
+    "StoreLocked",
     "TransportError",
     "HostileXMLError",
     "MalformedResponseError",
@@ -45,6 +46,18 @@ class ConfigError(EduxchangeError):
 
 class StoreError(EduxchangeError):
     """The catalogue store cannot be opened or written."""
+
+
+class StoreLocked(StoreError):
+    """Another harvest holds the store's lock; nothing was done.
+
+    ``holder`` is what the holder wrote into the lock file (``pid``, ``host``,
+    ``started_at``, ``command``), empty when it could not be read.
+    """
+
+    def __init__(self, message: str, *, holder: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.holder = dict(holder or {})
 
 
 class TransportError(EduxchangeError):

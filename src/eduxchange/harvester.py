@@ -11,7 +11,9 @@ atomically with the point to resume from. What it guarantees:
   window (narrower windows when they keep expiring), de-duplicated by the store;
 * deletions are never lost: deleted headers mark records, and members with a
   ``deletedRecord`` policy of ``no`` or ``transient`` get a periodic
-  reconciliation that retires what they no longer list.
+  reconciliation that retires what they no longer list;
+* every attempt is a run in the store's log, begun before the first request (a
+  member failing at ``Identify`` too), with the issues it met stored as its events.
 """
 
 from __future__ import annotations
@@ -129,6 +131,10 @@ class Harvester:
         error: str | None = None
         self._emit("start", "Identify")
         try:
+            # Every attempt is a run in the log, one that fails at Identify too: begin it
+            # before the first request; mode, format and 'from' are filled in once known.
+            run_id = self.store.begin_run(self.member.id, mode=mode,
+                                          metadata_prefix=self.member.metadata_prefix, from_=None)
             info = self.client.identify()
             prefix = self._choose_prefix()
             # A resume point holds only for the same format and the same sets.
@@ -145,8 +151,7 @@ class Harvester:
                 else:
                     mode = "incremental"
                     from_ = format_datestamp(parse_datestamp(state.next_from), info.granularity)
-            run_id = self.store.begin_run(self.member.id, mode=mode, metadata_prefix=prefix,
-                                          from_=from_)
+            self.store.update_run(run_id, mode=mode, metadata_prefix=prefix, from_=from_)
             self.store.update_member_state(
                 self.member.id, metadata_prefix=prefix, granularity=info.granularity,
                 deleted_record=info.deleted_record, earliest_datestamp=info.earliest_datestamp)
@@ -175,6 +180,11 @@ class Harvester:
                                            last_harvest=_iso_now())
         requests = int(getattr(self.client.transport, "requests", 0))
         counts = {**run.counts, "requests": requests}
+        if run.dropped_issues:
+            # Only MAX_ISSUES are kept; say how many more there were rather than hide them.
+            run.issues.append(Issue(code="issues-dropped", member_id=self.member.id,
+                                    message=f"{run.dropped_issues} more issues were met in this "
+                                            f"run than the {MAX_ISSUES} kept"))
         if run_id is not None:
             self.store.finish_run(run_id, state="failed" if error else "ok", counts=counts,
                                   error=error)

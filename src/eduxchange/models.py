@@ -207,6 +207,8 @@ class MemberStatus:
     metadata_prefix: str | None
     error: str | None
     resumable: bool = False
+    warnings: int = 0  # warnings of the member's last finished run
+    last_warning: dict[str, object] | None = None  # the latest of them (code, message, run, at)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -221,4 +223,6 @@ class MemberStatus:
             "metadata_prefix": self.metadata_prefix,
             "error": self.error,
             "resumable": self.resumable,
+            "warnings": self.warnings,
+            "last_warning": self.last_warning,
         }

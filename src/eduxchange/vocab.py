@@ -55,6 +55,7 @@ __all__ = [
     "Concept",
     "Vocabularies",
     "VocabularyError",
+    "check_mapping_tables",
     "default_vocabularies",
 ]
 
@@ -423,6 +424,23 @@ def default_vocabularies() -> Vocabularies:
     return Vocabularies.load()
 
 
+def check_mapping_tables(paths: Sequence[str | Path]) -> None:
+    """Read member-local mapping tables as :meth:`Vocabularies.load` would, keeping nothing.
+
+    For checking a config when it is loaded: a table without its header, with an unknown
+    field or a concept outside the field's scheme raises :class:`VocabularyError` naming the
+    file and line. Uses the cached shipped concepts, so it costs the tables' size only.
+    """
+    concepts = default_vocabularies()._concepts
+    for path in paths:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise VocabularyError(f"{path}: cannot read member mapping table: {exc}") from exc
+        _read_table(text, str(path), path.stem, concepts, {f: {} for f in FIELDS})
+
+
 # ---------------------------------------------------------------------- readers
 
 
@@ -493,15 +511,16 @@ def _read_table(
         with_field = False
         if default_field not in SCHEMES:
             raise VocabularyError(
-                f"{name}: without a 'field' column the file must be named after a field "
-                f"({', '.join(FIELDS)}), not {default_field!r}"
+                f"{name}:1: without a 'field' column the file must be named after a field "
+                f"({', '.join(FIELDS)}), not {default_field!r}; rename it or add the column"
             )
     elif header == ["field", "source", "value", "concept"]:
         with_field = True
     else:
+        got = lines[0][:80] if lines else "an empty file"
         raise VocabularyError(
-            f"{name}: the first line must be 'source<TAB>value<TAB>concept' "
-            "or 'field<TAB>source<TAB>value<TAB>concept'"
+            f"{name}:1: the first line must be the header 'source<TAB>value<TAB>concept' "
+            f"or 'field<TAB>source<TAB>value<TAB>concept', got {got!r}"
         )
     in_file: dict[tuple[str, str, str], str] = {}
     for number, line in enumerate(lines[1:], start=2):

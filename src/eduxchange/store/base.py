@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from ..models import Issue, Quarantined, RawRecord
 
@@ -23,6 +23,8 @@ __all__ = [
     "StoredRecord",
     "RunInfo",
     "QuarantineEntry",
+    "EventInfo",
+    "SEVERITIES",
     "StoredDescription",
     "Resource",
 ]
@@ -86,6 +88,30 @@ class RunInfo:
     finished_at: str | None
     counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+
+
+#: Issue severities from least to most severe (a ``min_severity`` filter keeps those at or after it).
+SEVERITIES: Final = ("info", "warning", "error")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventInfo:
+    """One stored issue of a run (:meth:`CatalogStore.log_issues`): a warning, a repair, a retry."""
+
+    id: int
+    run_id: int | None
+    member_id: str
+    code: str
+    severity: str
+    message: str
+    identifier: str | None
+    created_at: str
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready mapping (``run`` for the run id, ``at`` for the time)."""
+        return {"id": self.id, "run": self.run_id, "member": self.member_id, "code": self.code,
+                "severity": self.severity, "message": self.message,
+                "identifier": self.identifier, "at": self.created_at}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -168,10 +194,33 @@ class CatalogStore(Protocol):
     def begin_run(self, member_id: str, *, mode: str, metadata_prefix: str | None,
                   from_: str | None) -> int: ...
 
+    def update_run(self, run_id: int, *, mode: str, metadata_prefix: str | None,
+                   from_: str | None) -> None:
+        """Fill in what a run learnt after it began (negotiated format, mode, ``from``)."""
+        ...
+
     def finish_run(self, run_id: int, *, state: str, counts: dict[str, int],
                    error: str | None) -> None: ...
 
     def log_issues(self, run_id: int | None, member_id: str, issues: Sequence[Issue]) -> None: ...
+
+    def events(self, member_id: str | None = None, run_id: int | None = None, *,
+               min_severity: str = "info", limit: int = 100) -> list[EventInfo]:
+        """Stored issues, newest first, of at least ``min_severity`` (see :data:`SEVERITIES`)."""
+        ...
+
+    def warning_counts(self, run_ids: Sequence[int]) -> dict[int, int]:
+        """How many warnings each of these runs stored (runs with none are left out)."""
+        ...
+
+    def last_run_warnings(self, member_id: str) -> tuple[int, EventInfo | None]:
+        """The warnings of the member's last finished run: how many, and the latest one."""
+        ...
+
+    def harvest_lock(self) -> AbstractContextManager[None]:
+        """Hold the store's harvest lock for the block; :class:`~eduxchange.errors.StoreLocked`
+        when another process or thread holds it."""
+        ...
 
     def commit_page(self, member_id: str, run_id: int, metadata_prefix: str,
                     records: Sequence[RawRecord], quarantined: Sequence[Quarantined],

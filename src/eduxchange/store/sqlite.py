@@ -13,7 +13,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,8 @@ from ..dates import normalize_datestamp
 from ..errors import StoreError
 from ..models import Issue, Quarantined, RawRecord
 from .base import (
+    SEVERITIES,
+    EventInfo,
     MemberState,
     PageCounts,
     QuarantineEntry,
@@ -30,6 +32,7 @@ from .base import (
     StoredDescription,
     StoredRecord,
 )
+from .lock import exclusive_lock, lock_path
 
 __all__ = ["SQLiteStore"]
 
@@ -153,6 +156,13 @@ _MEMBER_FIELDS = (
 )
 
 
+@contextmanager
+def _discard(lock: AbstractContextManager[object]) -> Iterator[None]:
+    """``lock`` as a context manager that yields nothing (the protocol's shape)."""
+    with lock:
+        yield
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -180,6 +190,9 @@ class SQLiteStore:
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:
+        # The log reads a run's events and a member's latest ones.
+        conn.execute("CREATE INDEX IF NOT EXISTS events_run ON events (run_id, severity)")
+        conn.execute("CREATE INDEX IF NOT EXISTS events_member ON events (member_id, id)")
         # Stores made before normalization existed lack this column.
         columns = {row[1] for row in conn.execute("PRAGMA table_info(members)")}
         if "normalized_seq" not in columns:
@@ -272,6 +285,12 @@ class SQLiteStore:
                 "VALUES (?, ?, ?, ?, ?)", (member_id, mode, metadata_prefix, from_, _now()))
             return int(cur.lastrowid or 0)
 
+    def update_run(self, run_id: int, *, mode: str, metadata_prefix: str | None,
+                   from_: str | None) -> None:
+        with self._write() as conn:
+            conn.execute("UPDATE runs SET mode = ?, metadata_prefix = ?, from_ = ? WHERE id = ?",
+                         (mode, metadata_prefix, from_, run_id))
+
     def finish_run(self, run_id: int, *, state: str, counts: dict[str, int],
                    error: str | None) -> None:
         with self._write() as conn:
@@ -303,6 +322,60 @@ class SQLiteStore:
                     finished_at=r[5], counts=json.loads(r[6]), error=r[7])
             for r in self._conn().execute(sql, (*params, limit))
         ]
+
+    # -- events: the issues runs met (log_issues writes them) ------------------
+
+    _EVENT_COLUMNS = "id, run_id, member_id, code, severity, message, identifier, created_at"
+
+    @staticmethod
+    def _event(row: Any) -> EventInfo:
+        return EventInfo(id=row[0], run_id=row[1], member_id=row[2], code=row[3],
+                         severity=row[4], message=row[5], identifier=row[6], created_at=row[7])
+
+    def events(self, member_id: str | None = None, run_id: int | None = None, *,
+               min_severity: str = "info", limit: int = 100) -> list[EventInfo]:
+        if min_severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {min_severity!r}; known: {', '.join(SEVERITIES)}")
+        wanted = SEVERITIES[SEVERITIES.index(min_severity):]
+        where = [f"severity IN ({','.join('?' * len(wanted))})"]
+        params: list[Any] = list(wanted)
+        if member_id is not None:
+            where.append("member_id = ?")
+            params.append(member_id)
+        if run_id is not None:
+            where.append("run_id = ?")
+            params.append(run_id)
+        sql = (f"SELECT {self._EVENT_COLUMNS} FROM events WHERE {' AND '.join(where)} "
+               "ORDER BY id DESC LIMIT ?")
+        return [self._event(r) for r in self._conn().execute(sql, (*params, max(0, limit)))]
+
+    def warning_counts(self, run_ids: Sequence[int]) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        ids = list(run_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            counts.update((int(r[0]), int(r[1])) for r in self._conn().execute(
+                f"SELECT run_id, COUNT(*) FROM events WHERE severity = 'warning' AND run_id IN "
+                f"({','.join('?' * len(chunk))}) GROUP BY run_id", chunk))
+        return counts
+
+    def last_run_warnings(self, member_id: str) -> tuple[int, EventInfo | None]:
+        conn = self._conn()
+        row = conn.execute("SELECT MAX(id) FROM runs WHERE member_id = ? AND state != 'running'",
+                           (member_id,)).fetchone()
+        if row is None or row[0] is None:
+            return 0, None
+        (count,) = conn.execute(
+            "SELECT COUNT(*) FROM events WHERE run_id = ? AND severity = 'warning'",
+            (row[0],)).fetchone()
+        latest = conn.execute(
+            f"SELECT {self._EVENT_COLUMNS} FROM events WHERE run_id = ? AND severity = 'warning' "
+            "ORDER BY id DESC LIMIT 1", (row[0],)).fetchone()
+        return int(count), None if latest is None else self._event(latest)
+
+    def harvest_lock(self) -> AbstractContextManager[None]:
+        """The harvest lock: ``<store>.lock`` next to the file (see :mod:`.lock`)."""
+        return _discard(exclusive_lock(lock_path(self.path)))
 
     # -- records ----------------------------------------------------------------
 
