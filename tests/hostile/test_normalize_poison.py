@@ -9,6 +9,7 @@ record of that member and of the members after it, and run again without failing
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -108,3 +109,35 @@ def test_a_poison_record_joining_a_good_resource_leaves_it_intact(tmp_path: Path
             good[0].identifier]
         [entry] = eduxchange.quarantine_entries(config, "b")
         assert "cannot merge or write" in entry.reason and entry.identifier == "oai:poison:join"
+
+
+def test_a_member_whose_normalization_fails_does_not_stop_the_others(tmp_path: Path) -> None:
+    """The store refuses member "a"'s progress (a trigger in the real SQLite file, as a
+    broken disk would): "a" fails with the reason, exit code 1, "b" after it is normalized;
+    once the store is repaired the next run normalizes "a", nothing lost."""
+    with serve_faulty(lom_records(range(1, 4))) as first, \
+            serve_faulty(lom_records(range(50, 53))) as second:
+        config_path = write_config(tmp_path / "alliance.toml", [
+            {"id": "a", "endpoint": first.url, "metadata_prefix": "lom"},
+            {"id": "b", "endpoint": second.url, "metadata_prefix": "lom"}])
+        harvested = CliRunner().invoke(main, ["harvest", "-c", str(config_path),
+                                              "--no-normalize", "-q"])
+        assert harvested.exit_code == 0, harvested.output
+    store_path = tmp_path / "catalog.sqlite"
+    with sqlite3.connect(store_path) as conn:
+        conn.execute("CREATE TRIGGER refuse_a BEFORE UPDATE OF normalized_seq ON members "
+                     "WHEN NEW.id = 'a' BEGIN SELECT RAISE(ABORT, 'the disk says no'); END")
+    result = CliRunner().invoke(main, ["normalize", "-c", str(config_path), "--json"])
+    assert result.exit_code == 1, result.output
+    by_member = {r["member"]: r for r in json.loads(result.stdout)["results"]}
+    assert "the disk says no" in str(by_member["a"]["error"])
+    assert by_member["b"]["created"] == 3 and "error" not in by_member["b"]
+    config = eduxchange.load_config(config_path)
+    assert eduxchange.catalogue_counts(config)["resources"] == 3
+    assert eduxchange.quarantine_entries(config, "a") == []  # a store failure blames no record
+
+    with sqlite3.connect(store_path) as conn:
+        conn.execute("DROP TRIGGER refuse_a")
+    code, results = _normalize(config_path)
+    assert code == 0 and results[0]["created"] == 3
+    assert eduxchange.catalogue_counts(config)["resources"] == 6
