@@ -190,3 +190,25 @@ def test_a_retired_iri_redirects_to_the_surviving_record_which_says_same_as(
     with eduxchange.open_store(config) as store:
         [record] = [r.record for r in store.iter_resources()]
     assert validate_record(record) == [] and record["sameAs"] == [retired]
+
+
+def test_a_key_minted_iri_is_never_given_to_a_second_resource(tmp_path: Path) -> None:
+    """A resource keeps the IRI minted from its first URL after its URL changes; a new
+    resource that now has the old URL must get an IRI of its own, not join it."""
+    old_url, new_url = "https://oer.example.org/moved/old", "https://oer.example.org/moved/new"
+    moving = lrmi_record("oai:a:1", url=old_url, name="Moving")
+    with serve_faulty([moving]) as a, serve_faulty([]) as b:
+        path = write_config(tmp_path / "alliance.toml", [
+            {"id": m, "endpoint": s.url, "metadata_prefix": "lom"}
+            for m, s in (("a", a), ("b", b))])
+        run("harvest", "-c", str(path), "-q")
+        config = eduxchange.load_config(path)
+        [minted] = iri_map(config)[0].values()
+        a.update("oai:a:1", metadata=lrmi_record("oai:a:1", url=new_url, name="Moved").metadata,
+                 datestamp=utcnow())
+        b.add(dataclasses.replace(lrmi_record("oai:b:1", url=old_url, name="Another"),
+                                  datestamp=utcnow()))
+        run("harvest", "-c", str(path), "-q")
+    described, _ = iri_map(config)
+    assert described[("a", "oai:a:1")] == minted
+    assert described[("b", "oai:b:1")] != minted
