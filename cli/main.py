@@ -208,9 +208,12 @@ def normalize(config_path: str, members: tuple[str, ...], all_: bool, as_json: b
                                            progress=on_event)
     except (ConfigError, StoreError, VocabularyError) as err:
         _fail_usage(str(err))
+    failed = [r for r in results if r.error is not None]
     if as_json:
         click.echo(json.dumps({"results": [r.to_dict() for r in results]}, indent=2,
                               ensure_ascii=False))
+        if failed:
+            sys.exit(EXIT_FAILED)
         return
     table = Table(title="Normalization", title_justify="left")
     for column in ("member", "processed", "created", "updated", "unchanged", "removed",
@@ -226,6 +229,10 @@ def normalize(config_path: str, members: tuple[str, ...], all_: bool, as_json: b
             worst = sorted(r.unmapped.items(), key=lambda kv: -kv[1])[:5]
             top = ", ".join(f"{k} ({v})" for k, v in worst)
             err_console.print(f"{r.member_id}: values with no concept yet: {top}", highlight=False)
+    for r in failed:  # the other members were normalized all the same
+        err_console.print(f"{r.member_id}: {r.error}", highlight=False, markup=False)
+    if failed:
+        sys.exit(EXIT_FAILED)
 
 
 @main.command()

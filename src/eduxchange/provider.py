@@ -13,7 +13,9 @@ catalogue never miss a record a member sent late with an old datestamp.
 Identifiers: ``oai:{host of base_uri}:{uuid}`` for the record ``{base_uri}resources/{uuid}``
 (OAI identifier guidelines; Identify describes the scheme when the host is a domain name).
 GetRecord and ListMetadataFormats also accept the full catalogue IRI; headers always carry the
-``oai:`` form.
+``oai:`` form. A record whose IRI was retired by a merge is a deleted header (§2.5.1), not the
+surviving record: an OAI-PMH item has one identifier, and the survivor (which lists the retired
+IRI in ``sameAs``) changed in the same transaction, so incremental harvesters get both.
 
 Formats: ``oai_dc``, ``lom`` (IEEE LOM, lomLoose.xsd) and ``rdf`` (the common record as RDF/XML,
 namespace ``http://www.w3.org/1999/02/22-rdf-syntax-ns#``), see :mod:`eduxchange.writers`.

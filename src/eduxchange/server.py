@@ -51,6 +51,7 @@ from .rdf import record_to_graph
 from .store.sqlite import (
     ReadOnlySQLiteStore,
     SQLiteStore,
+    alias_target,
     change_rows,
     change_stats,
     latest_change,
@@ -123,11 +124,20 @@ class Response:
     etag_of: bytes | None = None  # what the ETag hashes, when not the whole body
 
 
-_REASONS = {200: "OK", 304: "Not Modified", 400: "Bad Request", 404: "Not Found",
-            405: "Method Not Allowed", 406: "Not Acceptable", 410: "Gone",
+_REASONS = {200: "OK", 301: "Moved Permanently", 304: "Not Modified", 400: "Bad Request",
+            404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable", 410: "Gone",
             411: "Length Required", 413: "Content Too Large", 414: "URI Too Long",
             415: "Unsupported Media Type", 500: "Internal Server Error",
             503: "Service Unavailable"}
+
+
+def _moved(target: str, query: str) -> Response:
+    """301 to the record a retired IRI was merged into (RFC 9110 §15.4.2), query kept."""
+    location = target.rsplit("/", 1)[-1] + (f"?{query}" if query else "")  # relative (§10.2.2)
+    response = _problem(301, "this record was merged into another; its IRI names that record",
+                        cache=_RECORD, location=target)
+    response.headers.append(("Location", location))
+    return response
 
 
 def _problem(status: int, detail: str, *, cache: str = "no-store", **extra: Any) -> Response:
@@ -443,6 +453,10 @@ class App:
                 return response
         resource_id = f"{self.config.catalog.base_uri}resources/{uuid.lower()}"
         resource = resource_by_id(self.store, resource_id)
+        if resource is None or resource.deleted:
+            target = alias_target(self.store, resource_id)
+            if target is not None:  # merged into another record: its IRI redirects for good
+                return _moved(target, query)
         if resource is None:
             return _problem(404, "no such record", cache=_SHORT)
         if resource.deleted:

@@ -183,6 +183,14 @@ class CatalogTxn(Protocol):
 
     def set_normalized_seq(self, member_id: str, seq: int) -> None: ...
 
+    def retire(self, retired_id: str, resource_id: str) -> None:
+        """Keep ``retired_id`` resolvable as another name of ``resource_id`` (a merge)."""
+        ...
+
+    def aliases_of(self, resource_id: str) -> list[str]:
+        """The retired IRIs that now name ``resource_id``, sorted."""
+        ...
+
 
 class CatalogStore(Protocol):
     """Everything the harvester needs from a store."""

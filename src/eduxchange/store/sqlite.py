@@ -198,6 +198,7 @@ class SQLiteStore:
         if "normalized_seq" not in columns:
             conn.execute("ALTER TABLE members ADD COLUMN normalized_seq INTEGER NOT NULL DEFAULT 0")
         _oai_migrate(conn)  # the OAI-PMH provider's resource_sets (section at the end)
+        conn.executescript(_ALIAS_SCHEMA)  # retired catalogue IRIs (section at the end)
 
     # -- connections -------------------------------------------------------
 
@@ -556,9 +557,16 @@ class SQLiteStore:
 
     @contextmanager
     def catalog(self) -> Iterator[_SQLiteCatalogTxn]:
-        """One write transaction of catalogue primitives (see :class:`CatalogTxn`)."""
-        with self._write() as conn:
-            yield _SQLiteCatalogTxn(conn)
+        """One write transaction of catalogue primitives (see :class:`CatalogTxn`).
+
+        A failure of the store itself (locked, disk full, I/O) raises :class:`StoreError`, so
+        normalization can tell it from a record that cannot be written (which it quarantines).
+        """
+        try:
+            with self._write() as conn:
+                yield _SQLiteCatalogTxn(conn)
+        except sqlite3.OperationalError as err:
+            raise StoreError(f"catalogue store {self.path}: {err}") from err
 
     def iter_resources(self, *, include_deleted: bool = False, since_seq: int = 0,
                        member_id: str | None = None, updated_since: str | None = None
@@ -664,6 +672,9 @@ class _SQLiteCatalogTxn:
         if row is None and deleted:
             return None
         kind = "delete" if deleted else ("create" if row is None or row[1] else "update")
+        if row is not None and row[1] and not deleted:
+            # A retired IRI that is minted again names a resource of its own once more.
+            self.conn.execute("DELETE FROM aliases WHERE retired_id = ?", (resource_id,))
         seq = int(self.conn.execute(
             "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'catalog_seq' "
             "RETURNING value").fetchone()[0])
@@ -699,6 +710,19 @@ class _SQLiteCatalogTxn:
     def set_normalized_seq(self, member_id: str, seq: int) -> None:
         self.conn.execute("INSERT OR IGNORE INTO members (id) VALUES (?)", (member_id,))
         self.conn.execute("UPDATE members SET normalized_seq = ? WHERE id = ?", (seq, member_id))
+
+    def retire(self, retired_id: str, resource_id: str) -> None:
+        """Record that ``retired_id`` now names ``resource_id`` (aliases of it follow along)."""
+        self.conn.execute("UPDATE aliases SET resource_id = ? WHERE resource_id = ?",
+                          (resource_id, retired_id))
+        self.conn.execute("INSERT OR REPLACE INTO aliases (retired_id, resource_id) VALUES (?, ?)",
+                          (retired_id, resource_id))
+
+    def aliases_of(self, resource_id: str) -> list[str]:
+        """The retired IRIs that name ``resource_id``, sorted."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT retired_id FROM aliases WHERE resource_id = ? ORDER BY retired_id",
+            (resource_id,))]
 
 
 # -- read-only access for publishing (server, change feed) ----------------------------------
@@ -950,3 +974,27 @@ class SQLiteOAIBackend:
         record = json.loads(row[6]) if with_record and written is None else {}
         return (Resource(id=row[0], record=record, deleted=bool(row[1]), created_at=row[2],
                          updated_at=row[3], seq=row[4]), sets, written)
+
+
+# -- retired catalogue IRIs ---------------------------------------------------------------------
+# Appended section: when two resources turn out to be one, the IRI that is not kept is retired,
+# not forgotten: ``aliases`` maps it to the surviving resource (docs/normalization.md, "Catalogue
+# IRIs"), so ``/resources/{retired}`` can redirect and the surviving record can say ``sameAs``.
+
+_ALIAS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS aliases (
+    retired_id  TEXT PRIMARY KEY,
+    resource_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS aliases_resource ON aliases (resource_id);
+"""
+
+
+def alias_target(store: SQLiteStore, resource_id: str) -> str | None:
+    """The IRI of the resource a retired IRI now names, or ``None`` if it is not retired."""
+    try:
+        row = store._conn().execute("SELECT resource_id FROM aliases WHERE retired_id = ?",
+                                    (resource_id,)).fetchone()
+    except sqlite3.OperationalError:  # a store older than aliases, opened read-only
+        return None
+    return None if row is None else str(row[0])
