@@ -23,10 +23,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from .client import OAIClient
+from .client import ListGuard, ListVerb, OAIClient
 from .config import MemberConfig
 from .dates import format_datestamp, normalize_datestamp, parse_datestamp, utcnow
-from .errors import BadResumptionToken, EduxchangeError, NoSetHierarchy, ProtocolError
+from .errors import (
+    BadResumptionToken,
+    EduxchangeError,
+    EndlessListError,
+    NoSetHierarchy,
+    ProtocolError,
+)
 from .formats import choose_format
 from .models import HarvestResult, IdentifyInfo, Issue, Page
 from .store.base import CatalogStore, MemberState
@@ -159,6 +165,11 @@ class Harvester:
             if reconciled:
                 fields["last_reconcile"] = _iso_now()
             self.store.update_member_state(self.member.id, **fields)
+        except EndlessListError as err:
+            # Resuming from the last token of a list that does not end would only go on
+            # with it: the next run lists from the start again (and stops again, bounded).
+            error = str(err)
+            self.store.update_member_state(self.member.id, resume=None)
         except EduxchangeError as err:
             error = str(err)
         except Exception as err:  # a bug must fail this member, never the others
@@ -237,19 +248,29 @@ class Harvester:
         first = int(resume.get("set_index", 0)) if resume else 0
         for index in range(first, len(sets)):
             cursor = _Cursor(run_id=run_id, prefix=prefix, from_=from_, run_start=run_start,
-                             set_index=index)
+                             set_index=index, guard=self._guard("ListRecords"))
             token = None
             if resume is not None and index == first:
                 token = resume.get("token")
                 cursor.max_datestamp = resume.get("max_datestamp")
                 cursor.ordered = bool(resume.get("ordered", True))
+                if token:
+                    # The page cap and the completeListSize check span the resumed list.
+                    cursor.guard = self._guard("ListRecords", pages=int(resume.get("pages", 0)),
+                                               received=int(resume.get("received", 0)))
             self._list(cursor, info, sets[index], token)
+
+    def _guard(self, verb: ListVerb, *, pages: int = 0, received: int = 0) -> ListGuard:
+        """A :class:`ListGuard` for one list of this member (issue 9: lists that never end)."""
+        return ListGuard(self.member.settings, label=f"member {self.member.id!r}", verb=verb,
+                         pages=pages, received=received)
 
     def _list(self, cursor: _Cursor, info: IdentifyInfo, set_: str | None,
               token: str | None) -> None:
         try:
             for page in self.client.list_pages("ListRecords", metadata_prefix=cursor.prefix,
-                                               from_=cursor.from_, set_=set_, token=token):
+                                               from_=cursor.from_, set_=set_, token=token,
+                                               guard=cursor.guard):
                 self._commit(cursor, page)
         except BadResumptionToken as err:
             # OAI-PMH 3.5: tokens may expire. List again by datestamp, from the last
@@ -267,10 +288,12 @@ class Harvester:
     def _list_window(self, cursor: _Cursor, info: IdentifyInfo, set_: str | None,
                      start: datetime, end: datetime, depth: int) -> None:
         g = info.granularity
+        cursor.guard = self._guard("ListRecords")
         try:
             for page in self.client.list_pages("ListRecords", metadata_prefix=cursor.prefix,
                                                from_=format_datestamp(start, g),
-                                               until=format_datestamp(end, g), set_=set_):
+                                               until=format_datestamp(end, g), set_=set_,
+                                               guard=cursor.guard):
                 self._commit(cursor, page)
         except BadResumptionToken as err:
             step = timedelta(days=1) if info.day_granular else timedelta(seconds=1)
@@ -315,6 +338,8 @@ class Harvester:
             "token": page.token.value if page.token else None,
             "max_datestamp": cursor.max_datestamp if more else None,
             "ordered": cursor.ordered if more else True,
+            "pages": cursor.guard.pages if more and cursor.guard else 0,
+            "received": cursor.guard.received if more and cursor.guard else 0,
         }
         counts = self.store.commit_page(self.member.id, cursor.run_id, cursor.prefix,
                                         page.records, page.quarantined, resume)
@@ -342,10 +367,15 @@ class Harvester:
             self._emit("reconcile", "ListIdentifiers")
             for set_ in self.member.sets or (None,):
                 for page in self.client.list_pages("ListIdentifiers", metadata_prefix=prefix,
-                                                   set_=set_):
+                                                   set_=set_,
+                                                   guard=self._guard("ListIdentifiers")):
+                    # An identifier still listed is not gone, even when its header is
+                    # unreadable (quarantined): it must not be retired.
                     self.store.mark_seen(self.member.id, run_id,
                                          [r.header.identifier for r in page.records
-                                          if not r.header.deleted])
+                                          if not r.header.deleted]
+                                         + [q.identifier for q in page.quarantined
+                                            if q.identifier])
         retired = self.store.retire_unseen(self.member.id, run_id)
         self._run.counts["retired"] += retired
         if retired:
@@ -366,6 +396,7 @@ class _Cursor:
     set_index: int
     max_datestamp: str | None = None
     ordered: bool = True
+    guard: ListGuard | None = None
 
 
 def _earliest(info: IdentifyInfo) -> datetime:

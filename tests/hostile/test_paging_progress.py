@@ -1,0 +1,133 @@
+"""Lists that never end (issue 9, item 2): a member handing out a fresh resumption token on
+every page, forever, is stopped with a clear error, and what was committed stays."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from click.testing import CliRunner
+
+import eduxchange
+from eduxchange_cli.main import main
+from tests.conftest import ConfigMaker, write_config
+from tests.support.hostile_paging import serve_hostile
+from tests.support.lomgen import make_records
+
+
+def records(n: int) -> list:  # type: ignore[type-arg]
+    return make_records(n, start=datetime(2024, 1, 1), step=timedelta(minutes=1))
+
+
+def one(config: eduxchange.Config, **kw: object) -> eduxchange.HarvestResult:
+    (result,) = eduxchange.harvest(config, normalize=False, **kw)  # type: ignore[arg-type]
+    return result
+
+
+def stored_ids(config: eduxchange.Config, member: str) -> set[str]:
+    with eduxchange.open_store(config) as store:
+        return {r.identifier for r in store.iter_records(member)}
+
+
+def test_a_list_that_goes_round_in_circles_is_stopped(make_config: ConfigMaker) -> None:
+    # 250 records, then the offset wraps to the first page with a fresh token, forever.
+    # (A wide list_size_margin leaves this to the no-progress rule alone.)
+    with serve_hostile(records(250), page_size=50) as server:
+        server.cycle_forever()
+        config = make_config([{"id": "loop", "endpoint": server.url, "metadata_prefix": "lom",
+                               "max_empty_pages": 2, "list_size_margin": 10}])
+        result = one(config)
+        assert result.state == "failed"
+        error = result.error or ""
+        assert "'loop'" in error and "already listed" in error and "max_empty_pages" in error
+        # 5 pages of the list, then 3 pages with nothing new: stopped at the third.
+        assert server.pages_served == 5 + 3
+        assert stored_ids(config, "loop") == {r.identifier for r in server.records}
+        assert result.new == 250
+
+
+def test_more_records_than_announced_is_stopped(make_config: ConfigMaker) -> None:
+    with serve_hostile(records(100), page_size=50) as server:
+        server.endless_records(announce=100)
+        config = make_config([{"id": "grow", "endpoint": server.url, "metadata_prefix": "lom"}])
+        result = one(config)
+        assert result.state == "failed"
+        error = result.error or ""
+        assert "'grow'" in error and "completeListSize" in error and "100" in error
+        assert "list_size_margin" in error
+        # 100 announced + 10 % + one page (50) = 160: the fourth page (200) is past it.
+        assert server.pages_served == 4
+        assert len(stored_ids(config, "grow")) == 200  # every page received was committed
+
+
+def test_the_list_size_margin_is_configurable(make_config: ConfigMaker) -> None:
+    with serve_hostile(records(100), page_size=50) as server:
+        server.endless_records(announce=100)
+        config = make_config([{"id": "grow", "endpoint": server.url, "metadata_prefix": "lom",
+                               "list_size_margin": 1.0}])
+        result = one(config)
+        assert result.state == "failed" and "completeListSize" in (result.error or "")
+        # 100 + 100 % + 50 = 250: stopped after the sixth page (300 records).
+        assert server.pages_served == 6
+
+
+def test_a_page_cap_stops_a_list_that_announces_nothing(make_config: ConfigMaker) -> None:
+    with serve_hostile(records(100), page_size=20) as server:
+        server.endless_records(announce=None)  # no completeListSize: only the cap can tell
+        config = make_config([{"id": "cap", "endpoint": server.url, "metadata_prefix": "lom",
+                               "max_pages": 7}])
+        result = one(config)
+        assert result.state == "failed"
+        error = result.error or ""
+        assert "'cap'" in error and "max_pages" in error and "7 pages" in error
+        assert server.pages_served == 7
+        assert result.pages == 7 and len(stored_ids(config, "cap")) == 140
+
+
+def test_the_page_cap_is_per_list_and_a_short_list_passes(make_config: ConfigMaker) -> None:
+    with serve_hostile(records(100), page_size=20) as server:
+        config = make_config([{"id": "ok", "endpoint": server.url, "metadata_prefix": "lom",
+                               "max_pages": 5}])
+        result = one(config)
+        assert result.ok, result.error
+        assert result.new == 100 and result.pages == 5
+
+
+def test_a_stopped_list_is_not_resumed_from_its_token(make_config: ConfigMaker) -> None:
+    # The next run must not continue the endless list where it stopped: it starts over,
+    # stops again at the same bound, and what the first run committed is still there.
+    with serve_hostile(records(60), page_size=20) as server:
+        server.endless_records(announce=None)
+        config = make_config([{"id": "cap", "endpoint": server.url, "metadata_prefix": "lom",
+                               "max_pages": 4}])
+        first = one(config)
+        assert first.state == "failed"
+        with eduxchange.open_store(config) as store:
+            assert store.member_state("cap").resume is None
+        kept = stored_ids(config, "cap")
+        second = one(config)
+        assert second.state == "failed" and second.mode != "resumed"
+        assert second.pages == 4
+        assert kept <= stored_ids(config, "cap")
+
+
+def test_the_reconciliation_list_is_bounded_too(make_config: ConfigMaker) -> None:
+    with serve_hostile(records(60), page_size=20) as server:
+        config = make_config([{"id": "r", "endpoint": server.url, "metadata_prefix": "lom",
+                               "max_empty_pages": 1}])
+        assert one(config).ok
+        server.cycle_forever()  # now ListIdentifiers (and ListRecords) go round forever
+        result = one(config, reconcile=True)
+        assert result.state == "failed" and "ListIdentifiers" in (result.error or "")
+        assert server.pages_served < 20
+
+
+def test_harvest_command_exits_1_and_says_what_to_configure(tmp_path: Path) -> None:
+    with serve_hostile(records(40), page_size=20) as server:
+        server.endless_records(announce=None)
+        config = write_config(tmp_path / "alliance.toml", [
+            {"id": "endless", "endpoint": server.url, "metadata_prefix": "lom"}],
+            harvest={"max_pages": 3})
+        result = CliRunner().invoke(main, ["harvest", "-c", str(config), "--no-normalize"])
+        assert result.exit_code == 1, result.output
+        assert "endless" in result.output and "max_pages" in result.output
