@@ -42,6 +42,8 @@ __all__ = ["Harvester", "ProgressEvent", "ProgressCallback"]
 
 #: How many times a list may be narrowed after its resumption tokens keep expiring.
 MAX_WINDOW_SPLITS = 8
+#: How far ahead of our clock a repository's responseDate is still believed.
+CLOCK_SKEW = timedelta(days=1)
 #: Issues kept per run (the rest are counted): a broken member must not fill memory.
 MAX_ISSUES = 1000
 
@@ -232,15 +234,29 @@ class Harvester:
                     code="unknown-set", member_id=self.member.id,
                     message=f"set {spec!r} is not in the member's ListSets; it may return nothing"))
 
-    @staticmethod
-    def _server_now(info: IdentifyInfo) -> str:
-        # The repository's clock, not ours: datestamps are compared on its clock.
-        if info.response_date:
-            try:
-                return format_datestamp(parse_datestamp(info.response_date))
-            except ValueError:
-                pass
-        return format_datestamp(utcnow())
+    def _server_now(self, info: IdentifyInfo) -> str:
+        """The repository's clock from Identify's ``responseDate``, else ours (with a warning).
+
+        The repository's clock, not ours: datestamps are compared on its clock. But a
+        ``responseDate`` that cannot be read, or more than :data:`CLOCK_SKEW` ahead of our
+        clock, would make the next ``from`` skip every later change: ours is used instead.
+        """
+        now = utcnow()
+        if not info.response_date:
+            return format_datestamp(now)
+        try:
+            theirs = parse_datestamp(info.response_date)
+        except ValueError as err:
+            problem = f"cannot be read ({err})"
+        else:
+            if theirs <= now + CLOCK_SKEW:
+                return format_datestamp(theirs)
+            problem = "is in the future"
+        self._run.add_issue(Issue(
+            code="bad-response-date", member_id=self.member.id,
+            message=f"Identify's responseDate {info.response_date!r} {problem}; using our "
+                    f"clock ({format_datestamp(now)}) as the start of this harvest"))
+        return format_datestamp(now)
 
     def _harvest_sets(self, run_id: int, info: IdentifyInfo, prefix: str, from_: str | None,
                       run_start: str, resume: dict[str, Any] | None) -> None:
