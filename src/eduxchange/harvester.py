@@ -67,7 +67,7 @@ class _Run:
 
     def __init__(self) -> None:
         self.counts = {"new": 0, "updated": 0, "unchanged": 0, "deleted": 0,
-                       "quarantined": 0, "retired": 0, "pages": 0}
+                       "quarantined": 0, "retired": 0, "pages": 0, "stale": 0}
         self.issues: list[Issue] = []
         self.dropped_issues = 0
         self.total: int | None = None
@@ -198,7 +198,7 @@ class Harvester:
             new=run.counts["new"], updated=run.counts["updated"],
             unchanged=run.counts["unchanged"], deleted=run.counts["deleted"],
             quarantined=run.counts["quarantined"], retired=run.counts["retired"],
-            pages=run.counts["pages"], requests=requests,
+            pages=run.counts["pages"], stale=run.counts["stale"], requests=requests,
             seconds=time.monotonic() - started, error=error, issues=tuple(run.issues),
         )
         self._emit("done", error or "ok")
@@ -364,6 +364,13 @@ class Harvester:
         run.counts["unchanged"] += counts.unchanged
         run.counts["deleted"] += counts.deleted
         run.counts["quarantined"] += counts.quarantined
+        run.counts["stale"] += len(counts.stale)
+        for old in counts.stale:
+            where = "another copy in the same page" if old.within_page else "the stored version"
+            run.add_issue(Issue(
+                code="stale-record", member_id=self.member.id, identifier=old.identifier,
+                message=f"ignored the copy dated {old.datestamp}: {where} is dated {old.kept}, "
+                        "and an older version never replaces a newer one"))
         run.counts["pages"] += 1
         self._emit("page")
 
