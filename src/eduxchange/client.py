@@ -145,15 +145,39 @@ class OAIClient:
             self._get(verb="ListMetadataFormats", identifier=identifier))
 
     def list_sets(self) -> Iterator[SetInfo]:
-        """``ListSets`` (OAI-PMH 4.6), following resumption tokens."""
+        """``ListSets`` (OAI-PMH 4.6), following resumption tokens.
+
+        Bounded like a record list (:class:`ListGuard`): more than ``max_pages`` pages, or
+        more than ``max_empty_pages`` pages in a row with no new setSpec, raise
+        :class:`~eduxchange.errors.EndlessListError`.
+        """
         sets, token = parse.parse_sets(self._get(verb="ListSets"))
         yield from sets
         seen: set[str] = set()
+        specs = {s.spec for s in sets}
+        pages = 1
+        stuck = 0
+        limit = self.settings.max_pages
         while token is not None:
             if token.value in seen:
                 raise ProtocolError(f"ListSets repeated resumption token {token.value!r}")
             seen.add(token.value)
+            if limit and pages >= limit:
+                raise EndlessListError(
+                    f"{self.endpoint}: ListSets did not end after {pages} pages, each with a new "
+                    f"resumption token (max_pages = {limit}); stopped there. If the member really "
+                    "has more sets, raise max_pages for it (0: no limit)")
             sets, token = parse.parse_sets(self._get(verb="ListSets", resumptionToken=token.value))
+            pages += 1
+            fresh = {s.spec for s in sets} - specs
+            specs |= fresh
+            stuck = 0 if fresh else stuck + 1
+            if token is not None and stuck > self.settings.max_empty_pages:
+                raise EndlessListError(
+                    f"{self.endpoint}: ListSets sent {stuck} pages in a row with no new set, each "
+                    "with a new resumption token: the list goes round in circles; stopped there. "
+                    "If the member really repeats sets that often, raise max_empty_pages for it "
+                    f"(now {self.settings.max_empty_pages})")
             yield from sets
 
     def get_record(self, identifier: str, metadata_prefix: str) -> RawRecord:

@@ -122,6 +122,19 @@ def test_the_reconciliation_list_is_bounded_too(make_config: ConfigMaker) -> Non
         assert server.pages_served < 20
 
 
+def test_an_endless_list_of_sets_is_stopped(make_config: ConfigMaker) -> None:
+    recs = make_records(10, start=datetime(2024, 1, 1), step=timedelta(minutes=1),
+                        sets=("maths", "physics"))
+    with serve_hostile(recs) as server:
+        server.endless_sets()
+        config = make_config([{"id": "s", "endpoint": server.url, "metadata_prefix": "lom",
+                               "sets": ["maths"], "max_empty_pages": 2}])
+        result = one(config)
+        assert result.state == "failed"
+        assert "ListSets" in (result.error or "") and "max_empty_pages" in (result.error or "")
+        assert server.pages_served == 4  # the first page, then three with no new set
+
+
 def test_harvest_command_exits_1_and_says_what_to_configure(tmp_path: Path) -> None:
     with serve_hostile(records(40), page_size=20) as server:
         server.endless_records(announce=None)

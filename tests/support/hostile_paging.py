@@ -7,6 +7,8 @@ with a few more ways to misbehave, all scripted on the instance:
   first record with a *fresh* resumption token, forever (an offset that wraps around);
 * :meth:`~HostilePagingServer.endless_records`: every resumed page carries records never seen
   before and a fresh token, forever, announcing ``completeListSize`` = ``announce`` (or none);
+* :meth:`~HostilePagingServer.endless_sets`: ListSets pages with the same sets and a fresh
+  token, forever;
 * ``raw_datestamps``: identifier -> the datestamp text served verbatim in that record's header
   (``9999-12-31T23:59:59-14:00``);
 * ``response_date``: the ``<responseDate>`` text of every response;
@@ -46,6 +48,7 @@ class HostilePagingServer(FaultyServer):
         self._cycle = False
         self._endless = False
         self._announce: int | None = None
+        self._endless_sets = False
         self.generated = 0  # records made up by endless_records so far
 
     def cycle_forever(self) -> None:
@@ -59,6 +62,23 @@ class HostilePagingServer(FaultyServer):
         with self._lock:
             self._endless = True
             self._announce = announce
+
+    def endless_sets(self) -> None:
+        """Every ListSets page carries the same sets and a fresh token, forever."""
+        with self._lock:
+            self._endless_sets = True
+
+    def _ListSets(self, kw: dict[str, str]) -> bytes:
+        if not self._endless_sets:
+            return super()._ListSets(kw)
+        with self._lock:
+            self._token_serial += 1
+            token = f"sets-{self._token_serial}"
+            self.pages_served += 1
+        sets = "".join(f"<set><setSpec>{spec}</setSpec><setName>{spec}</setName></set>\n"
+                       for spec in self.store.set_specs() or ["all"])
+        return (f"<ListSets>\n{sets}<resumptionToken>{token}</resumptionToken>\n"
+                "</ListSets>\n").encode()
 
     def respond(self, args: dict[str, list[str]]) -> bytes:  # type: ignore[override]
         body = super().respond(args)
