@@ -71,6 +71,7 @@ class _Run:
         self.issues: list[Issue] = []
         self.dropped_issues = 0
         self.total: int | None = None
+        self.warned_response_date = False  # one bad-response-date warning per run is enough
 
     def add_issue(self, issue: Issue) -> None:
         if len(self.issues) < MAX_ISSUES:
@@ -252,11 +253,24 @@ class Harvester:
             if theirs <= now + CLOCK_SKEW:
                 return format_datestamp(theirs)
             problem = "is in the future"
+        self._run.warned_response_date = True
         self._run.add_issue(Issue(
             code="bad-response-date", member_id=self.member.id,
             message=f"Identify's responseDate {info.response_date!r} {problem}; using our "
                     f"clock ({format_datestamp(now)}) as the start of this harvest"))
         return format_datestamp(now)
+
+    def _check_page_clock(self, response_date: str) -> None:
+        """Warn (once a run) of a list page's ``responseDate`` that cannot be read: it is not
+        used, but says the member's clock or its software is broken."""
+        try:
+            parse_datestamp(response_date)
+        except ValueError as err:
+            self._run.warned_response_date = True
+            self._run.add_issue(Issue(
+                code="bad-response-date", member_id=self.member.id,
+                message=f"ListRecords responseDate {response_date!r} cannot be read ({err}); "
+                        "not used (only Identify's sets the next 'from')"))
 
     def _harvest_sets(self, run_id: int, info: IdentifyInfo, prefix: str, from_: str | None,
                       run_start: str, resume: dict[str, Any] | None) -> None:
@@ -359,6 +373,8 @@ class Harvester:
         }
         counts = self.store.commit_page(self.member.id, cursor.run_id, cursor.prefix,
                                         page.records, page.quarantined, resume)
+        if page.response_date and not run.warned_response_date:
+            self._check_page_clock(page.response_date)
         run.counts["new"] += counts.new
         run.counts["updated"] += counts.updated
         run.counts["unchanged"] += counts.unchanged

@@ -95,6 +95,32 @@ def test_a_fixed_datestamp_resolves_the_quarantine(make_config: ConfigMaker) -> 
             assert store.quarantine("m") == []
 
 
+def test_an_unreadable_header_in_reconciliation_is_not_retired(
+        make_config: ConfigMaker) -> None:
+    recs = records(5)
+    with serve_hostile(recs) as server:
+        config = make_config([{"id": "m", "endpoint": server.url, "metadata_prefix": "lom"}])
+        assert one(config).new == 5
+        server.raw_datestamps = {recs[0].identifier: EXTREMES[1]}
+        result = one(config, reconcile=True)  # ListIdentifiers: recs[0]'s header is unreadable
+        assert result.ok, result.error
+        assert result.retired == 0
+        with eduxchange.open_store(config) as store:
+            assert store.counts("m")["records"] == 5
+
+
+def test_a_bad_response_date_in_a_list_page_is_a_warning(make_config: ConfigMaker) -> None:
+    with serve_hostile(records(30), page_size=10) as server:
+        server.response_date = EXTREMES[0]
+        server.response_date_verbs = {"ListRecords"}
+        config = make_config([{"id": "m", "endpoint": server.url, "metadata_prefix": "lom"}])
+        result = one(config)
+        assert result.ok and result.new == 30
+        warnings = [i for i in result.issues if i.code == "bad-response-date"]
+        assert len(warnings) == 1  # once per run, not once per page
+        assert "ListRecords" in warnings[0].message and EXTREMES[0] in warnings[0].message
+
+
 @pytest.mark.parametrize("value", [*EXTREMES, "not a date", "9999-12-31T23:59:59Z"])
 def test_a_bad_response_date_in_identify_falls_back_to_our_clock(
         make_config: ConfigMaker, value: str) -> None:

@@ -111,6 +111,26 @@ def test_a_stopped_list_is_not_resumed_from_its_token(make_config: ConfigMaker) 
         assert kept <= stored_ids(config, "cap")
 
 
+def test_the_page_cap_spans_a_resumed_list(make_config: ConfigMaker) -> None:
+    # A run cut off mid-list keeps its page count with the resume point: the resumed run
+    # stops at max_pages for the whole list, not max_pages more.
+    with serve_hostile(records(20), page_size=20) as server:
+        server.endless_records(announce=None)
+        server.die_after_pages(3)
+        config = make_config([{"id": "cap", "endpoint": server.url, "metadata_prefix": "lom",
+                               "max_pages": 5, "max_retries": 1}])
+        first = one(config)
+        assert first.state == "failed" and first.pages == 3
+        with eduxchange.open_store(config) as store:
+            resume = store.member_state("cap").resume
+        assert resume is not None and resume["pages"] == 3 and resume["received"] == 60
+        server.heal()
+        second = one(config)
+        assert second.mode == "resumed" and second.state == "failed"
+        assert "max_pages" in (second.error or "") and "5 pages" in (second.error or "")
+        assert second.pages == 2
+
+
 def test_the_reconciliation_list_is_bounded_too(make_config: ConfigMaker) -> None:
     with serve_hostile(records(60), page_size=20) as server:
         config = make_config([{"id": "r", "endpoint": server.url, "metadata_prefix": "lom",
@@ -133,6 +153,21 @@ def test_an_endless_list_of_sets_is_stopped(make_config: ConfigMaker) -> None:
         assert result.state == "failed"
         assert "ListSets" in (result.error or "") and "max_empty_pages" in (result.error or "")
         assert server.pages_served == 4  # the first page, then three with no new set
+
+
+def test_new_harvest_keys_are_checked(make_config: ConfigMaker) -> None:
+    for key, value in (("max_pages", -1), ("max_pages", 2.5), ("list_size_margin", -0.5),
+                       ("list_size_margin", "ten")):
+        try:
+            make_config([{"id": "m", "endpoint": "http://127.0.0.1:9/oai", key: value}])
+        except eduxchange.ConfigError as err:
+            assert key in str(err) and "'m'" in str(err)
+        else:
+            raise AssertionError(f"{key} = {value!r} was accepted")
+    config = make_config([{"id": "m", "endpoint": "http://127.0.0.1:9/oai", "max_pages": 0}],
+                         harvest={"list_size_margin": 0.5})
+    assert config.members[0].settings.max_pages == 0
+    assert config.members[0].settings.list_size_margin == 0.5
 
 
 def test_harvest_command_exits_1_and_says_what_to_configure(tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ with a few more ways to misbehave, all scripted on the instance:
   token, forever;
 * ``raw_datestamps``: identifier -> the datestamp text served verbatim in that record's header
   (``9999-12-31T23:59:59-14:00``);
-* ``response_date``: the ``<responseDate>`` text of every response;
+* ``response_date``: the ``<responseDate>`` text of every response (of the verbs in
+  ``response_date_verbs``, when set);
 * ``keep_list_order``: serve records in the order of the ``records`` list, not by datestamp
   (so one identifier can stand several times in one page, newest first).
 
@@ -44,6 +45,7 @@ class HostilePagingServer(FaultyServer):
         super().__init__(records, **kw)  # type: ignore[arg-type]
         self.raw_datestamps: dict[str, str] = {}
         self.response_date: str | None = None
+        self.response_date_verbs: set[str] | None = None  # None: every verb
         self.keep_list_order = False
         self._cycle = False
         self._endless = False
@@ -82,7 +84,9 @@ class HostilePagingServer(FaultyServer):
 
     def respond(self, args: dict[str, list[str]]) -> bytes:  # type: ignore[override]
         body = super().respond(args)
-        if self.response_date is not None:
+        verb = args.get("verb", [""])[0]
+        if self.response_date is not None and (self.response_date_verbs is None
+                                               or verb in self.response_date_verbs):
             text = self.response_date.encode()
             body = _RESPONSE_DATE.sub(b"<responseDate>" + text + b"</responseDate>", body, count=1)
         return body
@@ -118,6 +122,9 @@ class HostilePagingServer(FaultyServer):
                 more = offset < len(matching) or self._endless
                 next_token = self._issue(dataclasses.replace(state, offset=offset)) if more else ""
             self.pages_served += 1
+            if self._pages_left is not None:  # die_after_pages, as FaultyServer does
+                self._pages_left -= 1
+                self._dead = self._pages_left <= 0
         if verb == "ListRecords":
             items = b"".join(self._record(r, state.prefix) for r in page)
         else:
