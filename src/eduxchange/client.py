@@ -69,7 +69,9 @@ class ListGuard:
         self._page_len = max(self._page_len, size)
         if page.complete_list_size is not None and page.complete_list_size > 0:
             self._announced = max(self._announced, page.complete_list_size)
-        new = False
+        # A record unreadable down to its identifier may well be new: it is not held
+        # against the list (the page cap and the completeListSize check still count it).
+        new = any(q.identifier is None for q in page.quarantined)
         for ident in [r.header.identifier for r in page.records] + [
                 q.identifier for q in page.quarantined if q.identifier]:
             key = hash(ident)

@@ -6,9 +6,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 import eduxchange
+from eduxchange.client import ListGuard
+from eduxchange.config import HarvestSettings
+from eduxchange.errors import EndlessListError
+from eduxchange.models import Header, Page, Quarantined, RawRecord, ResumptionToken
 from eduxchange_cli.main import main
 from tests.conftest import ConfigMaker, write_config
 from tests.support.hostile_paging import serve_hostile
@@ -179,3 +184,36 @@ def test_harvest_command_exits_1_and_says_what_to_configure(tmp_path: Path) -> N
         result = CliRunner().invoke(main, ["harvest", "-c", str(config), "--no-normalize"])
         assert result.exit_code == 1, result.output
         assert "endless" in result.output and "max_pages" in result.output
+
+
+def _page(ids: list[str | None], *, token: str | None = "t", size: int | None = None
+          ) -> Page:
+    recs = tuple(RawRecord(header=Header(identifier=i, datestamp="2024-01-01"), raw=b"<r/>")
+                 for i in ids if i is not None)
+    bad = tuple(Quarantined(reason="unreadable", raw=b"<") for i in ids if i is None)
+    return Page(records=recs, quarantined=bad, complete_list_size=size,
+                token=ResumptionToken(value=token) if token else None)
+
+
+def test_list_guard_rules() -> None:
+    settings = HarvestSettings(max_empty_pages=1, max_pages=0, list_size_margin=0.0)
+    guard = ListGuard(settings, label="member 'g'", verb="ListRecords")
+    for page in (_page(["a", "b"]), _page(["b", "a"]), _page([None, None]), _page(["a"])):
+        guard.observe(page)  # the unreadable page is not held against the list
+        guard.check()
+    guard.observe(_page(["b"]))
+    with pytest.raises(EndlessListError, match="member 'g': ListRecords sent 2 pages"):
+        guard.check()
+    # The last page of a list never stops it, whatever it did.
+    ended = ListGuard(settings)
+    for page in (_page(["a"]), _page(["a"]), _page(["a"], token=None, size=1)):
+        ended.observe(page)
+        ended.check()
+    # completeListSize: announced 4, margin 0, page length 2: 6 records pass, 8 do not.
+    sized = ListGuard(settings)
+    for ids in (["a", "b"], ["c", "d"], ["e", "f"]):
+        sized.observe(_page(ids, size=4))
+        sized.check()
+    sized.observe(_page(["g", "h"], size=4))
+    with pytest.raises(EndlessListError, match="completeListSize=4 but has sent 8 records"):
+        sized.check()
