@@ -48,6 +48,8 @@ class HarvestSettings:
     ``requests_per_second`` is the politeness limit towards one member;
     ``reconcile_days`` is how often a member whose ``deletedRecord`` is ``no`` or
     ``transient`` gets its identifiers listed in full to retire what it no longer has.
+    ``max_pages``, ``list_size_margin`` and ``max_empty_pages`` stop a list that does not
+    end (see :class:`eduxchange.client.ListGuard`).
     """
 
     concurrency: int = 4
@@ -60,6 +62,8 @@ class HarvestSettings:
     max_response_mb: float = 64.0
     reconcile_days: float = 7.0
     max_empty_pages: int = 5
+    max_pages: int = 50_000  # pages of one list before it is declared endless; 0: no limit
+    list_size_margin: float = 0.1  # how far past its completeListSize a list may run
     user_agent: str = "eduxchange/0.1 (OAI-PMH harvester; +https://github.com/eduxchange)"
 
 
@@ -122,6 +126,8 @@ _SETTING_TYPES: dict[str, type] = {
     "max_response_mb": float,
     "reconcile_days": float,
     "max_empty_pages": int,
+    "max_pages": int,
+    "list_size_margin": float,
     "user_agent": str,
 }
 _MEMBER_KEYS = {"id", "name", "endpoint", "metadata_prefix", "sets", "country", "enabled",

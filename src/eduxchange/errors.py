@@ -19,6 +19,7 @@ __all__ = [
     "HostileXMLError",
     "MalformedResponseError",
     "ProtocolError",
+    "EndlessListError",
     "OAIError",
     "BadArgument",
     "BadResumptionToken",
@@ -82,6 +83,14 @@ class ProtocolError(EduxchangeError):
 
     Examples: a resumption token repeated forever, endless empty pages, no
     metadata format we can read.
+    """
+
+
+class EndlessListError(ProtocolError):
+    """A list keeps handing out fresh resumption tokens without making progress.
+
+    Raised by :class:`eduxchange.client.ListGuard`; the harvester keeps every page
+    committed before and does not resume from the last token of such a list.
     """
 
 

@@ -153,6 +153,7 @@ class HarvestResult:
     quarantined: int = 0
     retired: int = 0
     pages: int = 0
+    stale: int = 0  # copies ignored because the store (or their page) held a newer version
     requests: int = 0
     seconds: float = 0.0
     error: str | None = None
@@ -184,6 +185,7 @@ class HarvestResult:
             "retired": self.retired,
             "quarantined": self.quarantined,
             "pages": self.pages,
+            "stale": self.stale,
             "requests": self.requests,
             "seconds": round(self.seconds, 3),
             "error": self.error,

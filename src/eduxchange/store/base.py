@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
+from ..dates import parse_datestamp
 from ..models import Issue, Quarantined, RawRecord
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "CatalogTxn",
     "MemberState",
     "PageCounts",
+    "StaleRecord",
     "StoredRecord",
     "RunInfo",
     "QuarantineEntry",
@@ -27,7 +30,28 @@ __all__ = [
     "SEVERITIES",
     "StoredDescription",
     "Resource",
+    "FUTURE_SLACK",
+    "is_stale",
 ]
+
+#: A stored datestamp further than this ahead of the clock does not hold back a replacement.
+FUTURE_SLACK = timedelta(days=1)
+
+
+def is_stale(datestamp: str, kept: str, *, now: datetime) -> bool:
+    """Whether a copy dated ``datestamp`` must not replace the version dated ``kept``.
+
+    The rule every backend's :meth:`CatalogStore.commit_page` follows: an older copy never
+    replaces a newer one (compared in UTC; equal datestamps may replace: the same version
+    sent again). Two exceptions keep a record from being frozen for good: a ``kept``
+    datestamp more than :data:`FUTURE_SLACK` after ``now`` (a member's mistake it must be
+    able to correct), and datestamps that cannot be read (the later copy wins).
+    """
+    try:
+        new, old = parse_datestamp(datestamp), parse_datestamp(kept)
+    except ValueError:
+        return False
+    return new < old <= now + FUTURE_SLACK
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,15 +72,30 @@ class MemberState:
     normalized_seq: int = 0  # raw records up to this seq have been normalized
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StaleRecord:
+    """A copy of a record that :meth:`CatalogStore.commit_page` ignored: it was older.
+
+    ``datestamp`` is the ignored copy's, ``kept`` the datestamp of the version that
+    stays (both as the member wrote them); ``within_page`` when both came in one page.
+    """
+
+    identifier: str
+    datestamp: str
+    kept: str
+    within_page: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class PageCounts:
-    """What committing one page did."""
+    """What committing one page did; ``stale`` lists the copies ignored as older."""
 
     new: int = 0
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
     quarantined: int = 0
+    stale: tuple[StaleRecord, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -232,7 +271,16 @@ class CatalogStore(Protocol):
 
     def commit_page(self, member_id: str, run_id: int, metadata_prefix: str,
                     records: Sequence[RawRecord], quarantined: Sequence[Quarantined],
-                    resume: dict[str, Any] | None) -> PageCounts: ...
+                    resume: dict[str, Any] | None) -> PageCounts:
+        """Store one page and the resume state atomically.
+
+        Never replaces a record by a copy with an older datestamp (OAI-PMH 2.0 section
+        2.7.1: the datestamp orders a record's versions): within the page the newest copy
+        wins (on equal datestamps the later one), then it is compared with the stored
+        version in the same transaction. Ignored copies come back in ``stale``. A stored
+        datestamp more than a day in the future does not hold back a replacement.
+        """
+        ...
 
     def mark_seen(self, member_id: str, run_id: int, identifiers: Sequence[str]) -> None: ...
 

@@ -29,8 +29,10 @@ from .base import (
     QuarantineEntry,
     Resource,
     RunInfo,
+    StaleRecord,
     StoredDescription,
     StoredRecord,
+    is_stale,
 )
 from .lock import exclusive_lock, lock_path
 
@@ -388,11 +390,30 @@ class SQLiteStore:
         A record is *unchanged* when the store already holds it with the same
         datestamp and deleted flag (it is then only marked seen); a deletion
         keeps the last raw record and sets the flag, so nothing is lost silently.
+        A copy older than the stored version, or than another copy of the same
+        identifier in the page, is ignored (:func:`~eduxchange.store.base.is_stale`)
+        and returned in ``stale``; a stored one is still marked seen.
         """
         now = _now()
+        clock = datetime.now(UTC)
         new = updated = unchanged = deleted = 0
-        # The same identifier may stand twice in a page; the last one wins.
-        latest: dict[str, RawRecord] = {r.header.identifier: r for r in records}
+        stale: list[StaleRecord] = []
+        # The same identifier may stand twice in a page: the newest copy wins, and of
+        # copies with equal datestamps the last one (the same version sent again).
+        latest: dict[str, RawRecord] = {}
+        for rec in records:
+            ident = rec.header.identifier
+            prev = latest.get(ident)
+            if prev is not None and is_stale(rec.header.datestamp, prev.header.datestamp,
+                                             now=clock):
+                stale.append(StaleRecord(identifier=ident, datestamp=rec.header.datestamp,
+                                         kept=prev.header.datestamp, within_page=True))
+                continue
+            if prev is not None and (normalize_datestamp(prev.header.datestamp)
+                                     != normalize_datestamp(rec.header.datestamp)):
+                stale.append(StaleRecord(identifier=ident, datestamp=prev.header.datestamp,
+                                         kept=rec.header.datestamp, within_page=True))
+            latest[ident] = rec
         with self._write() as conn:
             seq = int(conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0])
             existing: dict[str, tuple[str, int, str, str]] = {}
@@ -409,10 +430,18 @@ class SQLiteStore:
             updates: list[tuple[Any, ...]] = []
             deletions: list[tuple[Any, ...]] = []
             seen: list[tuple[Any, ...]] = []
+            ignored: set[str] = set()
             for ident, rec in latest.items():
                 h = rec.header
                 old = existing.get(ident)
                 sets_json = json.dumps(sorted(h.sets))
+                if old is not None and is_stale(h.datestamp, old[0], now=clock):
+                    # The member still lists it (seen, for reconciliation); the newer stays.
+                    stale.append(StaleRecord(identifier=ident, datestamp=h.datestamp,
+                                             kept=old[0]))
+                    ignored.add(ident)
+                    seen.append((run_id, old[2], member_id, ident))
+                    continue
                 if (old is not None and old[0] == h.datestamp and bool(old[1]) == h.deleted
                         and (h.deleted or old[3] == metadata_prefix)):
                     unchanged += 1
@@ -458,7 +487,7 @@ class SQLiteStore:
                 conn.executemany(
                     "UPDATE records SET seen_run = ?, sets = ? WHERE member_id = ? AND identifier = ?",
                     seen)
-            stored = [i for i, r in latest.items() if not r.header.deleted]
+            stored = [i for i, r in latest.items() if not r.header.deleted and i not in ignored]
             if stored:
                 # A record that now reads fine clears its earlier quarantine entries.
                 conn.executemany(
@@ -472,7 +501,7 @@ class SQLiteStore:
             conn.execute("UPDATE meta SET value = ? WHERE key = 'seq'", (str(seq),))
             self._update_member(conn, member_id, {"resume": resume})
         return PageCounts(new=new, updated=updated, unchanged=unchanged, deleted=deleted,
-                          quarantined=len(quarantined))
+                          quarantined=len(quarantined), stale=tuple(stale))
 
     def mark_seen(self, member_id: str, run_id: int, identifiers: Sequence[str]) -> None:
         with self._write() as conn:
