@@ -26,7 +26,8 @@ ranges, ISBNs, page counts, which must survive):
 * numbers after a label (``Tel.``, ``Tél :``, ``phone``, ``Fax``, ``Telefon``, ``☎``, a
   ``tel:`` URI), in any national format, with at least six digits;
 * in names only, national formats without a label: a trunk ``0`` and at least nine digits in
-  groups (``01 23 45 67 89``, ``030/123 456 78``) that are no ISBN-10, and the North American
+  groups (``01 23 45 67 89``, ``030/123 456 78``) that are no ISBN-10, ORCID or date
+  (``01.02.2019 - 03.04.2020``), and the North American
   ``(555) 123-4567`` and ``555-123-4567``. A name has no other use for such digit runs.
 
 E-mail addresses: ``local@domain.tld`` (Unicode letters allowed), ``mailto:`` URIs whole (with a
@@ -68,11 +69,13 @@ _LABELLED = re.compile(rf"{_LABEL}\s*(?:\([^)\d]{{1,20}}\)\s*)?[:.]?\s*(?P<numbe
 _TEL_URI = re.compile(r"tel:\s*\+?[\d().-]+\d")
 #: National formats, in names only (module docstring).
 _NATIONAL = re.compile(
-    r"(?<![\w+/:.-])(?:\(?0\d{1,4}\)?(?:[ .\/-]+\(?\d{2,4}\)?){2,5}|\(\d{3}\)\s?\d{3}[ .-]\d{4}|"
+    r"(?<![\w+/:.-])(?:(?:\(0\d{1,4}\)|0\d{1,4})(?:[ .\/-]+\d{2,4}){2,5}|\(\d{3}\)\s?\d{3}[ .-]\d{4}|"
     r"\d{3}[.-]\d{3}[.-]\d{4})(?![\w-])")
 _PHONE_HINT = re.compile(r"\+\s*\(?\d|tel:|\b(?:t[eé]l|phone|fax|mob|cell|handy|portable|gsm)|"
                          r"[☎📞✆]", re.IGNORECASE)
 _DIGITS = re.compile(r"\d")
+_DATE = re.compile(r"(?<!\d)(?:\d{1,2}[./-]\d{1,2}[./-](?:1[5-9]|20)\d\d|"
+                   r"(?:1[5-9]|20)\d\d[./-]\d{1,2}[./-]\d{1,2})(?!\d)")
 _ORCID_SHAPE = re.compile(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]", re.IGNORECASE)
 
 Span = tuple[int, int]
@@ -101,6 +104,8 @@ def _phone_spans(text: str, *, name: bool) -> list[Span]:
         if "+" in text:
             for found in PhoneNumberMatcher(text, None, leniency=Leniency.POSSIBLE):
                 start, raw = found.start, found.raw_string
+                if raw[:2] in ("(+", "[+"):  # "(+49 30 1234567)": no part of the number
+                    start, raw = start + 1, raw[1:]
                 before = text[start - 1] if start else " "
                 # A "+" must lead the number ("Grade 10+ 2019-2020" is no phone number) and it
                 # must have the digits of one (country code and at least six more).
@@ -110,8 +115,9 @@ def _phone_spans(text: str, *, name: bool) -> list[Span]:
     if name and len(_DIGITS.findall(text)) >= 9:
         for match in _NATIONAL.finditer(text):
             digits = "".join(_DIGITS.findall(match.group()))
-            if len(digits) >= 9 and not _isbn10(digits) and not _ORCID_SHAPE.fullmatch(
-                    match.group()):
+            if (len(digits) >= 9 and not _isbn10(digits)
+                    and not _ORCID_SHAPE.fullmatch(match.group())
+                    and not _DATE.search(match.group())):
                 spans.append(match.span())
     return spans
 

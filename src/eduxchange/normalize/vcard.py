@@ -431,7 +431,11 @@ def parse_name(text: str) -> Agent:
     the first becomes "Jane Doe". Raises :class:`ValueError` for blank text, or text that is
     contact data only (``"mailto:john@example.org"``).
     """
-    name, emails, phones = split_contacts(clean_text(text))
+    # Before markup is cleaned ("<a (at) b.org>" would go as an HTML <a> tag) and after
+    # (entities: "&lt;jim@example.org&gt;").
+    raw, emails, phones = split_contacts(text) if "<" in text else (text, (), ())
+    name, more_emails, more_phones = split_contacts(clean_text(raw))
+    emails, phones = emails + more_emails, phones + more_phones
     if not name:
         raise ValueError("parse_name: blank name (or contact data only)")
     identifier = None
