@@ -229,7 +229,7 @@ def test_years_ranges_and_isbns_are_no_phone_numbers(
 
 def test_redact_free_text_keeps_the_sentence() -> None:
     text = "Questions: jane@example.org or Tel. 01 23 45 67 89 (1998-2024 edition)"
-    assert redact(text) == f"Questions: {REDACTED} or {REDACTED} (1998-2024 edition)"
+    assert redact(text) == f"Questions: {REDACTED} or Tel. {REDACTED} (1998-2024 edition)"
     assert find_emails("write to mailto:a@example.org?subject=Hi") == ["a@example.org"]
 
 
@@ -277,3 +277,63 @@ def test_the_gate_drops_contact_fields_a_crosswalk_let_through() -> None:
                       "creator": [{"type": "Person", "name": "Jim",
                                    "affiliation": {"type": "Organization", "name": "ACME"}}]}
     assert re.search("@", repr(description))  # the argument is not changed
+
+
+sentence_word = st.one_of(word, st.sampled_from(["2019-2020", "12-18", "ISBN 978-3-16-148410-0",
+                                                 "p. 250", "10+", "1998", "(ed.)", "C++"]))
+
+
+@SETTINGS
+@given(st.lists(sentence_word, min_size=1, max_size=8), contact(), st.data())
+def test_redact_takes_the_contact_out_of_free_text_and_keeps_the_rest(
+        sentence: list[str], item: Contact, data: st.DataObject) -> None:
+    position = data.draw(st.integers(0, len(sentence)))
+    # After a number, a comma: "+49 30 1234567 2019" may be one number (contacts.py).
+    after = [f", {sentence[position]}", *sentence[position + 1:]] if position < len(sentence) \
+        else []
+    text = " ".join([*sentence[:position], item[0]]) + " ".join(after)
+    redacted = redact(text)
+    _no_contact_left(redacted, item)
+    alone = redact(item[0])  # a label stays: "E-mail: […]", "Tel. […]"
+    assert alone.endswith(REDACTED) and not re.search(r"[\d@]", alone), alone
+    assert redacted == " ".join([*sentence[:position], alone]) + " ".join(after), text
+
+
+_DC = ('<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+       'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>T</dc:title>'
+       "<dc:{role}>{name}</dc:{role}></oai_dc:dc>")
+_LRMI = {"@context": "https://schema.org/", "@type": "LearningResource", "name": "T"}
+
+
+@SETTINGS
+@given(name_with_contact(), st.sampled_from(["creator", "contributor", "publisher"]),
+       st.sampled_from(["dc", "lrmi", "lrmi-object"]))
+def test_no_crosswalk_lets_contact_data_through_the_gate(
+        case: tuple[str, list[str], Contact], role: str, source: str) -> None:
+    from xml.sax.saxutils import escape
+
+    full, name_words, item = case
+    payload: bytes | dict[str, object]
+    if source == "dc":
+        payload = _DC.format(role=role, name=escape(full)).encode()
+    else:
+        lrmi_role = {"creator": "author", "contributor": "contributor"}.get(role, role)
+        value: object = full if source == "lrmi" else {"@type": "Person", "name": full}
+        payload = {**_LRMI, lrmi_role: value}
+    description = scrub_description(crosswalk(payload), include_contacts=False)
+    flat = repr(description)
+    _no_contact_left(flat, item)
+    agents = description.get(role, [])
+    assert len(agents) == 1, (full, description)
+    assert set(agents[0]["name"].replace(",", "").split()) == set(name_words), (full, agents)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Call +33 1 23 45 67 89 2019-2020 edition", f"Call {REDACTED} 2019-2020 edition"),
+    ("+1 416 555 0134 ages 12-18", f"{REDACTED} ages 12-18"),
+    ("+44 20 7946 0958 2019", f"{REDACTED} 2019"),
+    ("(+49 30 1234567)", f"({REDACTED})"),
+])
+def test_a_number_followed_by_other_digits_is_still_found(text: str, expected: str) -> None:
+    """libphonenumber's matcher rejects "+33 1 23 45 67 89 2019" whole; it is cut at words."""
+    assert redact(text) == expected

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -43,6 +44,7 @@ from tests.support.hostile_privacy import (
     contact_records,
     phone_pattern,
 )
+from tests.support.records import MemberRecord
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 #: OAI-PMH 2.0, 4.2: Identify must give the repository's adminEmail (the operator's, from the
@@ -199,7 +201,7 @@ def test_without_opt_in_no_address_or_number_anywhere(closed: Catalogue) -> None
     assert not leaks, sorted(leaks)[:20]
     assert len(closed.outputs) > 100  # every route was read, not a few
     descriptions = {text for record in _records(closed) for text in record["description"].values()}
-    assert "Questions: […] or […] (1998-2024 edition, 250 pages)." in descriptions
+    assert "Questions: […] or Tel. […] (1998-2024 edition, 250 pages)." in descriptions
 
 
 @pytest.mark.parametrize("which", ["closed", "opted_in"])
@@ -253,3 +255,60 @@ def test_opted_in_addresses_only_in_the_agents_contact_fields(opted_in: Catalogu
     for where, body in catalogue.outputs:
         for name in re.findall(rb"FN:([^\r\n]*)", body):
             assert not _leaks(name), (where, name)
+
+
+def _dump(config_path: Path, fmt: str = "ndjson") -> bytes:
+    result = CliRunner().invoke(main, ["export", "--config", str(config_path), "--format", fmt])
+    assert result.exit_code == 0, result.output
+    return result.stdout_bytes
+
+
+def _disseminations(config: eduxchange.Config) -> bytes:
+    db = sqlite3.connect(f"file:{config.catalog.store}?mode=ro", uri=True)
+    try:
+        return b"".join(row[0] for row in db.execute("SELECT xml FROM disseminations"))
+    finally:
+        db.close()
+
+
+def test_withdrawing_the_opt_in_and_normalizing_again_removes_the_contacts(
+        tmp_path: Path) -> None:
+    """docs/normalization.md: after ``publish_contacts`` changes, ``normalize --all``."""
+    with serve_faulty(contact_records(1)) as member:
+        members = [{"id": "m", "endpoint": member.url, "publish_contacts": True}]
+        path = write_config(tmp_path / "alliance.toml", members)
+        assert all(r.ok for r in eduxchange.harvest(eduxchange.load_config(path)))
+    assert b"jane@example.org" in _dump(path)
+    config = eduxchange.load_config(path)
+    assert b"jane@example.org" in _disseminations(config)
+    write_config(path, [{**members[0], "publish_contacts": False}])
+    result = CliRunner().invoke(main, ["normalize", "--config", str(path), "--all", "--quiet"])
+    assert result.exit_code == 0, result.output
+    for fmt in FORMATS:
+        assert not _leaks(_dump(path, fmt)), fmt
+    assert not _leaks(_disseminations(config))
+
+
+def test_a_merged_record_keeps_only_the_opted_in_member_s_contacts(tmp_path: Path) -> None:
+    """Two members describe the same resource (same URL); only one opted in."""
+    closed_dc = (
+        '<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Shared</dc:title>'
+        "<dc:creator>Doe, Jane (jane@example.org)</dc:creator>"
+        "<dc:description>Ask jane@example.org</dc:description>"
+        "<dc:identifier>https://oer.example.org/shared</dc:identifier></oai_dc:dc>").encode()
+    open_dc = closed_dc.replace(b"Doe, Jane (jane@example.org)", b"Roe, Ann (ann@example.org)")
+    stamp = datetime(2024, 1, 1)
+    with serve_faulty([MemberRecord("oai:a.test:1", stamp, metadata=closed_dc)]) as a, \
+            serve_faulty([MemberRecord("oai:b.test:1", stamp, metadata=open_dc)]) as b:
+        path = write_config(tmp_path / "alliance.toml", [
+            {"id": "a", "endpoint": a.url},
+            {"id": "b", "endpoint": b.url, "publish_contacts": True}])
+        assert all(r.ok for r in eduxchange.harvest(eduxchange.load_config(path)))
+    records = [json.loads(line) for line in _dump(path).splitlines()]
+    assert len(records) == 1
+    text = json.dumps(records[0])
+    assert "jane@example.org" not in text
+    assert {(c["name"], c.get("email")) for c in records[0]["creator"]} == {
+        ("Jane Doe", None), ("Ann Roe", "ann@example.org")}
+    assert "jane@example.org" not in _disseminations(eduxchange.load_config(path)).decode()

@@ -42,6 +42,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+import phonenumbers
 from phonenumbers import Leniency, PhoneNumberMatcher
 
 __all__ = ["REDACTED", "find_emails", "find_phones", "has_contacts", "redact", "scrub_description",
@@ -66,6 +67,7 @@ _LABEL = (r"(?:\b(?:tel|tél|tele?phone|téléphone|telefon|telefono|teléfono|t
 _NUMBER = r"(?:\+\s?\d{1,3}\s?)?(?:\(\d{1,5}\)\s?)?\d+(?:[ \t./-]{1,2}\d+)*"
 _LABELLED = re.compile(rf"{_LABEL}\s*(?:\([^)\d]{{1,20}}\)\s*)?[:.]?\s*(?P<number>{_NUMBER})",
                        re.IGNORECASE)
+_INTERNATIONAL = re.compile(r"(?<![\w+])\+\s?\(?\d[\d \t().\/-]{4,}\d")
 _TEL_URI = re.compile(r"tel:\s*\+?[\d().-]+\d")
 #: National formats, in names only (module docstring).
 _NATIONAL = re.compile(
@@ -110,9 +112,9 @@ def _email_spans(text: str) -> list[Span]:
 def _phone_spans(text: str, *, name: bool) -> list[Span]:
     spans: list[Span] = []
     if _PHONE_HINT.search(text):
-        for match in _LABELLED.finditer(text):
+        for match in _LABELLED.finditer(text):  # the number only: "Tel. […]" in free text
             if len(_DIGITS.findall(match.group("number"))) >= 6:
-                spans.append((match.start(), match.end()))
+                spans.append(match.span("number"))
         spans.extend(m.span() for m in _TEL_URI.finditer(text))
         if "+" in text:
             for found in PhoneNumberMatcher(text, None, leniency=Leniency.POSSIBLE):
@@ -125,6 +127,7 @@ def _phone_spans(text: str, *, name: bool) -> list[Span]:
                 if (raw[:1] == "+" and raw[1:2] in "0123456789(" and not before.isalnum()
                         and len(str(found.number.national_number)) >= 6):
                     spans.append((start, found.end))
+            spans.extend(_international_followed_by_digits(text, spans))
     if name and len(_DIGITS.findall(text)) >= 9:
         for match in _NATIONAL.finditer(text):
             digits = "".join(_DIGITS.findall(match.group()))
@@ -132,6 +135,44 @@ def _phone_spans(text: str, *, name: bool) -> list[Span]:
                     and not _ORCID_SHAPE.fullmatch(match.group())
                     and not _DATE.search(match.group())):
                 spans.append(match.span())
+    return spans
+
+
+def _international_followed_by_digits(text: str, found: list[Span]) -> list[Span]:
+    """International numbers the matcher missed because more digits follow them.
+
+    ``PhoneNumberMatcher`` takes ``+33 1 23 45 67 89 2019-2020`` as one candidate and rejects
+    it whole. Here such a run is cut between its words, from the right, and the longest part
+    that libphonenumber deems a valid number (else the longest possible one) is taken. Where a
+    country's numbers have many lengths (Germany) a number written before another one with only
+    a space between (``+49 30 1234567 2019``) may take it along: better a year too many than
+    four digits of a phone number left.
+    """
+    spans: list[Span] = []
+    for match in _INTERNATIONAL.finditer(text):
+        start = match.start()
+        if any(a <= start < b for a, b in found):
+            continue
+        candidate = match.group()
+        # Cut between words only: "2019-2020" after a number is one word, kept whole.
+        cuts = [i for i, char in enumerate(candidate) if char in " \t"] + [len(candidate)]
+        possible: int | None = None
+        for cut in reversed(cuts):
+            prefix = candidate[:cut].rstrip(" \t./-(")
+            try:
+                number = phonenumbers.parse(prefix, None)
+            except phonenumbers.NumberParseException:
+                continue
+            if len(str(number.national_number)) < 6:
+                break  # shorter parts have fewer digits still
+            if phonenumbers.is_valid_number(number):
+                spans.append((start, start + len(prefix)))
+                break
+            if possible is None and phonenumbers.is_possible_number(number):
+                possible = len(prefix)
+        else:
+            if possible is not None:
+                spans.append((start, start + possible))
     return spans
 
 
@@ -176,11 +217,7 @@ def find_phones(text: str, *, name: bool = False) -> list[str]:
     """
     found: list[str] = []
     for start, end in _merge(_phone_spans(text, name=name)):
-        value = text[start:end]
-        labelled = _LABELLED.match(value)
-        if labelled:
-            value = labelled.group("number")
-        value = value.removeprefix("tel:").strip(" \t.-/")
+        value = text[start:end].removeprefix("tel:").strip(" \t.-/")
         if value and value not in found:
             found.append(value)
     return found
@@ -192,8 +229,9 @@ def has_contacts(text: str, *, name: bool = False) -> bool:
 
 
 # What is left around removed contact data in a name: labels, empty brackets, stray separators.
-_MAIL_LABEL = re.compile(r"(?:\b(?:e-?mail|courriel|mail|correo|contact)\b\s*[:.]?\s*)+$",
-                         re.IGNORECASE)
+_LABEL_BEFORE = re.compile(
+    rf"(?:(?:\b(?:e-?mail|courriel|mail|correo|contact)\b|{_LABEL})\s*(?:\([^)\d]{{1,20}}\)\s*)?"
+    r"[:.]?\s*)+$", re.IGNORECASE)
 _EMPTY_BRACKETS = re.compile(r"[(\[<{]\s*[,;:/|–—-]*\s*[)\]>}]")
 _SEPARATOR_RUN = re.compile(r"\s*([,;/|])(?:\s*[,;/|:])+")
 _EDGES = " \t,;:/|–—-·•"
@@ -223,7 +261,7 @@ def split_contacts(name: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     pieces: list[str] = []
     position = 0
     for start, end in _merge([*email_spans, *phone_spans]):
-        before = _MAIL_LABEL.sub("", name[position:start])
+        before = _LABEL_BEFORE.sub("", name[position:start])
         pieces.append(before)
         pieces.append(" ")
         position = end
@@ -245,7 +283,7 @@ def redact(text: str) -> str:
     """``text`` with every e-mail address and phone number replaced by :data:`REDACTED`.
 
     >>> redact("Questions: jane@example.org or Tel. 01 23 45 67 89 (1998-2024 edition)")
-    'Questions: […] or […] (1998-2024 edition)'
+    'Questions: […] or Tel. […] (1998-2024 edition)'
     """
     if not _may_have_contacts(text):
         return text
