@@ -337,3 +337,12 @@ def test_no_crosswalk_lets_contact_data_through_the_gate(
 def test_a_number_followed_by_other_digits_is_still_found(text: str, expected: str) -> None:
     """libphonenumber's matcher rejects "+33 1 23 45 67 89 2019" whole; it is cut at words."""
     assert redact(text) == expected
+
+
+def test_docstring_examples() -> None:
+    import doctest
+
+    from eduxchange.normalize import contacts
+
+    result = doctest.testmod(contacts, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 6 and result.failed == 0
