@@ -34,6 +34,7 @@ from .dates import normalize_datestamp
 from .errors import StoreError
 from .formats import KNOWN_FORMATS
 from .merge import Ranked, match_keys, merge_descriptions
+from .normalize.contacts import scrub_description
 from .store.base import CatalogStore, CatalogTxn, StoredDescription, StoredRecord
 from .validate import validate_record
 from .vocab import Vocabularies, default_vocabularies
@@ -152,6 +153,9 @@ def _describe(raw: bytes, record: StoredRecord, member: MemberConfig, base_uri: 
     except CrosswalkError as err:
         return Described(format="unknown", description=None, problems=(str(err),))
     description, unmapped = vocabularies.apply(description)
+    # The one gate of contact data (normalize/contacts.py): every description, whatever its
+    # format or crosswalk, passes here before it is stored, merged or written anywhere.
+    description = scrub_description(description, include_contacts=member.publish_contacts)
     description["mainEntityOfPage"] = [provenance(member, base_uri, record)]
     candidate = {"@context": f"{base_uri}context.jsonld",
                  "id": record_id_for(base_uri, member.id, record.identifier), **description}
