@@ -10,6 +10,8 @@ Routes (all read-only; ``GET`` and ``HEAD``, plus ``POST`` for ``/oai``; anythin
                                 ``Accept`` or ``?format=``; 404 unknown, 410 deleted, 406 unacceptable
 ``/context.jsonld``             the JSON-LD context records name
 ``/vocabularies/``              the SKOS vocabularies concepts come from, ``/vocabularies/{name}.ttl``
+``/schemas/rdf-lax.xsd``        the XML Schema ListMetadataFormats names for ``rdf``
+                                (:data:`eduxchange.provider.SERVED_SCHEMAS`)
 ==============================  =====================================================================
 
 Every response carries ``ETag`` (a hash of the representation), ``Last-Modified`` where the
@@ -46,7 +48,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from . import changes as feed
 from .config import Config
-from .provider import Provider
+from .provider import SERVED_SCHEMAS, Provider
 from .rdf import record_to_graph
 from .store.sqlite import (
     ReadOnlySQLiteStore,
@@ -56,6 +58,7 @@ from .store.sqlite import (
     latest_change,
     resource_by_id,
 )
+from .writers import SCHEMA_FILES
 
 __all__ = ["App", "ServerInfo", "make_app", "make_server", "serve", "RECORD_FORMATS"]
 
@@ -288,8 +291,12 @@ class App:
             t.name: t.read_bytes()
             for t in sorted(vocab_dir.iterdir(), key=lambda t: t.name) if t.name.endswith(".ttl")
         }
+        schema_dir = files("eduxchange.schemas")
+        self._schemas = {"/" + path: (schema_dir / SCHEMA_FILES[prefix]).read_bytes()
+                         for prefix, path in SERVED_SCHEMAS.items()}
         self._static_time = self._mtime([files("eduxchange.schemas") / "context.jsonld",
-                                         *[vocab_dir / n for n in self._vocabularies]])
+                                         *[vocab_dir / n for n in self._vocabularies],
+                                         *[schema_dir / SCHEMA_FILES[p] for p in SERVED_SCHEMAS]])
 
     def _mtime(self, traversables: Iterable[Any]) -> datetime:
         times = [datetime.fromtimestamp(t.stat().st_mtime, UTC).replace(microsecond=0)
@@ -339,6 +346,9 @@ class App:
             return self._vocabulary_list(base)
         if path.startswith("/vocabularies/"):
             return self._vocabulary(path.removeprefix("/vocabularies/"))
+        if path in self._schemas:
+            return Response(200, self._schemas[path], "application/xml", cache=_STATIC,
+                            last_modified=self._static_time)
         return _problem(404, "no such resource", cache=_SHORT)
 
     def _base(self, environ: dict[str, Any]) -> str:
@@ -634,8 +644,9 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8000, *,
 
     ``ready`` is called once the socket listens, with a :class:`ServerInfo` (print its
     :meth:`~ServerInfo.describe`). Requests in flight finish before this returns.
-    Raises :class:`~eduxchange.errors.StoreError` when there is no catalogue yet, and
-    :class:`OSError` when the address cannot be bound.
+    Raises :class:`~eduxchange.errors.StoreError` when there is no catalogue yet,
+    :class:`~eduxchange.errors.ConfigError` when the config cannot be served (no
+    ``[feed] admin_email``), and :class:`OSError` when the address cannot be bound.
     """
     store = ReadOnlySQLiteStore(config.catalog.store)
     try:
