@@ -492,6 +492,7 @@ def test_serve_stops_gracefully_on_a_signal(site: Site, signum: int) -> None:
     finally:
         if process.poll() is None:
             process.kill()
+        process.communicate(timeout=10)  # reap it, and close its pipes
     assert process.returncode == 0 and out.strip().endswith("stopped")
     assert "Traceback" not in err
 
