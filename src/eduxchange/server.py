@@ -697,10 +697,11 @@ class Server:
         self._stop_requested = True
 
     def shutdown(self) -> None:
-        """Stop :meth:`serve_forever` and wait until it has returned (call from another thread)."""
+        """Stop :meth:`serve_forever` and wait until it has returned (call from another thread;
+        called before it starts, it makes it return at once)."""
+        self._stop_requested = True
         if not self._running.is_set():
             return
-        self._stop_requested = True
         try:
             self._server.pull_trigger()  # wake the loop now rather than at its next poll
         except OSError:
