@@ -92,7 +92,6 @@ _PREFIX = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SECONDS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _DOMAIN = re.compile(r"^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$")
-_SAFE_ATTR = re.compile(r"^[^\s\"<>\\^`{|}\x00-\x1f]{1,2000}$")
 _LOCAL_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # What XML 1.0 cannot carry (§2.2 Char), as str after percent-decoding; lone surrogates too.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
