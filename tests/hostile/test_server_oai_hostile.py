@@ -18,7 +18,6 @@ import pytest
 import requests
 from lxml import etree
 
-from eduxchange.provider import ERROR_CODES
 from eduxchange.writers import xml_schema
 from tests.support.hostile_server import Published, published
 
@@ -227,7 +226,3 @@ def test_the_token_key_is_kept_in_the_store_across_restarts(tmp_path: Path,
         assert status[0].startswith("200") and _error(etree.fromstring(body)) is None
         assert _stored_key(first) == key
     assert not [r for r in caplog.records if "token key" in r.getMessage()]
-
-
-def test_error_codes_are_the_protocols() -> None:
-    assert {"badArgument", "badResumptionToken"} <= set(ERROR_CODES)
