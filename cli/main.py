@@ -322,7 +322,7 @@ def _serve(config: eduxchange.Config, host: str, port: int, *, example: str | No
 
     try:
         server.serve(config, host, port, ready=ready, public_url=public_url)
-    except StoreError as err:
+    except (ConfigError, StoreError) as err:  # e.g. no [feed] admin_email
         _fail_usage(str(err))
     except OSError as err:
         _fail_usage(f"cannot listen on {host}:{port}: {err.strerror or err} "

@@ -87,9 +87,14 @@ class FeedConfig:
     """``[feed]``: how the catalogue is republished (OAI-PMH provider, change feed).
 
     ``page_size`` is the number of records (or headers) per OAI-PMH list response.
+    ``admin_email`` are the addresses OAI-PMH Identify names as the repository's
+    administrators (at least one is needed to serve, OAI-PMH 2.0 §4.2); ``repository_name``
+    is Identify's ``repositoryName`` (default: built from the catalogue's host).
     """
 
     page_size: int = 100
+    admin_email: tuple[str, ...] = ()
+    repository_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -229,14 +234,37 @@ _MAX_PAGE_SIZE = 10_000
 def _feed(ctx: _Ctx, table: Any) -> FeedConfig:
     if not isinstance(table, dict):
         raise ctx.fail("", "feed", "must be a table ([feed])")
-    _no_unknown(ctx, "[feed]", table, {"page_size"})
+    _no_unknown(ctx, "[feed]", table, {"page_size", "admin_email", "repository_name"})
     page_size = table.get("page_size", 100)
     if isinstance(page_size, bool) or not isinstance(page_size, int):
         raise ctx.fail("[feed]", "page_size", f"must be a whole number, got {page_size!r}")
     if not 1 <= page_size <= _MAX_PAGE_SIZE:
         raise ctx.fail("[feed]", "page_size",
                        f"must be between 1 and {_MAX_PAGE_SIZE}, got {page_size!r}")
-    return FeedConfig(page_size=page_size)
+    emails = table.get("admin_email", [])
+    if isinstance(emails, str):
+        emails = [emails]
+    if not isinstance(emails, list) or not all(isinstance(e, str) and _EMAIL.match(e)
+                                               for e in emails):
+        raise ctx.fail("[feed]", "admin_email",
+                       f"must be an e-mail address (or a list of them) of the people who run "
+                       f"this catalogue, like \"oai-admin@example.org\", got {emails!r}")
+    name = table.get("repository_name")
+    if name is not None and (not isinstance(name, str) or not name.strip()
+                             or not _PRINTABLE.match(name)):
+        raise ctx.fail("[feed]", "repository_name",
+                       f"must be a non-empty one-line name, got {name!r}")
+    return FeedConfig(page_size=page_size, admin_email=tuple(dict.fromkeys(emails)),
+                      repository_name=" ".join(name.split()) if name else None)
+
+
+# An addr-spec without quoted local parts or address literals (RFC 5322 3.4.1; OAI-PMH's XML
+# Schema wants a local part, an '@' and a dotted domain), at a domain name, not an IP address:
+# its last label starts with a letter (RFC 1123 2.1).
+_EMAIL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@"
+                    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+                    r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_PRINTABLE = re.compile(r"^[^\x00-\x1f\x7f\ufffe\uffff]{1,500}$")
 
 
 def _no_unknown(ctx: _Ctx, where: str, table: dict[str, Any], known: set[str]) -> None:

@@ -25,7 +25,7 @@ from eduxchange.server import make_app, make_server
 from eduxchange.store.sqlite import ReadOnlySQLiteStore
 from eduxchange.validate import validate_record
 from eduxchange_cli.main import main
-from tests.conftest import write_config
+from tests.conftest import SERVING, write_config
 from tests.support.faulty import FaultyServer, serve_faulty
 from tests.support.hostile_normalize import dc_records, iri_map, lom_records, lrmi_record
 from tests.support.records import MemberRecord, utcnow
@@ -152,7 +152,7 @@ def test_a_retired_iri_redirects_to_the_surviving_record_which_says_same_as(
     with serve_faulty([by_url]) as a, serve_faulty([by_doi]) as b, serve_faulty([]) as c:
         path = write_config(tmp_path / "alliance.toml", [
             {"id": m, "endpoint": s.url, "metadata_prefix": "lom"}
-            for m, s in (("a", a), ("b", b), ("c", c))])
+            for m, s in (("a", a), ("b", b), ("c", c))], feed=SERVING)
         run("harvest", "-c", str(path), "-q")
         config = eduxchange.load_config(path)
         published, _ = iri_map(config)

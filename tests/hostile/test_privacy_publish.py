@@ -34,7 +34,7 @@ from eduxchange.export import FORMATS
 from eduxchange.server import RECORD_FORMATS, make_app, make_server
 from eduxchange.store.sqlite import ReadOnlySQLiteStore
 from eduxchange_cli.main import main
-from tests.conftest import write_config
+from tests.conftest import SERVING, write_config
 from tests.support.faulty import serve_faulty
 from tests.support.hostile_privacy import (
     EMAIL_SCAN,
@@ -158,7 +158,8 @@ def _catalogue(tmp: Path, *, publish: bool) -> Iterator[Catalogue]:
     # Two records of each kind: with page_size 2 the member's lists and ours have several pages.
     with serve_faulty(contact_records(2), page_size=2) as member:
         path = write_config(tmp / "alliance.toml",
-                            [{"id": "m", "endpoint": member.url, "publish_contacts": publish}])
+                            [{"id": "m", "endpoint": member.url, "publish_contacts": publish}],
+                            feed=SERVING)
         config = eduxchange.load_config(path)
         assert all(r.ok for r in eduxchange.harvest(config))
     store = ReadOnlySQLiteStore(config.catalog.store)

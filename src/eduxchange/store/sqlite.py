@@ -9,11 +9,13 @@ be re-run without harvesting again.
 from __future__ import annotations
 
 import json
+import logging
 import re
+import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -996,6 +998,10 @@ class SQLiteOAIBackend:
         row = self.store._conn().execute("SELECT MIN(updated_at) FROM resources").fetchone()
         return None if row is None or row[0] is None else str(row[0])
 
+    def oai_token_key(self) -> bytes:
+        """The secret key of the provider's resumption tokens (see :func:`oai_token_key`)."""
+        return oai_token_key(self.store)
+
     @staticmethod
     def _item(row: Any, with_record: bool) -> OAIItem:
         sets = tuple(s for s in (row[5] or "").split() if ":" in s)
@@ -1027,3 +1033,41 @@ def alias_target(store: SQLiteStore, resource_id: str) -> str | None:
     except sqlite3.OperationalError:  # a store older than aliases, opened read-only
         return None
     return None if row is None else str(row[0])
+
+
+# -- the OAI-PMH provider's token key ----------------------------------------------------------
+# Appended section: a secret kept in ``meta`` (key ``oai_token_key``, 32 random bytes as hex), so
+# every server of one catalogue signs and accepts the same resumption tokens, across restarts.
+
+_TOKEN_KEY = "oai_token_key"
+_log = logging.getLogger(__name__)
+
+
+def oai_token_key(store: SQLiteStore) -> bytes:
+    """The provider's resumption-token key, made on first use and kept in the store.
+
+    A :class:`ReadOnlySQLiteStore` cannot write it: a short-lived connection of its own does,
+    once (before any request is served; only this ``meta`` row, never the catalogue). If the
+    file cannot be written at all, the key is one for this process only, with a warning:
+    tokens then stop working when the server restarts.
+    """
+    row = store._conn().execute("SELECT value FROM meta WHERE key = ?", (_TOKEN_KEY,)).fetchone()
+    if row is None:
+        try:
+            with closing(sqlite3.connect(store.path, timeout=10.0, isolation_level=None)) as conn:
+                # INSERT OR IGNORE: two servers starting at once agree on the first key written.
+                conn.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)",
+                             (_TOKEN_KEY, secrets.token_hex(32)))
+        except sqlite3.Error as err:
+            _log.warning("cannot keep the OAI-PMH token key in %s (%s): resumption tokens will "
+                         "not survive a restart of this server", store.path, err)
+            return secrets.token_bytes(32)
+        row = store._conn().execute("SELECT value FROM meta WHERE key = ?",
+                                    (_TOKEN_KEY,)).fetchone()
+    try:
+        key = bytes.fromhex(str(row[0]))
+    except (TypeError, ValueError):
+        key = b""
+    if len(key) < 16:
+        raise StoreError(f"{store.path}: meta {_TOKEN_KEY!r} is not a hex key of 16 bytes or more")
+    return key
