@@ -48,6 +48,7 @@ class _Trickle:
 class _Redirect:
     location: Location
     status: int
+    path: str | None = None
 
 
 class HostileTransportServer:
@@ -72,12 +73,14 @@ class HostileTransportServer:
         """Until :meth:`heal`: answer ``verb`` requests one byte every ``interval`` seconds."""
         self._set(verb, _Trickle(phase, interval))
 
-    def redirect(self, location: Location, *, verb: str | None = None, status: int = 302) -> None:
+    def redirect(self, location: Location, *, verb: str | None = None, status: int = 302,
+                 path: str | None = None) -> None:
         """Until :meth:`heal`: answer ``verb`` requests with a redirect to ``location``.
 
-        ``location`` may be a function of the request's path-and-query.
+        ``location`` may be a function of the request's path-and-query; ``path``
+        limits the redirect to requests for that path.
         """
-        self._set(verb, _Redirect(location, status))
+        self._set(verb, _Redirect(location, status, path))
 
     def broken_gzip(self, *, verb: str | None = None) -> None:
         """Until :meth:`heal`: send ``Content-Encoding: gzip`` with a body that is not gzip."""
@@ -112,7 +115,7 @@ class _Handler(BaseHTTPRequestHandler):
         args = parse_args(parts.query)
         verb = args.get("verb", [None])[0]
         fault = owner.fault_for(verb)
-        if isinstance(fault, _Redirect):
+        if isinstance(fault, _Redirect) and fault.path in (None, parts.path):
             location = fault.location if isinstance(fault.location, str) else fault.location(
                 self.path)
             self._send(fault.status, b"", [("Location", location)])
