@@ -178,8 +178,11 @@ class _WatchedHTTPSConnection(HTTPSConnection):
         return sock
 
     def connect(self) -> None:
+        # The TLS handshake needs no watching: CPython's do_handshake treats the socket
+        # timeout (our connect timeout, at most the budget) as a deadline for the whole
+        # handshake. From then on the TLS socket replaces the plain one.
         super().connect()
-        _watched(self.sock)  # the TLS socket that replaced the plain one
+        _watched(self.sock)
 
     def request(self, *args: Any, **kwargs: Any) -> None:
         _watched(self.sock)
@@ -226,8 +229,12 @@ def redirect_target(endpoint: str, current: str, location: str | None,
     """
     if not location or not location.strip():
         raise RedirectRefused(f"{current} redirected without a Location header", url=current)
-    target = urljoin(current, location.strip())
-    scheme, host, port = _origin(target)
+    try:
+        target = urljoin(current, location.strip())
+        scheme, host, port = _origin(target)
+    except ValueError as err:  # e.g. an unclosed IPv6 bracket
+        raise RedirectRefused(f"{current} redirected to a malformed Location {location!r} "
+                              f"({err}); refused", url=current) from None
     if scheme not in ("http", "https"):
         raise RedirectRefused(
             f"{current} redirected to {target!r}, which is not an http(s) URL; refused",
@@ -408,6 +415,13 @@ class HttpTransport:
                 except requests.RequestException as err:
                     raise TransportError(f"{url}: {type(err).__name__}: {_short(err)}",
                                          url=url) from None
+                except ValueError as err:
+                    # requests parses a redirect's Location even when not following it
+                    # (an unclosed IPv6 bracket, say), and raises a bare ValueError.
+                    raise TransportError(
+                        f"{url}: the response could not be read ({type(err).__name__}: "
+                        f"{_short(err)}; a malformed Location or header?); not retried",
+                        url=url) from None
                 if watch.expired and by_deadline:
                     raise self._deadline_error(url)
             finally:

@@ -96,6 +96,7 @@ def test_a_redirect_within_the_member_is_followed(make_config: ConfigMaker) -> N
     ("file:///etc/passwd", "not an http(s) URL"),
     ("ftp://127.0.0.1/oai", "not an http(s) URL"),
     ("", "without a Location header"),
+    ("http://[::1/oai", "malformed Location"),
 ])
 def test_a_redirect_to_another_scheme_is_refused_by_name(
         make_config: ConfigMaker, location: str, expected: str) -> None:

@@ -15,12 +15,17 @@ the requests with a given verb (``None``: every request), lasting until
   body that is not gzip.
 
 The server binds ``host`` (127.0.0.1 by default; 127.0.0.2 is another loopback
-host, for redirects to "another host").
+host, for redirects to "another host") and speaks https when given a ``tls``
+context (see :func:`server_tls`, certificates from ``trustme``).
+:func:`serve_trickling_proxy` forwards to a server but sends its bytes back one
+at a time: in front of an https member it trickles the TLS handshake itself.
 """
 
 from __future__ import annotations
 
 import gzip
+import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -33,7 +38,8 @@ from tests.support._net import HOST, LoopbackHTTPServer, parse_args, running
 from tests.support.faulty import XML_TYPE, FaultyServer
 from tests.support.records import MemberRecord
 
-__all__ = ["HostileTransportServer", "serve_hostile_transport"]
+__all__ = ["HostileTransportServer", "serve_hostile_transport", "server_tls",
+           "serve_trickling_proxy"]
 
 Location = str | Callable[[str], str]
 
@@ -163,18 +169,100 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(LoopbackHTTPServer):
-    def __init__(self, owner: HostileTransportServer, host: str) -> None:
+    def __init__(self, owner: HostileTransportServer, host: str,
+                 tls: ssl.SSLContext | None) -> None:
         self.owner = owner
+        self.tls = tls
         super().__init__((host, 0), _Handler)
+
+    def get_request(self) -> tuple[Any, Any]:
+        sock, address = super().get_request()
+        if self.tls is not None:
+            # The handshake happens on the first read, in the handler's thread, so a
+            # slow client never blocks the accept loop.
+            sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, address
+
+
+def server_tls(ca: Any, host: str = HOST) -> ssl.SSLContext:
+    """A server-side TLS context with a certificate for ``host`` from a ``trustme.CA``."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(host).configure_cert(context)
+    return context
 
 
 @contextmanager
 def serve_hostile_transport(records: Iterable[MemberRecord] = (), *, page_size: int = 100,
-                            host: str = HOST) -> Iterator[HostileTransportServer]:
-    """Run a :class:`HostileTransportServer` at ``http://HOST:PORT/oai`` until the block ends."""
+                            host: str = HOST, tls: ssl.SSLContext | None = None
+                            ) -> Iterator[HostileTransportServer]:
+    """Run a :class:`HostileTransportServer` at ``http(s)://HOST:PORT/oai`` until the block ends."""
     owner = HostileTransportServer(records, page_size=page_size)
-    httpd = _Server(owner, host)
-    owner.base = f"http://{host}:{httpd.server_address[1]}"
+    httpd = _Server(owner, host, tls)
+    scheme = "https" if tls is not None else "http"
+    owner.base = f"{scheme}://{host}:{httpd.server_address[1]}"
     owner.url = owner.oai.url = f"{owner.base}/oai"
     with running(httpd, owner.stopping):
         yield owner
+
+
+@contextmanager
+def serve_trickling_proxy(target: tuple[str, int], *, interval: float = 0.02
+                          ) -> Iterator[tuple[str, int]]:
+    """A TCP proxy on 127.0.0.1 to ``target``: requests go through at once, every byte
+    of the answer comes back ``interval`` seconds after the last. Yields its address."""
+    stop = threading.Event()
+    listener = socket.create_server((HOST, 0))
+    listener.settimeout(0.05)
+    threads: list[threading.Thread] = []
+    sockets: list[socket.socket] = []
+
+    def pump(source: socket.socket, sink: socket.socket, slow: bool) -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    data = source.recv(1 if slow else 65536)
+                except TimeoutError:
+                    continue
+                if not data:
+                    break
+                sink.sendall(data)
+                if slow and stop.wait(interval):
+                    break
+        except OSError:
+            pass  # either side went away
+        finally:
+            for sock in (source, sink):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            upstream = socket.create_connection(target, timeout=5)
+            sockets.extend((client, upstream))
+            for sock in (client, upstream):
+                sock.settimeout(0.05)
+            for args in ((client, upstream, False), (upstream, client, True)):
+                thread = threading.Thread(target=pump, args=args, daemon=True)
+                thread.start()
+                threads.append(thread)
+
+    acceptor = threading.Thread(target=serve, daemon=True)
+    acceptor.start()
+    try:
+        yield listener.getsockname()[:2]
+    finally:
+        stop.set()
+        acceptor.join()
+        for thread in threads:
+            thread.join()
+        for sock in sockets:
+            sock.close()
+        listener.close()
