@@ -197,13 +197,22 @@ class _WatchedHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _WatchedHTTPSConnection
 
 
+_WATCHED_POOLS: dict[str, type[HTTPConnectionPool]] = {"http": _WatchedHTTPPool,
+                                                       "https": _WatchedHTTPSPool}
+
+
 class _WatchedAdapter(HTTPAdapter):
     """requests' adapter with pools whose connections report to the watchdog."""
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool,
-                                                   "https": _WatchedHTTPSPool}
+        self.poolmanager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> urllib3.PoolManager:
+        manager: urllib3.PoolManager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):  # SOCKS brings its own connection classes
+            manager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
+        return manager
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -399,29 +408,18 @@ class HttpTransport:
                                 f"max_retry_after ({s.max_retry_after:.0f} s); try again later",
                                 url=url, status=status,
                             )
-                except _RETRY_EXCEPTIONS as err:
-                    if not watch.expired:
-                        reason = f"{type(err).__name__}: {_short(err)}"
-                    elif by_deadline:
-                        raise self._deadline_error(url) from None
-                    else:
+                except (requests.RequestException, urllib3.exceptions.HTTPError,
+                        ValueError) as err:
+                    if watch.expired:
+                        # The watchdog cut the exchange, whatever the symptom it left.
+                        if by_deadline:
+                            raise self._deadline_error(url) from None
                         reason = (f"Timeout: no complete response within timeout "
                                   f"({s.timeout:g} s)")
-                except requests.exceptions.ContentDecodingError as err:
-                    raise TransportError(
-                        f"{url}: the response's Content-Encoding could not be decoded "
-                        f"({_short(err)}); the member's server (or a proxy) sends a broken "
-                        "compressed body; not retried", url=url) from None
-                except requests.RequestException as err:
-                    raise TransportError(f"{url}: {type(err).__name__}: {_short(err)}",
-                                         url=url) from None
-                except ValueError as err:
-                    # requests parses a redirect's Location even when not following it
-                    # (an unclosed IPv6 bracket, say), and raises a bare ValueError.
-                    raise TransportError(
-                        f"{url}: the response could not be read ({type(err).__name__}: "
-                        f"{_short(err)}; a malformed Location or header?); not retried",
-                        url=url) from None
+                    elif isinstance(err, _RETRY_EXCEPTIONS):
+                        reason = f"{type(err).__name__}: {_short(err)}"
+                    else:
+                        raise _named_error(url, err) from None
                 if watch.expired and by_deadline:
                     raise self._deadline_error(url)
             finally:
@@ -460,6 +458,22 @@ class HttpTransport:
             # The watchdog cut the body short; what was read is not the whole response.
             raise requests.Timeout("the response was cut off at the timeout")
         return b"".join(chunks)
+
+
+def _named_error(url: str, err: Exception) -> TransportError:
+    """A failure that retrying will not mend, named for what it is."""
+    if isinstance(err, requests.exceptions.ContentDecodingError):
+        return TransportError(
+            f"{url}: the response's Content-Encoding could not be decoded ({_short(err)}); "
+            "the member's server (or a proxy) sends a broken compressed body; not retried",
+            url=url)
+    if isinstance(err, ValueError) and not isinstance(err, requests.RequestException):
+        # requests parses a redirect's Location even when not following it and raises
+        # a bare ValueError for one it cannot split (an unclosed IPv6 bracket, say).
+        return TransportError(
+            f"{url}: the response could not be read ({type(err).__name__}: {_short(err)}; "
+            "a malformed Location or header?); not retried", url=url)
+    return TransportError(f"{url}: {type(err).__name__}: {_short(err)}; not retried", url=url)
 
 
 def _origin_text(url: str) -> str:

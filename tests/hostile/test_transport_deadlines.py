@@ -28,7 +28,7 @@ from eduxchange.transport import HttpTransport
 from eduxchange_cli.main import main
 from tests.conftest import ConfigMaker, write_config
 from tests.support.faulty import serve_faulty
-from tests.support.hostile_transport import serve_hostile_transport
+from tests.support.hostile_transport import serve_hostile_transport, serve_trickling_proxy
 from tests.support.lomgen import make_records
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,6 +101,25 @@ def test_the_run_timeout_stops_a_long_run_between_pages_and_the_next_run_resumes
         (second,) = eduxchange.harvest(config)
         assert second.ok and second.mode == "resumed"
         assert first.new + second.new == 40
+
+
+def test_a_trickling_http_proxy_is_bounded_too(make_config: ConfigMaker,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # The member is healthy; the proxy configured in the environment trickles.
+    with serve_faulty(records(5)) as server:
+        port = int(server.url.split(":")[2].split("/")[0])
+        with serve_trickling_proxy(("127.0.0.1", port), interval=0.02) as (host, proxy_port):
+            monkeypatch.setenv("HTTP_PROXY", f"http://{host}:{proxy_port}")
+            monkeypatch.delenv("NO_PROXY", raising=False)
+            monkeypatch.delenv("no_proxy", raising=False)
+            config = make_config([{"id": "m", "endpoint": server.url, "metadata_prefix": "lom"}],
+                                 harvest=FAST)
+            started = time.monotonic()
+            (result,) = eduxchange.harvest(config)
+            assert time.monotonic() - started < 5
+            assert result.state == "failed"
+            assert "no complete response within timeout (0.5 s)" in (result.error or "")
+            assert server.verbs[:1] == ["Identify"]  # it did go through the proxy
 
 
 def test_a_retry_that_would_end_after_the_run_deadline_is_not_waited_for() -> None:
