@@ -50,7 +50,7 @@ def _parser() -> etree.XMLParser:
 # encoding, token by token (XML 1.0 section 2.8: prolog ::= XMLDecl? Misc* (doctypedecl
 # Misc*)?, Misc ::= Comment | PI | S). A byte search cannot do that: '<a' inside a
 # comment looks like the root element, and in UTF-16 or UTF-7 '<!DOCTYPE' has other bytes.
-_XML_SPACE = " \t\r\n"
+_SPACE_RUN = re.compile(r"[ \t\r\n]*")
 _HARMLESS_DOCTYPE = re.compile(r"<!DOCTYPE[ \t\r\n]+[^ \t\r\n\[\]<>\"']+[ \t\r\n]*>",
                                re.IGNORECASE)
 _DECLARATION = re.compile(r"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -148,12 +148,22 @@ class _Text:
             if not self._more():
                 return -1
 
+    def skip_space(self, i: int) -> int:
+        """The index of the first character at or after ``i`` that is not XML white space."""
+        while True:
+            run = _SPACE_RUN.match(self._text, i - self._base)
+            end = (run.end() if run else i - self._base) + self._base  # '*' always matches
+            if end < self._base + len(self._text):
+                return end
+            self.mark = max(self.mark, end)
+            if not self._more():
+                return end
+
     def rest(self, i: int) -> str:
         """Everything from ``i`` to the end (for documents that are not XML anyway)."""
-        self.mark = i
-        while self._more():
-            pass
-        return self._text[i - self._base :]
+        tail = self._decoder.decode(self._body[self._pos :], final=True)
+        self._pos = len(self._body)
+        return self._text[i - self._base :] + tail
 
 
 # A bare DOCTYPE is a name and '>': anything longer than this cannot be one.
@@ -170,8 +180,7 @@ def _scan(doc: _Text) -> None:
     """Walk the prolog token by token up to the root element; refuse any DTD that is not bare."""
     i = 1 if doc.char(0) == "\ufeff" else 0
     while True:
-        while (c := doc.char(i)) and c in _XML_SPACE:
-            i += 1
+        i = doc.skip_space(i)
         doc.mark = i
         two = doc.slice(i, i + 2)
         if len(two) < 2:

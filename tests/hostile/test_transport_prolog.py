@@ -95,8 +95,12 @@ def test_hostile_looking_text_inside_comments_and_pis_passes() -> None:
     assert xmlsafe.parse(body).text == "ok"
 
 
-def test_a_megabytes_long_prolog_is_scanned_fast() -> None:
-    body = ("<!--" + "<a " * 2_000_000 + "-->" + ENTITY_DTD + BODY).encode()
+@pytest.mark.parametrize("filler", ["<!--" + "<a " * 4_000_000 + "-->", " \n" * 6_000_000,
+                                    "<?pi " + "<a " * 4_000_000 + "?>",
+                                    "stray " * 2_000_000],
+                         ids=["comment", "whitespace", "pi", "stray-text"])
+def test_a_megabytes_long_prolog_is_scanned_fast(filler: str) -> None:
+    body = (filler + ENTITY_DTD + BODY).encode()
     started = time.monotonic()
     with pytest.raises(HostileXMLError):
         xmlsafe.check_prolog(body)
