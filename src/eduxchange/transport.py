@@ -62,7 +62,11 @@ _RETRY_EXCEPTIONS = (
 
 
 class Transport(Protocol):
-    """The seam between harvesting and the network."""
+    """The seam between harvesting and the network.
+
+    A transport may also offer ``set_deadline(deadline, seconds)`` (as
+    :class:`HttpTransport` does); the harvester then passes it each run's deadline.
+    """
 
     def get(self, url: str, params: Mapping[str, str]) -> bytes:
         """Return the body of a successful response, or raise :class:`TransportError`."""
@@ -339,7 +343,10 @@ class HttpTransport:
 
     def get(self, url: str, params: Mapping[str, str]) -> bytes:
         """GET ``url`` with ``params``; follow permitted redirects; retry what is transient."""
-        current = requests.Request("GET", url, params=dict(params)).prepare().url or url
+        try:
+            current = requests.Request("GET", url, params=dict(params)).prepare().url or url
+        except requests.RequestException as err:  # not a URL requests can send to
+            raise TransportError(f"{url}: {type(err).__name__}: {_short(err)}", url=url) from None
         chain = [current]
         for _ in range(MAX_REDIRECTS + 1):
             body, location = self._get_one(current)

@@ -171,3 +171,9 @@ def test_allow_redirects_to_is_validated(make_config: ConfigMaker) -> None:
     config = make_config([{"id": "m", "endpoint": "http://127.0.0.1:9/oai",
                            "allow_redirects_to": ["http://127.0.0.2:8080"]}])
     assert config.members[0].settings.allow_redirects_to == ("http://127.0.0.2:8080",)
+
+
+def test_a_url_that_cannot_be_sent_is_a_transport_error() -> None:
+    with HttpTransport(HarvestSettings(**FAST)) as transport:  # type: ignore[arg-type]
+        with pytest.raises(TransportError, match="No host supplied"):
+            transport.get("http://", {"verb": "Identify"})
