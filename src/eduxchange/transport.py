@@ -369,8 +369,10 @@ class HttpTransport:
         if key in self._noted_redirects:
             return
         self._noted_redirects.add(key)
-        where = "another permitted host" if key[0] != key[1] else "the same host"
-        self._on_issue(Issue(code="redirect", severity="info",
+        elsewhere = key[0] != key[1]
+        where = "another host, allowed by allow_redirects_to" if elsewhere else "the same host"
+        # Content from elsewhere is stored as the member's: worth a warning, not a note.
+        self._on_issue(Issue(code="redirect", severity="warning" if elsewhere else "info",
                              message=f"{current} redirects to {target} ({where}); followed"))
 
     def _get_one(self, url: str) -> tuple[bytes, str | None]:

@@ -65,8 +65,9 @@ def test_a_redirect_listed_in_allow_redirects_to_is_followed_and_noted(
         (result,) = eduxchange.harvest(config)
         assert result.ok, result.error
         assert result.new == 5 and len(mirror.requests) >= 2
-        notes = [i.message for i in result.issues if i.code == "redirect"]
-        assert len(notes) == 1 and "another permitted host" in notes[0]
+        notes = [i for i in result.issues if i.code == "redirect"]
+        assert len(notes) == 1 and "allowed by allow_redirects_to" in notes[0].message
+        assert notes[0].severity == "warning"
 
 
 def test_an_allowed_prefix_does_not_allow_the_rest_of_that_host() -> None:
