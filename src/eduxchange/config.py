@@ -50,10 +50,16 @@ class HarvestSettings:
     ``transient`` gets its identifiers listed in full to retire what it no longer has.
     ``max_pages``, ``list_size_margin`` and ``max_empty_pages`` stop a list that does not
     end (see :class:`eduxchange.client.ListGuard`).
+    ``timeout`` bounds one whole response (connecting to its last byte) and
+    ``run_timeout`` one member's whole run, both in seconds; ``allow_redirects_to``
+    lists the URLs (origins or URL prefixes) a member may redirect to besides its
+    own scheme and host.
     """
 
     concurrency: int = 4
-    timeout: float = 60.0
+    timeout: float = 180.0
+    run_timeout: float = 21600.0
+    allow_redirects_to: tuple[str, ...] = ()
     max_retries: int = 5
     backoff: float = 1.0
     max_backoff: float = 60.0
@@ -123,6 +129,8 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _SETTING_TYPES: dict[str, type] = {
     "concurrency": int,
     "timeout": float,
+    "run_timeout": float,
+    "allow_redirects_to": tuple,
     "max_retries": int,
     "backoff": float,
     "max_backoff": float,
@@ -281,6 +289,9 @@ def _settings(
         if key not in allowed:
             continue
         kind = _SETTING_TYPES[key]
+        if kind is tuple:
+            changes[key] = _redirect_targets(ctx, where, key, value)
+            continue
         if kind is str:
             if not isinstance(value, str):
                 raise ctx.fail(where, key, f"must be a string, got {value!r}")
@@ -288,12 +299,25 @@ def _settings(
             raise ctx.fail(where, key, f"must be a number, got {value!r}")
         elif kind is int and not isinstance(value, int):
             raise ctx.fail(where, key, f"must be a whole number, got {value!r}")
-        elif value < 0 or (key in ("concurrency", "requests_per_second", "timeout") and value <= 0):
+        elif value < 0 or (key in ("concurrency", "requests_per_second", "timeout", "run_timeout")
+                           and value <= 0):
             raise ctx.fail(where, key, f"must be greater than 0, got {value!r}")
         changes[key] = kind(value)
     if where == "[harvest]":
         _no_unknown(ctx, where, table, allowed)
     return replace(base, **changes)
+
+
+def _redirect_targets(ctx: _Ctx, where: str, key: str, value: Any) -> tuple[str, ...]:
+    """``allow_redirects_to``: http(s) URLs, each an origin or a URL prefix."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ctx.fail(where, key, f"must be a list of http(s) URLs, got {value!r}")
+    for url in value:
+        parts = urlsplit(url)
+        if not _is_http_url(url) or parts.query or parts.fragment:
+            raise ctx.fail(where, key, "each entry must be an http(s) URL without query, like "
+                                       f"\"https://oai.example.org\", got {url!r}")
+    return tuple(dict.fromkeys(value))
 
 
 def _member(ctx: _Ctx, index: int, raw: Any, defaults: HarvestSettings) -> MemberConfig:

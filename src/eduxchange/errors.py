@@ -16,6 +16,8 @@ __all__ = [
     "StoreError",
     "StoreLocked",
     "TransportError",
+    "DeadlineExceeded",
+    "RedirectRefused",
     "HostileXMLError",
     "MalformedResponseError",
     "ProtocolError",
@@ -68,6 +70,14 @@ class TransportError(EduxchangeError):
         super().__init__(message)
         self.url = url
         self.status = status
+
+
+class DeadlineExceeded(TransportError):
+    """A member's run took longer than its ``run_timeout``; it is stopped, not retried."""
+
+
+class RedirectRefused(TransportError):
+    """A redirect eduxchange will not follow: another host or scheme, a downgrade, a loop."""
 
 
 class HostileXMLError(EduxchangeError):

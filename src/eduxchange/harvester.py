@@ -30,6 +30,7 @@ from .config import MemberConfig
 from .dates import format_datestamp, normalize_datestamp, parse_datestamp, utcnow
 from .errors import (
     BadResumptionToken,
+    DeadlineExceeded,
     EduxchangeError,
     EndlessListError,
     NoSetHierarchy,
@@ -106,6 +107,7 @@ class Harvester:
         self.member = member
         self.store = store
         self._run = _Run()
+        self._deadline = float("inf")
         self._own_client = client is None
         if client is None:
             transport = HttpTransport(member.settings, on_issue=self._transport_issue)
@@ -132,6 +134,11 @@ class Harvester:
         """
         self._run = run = _Run()
         started = time.monotonic()
+        self._deadline = started + self.member.settings.run_timeout
+        set_deadline = getattr(self.client.transport, "set_deadline", None)
+        if callable(set_deadline):
+            # Every request, retry and wait of this run ends by the deadline too.
+            set_deadline(self._deadline, self.member.settings.run_timeout)
         state = self.store.member_state(self.member.id)
         run_id: int | None = None
         mode = "full" if full else "incremental"
@@ -399,6 +406,13 @@ class Harvester:
                         "and an older version never replaces a newer one"))
         run.counts["pages"] += 1
         self._emit("page")
+        if more and time.monotonic() > self._deadline:
+            # Checked between pages too, so a transport without deadlines is bounded.
+            raise DeadlineExceeded(
+                f"the member's run took longer than run_timeout "
+                f"({self.member.settings.run_timeout:g} s) and was stopped after "
+                f"{run.counts['pages']} pages; they are kept and the next run resumes from there "
+                "(raise run_timeout for this member if its harvest is just big)")
 
     def _maybe_reconcile(self, run_id: int, info: IdentifyInfo, prefix: str, state: MemberState,
                          mode: str, forced: bool | None) -> bool:
