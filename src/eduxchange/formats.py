@@ -33,6 +33,10 @@ KNOWN_FORMATS: tuple[KnownFormat, ...] = (
         rank=100,
         namespaces=(
             "http://ltsc.ieee.org/xsd/LOM",
+            # Lower case: FROAC (Colombia) and other Spanish-language federations write it so. The
+            # binding's namespace is case-sensitive (IEEE 1484.12.3, 6.2), but no other format uses
+            # it: reading it as LOM loses nothing and refusing it loses the record.
+            "http://ltsc.ieee.org/xsd/lom",
             "http://ltsc.ieee.org/xsd/lomv1.0",
             "http://www.lom-fr.fr/xsd/LOMFR",  # LOM-FR
             "http://ltsc.ieee.org/xsd/LOM/extend",
