@@ -194,3 +194,142 @@ def test_amb_valid_example_kim_level_06_is_mapped() -> None:
 def test_kim_level_iris(iri: str, expected: str | None) -> None:
     found = default_vocabularies().map_term("educationalLevel", "uri", iri)
     assert (found.id if found else None) == expected
+
+
+# ------------------------------------------------------------------ 10: DataCite (Zenodo)
+
+ZENODO = "real_records/oaipmh-scythe/"
+DATACITE_PREFIXES = ("datacite", "oai_datacite", "datacite4", "oai_datacite4")
+
+
+def test_zenodo_datacite_records_are_read() -> None:
+    results = all_normalized(ZENODO + "list_records_4.xml")
+    assert len(results) == 50
+    assert_none_quarantined(results)
+    assert {r.format for r in results} == {"datacite"}
+    first = results[0].description
+    assert first is not None
+    assert first["name"] == {"@none": "PocketCoffea: a configuration layer for CMS analyses "
+                                      "with Coffea"}
+    assert first["identifier"] == ["https://doi.org/10.5281/zenodo.8435696"]
+    assert first["url"] == "https://doi.org/10.5281/zenodo.8435696"
+    assert first["license"] == {"id": "https://creativecommons.org/licenses/by/4.0/"}
+    assert first["isAccessibleForFree"] is True
+    assert first["datePublished"] == "2023-10-10" and first["dateModified"] == "2023-10-12"
+    assert first["publisher"] == [{"type": "Organization", "name": "Zenodo"}]
+    assert first["creator"] == [{"type": "Person", "name": "Matteo Marchegiani",
+                                 "affiliation": {"type": "Organization", "name": "ETH Zurich"}}]
+    assert first["description"]["@none"].startswith("A configuration layer for the analysis")
+    # Every record has its DOI (Zenodo's own, or Dryad's for the datasets it mirrors), every
+    # creator a name; ORCIDs are kept as ids.
+    dois = [r.description["identifier"][0] for r in results if r.description]
+    assert len(dois) == 50 and all(d.startswith("https://doi.org/10.") for d in dois)
+    assert sum(d.startswith("https://doi.org/10.5061/dryad.") for d in dois) >= 8
+    orcids = [c["id"] for r in results if r.description
+              for c in r.description.get("creator", []) if "id" in c]
+    assert orcids and all(i.startswith("https://orcid.org/") for i in orcids)
+
+
+def test_zenodo_get_record_datacite() -> None:
+    [result] = all_normalized(ZENODO + "get_record_1.xml")
+    assert result.format == "datacite" and not result.problems
+
+
+def test_harvest_chooses_datacite_over_oai_dc_from_zenodo(tmp_path: Any) -> None:
+    """A member offering Zenodo's formats is harvested in DataCite, end to end on loopback."""
+    import json
+
+    from click.testing import CliRunner
+
+    from eduxchange_cli.main import main
+    from tests.conftest import write_config
+    from tests.support.formats_replay import serve_replay
+
+    records = standard(ZENODO + "list_records_4.xml").read_bytes()
+    with serve_replay(standard(ZENODO + "identify_2.xml").read_bytes(),
+                      standard(ZENODO + "list_metadata_formats_0.xml").read_bytes(),
+                      {prefix: records for prefix in DATACITE_PREFIXES}) as member:
+        config = write_config(tmp_path / "alliance.toml", [{"id": "zenodo", "endpoint": member.url}])
+        runner = CliRunner()
+        result = runner.invoke(main, ["harvest", "-c", str(config), "-q"])
+        assert result.exit_code == 0, result.output
+        assert member.prefixes and set(member.prefixes) <= set(DATACITE_PREFIXES)
+        status = json.loads(runner.invoke(main, ["status", "-c", str(config), "--json"]).stdout)
+    [zenodo] = status["members"]
+    assert zenodo["metadata_prefix"] in DATACITE_PREFIXES
+    assert zenodo["quarantined"] == 0 and zenodo["records"] == 50
+    assert status["catalog"]["resources"] == 50
+
+
+@pytest.mark.parametrize("namespace", [
+    "http://datacite.org/schema/kernel-4", "http://datacite.org/schema/kernel-3"])
+def test_datacite_kernel_and_oai_wrapper(namespace: str) -> None:
+    resource = (
+        f'<resource xmlns="{namespace}">'
+        '<identifier identifierType="DOI">10.1234/ABC-1</identifier>'
+        '<creators><creator><creatorName nameType="Personal">Müller, Jürgen</creatorName>'
+        '<givenName>Jürgen</givenName><familyName>Müller</familyName>'
+        '<nameIdentifier nameIdentifierScheme="ORCID" schemeURI="https://orcid.org">'
+        '0000-0002-1825-0097</nameIdentifier><affiliation affiliationIdentifier='
+        '"https://ror.org/04t3en479">KIT</affiliation></creator>'
+        '<creator><creatorName nameType="Organizational">Open Science Lab</creatorName></creator>'
+        '</creators>'
+        '<titles><title xml:lang="de">Brüche verstehen</title>'
+        '<title xml:lang="en" titleType="TranslatedTitle">Understanding fractions</title>'
+        '<title titleType="Subtitle">Ein Kurs</title></titles>'
+        '<publisher>TIB</publisher><publicationYear>2021</publicationYear>'
+        '<subjects><subject subjectScheme="ISCED-F 2013">0541</subject>'
+        '<subject xml:lang="de">Mathematik</subject></subjects>'
+        '<contributors><contributor contributorType="HostingInstitution"><contributorName>'
+        'Zenodo</contributorName></contributor><contributor contributorType="Editor">'
+        '<contributorName>Doe, Jane</contributorName></contributor></contributors>'
+        '<dates><date dateType="Created">2020-05-01</date></dates>'
+        '<language>de</language>'
+        '<resourceType resourceTypeGeneral="Audiovisual">Lecture video</resourceType>'
+        '<alternateIdentifiers><alternateIdentifier alternateIdentifierType="URL">'
+        'https://oer.example.org/fractions</alternateIdentifier></alternateIdentifiers>'
+        '<formats><format>video/mp4</format><format>45 minutes</format></formats>'
+        '<rightsList><rights rightsIdentifier="CC-BY-SA-4.0" rightsIdentifierScheme="SPDX"/>'
+        '<rights>Alle Rechte beim Autor</rights></rightsList>'
+        '<descriptions><description descriptionType="Abstract" xml:lang="de">Ein Video.'
+        '</description><description descriptionType="TechnicalInfo">mp4</description>'
+        '</descriptions></resource>')
+    wrapped = ('<oai_datacite xmlns="http://schema.datacite.org/oai/oai-1.1/"><schemaVersion>4'
+               f'</schemaVersion><datacentreSymbol>X.Y</datacentreSymbol><payload>{resource}'
+               '</payload></oai_datacite>')
+    for xml in (resource, wrapped):
+        d = crosswalk(xml.encode())
+        assert d["identifier"] == ["https://doi.org/10.1234/ABC-1"]
+        assert d["url"] == "https://oer.example.org/fractions"
+        assert d["name"] == {"de": "Brüche verstehen", "en": "Understanding fractions"}
+        assert d["creator"] == [
+            {"type": "Person", "name": "Jürgen Müller", "id": "https://orcid.org/0000-0002-1825-0097",
+             "affiliation": {"type": "Organization", "name": "KIT", "id": "https://ror.org/04t3en479"}},
+            {"type": "Organization", "name": "Open Science Lab"}]
+        assert d["contributor"] == [{"type": "Person", "name": "Jane Doe"}]
+        assert d["publisher"] == [{"type": "Organization", "name": "TIB"}]
+        assert d["datePublished"] == "2021" and d["dateCreated"] == "2020-05-01"
+        assert d["inLanguage"] == ["de"] and d["encodingFormat"] == ["video/mp4"]
+        assert d["license"] == {"id": "https://creativecommons.org/licenses/by-sa/4.0/"}
+        assert d["copyrightNotice"] == {"@none": "Alle Rechte beim Autor"}
+        assert d["description"] == {"de": "Ein Video."}
+        assert d["keywords"] == {"de": ["Mathematik"]}
+        assert d["_terms"]["about"] == [("isced-f", "0541"), ("text", "Mathematik")]
+        assert d["_terms"]["learningResourceType"] == [("DCMIType", "MovingImage"),
+                                                       ("text", "Lecture video")]
+
+
+def test_datacite_formats_rank_between_lrmi_and_qualified_dc() -> None:
+    from eduxchange.formats import choose_format
+    from eduxchange.models import MetadataFormat
+
+    def offered(*pairs: tuple[str, str]) -> list[MetadataFormat]:
+        return [MetadataFormat(prefix=p, schema="", namespace=n) for p, n in pairs]
+
+    dc = ("oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc/")
+    qdc = ("qdc", "http://purl.org/dc/terms/")
+    datacite = ("oai_datacite", "http://schema.datacite.org/oai/oai-1.1/")
+    lom = ("lom", "http://ltsc.ieee.org/xsd/LOM")
+    assert choose_format(offered(dc, qdc, datacite)).prefix == "oai_datacite"  # type: ignore[union-attr]
+    assert choose_format(offered(datacite, lom)).prefix == "lom"  # type: ignore[union-attr]
+    assert choose_format(offered(("datacite", ""))).prefix == "datacite"  # type: ignore[union-attr]

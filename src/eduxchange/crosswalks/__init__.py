@@ -72,6 +72,7 @@ CROSSWALKS: dict[str, Crosswalk] = {
     "oai_dc": _lazy("oai_dc", "dc", "crosswalk_dc"),
     "qdc": _lazy("qdc", "dc", "crosswalk_qdc"),
     "lrmi": _lazy("lrmi", "lrmi", "crosswalk_lrmi"),
+    "datacite": _lazy("datacite", "datacite", "crosswalk_datacite"),
 }
 
 _OAI = "{http://www.openarchives.org/OAI/2.0/}"
