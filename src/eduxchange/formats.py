@@ -46,6 +46,14 @@ KNOWN_FORMATS: tuple[KnownFormat, ...] = (
                   "lom_es", "lom-es", "uklomcore", "uk_lom", "lom_ods", "ods"),
     ),
     KnownFormat(
+        # OBAA (Brazil: FEB, eduCAPES): a LOM extension in the LOM namespace, root <obaa:obaa>.
+        # Negotiation knows it as LOM by its namespace; this entry gives its crosswalk's rank.
+        name="obaa",
+        rank=100,
+        namespaces=(),
+        prefixes=("obaa", "oai_obaa"),
+    ),
+    KnownFormat(
         name="imsmd",
         rank=90,
         namespaces=(

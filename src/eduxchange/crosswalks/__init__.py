@@ -73,6 +73,7 @@ CROSSWALKS: dict[str, Crosswalk] = {
     "qdc": _lazy("qdc", "dc", "crosswalk_qdc"),
     "lrmi": _lazy("lrmi", "lrmi", "crosswalk_lrmi"),
     "datacite": _lazy("datacite", "datacite", "crosswalk_datacite"),
+    "obaa": _lazy("obaa", "obaa", "crosswalk_obaa"),
 }
 
 _OAI = "{http://www.openarchives.org/OAI/2.0/}"
@@ -151,7 +152,8 @@ def _json(text: str) -> dict[str, Any]:
 
 #: Root tag -> format name, filled as :func:`detect_format` meets them. ``<metadata>`` itself is
 #: the root only for bare Dublin Core elements (:func:`metadata_element`): qualified DC.
-_FORMAT_BY_TAG: dict[str, str] = {_OAI_METADATA: "qdc"}
+#: OBAA's root is in the LOM namespace; its crosswalk is LOM's plus the flattened form FEB serves.
+_FORMAT_BY_TAG: dict[str, str] = {_OAI_METADATA: "qdc", "{http://ltsc.ieee.org/xsd/LOM}obaa": "obaa"}
 
 
 def detect_format(payload: etree._Element | dict[str, Any]) -> str:
