@@ -20,8 +20,15 @@ import rdflib
 from rdflib.namespace import RDF, SKOS
 
 from eduxchange.crosswalks import crosswalk
-from eduxchange.vocab import EXTRA_SCHEMES, HCRT_SCHEME, SCHEMES, SOURCES, Vocabularies, VocabularyError, \
-    default_vocabularies
+from eduxchange.vocab import (
+    EXTRA_SCHEMES,
+    HCRT_SCHEME,
+    SCHEMES,
+    SOURCES,
+    Vocabularies,
+    VocabularyError,
+    default_vocabularies,
+)
 from tests.support.standards import SKOHUB_SHAPES, standard
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,9 +5,11 @@ beside ``oai_dc``; it says more: typed dates, name types, ORCID/ROR identifiers,
 typed descriptions. Two bindings reach us over OAI-PMH:
 
 * the kernel's own ``<resource>`` (``http://datacite.org/schema/kernel-4``, ``kernel-3``),
-  which Zenodo serves as ``datacite``/``oai_datacite4``... and also as ``oai_datacite``;
-* DataCite's OAI wrapper ``<oai_datacite>`` (``http://schema.datacite.org/oai/oai-1.1/``),
-  holding ``schemaVersion``, ``datacentreSymbol`` and the ``<resource>`` in ``<payload>``.
+  which Zenodo serves under the prefixes ``datacite`` and ``datacite4`` (its recorded
+  ListMetadataFormats);
+* DataCite's OAI wrapper ``<oai_datacite>`` (``http://schema.datacite.org/oai/oai-1.1/``, Zenodo's
+  ``oai_datacite``), holding ``schemaVersion``, ``datacentreSymbol`` and the ``<resource>`` in
+  ``<payload>``.
 
 Elements are compared by local name, so kernels 3 and 4.0-4.5 are read alike (DataCite
 Metadata Schema 4.5 documentation, "Properties"). Mapping decisions, and why:
