@@ -262,3 +262,23 @@ def test_obaa_and_zenodo_types_map_to_hcrt(vocab: Vocabularies) -> None:
     # Zenodo: resourceTypeGeneral Text and "Presentation", Dataset, Audiovisual...
     zenodo = found["list_records_4.xml"]
     assert {HCRT + "text", HCRT + "slide", HCRT + "data"} <= set(zenodo)
+
+
+def test_lom_writer_writes_hcrt_concepts_back_as_lom_values_once(vocab: Vocabularies) -> None:
+    from lxml import etree
+
+    from eduxchange.writers.lom import LOM_NS, write_lom
+    from tests.support.standards import xml_schema
+
+    out, _ = vocab.apply({"type": ["LearningResource"], "name": {"en": "x"}, "_terms": {FIELD: [
+        ("LOMv1.0", "exercise"), ("LOMv1.0", "simulation"), ("text", "video")]}})
+    assert [c["id"] for c in out[FIELD]] == [
+        HCRT + "drill_and_practice", LRT + "assessmentItem", HCRT + "simulation", HCRT + "video",
+        LRT + "recordedLesson"]
+    lom = write_lom({"id": "https://catalog.example.org/resources/1", **out})
+    ns = {"lom": LOM_NS}
+    written = [(e.findtext("lom:source", namespaces=ns), e.findtext("lom:value", namespaces=ns))
+               for e in lom.iterfind("lom:educational/lom:learningResourceType", ns)]
+    assert written == [("LOMv1.0", "exercise"), ("LOMv1.0", "simulation"),
+                       (HCRT_SCHEME, "Video"), ("LOMv1.0", "lecture")]
+    xml_schema("lom").assertValid(etree.ElementTree(lom))

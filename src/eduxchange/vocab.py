@@ -54,6 +54,7 @@ from .errors import EduxchangeError
 
 __all__ = [
     "EXTRA_SCHEMES",
+    "EXTRA_SCHEME_TABLES",
     "FIELDS",
     "HCRT_SCHEME",
     "SCHEMES",
@@ -98,6 +99,9 @@ _SCHEME_FILES: Final[Mapping[str, str]] = MappingProxyType({
 _EXTRA_SCHEME_FILES: Final[Mapping[str, tuple[str, str]]] = MappingProxyType({
     HCRT_SCHEME: ("hcrt.ttl", "learningResourceType-hcrt.tsv"),
 })
+#: The mapping table of each extra scheme (a file name in ``vocabularies/mappings/``).
+EXTRA_SCHEME_TABLES: Final[Mapping[str, str]] = MappingProxyType(
+    {scheme: table for scheme, (_, table) in _EXTRA_SCHEME_FILES.items()})
 
 #: Other spellings of the sources, after removing spaces and case folding.
 _SOURCE_ALIASES: Final[Mapping[str, str]] = MappingProxyType({
