@@ -456,3 +456,25 @@ def test_all_real_records_of_the_brazilian_federations_normalize() -> None:
 
 def normalized_all_with_metadata(relative: str) -> list[Described]:
     return [normalized(r) for r in records(relative) if r.find(OAI + "metadata") is not None]
+
+
+def test_lom_br_portuguese_values_are_mapped() -> None:
+    """CESTA and OBAA records write LOM values in Portuguese (Aluno, Educacao superior)."""
+    vocab = default_vocabularies()
+    found = {}
+    for record in records("real_records/inroa/cesta_complete.xml"):
+        out, _ = vocab.apply(crosswalk(record))
+        for field in ("audience", "educationalLevel"):
+            found.setdefault(field, set()).update(c["id"] for c in out.get(field, []))
+    assert "http://purl.org/dcx/lrmi-vocabs/educationalAudienceRole/student" in found["audience"]
+    assert LEVEL + "6" in found["educationalLevel"]
+    assert vocab.map_term("educationalLevel", "LOMv1.0", "Ensino fundamental") is None  # ISCED 1-2
+
+
+def test_eu_repo_publication_types_are_hcrt_text() -> None:
+    vocab = default_vocabularies()
+    for value in ("info:eu-repo/semantics/article", "info:eu-repo/semantics/masterThesis"):
+        assert [c.id for c in vocab.map_term_all("learningResourceType", "uri", value)] == [
+            "https://w3id.org/kim/hcrt/text"]
+    assert vocab.map_term_all("learningResourceType", "uri",
+                              "info:eu-repo/semantics/conferenceObject") == ()
