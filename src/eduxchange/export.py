@@ -22,6 +22,10 @@ however large the catalogue is. Records come in catalogue change order.
     one ``rdf:RDF`` root declaring the ``rdf``, ``schema`` and ``skos`` namespaces, and one
     ``rdf:Description`` per subject streamed inside (a predicate outside those namespaces
     declares its own namespace on its element).
+``amb``
+    one AMB document (:mod:`eduxchange.writers.amb`, AMB version 20231019) per line,
+    UTF-8, each with its own ``@context`` as AMB requires. A record that cannot be valid AMB
+    is skipped, and ``skipped(record id, reason)`` is called for it.
 
 Blank nodes (agents and affiliations without an IRI) stay blank nodes, as in the records and
 the JSON-LD dump, but their labels are made unique across the whole dump: ``b{uuid}x{n}``, the
@@ -58,10 +62,11 @@ from . import rdf
 from .config import Config
 from .dates import format_datestamp, parse_datestamp
 from .store.base import CatalogStore
+from .writers.amb import NotAmb, to_amb
 
 __all__ = ["FORMATS", "VOCABULARY_FORMATS", "export", "export_vocabularies", "record_triples"]
 
-FORMATS: Final = ("ndjson", "jsonld", "turtle", "ntriples", "rdfxml")
+FORMATS: Final = ("ndjson", "jsonld", "turtle", "ntriples", "rdfxml", "amb")
 #: Formats of :func:`export_vocabularies` (an RDF serialization each).
 VOCABULARY_FORMATS: Final = ("turtle", "ntriples", "rdfxml", "jsonld")
 
@@ -286,12 +291,14 @@ def export(
     since: str | None = None,
     member: str | None = None,
     progress: Callable[[int], None] | None = None,
+    skipped: Callable[[str, str], None] | None = None,
 ) -> int:
     """Write the catalogue's live records to ``out`` in ``format``; return how many were written.
 
     ``since`` (any ISO 8601 date or date-time) keeps records changed at or after it;
     ``member`` keeps records that member describes. Memory does not grow with the catalogue:
-    each record is converted and written on its own (module docstring).
+    each record is converted and written on its own (module docstring). ``skipped`` is called
+    with the record's id and the reason for each record the format cannot carry (``amb``).
     """
     if format not in FORMATS:
         raise ValueError(f"unknown export format {format!r}; known: {', '.join(FORMATS)}")
@@ -309,6 +316,14 @@ def export(
         record = resource.record
         if format == "ndjson":
             out.write(_json(record) + b"\n")
+        elif format == "amb":
+            try:
+                document = to_amb(record)
+            except NotAmb as err:
+                if skipped is not None:
+                    skipped(resource.id, str(err))
+                continue
+            out.write(_json(document) + b"\n")
         elif format == "jsonld":
             body = {k: v for k, v in record.items() if k != "@context"}
             out.write((b"\n" if count == 0 else b",\n") + _json(body))
