@@ -10,7 +10,9 @@ however large the catalogue is. Records come in catalogue change order.
 ``jsonld``
     one JSON-LD document ``{"@context": {...}, "@graph": [record, ...]}``; the context is the
     shipped ``schemas/context.jsonld`` *inline*, and the records inside carry no ``@context`` of
-    their own, so the dump expands offline with any JSON-LD 1.1 processor.
+    their own, so the dump expands offline with any JSON-LD 1.1 processor. Each record is its
+    :func:`eduxchange.rdf.jsonld_document` (typed dates and duration, concepts typed), so the
+    dump says what the RDF dumps say.
 ``ntriples``
     N-Triples, each record's triples in a block.
 ``turtle``
@@ -136,7 +138,7 @@ def record_triples(record: dict[str, Any]) -> list[Triple]:
     time). The tests check the triples are those of ``record_to_graph``.
     """
     sink = _TripleSink()
-    body = {key: value for key, value in record.items() if key != "@context"}
+    body = {key: value for key, value in rdf.jsonld_document(record).items() if key != "@context"}
     _Parser().parse(body, _shipped_context(), sink)
     prefix = "b" + _record_label(str(record.get("id", "")))
     renamed: dict[Node, BNode] = {}
@@ -325,7 +327,7 @@ def export(
                 continue
             out.write(_json(document) + b"\n")
         elif format == "jsonld":
-            body = {k: v for k, v in record.items() if k != "@context"}
+            body = {k: v for k, v in rdf.jsonld_document(record).items() if k != "@context"}
             out.write((b"\n" if count == 0 else b",\n") + _json(body))
         else:
             triples = record_triples(record)

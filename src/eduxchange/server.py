@@ -47,7 +47,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 from . import changes as feed
 from .config import Config
 from .provider import Provider
-from .rdf import record_to_graph
+from .rdf import jsonld_document, record_to_graph
 from .writers.amb import AMB_PROFILE, NotAmb, to_amb
 from .store.sqlite import (
     ReadOnlySQLiteStore,
@@ -524,6 +524,8 @@ class App:
         context = f"{self.config.catalog.base_uri}context.jsonld"
         document = {"@context": context, **{k: v for k, v in record.items() if k != "@context"}}
         serializer = RECORD_FORMATS[fmt][1]
+        if fmt == "jsonld":  # what the RDF says (typed dates, ...); application/json: the record
+            return _json(jsonld_document(document))
         if serializer is None:
             return _json(document)
         return record_to_graph(document).serialize(format=serializer, encoding="utf-8")
