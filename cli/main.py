@@ -238,10 +238,11 @@ def normalize(config_path: str, members: tuple[str, ...], all_: bool, as_json: b
 @main.command()
 @config_option
 @click.option("--format", "-f", "format_",
-              type=click.Choice(["ndjson", "jsonld", "turtle", "ntriples", "rdfxml"]),
+              type=click.Choice(["ndjson", "jsonld", "turtle", "ntriples", "rdfxml", "amb"]),
               default="ndjson", show_default=True,
               help="ndjson: one common record per line; jsonld: one document with the context "
-                   "inline; turtle, ntriples, rdfxml: RDF.")
+                   "inline; turtle, ntriples, rdfxml: RDF; amb: one AMB (20231019) document per "
+                   "line, records that cannot be valid AMB skipped and counted.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (default: stdout).")
 @click.option("--since", metavar="ISO", help="Only records changed at or after this date(-time).")
@@ -249,8 +250,10 @@ def normalize(config_path: str, members: tuple[str, ...], all_: bool, as_json: b
 @click.option("--vocabularies", is_flag=True,
               help="Export the SKOS vocabularies the records' concepts come from, instead of "
                    "the records (turtle, ntriples, rdfxml or jsonld).")
+@click.option("--json", "as_json", is_flag=True,
+              help="With --output: print a JSON summary on stdout (written, skipped, reasons).")
 def export(config_path: str, format_: str, output: str | None, since: str | None,
-           member: str | None, vocabularies: bool) -> None:
+           member: str | None, vocabularies: bool, as_json: bool) -> None:
     """Export the unified catalogue, streamed in constant memory.
 
     Every dump reads offline: the JSON-LD one carries its context inline, concept labels
@@ -262,6 +265,8 @@ def export(config_path: str, format_: str, output: str | None, since: str | None
                         "or jsonld")
         _write_out(output, lambda fh: eduxchange.export.export_vocabularies(fh, format=format_))
         return
+    if as_json and not output:
+        _fail_usage("--json needs --output: without it, stdout carries the dump")
     config = _load(config_path)
     if since:
         try:
@@ -271,14 +276,30 @@ def export(config_path: str, format_: str, output: str | None, since: str | None
                         "(e.g. 2024-01-31 or 2024-01-31T12:00:00Z)")
     if not config.catalog.store.exists():
         _fail_usage(f"no catalogue yet at {config.catalog.store}; run `eduxchange harvest` first")
+    skipped: dict[str, list[str]] = {}  # reason -> record ids
+
+    def skip(record_id: str, reason: str) -> None:
+        skipped.setdefault(reason, []).append(record_id)
+
     try:
         with eduxchange.open_store(config) as store:
             count = _write_out(output, lambda fh: eduxchange.export.export(
-                config, store, fh, format=format_, since=since, member=member))
+                config, store, fh, format=format_, since=since, member=member, skipped=skip))
     except (ConfigError, StoreError) as err:
         _fail_usage(str(err))
+    total_skipped = sum(len(ids) for ids in skipped.values())
+    for reason, ids in skipped.items():
+        shown = ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
+        click.echo(f"eduxchange: warning: skipped {len(ids)} record(s) that cannot be valid "
+                   f"{format_.upper()}: {reason} ({shown})", err=True)
     if output:
-        click.echo(f"Wrote {count} records to {output}.", err=True)
+        click.echo(f"Wrote {count} records to {output}"
+                   + (f"; skipped {total_skipped}." if total_skipped else "."), err=True)
+    if as_json:
+        click.echo(json.dumps({"format": format_, "output": output, "written": count,
+                               "skipped": total_skipped,
+                               "skipped_reasons": [{"reason": r, "count": len(ids), "ids": ids}
+                                                   for r, ids in skipped.items()]}))
 
 
 def _write_out(output: str | None, write: Any) -> Any:

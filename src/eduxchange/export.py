@@ -10,7 +10,9 @@ however large the catalogue is. Records come in catalogue change order.
 ``jsonld``
     one JSON-LD document ``{"@context": {...}, "@graph": [record, ...]}``; the context is the
     shipped ``schemas/context.jsonld`` *inline*, and the records inside carry no ``@context`` of
-    their own, so the dump expands offline with any JSON-LD 1.1 processor.
+    their own, so the dump expands offline with any JSON-LD 1.1 processor. Each record is its
+    :func:`eduxchange.rdf.jsonld_document` (typed dates and duration, concepts typed), so the
+    dump says what the RDF dumps say.
 ``ntriples``
     N-Triples, each record's triples in a block.
 ``turtle``
@@ -22,6 +24,10 @@ however large the catalogue is. Records come in catalogue change order.
     one ``rdf:RDF`` root declaring the ``rdf``, ``schema`` and ``skos`` namespaces, and one
     ``rdf:Description`` per subject streamed inside (a predicate outside those namespaces
     declares its own namespace on its element).
+``amb``
+    one AMB document (:mod:`eduxchange.writers.amb`, AMB version 20231019) per line,
+    UTF-8, each with its own ``@context`` as AMB requires. A record that cannot be valid AMB
+    is skipped, and ``skipped(record id, reason)`` is called for it.
 
 Blank nodes (agents and affiliations without an IRI) stay blank nodes, as in the records and
 the JSON-LD dump, but their labels are made unique across the whole dump: ``b{uuid}x{n}``, the
@@ -58,10 +64,11 @@ from . import rdf
 from .config import Config
 from .dates import format_datestamp, parse_datestamp
 from .store.base import CatalogStore
+from .writers.amb import NotAmb, to_amb
 
 __all__ = ["FORMATS", "VOCABULARY_FORMATS", "export", "export_vocabularies", "record_triples"]
 
-FORMATS: Final = ("ndjson", "jsonld", "turtle", "ntriples", "rdfxml")
+FORMATS: Final = ("ndjson", "jsonld", "turtle", "ntriples", "rdfxml", "amb")
 #: Formats of :func:`export_vocabularies` (an RDF serialization each).
 VOCABULARY_FORMATS: Final = ("turtle", "ntriples", "rdfxml", "jsonld")
 
@@ -131,7 +138,7 @@ def record_triples(record: dict[str, Any]) -> list[Triple]:
     time). The tests check the triples are those of ``record_to_graph``.
     """
     sink = _TripleSink()
-    body = {key: value for key, value in record.items() if key != "@context"}
+    body = {key: value for key, value in rdf.jsonld_document(record).items() if key != "@context"}
     _Parser().parse(body, _shipped_context(), sink)
     prefix = "b" + _record_label(str(record.get("id", "")))
     renamed: dict[Node, BNode] = {}
@@ -286,12 +293,14 @@ def export(
     since: str | None = None,
     member: str | None = None,
     progress: Callable[[int], None] | None = None,
+    skipped: Callable[[str, str], None] | None = None,
 ) -> int:
     """Write the catalogue's live records to ``out`` in ``format``; return how many were written.
 
     ``since`` (any ISO 8601 date or date-time) keeps records changed at or after it;
     ``member`` keeps records that member describes. Memory does not grow with the catalogue:
-    each record is converted and written on its own (module docstring).
+    each record is converted and written on its own (module docstring). ``skipped`` is called
+    with the record's id and the reason for each record the format cannot carry (``amb``).
     """
     if format not in FORMATS:
         raise ValueError(f"unknown export format {format!r}; known: {', '.join(FORMATS)}")
@@ -309,8 +318,16 @@ def export(
         record = resource.record
         if format == "ndjson":
             out.write(_json(record) + b"\n")
+        elif format == "amb":
+            try:
+                document = to_amb(record)
+            except NotAmb as err:
+                if skipped is not None:
+                    skipped(resource.id, str(err))
+                continue
+            out.write(_json(document) + b"\n")
         elif format == "jsonld":
-            body = {k: v for k, v in record.items() if k != "@context"}
+            body = {k: v for k, v in rdf.jsonld_document(record).items() if k != "@context"}
             out.write((b"\n" if count == 0 else b",\n") + _json(body))
         else:
             triples = record_triples(record)

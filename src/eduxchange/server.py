@@ -56,7 +56,8 @@ from waitress.task import ThreadedTaskDispatcher
 from . import changes as feed
 from .config import Config
 from .provider import SERVED_SCHEMAS, Provider
-from .rdf import record_to_graph
+from .rdf import jsonld_document, record_to_graph
+from .writers.amb import AMB_PROFILE, NotAmb, to_amb
 from .store.sqlite import (
     ReadOnlySQLiteStore,
     SQLiteStore,
@@ -226,6 +227,39 @@ def negotiate(accept: str | None) -> str | None:
         if quality > 0 and (best is None or quality > best[0]):
             best, chosen = (quality, order), name
     return chosen
+
+
+#: Names of the AMB profile in ``?profile=`` and ``Accept-Profile`` (W3C DX-PROF-CONNEG, where a
+#: profile is named by its IRI in angle brackets): the short name, the targeted version's IRI
+#: and AMB's version-less IRI.
+_AMB_NAMES = frozenset({"amb", AMB_PROFILE, AMB_PROFILE.rstrip("/"), "https://w3id.org/kim/amb/",
+                        "https://w3id.org/kim/amb"})
+
+
+def negotiate_profile(query: Sequence[str] | None, accept_profile: str | None) -> str | None:
+    """``"amb"`` when ``?profile=`` or ``Accept-Profile`` asks for AMB; ``None`` for the record.
+
+    An unknown ``?profile=`` value raises :class:`ValueError` (a 400); an ``Accept-Profile``
+    naming no profile we serve gets the default representation (DX-PROF-CONNEG, section 7.1).
+    """
+    if query:
+        value = query[-1].strip()
+        if value.strip("<>") in _AMB_NAMES:
+            return "amb"
+        raise ValueError(f"unknown profile {value!r}; known: amb ({AMB_PROFILE})")
+    for part in (accept_profile or "").split(",")[:32]:
+        name, *params = (f.strip() for f in part.split(";"))
+        q = 1.0
+        for param in params:
+            key, _, number = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(number)
+                except ValueError:
+                    q = 0.0
+        if q > 0 and name.strip("<>") in _AMB_NAMES:
+            return "amb"
+    return None
 
 
 def _accepts_gzip(header: str | None) -> bool:
@@ -450,12 +484,17 @@ class App:
     def _resource(self, uuid: str, environ: dict[str, Any], query: str) -> Response:
         if not _UUID.match(uuid):
             return _problem(404, "no such record", cache=_SHORT)
-        vary = ("Accept",)
+        vary = ("Accept", "Accept-Profile")
         fmt: str | None
         try:
-            requested = parse_qs(query, max_num_fields=32).get("format")
+            params = parse_qs(query, max_num_fields=32)
         except ValueError:
             return _problem(400, "too many query parameters")
+        requested = params.get("format")
+        try:
+            profile = negotiate_profile(params.get("profile"), environ.get("HTTP_ACCEPT_PROFILE"))
+        except ValueError as err:
+            return _problem(400, str(err))
         if requested:
             fmt = _FORMAT_ALIASES.get(requested[-1].strip().lower())
             if fmt is None:
@@ -482,6 +521,8 @@ class App:
                                 id=resource_id)
             response.last_modified = _http_time(resource.updated_at)
             return response
+        if profile == "amb":
+            return self._amb(resource.record, resource.updated_at, uuid, fmt, vary)
         key = (resource.id, resource.seq, fmt)
         body = self._bodies.get(key)
         if body is None:
@@ -491,10 +532,32 @@ class App:
                         last_modified=_http_time(resource.updated_at),
                         headers=[("Content-Location", f"{uuid}?format={fmt}")])
 
+    def _amb(self, record: dict[str, Any], updated_at: str | None, uuid: str, fmt: str,
+             vary: tuple[str, ...]) -> Response:
+        """The record in the AMB profile (:mod:`eduxchange.writers.amb`): JSON-LD only."""
+        if fmt not in ("jsonld", "json"):
+            response = _problem(406, "the AMB profile is JSON-LD: ask for application/ld+json",
+                                available=["application/ld+json", "application/json"])
+        else:
+            try:
+                document = to_amb(record)
+            except NotAmb as err:
+                response = _problem(406, f"this record cannot be given in the AMB profile: {err}",
+                                    cache=_SHORT)
+            else:
+                return Response(200, _json(document), _CONTENT_TYPES[fmt], cache=_RECORD,
+                                vary=vary, last_modified=_http_time(updated_at),
+                                headers=[("Content-Location", f"{uuid}?profile=amb&format={fmt}"),
+                                         ("Content-Profile", f"<{AMB_PROFILE}>")])
+        response.vary = vary
+        return response
+
     def _render(self, record: dict[str, Any], fmt: str) -> bytes:
         context = f"{self.config.catalog.base_uri}context.jsonld"
         document = {"@context": context, **{k: v for k, v in record.items() if k != "@context"}}
         serializer = RECORD_FORMATS[fmt][1]
+        if fmt == "jsonld":  # what the RDF says (typed dates, ...); application/json: the record
+            return _json(jsonld_document(document))
         if serializer is None:
             return _json(document)
         return record_to_graph(document).serialize(format=serializer, encoding="utf-8")
