@@ -24,7 +24,7 @@ import eduxchange
 from cli.main import main
 from eduxchange.server import ServerInfo, negotiate_profile, serve
 from eduxchange.writers.amb import AMB_CONTEXT, AMB_PROFILE
-from tests.conftest import write_config
+from tests.conftest import SERVING, write_config
 from tests.support.amb import amb_errors
 from tests.support.faulty import serve_faulty
 from tests.support.lomgen import lom_xml, make_records, oai_dc_xml
@@ -67,7 +67,7 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Catalogue]:
         path = write_config(tmp / "alliance.toml", [
             {"id": "lom", "name": "LOM member", "endpoint": lom_member.url},
             {"id": "dc", "name": "DC member", "endpoint": dc_member.url,
-             "metadata_prefix": "oai_dc"}])
+             "metadata_prefix": "oai_dc"}], feed=SERVING)
         config = eduxchange.load_config(path)
         assert all(r.ok for r in eduxchange.harvest(config))
     started = threading.Event()

@@ -495,8 +495,8 @@ def _license(out: Description, node: Node, default: str) -> None:
         licence = canonical_license(text)
         if licence is not None:
             out.setdefault("license", {"id": licence})
-        else:
-            put_text(notice, default, clean_text(text) or text, join=True)
+        elif cleaned := clean_text(text):  # a licence that is only a BOM or markup says nothing
+            put_text(notice, default, cleaned, join=True)
     for lang, text in _strings(node.get("copyrightNotice"), default):
         cleaned = clean_text(text)
         if cleaned:
