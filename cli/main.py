@@ -676,12 +676,21 @@ _DELETED = {
 
 
 def _check_url(url: str) -> None:
+    import re
     from urllib.parse import urlsplit
 
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(url)
+        _port = parts.port  # raises for a port that is not one
+        host = parts.hostname or ""
+    except ValueError as err:
+        _fail_usage(f"{url!r} is not a usable URL ({err}); give the repository's OAI-PMH base "
+                    "URL, e.g. https://example.org/oai")
+    if parts.scheme not in ("http", "https") or not host:
         _fail_usage(f"{url!r} is not an http(s) URL; give the repository's OAI-PMH base URL, "
                     "e.g. https://example.org/oai")
+    if not re.fullmatch(r"[^\s/?#@]+", host):
+        _fail_usage(f"{url!r}: the host {host!r} is not a host name or address")
 
 
 def _probe(url: str, timeout: float, *, sets: bool = True, formats: bool = True,

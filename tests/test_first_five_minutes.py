@@ -162,9 +162,17 @@ def test_identify_a_silent_endpoint_times_out_within_the_timeout() -> None:
     assert elapsed < 2.5  # two attempts of 0.3 s and a short backoff, not 3 s waits
 
 
-def test_identify_refuses_a_url_that_is_not_http() -> None:
-    result = _cli("identify", "ftp://example.org/oai")
-    assert result.exit_code == 2 and "not an http(s) URL" in result.stderr
+@pytest.mark.parametrize("url, says", [
+    ("ftp://example.org/oai", "not an http(s) URL"),
+    ("http:///oai", "not an http(s) URL"),
+    ("http://localhost:99999/oai", "Port out of range"),
+    ("http://[::1/oai", "not a usable URL"),
+    ("http://exa mple.org/oai", "not a host name"),
+])
+def test_identify_refuses_a_url_it_cannot_use(url: str, says: str) -> None:
+    result = _cli("identify", url)
+    assert result.exit_code == 2 and says in result.stderr, result.output
+    assert "Traceback" not in result.output
 
 
 def test_identify_in_a_real_subprocess() -> None:

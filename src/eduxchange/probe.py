@@ -172,6 +172,8 @@ def probe_endpoint(
                 report.chosen, notes))
     except EduxchangeError as err:
         report = replace(report, error=_explain(err, endpoint, settings))
+    except Exception as err:  # an URL the HTTP library refuses, a bug: said, not a traceback
+        report = replace(report, error=f"cannot read {endpoint}: {type(err).__name__}: {err}")
     finally:
         if own:
             client.close()
