@@ -945,6 +945,8 @@ def check(config_path: str, members: tuple[str, ...], timeout: float | None,
         for r in results:
             for problem in r.problems:
                 _say(console, f"[red]{escape(r.member_id)}[/red]: {escape(problem)}")
+            for note in r.notes:
+                _say(console, f"[yellow]{escape(r.member_id)}[/yellow]: note: {escape(note)}")
         failed = sum(not r.ok for r in results)
         _say(console, f"{len(results) - failed} of {len(results)} member(s) passed"
                       + ("." if not failed else "; fix the config or the member, then check again."))

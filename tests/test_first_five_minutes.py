@@ -132,6 +132,36 @@ def test_sets_of_a_repository_without_sets_is_a_note_not_an_error() -> None:
     assert "no sets (noSetHierarchy)" in result.stdout
 
 
+MARC_ONLY = b"""<?xml version="1.0" encoding="UTF-8"?>
+<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">
+<responseDate>2024-01-01T00:00:00Z</responseDate>
+<request verb="ListMetadataFormats">http://127.0.0.1/oai</request>
+<ListMetadataFormats><metadataFormat><metadataPrefix>marc21</metadataPrefix>
+<schema>http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd</schema>
+<metadataNamespace>http://www.loc.gov/MARC21/slim</metadataNamespace></metadataFormat>
+</ListMetadataFormats></OAI-PMH>"""
+
+
+def test_a_member_offering_no_readable_format_is_said_by_identify_and_check(
+        tmp_path: Path) -> None:
+    with serve_faulty(_records(2)) as server:
+        server.body_next(MARC_ONLY, n=2, verb="ListMetadataFormats")
+        identified = _cli("identify", server.url, "--json")
+        config = write_config(tmp_path / "alliance.toml", [
+            {"id": "marc", "endpoint": server.url, "metadata_prefix": "marc21"}])
+        server.body_next(MARC_ONLY, n=1, verb="ListMetadataFormats")
+        checked = _cli("check", "-c", str(config), "--json")
+        requested = server.verbs
+    assert identified.exit_code == 0, identified.output
+    report = json.loads(identified.stdout)
+    assert report["chosen"] is None and report["sample"] is None
+    assert any("no format eduxchange can read" in n and "marc21" in n for n in report["notes"])
+    assert "ListRecords" not in requested
+    assert checked.exit_code == 0, checked.output  # offered: a note, not a failure
+    [member] = json.loads(checked.stdout)["members"]
+    assert "not a format eduxchange knows" in member["notes"][0]
+
+
 def test_identify_a_refused_connection_says_so_and_not_to_raise_max_retries() -> None:
     url = f"http://{HOST}:{_closed_port()}/oai"
     result = _cli("identify", url)

@@ -238,6 +238,7 @@ class MemberCheck:
     prefix_configured: bool = False
     sets: tuple[str, ...] = ()
     problems: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()  # worth knowing, not a failure
 
     @property
     def ok(self) -> bool:
@@ -248,7 +249,7 @@ class MemberCheck:
                 "ok": self.ok, "repository_name": self.repository_name,
                 "metadata_prefix": self.metadata_prefix,
                 "prefix_configured": self.prefix_configured, "sets": list(self.sets),
-                "problems": list(self.problems)}
+                "problems": list(self.problems), "notes": list(self.notes)}
 
 
 def check_member(member: MemberConfig, *, settings: HarvestSettings | None = None) -> MemberCheck:
@@ -261,15 +262,23 @@ def check_member(member: MemberConfig, *, settings: HarvestSettings | None = Non
     report = probe_endpoint(member.endpoint, settings=settings, sets=bool(member.sets),
                             sample=False)
     problems: list[str] = []
+    notes: list[str] = []
     prefix = member.metadata_prefix
     if report.error is not None:
         problems.append(report.error)
     else:
-        offered = {f.prefix for f in report.formats}
+        offered = {f.prefix: f for f in report.formats}
         if prefix is not None and prefix not in offered:
             problems.append(
                 f"metadata_prefix {prefix!r} is not offered by the member; it offers "
                 f"{describe_offered(report.formats)}" + _suggest(report.chosen))
+        elif prefix is not None and identify_format(offered[prefix]) is None:
+            # Records are read by their own root namespace, which may differ from the one
+            # ListMetadataFormats declares: a note, not a failure.
+            notes.append(
+                f"metadata_prefix {prefix!r} (namespace {offered[prefix].namespace or 'none'!r}) "
+                "is not a format eduxchange knows; unless its records are LOM, IMS MD, LRMI or "
+                "Dublin Core, they will be quarantined" + _suggest(report.chosen))
         elif prefix is None:
             if report.chosen is None:
                 problems.append(
@@ -291,7 +300,7 @@ def check_member(member: MemberConfig, *, settings: HarvestSettings | None = Non
         member_id=member.id, endpoint=member.endpoint, enabled=member.enabled,
         repository_name=report.identify.repository_name if report.identify else None,
         metadata_prefix=prefix, prefix_configured=member.metadata_prefix is not None,
-        sets=member.sets, problems=tuple(problems))
+        sets=member.sets, problems=tuple(problems), notes=tuple(notes))
 
 
 def _suggest(chosen: MetadataFormat | None) -> str:
