@@ -266,10 +266,13 @@ def normalize(config_path: str, members: tuple[str, ...], all_: bool, as_json: b
         if failed:
             sys.exit(EXIT_FAILED)
         return
-    table = Table(title="Normalization", title_justify="left")
+    table = Table(title="Normalization", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False, show_edge=False, collapse_padding=True)
     for column in ("member", "processed", "created", "updated", "unchanged", "removed",
                    "quarantined", "time"):
-        table.add_column(column, justify="left" if column == "member" else "right", no_wrap=True)
+        table.add_column("quar." if column == "quarantined" else column,
+                         justify="left" if column == "member" else "right",
+                         no_wrap=column != "member", overflow="fold")
     for r in results:
         table.add_row(r.member_id, str(r.processed), str(r.created), str(r.updated),
                       str(r.unchanged), str(r.removed),
@@ -279,9 +282,9 @@ def normalize(config_path: str, members: tuple[str, ...], all_: bool, as_json: b
         if r.unmapped:
             worst = sorted(r.unmapped.items(), key=lambda kv: -kv[1])[:5]
             top = ", ".join(f"{k} ({v})" for k, v in worst)
-            err_console.print(f"{r.member_id}: values with no concept yet: {top}", highlight=False)
+            _say(err_console, escape(f"{r.member_id}: values with no concept yet: {top}"))
     for r in failed:  # the other members were normalized all the same
-        err_console.print(f"{r.member_id}: {r.error}", highlight=False, markup=False)
+        _say(err_console, escape(f"{r.member_id}: {r.error}"))
     if failed:
         sys.exit(EXIT_FAILED)
 
@@ -609,7 +612,7 @@ def log_(config_path: str, member: str | None, limit: int, with_events: bool,
     for r in runs:
         count, shown = details[r.id]
         if shown:
-            out.print(f"run {r.id} ({escape(r.member_id)}, {r.started_at}):", highlight=False)
+            _say(out, f"run {r.id} ({escape(r.member_id)}, {r.started_at}):")
             _print_events(out, shown, indent="  ")
             if count > len(shown):
                 out.print(f"  ... see `eduxchange events --run {r.id} --limit N` for the rest")

@@ -351,6 +351,8 @@ def test_harvest_summary_and_status_fit_80_columns(tmp_path: Path) -> None:
              "endpoint": server.url}])
         harvest = _cli("harvest", "-c", str(config), "-q", env=TERMINAL_80)
     status = _cli("status", "-c", str(config), env=TERMINAL_80)
+    normalized = _cli("normalize", "-c", str(config), "--all", env=TERMINAL_80)
+    assert normalized.exit_code == 0 and "processed" in _fits_80(normalized.stdout)
     log = _cli("log", "-c", str(config), env=TERMINAL_80)
     assert log.exit_code == 0 and "a-rather-long-member-id" in _fits_80(log.stdout).replace(
         "\n", "").replace(" ", "")
