@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tomllib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from rich.progress import (
 )
 from rich import box
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 
 import eduxchange
@@ -50,6 +52,38 @@ def _out() -> Console:
     """stdout; tables are not squeezed into 80 columns when piped to a file."""
     console = Console()
     return console if console.is_terminal else Console(width=200)
+
+
+def _err() -> Console:
+    """stderr; without a terminal (cron, a pipe) messages are not wrapped (see :func:`_say`)."""
+    return Console(stderr=True)
+
+
+def _say(console: Console, text: str) -> None:
+    """Print one message (rich markup; members' text escaped by the caller).
+
+    On a terminal it wraps at the terminal's width; without one (cron, a log file) it is
+    written as one line, so a URL in it is never cut.
+    """
+    console.print(text, highlight=False, soft_wrap=not console.is_terminal)
+
+
+def _fit(console: Console, build: Any, droppable: list[str]) -> tuple[Table, list[str]]:
+    """The table ``build(dropped)`` makes, leaving out columns of ``droppable`` (least
+    wanted first) until it fits the console's width. Returns the table and what was left out.
+
+    A table fits when its natural width does (rich's minimum would fold cells that must
+    not be folded, like counts).
+    """
+    dropped: list[str] = []
+    table: Table = build(set())
+    while droppable[len(dropped):]:
+        natural = Measurement.get(console, console.options.update_width(10_000), table).maximum
+        if natural <= console.width:
+            break
+        dropped.append(droppable[len(dropped)])
+        table = build(set(dropped))
+    return table, dropped
 
 
 def _fail_usage(message: str) -> None:
@@ -122,7 +156,7 @@ def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: b
         _summary(_out(), results)
         for r in results:
             if r.error:
-                err_console.print(f"[red]{r.member_id}[/red]: {escape(r.error)}", highlight=False)
+                _say(err_console, f"[red]{escape(r.member_id)}[/red]: {escape(r.error)}")
     sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
 
 
@@ -153,22 +187,39 @@ def _progress(console: Console, member_ids: list[str], *, enabled: bool) -> Iter
         yield on_event
 
 
+#: Columns of the harvest summary, and the order they are left out in to fit a narrow terminal.
+_SUMMARY_DROP = ["pages", "mode", "retired", "time", "unchanged", "format", "catalogue (+ ~ - !)"]
+
+
 def _summary(console: Console, results: list[eduxchange.HarvestResult]) -> None:
-    table = Table(title="Harvest summary", title_justify="left")
-    table.add_column("member", no_wrap=True)
-    for column in ("state", "mode", "format"):
-        table.add_column(column, no_wrap=True)
-    for column in ("new", "updated", "unchanged", "deleted", "retired", "quarantined", "pages",
-                   "time"):
-        table.add_column(column, justify="right", no_wrap=True)
-    table.add_column("catalogue (+ ~ - !)", justify="right", no_wrap=True)
-    for r in results:
-        state = "[green]ok" if r.ok else "[red]failed"
-        table.add_row(r.member_id, state, r.mode, r.metadata_prefix or "-", str(r.new),
-                      str(r.updated), str(r.unchanged), str(r.deleted), str(r.retired),
-                      str(r.quarantined), str(r.pages), f"{r.seconds:.1f}s",
-                      _catalogue_cell(r.normalization))
+    def build(dropped: set[str]) -> Table:
+        table = Table(title="Harvest summary", title_justify="left", box=box.SIMPLE_HEAD,
+                      pad_edge=False, show_edge=False, collapse_padding=True)
+        names = ["member", "state", "mode", "format", "new", "updated", "unchanged", "deleted",
+                 "retired", "quarantined", "pages", "time", "catalogue (+ ~ - !)"]
+        keep = [n for n in names if n not in dropped]
+        for name in keep:
+            right = name not in ("member", "state", "mode", "format")
+            table.add_column("quar." if name == "quarantined" else name,
+                             justify="right" if right else "left",
+                             no_wrap=name != "member", overflow="fold", min_width=6 if
+                             name == "member" else None)
+        for r in results:
+            cells = {"member": r.member_id, "state": "[green]ok" if r.ok else "[red]failed",
+                     "mode": r.mode, "format": r.metadata_prefix or "-", "new": str(r.new),
+                     "updated": str(r.updated), "unchanged": str(r.unchanged),
+                     "deleted": str(r.deleted), "retired": str(r.retired),
+                     "quarantined": str(r.quarantined), "pages": str(r.pages),
+                     "time": f"{r.seconds:.1f}s",
+                     "catalogue (+ ~ - !)": _catalogue_cell(r.normalization)}
+            table.add_row(*(cells[n] for n in keep))
+        return table
+
+    table, dropped = _fit(console, build, _SUMMARY_DROP)
     console.print(table)
+    if dropped:
+        _say(console, f"(left out to fit {console.width} columns: {', '.join(dropped)}; "
+                      "--json has every count)")
 
 
 def _catalogue_cell(n: dict[str, Any] | None) -> str:
@@ -215,10 +266,13 @@ def normalize(config_path: str, members: tuple[str, ...], all_: bool, as_json: b
         if failed:
             sys.exit(EXIT_FAILED)
         return
-    table = Table(title="Normalization", title_justify="left")
+    table = Table(title="Normalization", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False, show_edge=False, collapse_padding=True)
     for column in ("member", "processed", "created", "updated", "unchanged", "removed",
                    "quarantined", "time"):
-        table.add_column(column, justify="left" if column == "member" else "right", no_wrap=True)
+        table.add_column("quar." if column == "quarantined" else column,
+                         justify="left" if column == "member" else "right",
+                         no_wrap=column != "member", overflow="fold")
     for r in results:
         table.add_row(r.member_id, str(r.processed), str(r.created), str(r.updated),
                       str(r.unchanged), str(r.removed),
@@ -228,9 +282,9 @@ def normalize(config_path: str, members: tuple[str, ...], all_: bool, as_json: b
         if r.unmapped:
             worst = sorted(r.unmapped.items(), key=lambda kv: -kv[1])[:5]
             top = ", ".join(f"{k} ({v})" for k, v in worst)
-            err_console.print(f"{r.member_id}: values with no concept yet: {top}", highlight=False)
+            _say(err_console, escape(f"{r.member_id}: values with no concept yet: {top}"))
     for r in failed:  # the other members were normalized all the same
-        err_console.print(f"{r.member_id}: {r.error}", highlight=False, markup=False)
+        _say(err_console, escape(f"{r.member_id}: {r.error}"))
     if failed:
         sys.exit(EXIT_FAILED)
 
@@ -239,10 +293,11 @@ def normalize(config_path: str, members: tuple[str, ...], all_: bool, as_json: b
 @config_option
 @click.option("--format", "-f", "format_",
               type=click.Choice(["ndjson", "jsonld", "turtle", "ntriples", "rdfxml", "amb"]),
-              default="ndjson", show_default=True,
-              help="ndjson: one common record per line; jsonld: one document with the context "
-                   "inline; turtle, ntriples, rdfxml: RDF; amb: one AMB (20231019) document per "
-                   "line, records that cannot be valid AMB skipped and counted.")
+              default=None,
+              help="ndjson (the default): one common record per line; jsonld: one document with "
+                   "the context inline; turtle, ntriples, rdfxml: RDF; amb: one AMB (20231019) "
+                   "document per line, records that cannot be valid AMB skipped and counted. "
+                   "With --vocabularies the default is turtle.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write to this file (default: stdout).")
 @click.option("--since", metavar="ISO", help="Only records changed at or after this date(-time).")
@@ -252,7 +307,7 @@ def normalize(config_path: str, members: tuple[str, ...], all_: bool, as_json: b
                    "the records (turtle, ntriples, rdfxml or jsonld).")
 @click.option("--json", "as_json", is_flag=True,
               help="With --output: print a JSON summary on stdout (written, skipped, reasons).")
-def export(config_path: str, format_: str, output: str | None, since: str | None,
+def export(config_path: str, format_: str | None, output: str | None, since: str | None,
            member: str | None, vocabularies: bool, as_json: bool) -> None:
     """Export the unified catalogue, streamed in constant memory.
 
@@ -260,13 +315,16 @@ def export(config_path: str, format_: str, output: str | None, since: str | None
     come with --vocabularies.
     """
     if vocabularies:
-        if format_ == "ndjson":
+        if format_ in ("ndjson", "amb"):
             _fail_usage("--vocabularies needs an RDF format: --format turtle, ntriples, rdfxml "
                         "or jsonld")
-        _write_out(output, lambda fh: eduxchange.export.export_vocabularies(fh, format=format_))
+        vocabulary_format = format_ or "turtle"
+        _write_out(output, lambda fh: eduxchange.export.export_vocabularies(
+            fh, format=vocabulary_format))
         return
     if as_json and not output:
         _fail_usage("--json needs --output: without it, stdout carries the dump")
+    format_ = format_ or "ndjson"
     config = _load(config_path)
     if since:
         try:
@@ -371,6 +429,12 @@ def demo(host: str, port: int, workdir: str, no_serve: bool) -> None:
     from eduxchange.demo import demo_alliance
 
     err_console = Console(stderr=True)
+    if not no_serve and port:
+        # Found now, not after the whole harvest: the server would fail on it at the end.
+        taken = _port_problem(host, port)
+        if taken:
+            _fail_usage(f"cannot serve the demo on {host}:{port}: {taken}. Nothing was harvested; "
+                        "choose another --port (0: any free port), or stop what listens there")
     base = f"http://{host}:{port}/" if port else f"http://{host}/"
 
     def started(members: list[Any]) -> None:
@@ -393,6 +457,24 @@ def demo(host: str, port: int, workdir: str, no_serve: bool) -> None:
                 first = next(store.iter_resources(), None)
             _serve(config, host, port,
                    example=first.id.rsplit("/", 1)[1] if first is not None else None)
+
+
+def _port_problem(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on (bound as the server binds it), or ``None``."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as err:
+        return f"cannot resolve {host!r} ({err})"
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as http.server does
+        try:
+            sock.bind(address)
+        except OSError as err:
+            return err.strerror or str(err)
+    return None
 
 
 @main.command()
@@ -433,19 +515,21 @@ def status(config_path: str, as_json: bool) -> None:
         state = f"[{colours[s.state]}]{s.state}" + ("*" if s.resumable else "")
         warn = f"[yellow]{s.warnings}" if s.warnings else "0"
         last = s.last_harvest.replace("T", " ")[:16] if s.last_harvest else "-"
-        table.add_row(s.id, *([s.name] if wide else []), state, str(s.records), str(s.deleted),
+        # Narrow: the name goes under the id, in the same cell, where it folds.
+        who = s.id if wide or s.name == s.id else f"{escape(s.id)}\n[dim]{escape(s.name)}"
+        table.add_row(who, *([s.name] if wide else []), state, str(s.records), str(s.deleted),
                       str(s.quarantined), warn, last, s.metadata_prefix or "-")
     console.print(table)
     if any(s.resumable for s in statuses):
         console.print("* resumable: the next harvest continues where the last one stopped")
     for s in statuses:
         if s.error:
-            console.print(f"[red]{s.id}[/red]: {escape(s.error)}", highlight=False)
+            _say(console, f"[red]{s.id}[/red]: {escape(s.error)}")
         if s.last_warning:
             w = s.last_warning
-            console.print(f"[yellow]{s.id}[/yellow]: {s.warnings} warning(s) in the last run; "
+            _say(console, f"[yellow]{s.id}[/yellow]: {s.warnings} warning(s) in the last run; "
                           f"latest: {escape(str(w['code']))}: {escape(str(w['message']))} "
-                          f"(see `eduxchange events -m {s.id}`)", highlight=False)
+                          f"(see `eduxchange events -m {s.id}`)")
     console.print(f"Catalogue: {catalogue['resources']} resources "
                   f"({catalogue['deleted']} deleted) in {config.catalog.store}")
 
@@ -509,21 +593,47 @@ def log_(config_path: str, member: str | None, limit: int, with_events: bool,
              **({"events": [e.to_dict() for e in details[r.id][1]]} if with_events else {})}
             for r in runs]}, indent=2, ensure_ascii=False))
         return
-    table = Table(title="Harvest log", title_justify="left")
-    for column in ("run", "member", "mode", "state", "started", "new", "updated", "deleted",
-                   "quarantined", "warnings", "error"):
-        table.add_column(column, overflow="fold")
-    for r in runs:
-        c = r.counts
-        table.add_row(str(r.id), r.member_id, r.mode, r.state, r.started_at,
-                      str(c.get("new", "")), str(c.get("updated", "")), str(c.get("deleted", "")),
-                      str(c.get("quarantined", "")), str(details[r.id][0]), r.error or "")
     out = _out()
+
+    # Fits 80 columns: errors go below the table (where they wrap, or stay one line without
+    # a terminal); the least wanted counts are left out when it is narrow.
+    def build(dropped: set[str]) -> Table:
+        table = Table(title="Harvest log", title_justify="left", box=box.SIMPLE_HEAD,
+                      pad_edge=False, show_edge=False, collapse_padding=True)
+        names = ["run", "member", "mode", "state", "started", "new", "updated", "deleted",
+                 "quarantined", "warnings"]
+        keep = [n for n in names if n not in dropped]
+        short = {"quarantined": "quar.", "warnings": "warn."}
+        for name in keep:
+            table.add_column(short.get(name, name), no_wrap=name != "member",
+                             overflow="fold", min_width=6 if name == "member" else None,
+                             justify="right" if name in (
+                                 "run", "new", "updated", "deleted", "quarantined", "warnings")
+                             else "left")
+        for r in runs:
+            c = r.counts
+            cells = {"run": str(r.id), "member": escape(r.member_id), "mode": r.mode,
+                     "state": r.state if r.state != "failed" else "[red]failed",
+                     "started": r.started_at.replace("T", " ")[:16],
+                     "new": str(c.get("new", "")), "updated": str(c.get("updated", "")),
+                     "deleted": str(c.get("deleted", "")),
+                     "quarantined": str(c.get("quarantined", "")),
+                     "warnings": str(details[r.id][0])}
+            table.add_row(*(cells[n] for n in keep))
+        return table
+
+    table, dropped = _fit(out, build, ["mode", "deleted", "updated"])
     out.print(table)
+    if dropped:
+        _say(out, f"(left out to fit {out.width} columns: {', '.join(dropped)}; "
+                  "--json has every count)")
+    for r in runs:
+        if r.error:
+            _say(out, f"[red]run {r.id}[/red] ({escape(r.member_id)}): {escape(r.error)}")
     for r in runs:
         count, shown = details[r.id]
         if shown:
-            out.print(f"run {r.id} ({escape(r.member_id)}, {r.started_at}):", highlight=False)
+            _say(out, f"run {r.id} ({escape(r.member_id)}, {r.started_at}):")
             _print_events(out, shown, indent="  ")
             if count > len(shown):
                 out.print(f"  ... see `eduxchange events --run {r.id} --limit N` for the rest")
@@ -540,7 +650,7 @@ def _print_events(console: Console, events: list[EventInfo], *, indent: str = ""
         where = f" {escape(e.identifier)}" if e.identifier else ""
         console.print(f"{indent}[{colours.get(e.severity, 'white')}]{escape(e.severity)}[/] "
                       f"{e.created_at} {escape(e.code)}{where}: {escape(e.message)}",
-                      highlight=False)
+                      highlight=False, soft_wrap=not console.is_terminal)
 
 
 @main.command()
@@ -573,6 +683,298 @@ def events(config_path: str, member: str | None, run_id: int | None, severity: s
     for e in found:
         out.print(f"run {e.run_id} {escape(e.member_id)}: ", end="", highlight=False)
         _print_events(out, [e])
+
+
+# -- an operator's first five minutes: look at an endpoint, write a config, check it ----------
+
+timeout_option = click.option(
+    "--timeout", type=click.FloatRange(min=0, min_open=True), default=20.0, show_default=True,
+    help="Seconds to wait for each response (one retry after a transient failure).")
+
+_DELETED = {
+    "persistent": "persistent (deletions are listed: incremental harvests see them)",
+    "transient": "transient (deletions may be listed for a while: reconciled every "
+                 "reconcile_days)",
+    "no": "no (deletions are not listed: reconciled every reconcile_days)",
+}
+
+
+def _check_url(url: str) -> None:
+    import re
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        _port = parts.port  # raises for a port that is not one
+        host = parts.hostname or ""
+    except ValueError as err:
+        _fail_usage(f"{url!r} is not a usable URL ({err}); give the repository's OAI-PMH base "
+                    "URL, e.g. https://example.org/oai")
+    if parts.scheme not in ("http", "https") or not host:
+        _fail_usage(f"{url!r} is not an http(s) URL; give the repository's OAI-PMH base URL, "
+                    "e.g. https://example.org/oai")
+    if not re.fullmatch(r"[^\s/?#@]+", host):
+        _fail_usage(f"{url!r}: the host {host!r} is not a host name or address")
+
+
+def _probe(url: str, timeout: float, *, sets: bool = True, formats: bool = True,
+           sample: bool = True) -> Any:
+    from dataclasses import replace
+
+    from eduxchange import probe
+
+    _check_url(url)
+    return probe.probe_endpoint(url, settings=replace(probe.PROBE_SETTINGS, timeout=timeout),
+                                sets=sets, formats=formats, sample=sample)
+
+
+def _finish(report: Any, as_json: bool, show: Any) -> None:
+    """Print a probe report (JSON or as ``show`` draws it), its error, and exit 0 or 1."""
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        console = _out()
+        if report.identify is not None:
+            show(console, report)
+        for note in report.notes:
+            _say(console, f"[yellow]note[/yellow]: {escape(note)}")
+    if report.error is not None:
+        _say(_err(), f"eduxchange: error: {escape(report.error)}")
+    sys.exit(EXIT_OK if report.ok else EXIT_FAILED)
+
+
+def _show_identify(console: Console, report: Any) -> None:
+    info = report.identify
+    granularity = info.granularity + (" (days)" if info.day_granular else " (seconds)")
+    table = Table(show_header=False, box=None, pad_edge=False, title_justify="left",
+                  title=f"Identify {report.endpoint}")
+    table.add_column("key", no_wrap=True, style="bold")
+    table.add_column("value", overflow="fold")
+    for key, value in (("repository", info.repository_name), ("base URL", info.base_url),
+                       ("protocol", info.protocol_version), ("granularity", granularity),
+                       ("deletedRecord", _DELETED.get(info.deleted_record, info.deleted_record)),
+                       ("earliest", info.earliest_datestamp),
+                       ("admin", ", ".join(info.admin_emails) or "-")):
+        table.add_row(key, escape(value or "-"))
+    console.print(table)
+
+
+def _show_formats(console: Console, report: Any) -> None:
+    from eduxchange.formats import identify_format
+
+    if not report.formats:
+        return
+    table = Table(title="Metadata formats", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False, show_edge=False, collapse_padding=True)
+    table.add_column("", no_wrap=True)
+    table.add_column("prefix", overflow="fold")
+    table.add_column("read as", no_wrap=True)
+    table.add_column("namespace", overflow="fold", ratio=1)
+    for fmt in report.formats:
+        known = identify_format(fmt)
+        table.add_row("[green]*" if fmt == report.chosen else "", escape(fmt.prefix),
+                      known.name if known else "[dim]unknown", escape(fmt.namespace or "-"))
+    console.print(table)
+    if report.chosen is not None:
+        _say(console, f"* eduxchange would harvest [bold]{escape(report.chosen.prefix)}[/bold] "
+                      "(the richest format it reads; set metadata_prefix to choose another)")
+
+
+def _show_sets(console: Console, report: Any, *, limit: int | None = None) -> None:
+    if report.sets is None:
+        return
+    shown = report.sets if limit is None else report.sets[:limit]
+    table = Table(title=f"Sets ({len(report.sets)}{'+' if report.sets_truncated else ''})",
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False,
+                  collapse_padding=True)
+    table.add_column("setSpec", overflow="fold", ratio=1)
+    table.add_column("name", overflow="fold", ratio=2)
+    for s in shown:
+        table.add_row(escape(s.spec), escape(s.name))
+    console.print(table)
+    if len(shown) < len(report.sets):
+        _say(console, f"... and {len(report.sets) - len(shown)} more "
+                      f"(`eduxchange sets {escape(report.endpoint)}` lists them all)")
+
+
+def _show_sample(console: Console, report: Any) -> None:
+    sample = report.sample
+    if sample is None:
+        return
+    state = "[green]valid" if not sample.problems else "[red]would be quarantined"
+    _say(console, f"\nSample record [bold]{escape(sample.identifier)}[/bold] "
+                  f"({escape(sample.metadata_prefix)}, read as {escape(sample.format)}): {state}")
+    for problem in sample.problems:
+        _say(console, f"  [red]problem[/red]: {escape(problem)}")
+    for field_, value, note in sample.unmapped[:10]:
+        _say(console, f"  [yellow]unmapped[/yellow] {escape(field_)}: {escape(value)} "
+                      f"{escape(note)}")
+    if sample.description is not None:
+        # The normalized form as JSON, not a table: long values are the terminal's to wrap.
+        console.file.flush()
+        click.echo(json.dumps(sample.description, indent=2, ensure_ascii=False))
+
+
+@main.command()
+@click.argument("url")
+@timeout_option
+@click.option("--sample/--no-sample", default=True, show_default=True,
+              help="Also fetch the first ListRecords page and normalize one record.")
+@json_option
+def identify(url: str, timeout: float, sample: bool, as_json: bool) -> None:
+    """Look at an OAI-PMH endpoint, without a config: what a member would be harvested as.
+
+    Prints Identify (granularity, deletedRecord policy, earliest datestamp), the metadata
+    formats with the one eduxchange would choose, the sets, and one sample record in the
+    normalized form a harvest would give it. Exit 0 when it answers, 1 when it cannot be
+    reached or is not OAI-PMH, 2 for a URL that is not http(s).
+    """
+    report = _probe(url, timeout, sample=sample)
+
+    def show(console: Console, r: Any) -> None:
+        _show_identify(console, r)
+        _show_formats(console, r)
+        _show_sets(console, r, limit=20)
+        _show_sample(console, r)
+
+    _finish(report, as_json, show)
+
+
+@main.command()
+@click.argument("url")
+@timeout_option
+@json_option
+def formats(url: str, timeout: float, as_json: bool) -> None:
+    """List the metadata formats an OAI-PMH endpoint offers, and the one eduxchange would choose."""
+    report = _probe(url, timeout, sets=False, sample=False)
+    _finish(report, as_json, _show_formats)
+
+
+@main.command(name="sets")
+@click.argument("url")
+@timeout_option
+@json_option
+def sets_(url: str, timeout: float, as_json: bool) -> None:
+    """List the sets of an OAI-PMH endpoint (the setSpecs a member's `sets` may name)."""
+    report = _probe(url, timeout, formats=False, sample=False)
+    _finish(report, as_json, _show_sets)
+
+
+@main.command()
+@config_option
+@click.option("--member", "-m", "endpoints", multiple=True, required=True, metavar="URL",
+              help="A member's OAI-PMH base URL (repeatable); each is identified.")
+@click.option("--base-uri", default="https://catalog.example.org/", show_default=True,
+              help="The base of the catalogue's IRIs ([catalog] base_uri).")
+@click.option("--force", is_flag=True, help="Overwrite the config file if it exists.")
+@timeout_option
+@json_option
+def init(config_path: str, endpoints: tuple[str, ...], base_uri: str, force: bool,
+         timeout: float, as_json: bool) -> None:
+    """Write a commented alliance config for the members at these OAI-PMH URLs.
+
+    Each member is identified: its id comes from its repositoryName (an acronym in
+    parentheses) or its host, and the metadata_prefix eduxchange would choose is written
+    in. A member that cannot be reached is written disabled, with the reason (exit 1).
+    An existing file is kept unless --force is given (exit 2).
+    """
+    from dataclasses import replace
+    from pathlib import Path
+
+    from eduxchange import probe
+
+    path = Path(config_path)
+    if path.exists() and not force:
+        _fail_usage(f"{path} exists; nothing was written (give --force to overwrite it, or "
+                    "--config to write another file)")
+    if not base_uri.startswith(("http://", "https://")):
+        _fail_usage(f"--base-uri must be an http(s) URL, got {base_uri!r}")
+    for url in endpoints:
+        _check_url(url)
+    text, reports = probe.init_config(
+        list(endpoints), base_uri=base_uri if base_uri.endswith("/") else base_uri + "/",
+        settings=replace(probe.PROBE_SETTINGS, timeout=timeout))
+    try:
+        eduxchange.parse_config(tomllib.loads(text), path=path)
+    except ConfigError as bad:  # pragma: no cover (a bug of init_config)
+        _fail_usage(f"internal error: the config written would not load: {bad}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    failed = [r for r in reports if not r.ok]
+    if as_json:
+        click.echo(json.dumps({"config": str(path), "members": [r.to_dict() for r in reports]},
+                              indent=2, ensure_ascii=False))
+    else:
+        err_console = _err()
+        for r in failed:
+            _say(err_console, f"[red]not identified[/red]: {escape(r.error or '')}")
+        _say(_out(), f"Wrote {escape(str(path))} with {len(reports)} member(s)"
+                     + (f", {len(failed)} disabled (not identified)" if failed else "")
+                     + f". Next: `eduxchange check -c {escape(str(path))}`.")
+    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+@main.command()
+@config_option
+@click.option("--member", "-m", "members", multiple=True, metavar="ID",
+              help="Check only this member (repeatable). Default: every enabled member.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds to wait for each response (default: each member's timeout).")
+@json_option
+def check(config_path: str, members: tuple[str, ...], timeout: float | None,
+          as_json: bool) -> None:
+    """Validate the config and probe each member before harvesting.
+
+    For each member: Identify answers, the configured metadata_prefix is offered (or one
+    eduxchange can read, when none is configured), and the configured sets exist.
+    Exit 0 when every member passes, 1 when any fails a probe, 2 for config errors.
+    """
+    from eduxchange import probe
+
+    config = _load(config_path)
+    try:
+        chosen = eduxchange.pipeline.select_members(config, members or None)
+    except ConfigError as err:
+        _fail_usage(str(err))
+    results = probe.check_members(config, [m.id for m in chosen], timeout=timeout)
+    if as_json:
+        click.echo(json.dumps({"config": str(config.path),
+                               "members": [r.to_dict() for r in results]},
+                              indent=2, ensure_ascii=False))
+    else:
+        console = _out()
+
+        def build(dropped: set[str]) -> Table:
+            table = Table(title=f"Check of {config.path}", title_justify="left",
+                          box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False,
+                          collapse_padding=True)
+            table.add_column("member", overflow="fold", min_width=8)
+            table.add_column("probe", no_wrap=True)
+            table.add_column("format", overflow="fold")
+            if "sets" not in dropped:
+                table.add_column("sets", justify="right", no_wrap=True)
+            if "repository" not in dropped:
+                table.add_column("repository", overflow="fold", ratio=1, min_width=12)
+            for r in results:
+                fmt = "-" if r.metadata_prefix is None else (
+                    escape(r.metadata_prefix) + ("" if r.prefix_configured else " (chosen)"))
+                table.add_row(escape(r.member_id), "[green]ok" if r.ok else "[red]failed", fmt,
+                              *([] if "sets" in dropped else [str(len(r.sets))]),
+                              *([] if "repository" in dropped
+                                else [escape(r.repository_name or "-")]))
+            return table
+
+        table, _dropped = _fit(console, build, ["sets", "repository"])
+        console.print(table)
+        for r in results:
+            for problem in r.problems:
+                _say(console, f"[red]{escape(r.member_id)}[/red]: {escape(problem)}")
+            for note in r.notes:
+                _say(console, f"[yellow]{escape(r.member_id)}[/yellow]: note: {escape(note)}")
+        failed = sum(not r.ok for r in results)
+        _say(console, f"{len(results) - failed} of {len(results)} member(s) passed"
+                      + ("." if not failed else "; fix the config or the member, then check again."))
+    sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .models import MetadataFormat
 
-__all__ = ["KnownFormat", "KNOWN_FORMATS", "identify_format", "choose_format"]
+__all__ = ["KnownFormat", "KNOWN_FORMATS", "identify_format", "choose_format", "describe_offered"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -124,3 +124,20 @@ def choose_format(offered: Iterable[MetadataFormat]) -> MetadataFormat | None:
         if known is not None and (best is None or known.rank > best[0]):
             best = (known.rank, fmt)
     return best[1] if best else None
+
+
+def describe_offered(offered: Iterable[MetadataFormat]) -> str:
+    """The formats a member offers, for a message: ``lom (http://...), oai_dc (http://...)``.
+
+    Each known one says what eduxchange reads it as; the one it would choose is marked.
+    """
+    formats = list(offered)
+    chosen = choose_format(formats)
+    parts = []
+    for fmt in formats:
+        known = identify_format(fmt)
+        what = fmt.namespace or "no namespace"
+        if known is not None and known.name != fmt.prefix:
+            what += f", read as {known.name}"
+        parts.append(f"{fmt.prefix} ({what}){' [would be chosen]' if fmt == chosen else ''}")
+    return ", ".join(parts) or "no formats at all"

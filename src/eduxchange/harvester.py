@@ -30,13 +30,14 @@ from .config import MemberConfig
 from .dates import format_datestamp, normalize_datestamp, parse_datestamp, utcnow
 from .errors import (
     BadResumptionToken,
+    CannotDisseminateFormat,
     DeadlineExceeded,
     EduxchangeError,
     EndlessListError,
     NoSetHierarchy,
     ProtocolError,
 )
-from .formats import choose_format
+from .formats import choose_format, describe_offered
 from .models import HarvestResult, IdentifyInfo, Issue, Page
 from .store.base import CatalogStore, MemberState
 from .transport import HttpTransport
@@ -185,6 +186,8 @@ class Harvester:
             # with it: the next run lists from the start again (and stops again, bounded).
             error = str(err)
             self.store.update_member_state(self.member.id, resume=None)
+        except CannotDisseminateFormat as err:
+            error = self._not_offered(err, prefix)
         except EduxchangeError as err:
             error = str(err)
         except Exception as err:  # a bug must fail this member, never the others
@@ -236,6 +239,18 @@ class Harvester:
                 "set metadata_prefix for this member if one of them is a LOM, IMS MD, LRMI "
                 "or Dublin Core profile")
         return chosen.prefix
+
+    def _not_offered(self, err: CannotDisseminateFormat, prefix: str | None) -> str:
+        """cannotDisseminateFormat for the harvested format, with what the member offers."""
+        try:
+            offered = describe_offered(self.client.list_metadata_formats())
+        except EduxchangeError as again:
+            offered = f"(ListMetadataFormats failed too: {again})"
+        where = ("the configured metadata_prefix" if self.member.metadata_prefix
+                 else "the metadata_prefix it offered")
+        return (f"the member does not disseminate {where} {prefix!r} ({err}); it offers "
+                f"{offered}. Set metadata_prefix for this member to one of them, or remove the "
+                "key to let eduxchange choose")
 
     def _check_sets(self) -> None:
         if not self.member.sets:

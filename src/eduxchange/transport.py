@@ -427,6 +427,11 @@ class HttpTransport:
                                   f"({s.timeout:g} s)")
                     elif isinstance(err, _RETRY_EXCEPTIONS):
                         reason = f"{type(err).__name__}: {_short(err)}"
+                        if _refused(err):
+                            # Nothing listens there: more retries would not help, the URL might.
+                            reason = (f"connection refused by {_netloc(url)} (nothing listens "
+                                      "there: check the endpoint's host and port, and that the "
+                                      "server is up)")
                     else:
                         raise _named_error(url, err) from None
                 if watch.expired and by_deadline:
@@ -435,9 +440,10 @@ class HttpTransport:
                 watch.stop()
                 _current.watch = None
             if attempt >= s.max_retries:
+                advice = ("" if reason.startswith("connection refused") else
+                          " (raise max_retries or check the member's endpoint)")
                 raise TransportError(
-                    f"{url}: {reason}; gave up after {attempt + 1} attempts "
-                    f"(raise max_retries or check the member's endpoint)", url=url,
+                    f"{url}: {reason}; gave up after {attempt + 1} attempts{advice}", url=url,
                 )
             if wait is None:
                 wait = backoff_delay(attempt, s.backoff, s.max_backoff)
@@ -488,6 +494,27 @@ def _named_error(url: str, err: Exception) -> TransportError:
 def _origin_text(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def _refused(err: BaseException) -> bool:
+    """Whether a requests error is a refused TCP connection (ECONNREFUSED), however wrapped."""
+    seen: set[int] = set()
+    todo: list[object] = [err]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen or not isinstance(current, BaseException):
+            continue
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError):
+            return True
+        # requests wraps urllib3's MaxRetryError (args[0]), whose .reason is the socket error.
+        todo += [current.__cause__, current.__context__, getattr(current, "reason", None),
+                 *current.args]
+    return False
+
+
+def _netloc(url: str) -> str:
+    return urlsplit(url).netloc or url
 
 
 def _short(err: BaseException) -> str:

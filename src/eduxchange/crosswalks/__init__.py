@@ -82,6 +82,7 @@ _OAI_METADATA = _OAI + "metadata"
 #: Clark-tag starts of Dublin Core elements (DCMI elements 1.1 and terms, with or without the
 #: trailing slash some servers drop) written bare under <metadata>; see :func:`metadata_element`.
 _BARE_DC = ("{http://purl.org/dc/elements/1.1", "{http://purl.org/dc/terms")
+_OAI_ENVELOPE = _OAI + "OAI-PMH"
 
 
 def _namespaces() -> dict[str, str]:
@@ -96,6 +97,9 @@ NAMESPACES: Mapping[str, str] = _namespaces()
 def metadata_element(record: bytes | etree._Element) -> etree._Element | dict[str, Any]:
     """The metadata payload of a stored raw ``<record>`` (or of bare metadata bytes).
 
+    A whole OAI-PMH response (a saved ``GetRecord``, or a ``ListRecords`` page) gives its
+    first record's payload.
+
     Returns the first element inside ``<metadata>``, or a parsed JSON-LD object when the
     payload is JSON (LRMI served as text). Raises :class:`CrosswalkError` when there is none.
     """
@@ -109,6 +113,10 @@ def metadata_element(record: bytes | etree._Element) -> etree._Element | dict[st
             raise CrosswalkError(f"metadata is not well-formed XML: {err}") from err
     root = record
     tag = root.tag
+    if tag == _OAI_ENVELOPE:
+        # A whole OAI-PMH response (a saved GetRecord, or a ListRecords page): its first record.
+        root = _first_record(root)
+        tag = root.tag
     if tag == _OAI_RECORD:
         metadata = root.find(_OAI_METADATA)
         if metadata is None:
@@ -136,6 +144,22 @@ def metadata_element(record: bytes | etree._Element) -> etree._Element | dict[st
     if len(root) == 0 and (root.text or "").strip()[:1] in ("{", "["):
         return _json((root.text or "").strip())
     return root
+
+
+def _first_record(envelope: etree._Element) -> etree._Element:
+    """The first ``<record>`` of an OAI-PMH response; its ``<error>`` (OAI-PMH 3.6) if none."""
+    record = envelope.find(f"{_OAI}GetRecord/{_OAI_RECORD}")
+    if record is None:
+        record = envelope.find(f"{_OAI}ListRecords/{_OAI_RECORD}")
+    if record is not None:
+        return record
+    error = envelope.find(f"{_OAI}error")
+    if error is not None:
+        raise CrosswalkError(f"the OAI-PMH response holds no record but an error: "
+                             f"{error.get('code', '?')}: {(error.text or '').strip()}")
+    verbs = [etree.QName(c).localname for c in envelope if isinstance(c.tag, str)]
+    raise CrosswalkError(f"the OAI-PMH response holds no record (it has {', '.join(verbs)}); "
+                         "save a GetRecord or ListRecords response")
 
 
 def _json(text: str) -> dict[str, Any]:
@@ -185,7 +209,8 @@ def crosswalk(
 ) -> Description:
     """Turn one metadata payload into a description (pure; see docs/record.md).
 
-    ``metadata`` may be a raw OAI-PMH ``<record>``, bare metadata XML bytes, an lxml
+    ``metadata`` may be a saved OAI-PMH response (``GetRecord``; a ``ListRecords`` page gives
+    its first record), a raw OAI-PMH ``<record>``, bare metadata XML bytes, an lxml
     element, or a parsed LRMI JSON-LD object. ``format`` overrides namespace
     detection; an unknown name raises :class:`CrosswalkError` listing the known ones.
     """
