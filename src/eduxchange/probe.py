@@ -128,7 +128,8 @@ def _format_dict(fmt: MetadataFormat, chosen: bool) -> dict[str, Any]:
 
 def _explain(err: EduxchangeError, endpoint: str, settings: HarvestSettings) -> str:
     """An error as an operator reads it: what happened and what to check."""
-    if isinstance(err, TransportError) and "timed out" in str(err).lower():
+    if isinstance(err, TransportError) and ("timed out" in str(err).lower()
+                                                or "within timeout" in str(err)):
         return (f"{err}; the endpoint did not answer within {settings.timeout:g} s "
                 "(a slow repository may need a longer --timeout)")
     if isinstance(err, MalformedResponseError):
