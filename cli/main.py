@@ -439,8 +439,8 @@ def demo(host: str, port: int, workdir: str, no_serve: bool) -> None:
 
     def started(members: list[Any]) -> None:
         for m in members:
-            err_console.print(f"sample member [bold]{m.id}[/bold] ({m.name}) at {m.url}",
-                              highlight=False)
+            _say(err_console, f"sample member [bold]{escape(m.id)}[/bold] ({escape(m.name)}) "
+                              f"at {m.url}")
 
     with demo_alliance(Path(workdir), base_uri=base, on_members=started) as config:
         show = err_console.is_terminal
