@@ -171,6 +171,16 @@ def test_report_figures_are_exact_across_runs(make_config: ConfigMaker) -> None:
         assert third["trend"][0]["figures"]["normalized"] == 4
         assert third["trend"][0]["figures"]["completeness"]["license"] == 75.0
 
+        # Third run: the member deletes record 3; its unmapped value goes with its description.
+        dcm.backend.delete("oai:dc.example.net:3", datestamp=utcnow())
+        (result,) = eduxchange.harvest(config, members=["dc"])
+        assert result.ok
+        fourth = report_json(config, "dc")
+        assert (fourth["totals"]["harvested"], fourth["totals"]["deleted"],
+                fourth["totals"]["normalized"]) == (4, 1, 3)
+        assert unmapped(fourth) == {("about", "text", "Basket weaving"): 1}
+        assert [p["counts"].get("deleted", 0) for p in fourth["trend"]] == [1, 0, 0]
+
     harvested(make_config, test)
 
 

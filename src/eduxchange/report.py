@@ -457,14 +457,15 @@ def _openness(description: Mapping[str, Any]) -> str:
     return "unrecognised"
 
 
-def _values(description: Mapping[str, Any], name: str, lang: str) -> list[tuple[str, str]]:
-    value = description.get(name)
+def _keys(value: Any) -> dict[str, Any]:
+    """The values of a record field by key (an IRI or a code), each once, in order."""
     items = value if isinstance(value, list) else ([] if value is None else [value])
-    out: list[tuple[str, str]] = []
+    out: dict[str, Any] = {}
     for item in items:
-        found = _label(item, lang)
-        if found is not None and found not in out:
-            out.append(found)
+        key = item if isinstance(item, str) else (
+            item.get("id") if isinstance(item, Mapping) else None)
+        if isinstance(key, str) and key not in out:
+            out[key] = item
     return out
 
 
@@ -552,12 +553,16 @@ def member_report(store: CatalogStore, member: MemberConfig, *, lang: str = "en"
                 dists[name][key] += 1
                 labels[name][key] = _t(lang, key)
                 continue
-            found = _values(desc, name, lang)
-            if not found:
-                found = [("", _t(lang, "none"))]
-            for key, label in found:
+            keys = _keys(desc.get(name))
+            if not keys:
+                keys = {"": None}
+                labels[name].setdefault("", _t(lang, "none"))
+            known = labels[name]
+            for key, item in keys.items():
                 dists[name][key] += 1
-                labels[name].setdefault(key, label)
+                if key not in known:  # labels once per value, not once per record
+                    found = _label(item, lang)
+                    known[key] = found[1] if found else key
     distributions = {
         name: tuple(Count(key=k, label=labels[name][k], count=n, percent=_pct(n, normalized))
                     for k, n in sorted(dists[name].items(), key=lambda kv: (-kv[1], kv[0])))
@@ -715,9 +720,15 @@ def _table(caption: str, head: Sequence[str], rows: Iterable[Sequence[object]],
 def render_html(report: MemberReport, lang: str = "en", *, fragment: bool = False) -> str:
     """The report as an HTML page (or, with ``fragment``, the ``<section>`` to embed).
 
+    ``lang`` chooses the interface text (:data:`MESSAGES`); concept labels are those of the
+    language :func:`member_report` was asked for.
+
     Self-contained: styles inline, charts inline SVG with a title and ``aria-label``, no
     script and no external resource; every heading has a table with a caption beside its chart.
     """
+    # The page says the language its text is in: English until MESSAGES has the one asked for.
+    lang = lang if lang in MESSAGES else "en"
+
     def t(key: str, **values: object) -> str:
         return _t(lang, key, **values)
 

@@ -1197,6 +1197,8 @@ CREATE TABLE IF NOT EXISTS unmapped_terms (
     PRIMARY KEY (member_id, identifier, field, source, value)
 );
 CREATE INDEX IF NOT EXISTS unmapped_terms_value ON unmapped_terms (member_id, field, source, value);
+-- The report reads the newest unresolved entry of each record (and normalization resolves by record).
+CREATE INDEX IF NOT EXISTS quarantine_record ON quarantine (member_id, identifier, stage, resolved);
 CREATE TABLE IF NOT EXISTS reports (
     member_id   TEXT NOT NULL,
     run_id      INTEGER NOT NULL,
