@@ -206,6 +206,8 @@ MESSAGES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType({"en": Mappi
     "unmapped.howto": "Save this table as a .tsv file, fill in the concept column (an IRI of "
                       "the field's scheme), list it in [catalog] extra_mappings and run "
                       "eduxchange normalize --all. Rows left without a concept are skipped.",
+    "unmapped.all": "The table above lists the most frequent values; all {n} are in the file "
+                    "eduxchange report -o DIR writes (ID-mappings.tsv).",
     "source": "Source",
     "trend": "Across the last runs",
     "trend.caption": "Harvest runs, and the report's figures kept for each",
@@ -602,17 +604,18 @@ def save_snapshot(store: CatalogStore, report: MemberReport) -> None:
 # ---------------------------------------------------------------------- mapping table
 
 
-def mapping_tsv(report: MemberReport) -> str:
+def mapping_tsv(report: MemberReport, *, limit: int | None = None) -> str:
     """The unmapped values as an ``extra_mappings`` table with an empty concept column.
 
     The format of docs/normalization.md (``field<TAB>source<TAB>value<TAB>concept``); rows whose
     concept is still empty are skipped when the table is loaded, so it can be filled in part.
+    ``limit`` keeps the most frequent values only (the page shows those; the file has all).
     """
     lines = ["field\tsource\tvalue\tconcept",
              f"# Unmapped values of member {_tsv(report.member_id)}, {report.generated_at}: "
              "fill in the concept (an IRI of the field's scheme), list this file in "
              "[catalog] extra_mappings, then run eduxchange normalize --all."]
-    for u in report.unmapped:
+    for u in report.unmapped[:limit]:
         lines.append(f"# {u.count} record{'s' if u.count != 1 else ''}, e.g. "
                      f"{_tsv(', '.join(u.examples))}")
         lines.append(f"{_tsv(u.field)}\t{_tsv(u.source) or 'text'}\t{_tsv(u.value)}\t")
@@ -784,7 +787,11 @@ def render_html(report: MemberReport, lang: str = "en", *, fragment: bool = Fals
                            (t("field"), t("source"), t("value"), t("records"), t("examples")),
                            [(u.field, u.source, u.value, u.count, ", ".join(u.examples))
                             for u in r.unmapped[:_TABLE_ROWS * 4]], numeric=(3,)))
-        body.append(f"<p>{_e(t('unmapped.howto'))}</p><pre>{_e(mapping_tsv(r))}</pre>")
+        shown = _TABLE_ROWS * 4
+        body.append(f"<p>{_e(t('unmapped.howto'))}</p>"
+                    f"<pre>{_e(mapping_tsv(r, limit=shown))}</pre>")
+        if len(r.unmapped) > shown:
+            body.append(f"<p>{_e(t('unmapped.all', n=len(r.unmapped)))}</p>")
     else:
         body.append(f"<p>{_e(t('unmapped.none'))}</p>")
     # Trend
