@@ -27,7 +27,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
@@ -583,7 +583,7 @@ def member_report(store: CatalogStore, member: MemberConfig, *, lang: str = "en"
     totals = {"attempted": counts["records"] + unreadable, "harvested": counts["records"],
               "unreadable": unreadable, "deleted": counts["deleted"], "normalized": normalized,
               "quarantined": quarantined}
-    return MemberReport(
+    report = MemberReport(
         member_id=member.id, name=member.name, endpoint=member.endpoint,
         generated_at=(now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         state=state.state, last_harvest=state.last_harvest, error=state.error,
@@ -594,6 +594,11 @@ def member_report(store: CatalogStore, member: MemberConfig, *, lang: str = "en"
                                                           key=lambda kv: (-kv[1][0], kv[0]))),
         completeness=completeness, distributions=MappingProxyType(distributions),
         unmapped=unmapped, trend=trend)
+    if trend and trend[0].figures is None:
+        # The catalogue as it is now is the state after the latest run: its figures are these.
+        latest = replace(trend[0], figures=MappingProxyType(report.figures()))
+        report = replace(report, trend=(latest, *trend[1:]))
+    return report
 
 
 def save_snapshot(store: CatalogStore, report: MemberReport) -> None:
@@ -612,9 +617,9 @@ def mapping_tsv(report: MemberReport, *, limit: int | None = None) -> str:
     ``limit`` keeps the most frequent values only (the page shows those; the file has all).
     """
     lines = ["field\tsource\tvalue\tconcept",
-             f"# Unmapped values of member {_tsv(report.member_id)}, {report.generated_at}: "
-             "fill in the concept (an IRI of the field's scheme), list this file in "
-             "[catalog] extra_mappings, then run eduxchange normalize --all."]
+             f"# Unmapped values of member {_tsv(report.member_id)}, {report.generated_at}.",
+             "# Fill in the concept (an IRI of the field's scheme); rows left empty are skipped.",
+             "# List this file in [catalog] extra_mappings, then run eduxchange normalize --all."]
     for u in report.unmapped[:limit]:
         lines.append(f"# {u.count} record{'s' if u.count != 1 else ''}, e.g. "
                      f"{_tsv(', '.join(u.examples))}")
