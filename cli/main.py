@@ -977,5 +977,79 @@ def check(config_path: str, members: tuple[str, ...], timeout: float | None,
     sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
 
 
+
+@main.command()
+@config_option
+@click.option("--member", "-m", "members", metavar="ID", multiple=True,
+              help="Only this member (repeatable; default: every enabled member).")
+@click.option("--format", "-f", "format_", type=click.Choice(["html", "csv", "json"]),
+              default="html", show_default=True,
+              help="html: the page with charts (and, with -o, the mapping table of unmapped "
+                   "values as ID-mappings.tsv); csv: the per-field warnings; json: for scripts.")
+@click.option("--output", "-o", "output", metavar="DIR", type=click.Path(file_okay=False),
+              help="Write one file per member into DIR (default: stdout, one member for html "
+                   "and csv).")
+def report(config_path: str, members: tuple[str, ...], format_: str, output: str | None) -> None:
+    """Quality reports for members: counts, quarantine reasons, completeness, unmapped values.
+
+    Each report's key figures are kept in the store under the member's latest run, so the
+    next report shows how they changed.
+    """
+    from pathlib import Path
+
+    from eduxchange import report as reports
+
+    config = _load(config_path)
+    if not config.catalog.store.exists():
+        _fail_usage(f"no catalogue yet at {config.catalog.store}; run `eduxchange harvest` first")
+    try:
+        chosen = eduxchange.pipeline.select_members(config, members or None)
+    except ConfigError as err:
+        _fail_usage(str(err))
+    if output is None and format_ != "json" and len(chosen) != 1:
+        _fail_usage(f"--format {format_} on stdout takes one member: add --member ID, or "
+                    "write every member's report into a directory with -o DIR")
+    out_dir = Path(output) if output else None
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    documents: list[dict[str, object]] = []
+    try:
+        with eduxchange.open_store(config) as store:
+            for member in chosen:
+                made = reports.member_report(store, member)
+                reports.save_snapshot(store, made)
+                if format_ == "json":
+                    documents.append(made.to_dict())
+                    if out_dir is not None:
+                        (out_dir / f"{member.id}.json").write_text(
+                            json.dumps(made.to_dict(), indent=2, ensure_ascii=False) + "\n",
+                            encoding="utf-8")
+                elif format_ == "csv":
+                    if out_dir is None:
+                        reports.write_warnings_csv(store, member, sys.stdout)
+                    else:
+                        with open(out_dir / f"{member.id}-warnings.csv", "w", encoding="utf-8",
+                                  newline="") as fh:
+                            reports.write_warnings_csv(store, member, fh)
+                elif out_dir is None:
+                    click.echo(reports.render_html(made), nl=False)
+                else:
+                    (out_dir / f"{member.id}.html").write_text(reports.render_html(made),
+                                                               encoding="utf-8")
+                    (out_dir / f"{member.id}-mappings.tsv").write_text(
+                        reports.mapping_tsv(made), encoding="utf-8")
+                if out_dir is not None:
+                    t = made.totals
+                    click.echo(f"{member.id}: {t['attempted']} attempted, {t['normalized']} "
+                               f"normalized, {t['quarantined']} quarantined, "
+                               f"{len(made.unmapped)} unmapped values", err=True)
+    except (ConfigError, StoreError) as err:
+        _fail_usage(str(err))
+    if format_ == "json" and out_dir is None:
+        click.echo(json.dumps({"reports": documents}, indent=2, ensure_ascii=False))
+    elif out_dir is not None:
+        click.echo(f"Wrote {len(chosen)} report(s) to {out_dir}", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

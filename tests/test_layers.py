@@ -13,7 +13,7 @@ LAYERS = {
     "xmlsafe": 1, "response": 1, "formats": 1, "config": 1, "normalize": 1, "crosswalks": 1,
     "vocab": 1, "validate": 1, "rdf": 1, "merge": 1,
     "transport": 2, "store": 2, "client": 2,
-    "harvester": 3, "catalog": 3, "export": 3, "probe": 3,
+    "harvester": 3, "catalog": 3, "export": 3, "probe": 3, "report": 3,
     "pipeline": 4, "__init__": 5,
     "demo": 5, "writers": 1, "changes": 1, "provider": 3, "server": 4,
 }

@@ -306,6 +306,7 @@ class Catalog:
             if old is None:
                 return None
             txn.delete_description(member.id, record.identifier)
+            txn.set_unmapped(member.id, record.identifier, ())
             return self._rebuild(txn, old.resource_id)
         if outcome.description is None or outcome.problems:
             reason = "; ".join(outcome.problems) or "no description"
@@ -330,6 +331,7 @@ class Catalog:
             member_id=member.id, identifier=record.identifier, resource_id=resource_id,
             format=outcome.format, rank=_RANKS.get(outcome.format, 0), description=description,
         ), record.seq)
+        txn.set_unmapped(member.id, record.identifier, outcome.unmapped)  # the quality report's
         retired = found - {resource_id}
         if old is not None and old.resource_id != resource_id:
             retired.add(old.resource_id)

@@ -631,6 +631,8 @@ def _read_table(
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         cells = [c.strip() for c in line.split("\t")]
+        if len(cells) == len(header) and not cells[-1] and all(cells[:-1]):
+            continue  # a value waiting for its concept (as `eduxchange report` writes them)
         if len(cells) != len(header):
             raise VocabularyError(f"{name}:{number}: expected {len(header)} tab-separated columns")
         field_name = cells.pop(0) if with_field else default_field

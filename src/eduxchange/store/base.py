@@ -230,6 +230,12 @@ class CatalogTxn(Protocol):
         """The retired IRIs that now name ``resource_id``, sorted."""
         ...
 
+    def set_unmapped(self, member_id: str, identifier: str,
+                     terms: Sequence[tuple[str, str, str]]) -> None:
+        """Keep a record's unmapped ``(field, source, value)`` triples, replacing its earlier
+        ones (the member's quality report counts them: :mod:`eduxchange.report`)."""
+        ...
+
 
 class CatalogStore(Protocol):
     """Everything the harvester needs from a store."""
@@ -302,5 +308,35 @@ class CatalogStore(Protocol):
                        ) -> Iterator[Resource]: ...
 
     def resource_counts(self) -> dict[str, int]: ...
+
+    # -- readers of the member quality report (eduxchange.report) ----------------------------
+
+    def iter_descriptions(self, member_id: str) -> Iterator[StoredDescription]:
+        """One member's normalized descriptions, by identifier, in bounded memory."""
+        ...
+
+    def iter_quarantine(self, member_id: str) -> Iterator[QuarantineEntry]:
+        """A member's unresolved quarantine entries, the newest per (stage, identifier),
+        oldest first, without raw bytes."""
+        ...
+
+    def description_count(self, member_id: str) -> int: ...
+
+    def unmapped_terms(self, member_id: str, *, examples: int = 3
+                       ) -> list[tuple[str, str, str, int, tuple[str, ...]]]:
+        """Unmapped ``(field, source, value, records, example identifiers)``, most frequent first."""
+        ...
+
+    def iter_unmapped(self, member_id: str) -> Iterator[tuple[str, str, str, str]]:
+        """Every ``(identifier, field, source, value)`` unmapped in the member's records."""
+        ...
+
+    def put_report_snapshot(self, member_id: str, run_id: int | None,
+                            figures: dict[str, Any]) -> None: ...
+
+    def report_snapshots(self, member_id: str, limit: int = 10
+                         ) -> list[tuple[int | None, str, dict[str, Any]]]:
+        """Kept report figures ``(run_id, created_at, figures)``, newest run first."""
+        ...
 
     def close(self) -> None: ...

@@ -203,6 +203,7 @@ class SQLiteStore:
             conn.execute("ALTER TABLE members ADD COLUMN normalized_seq INTEGER NOT NULL DEFAULT 0")
         _oai_migrate(conn)  # the OAI-PMH provider's resource_sets (section at the end)
         conn.executescript(_ALIAS_SCHEMA)  # retired catalogue IRIs (section at the end)
+        conn.executescript(_REPORT_SCHEMA)  # member quality reports (section at the end)
 
     # -- connections -------------------------------------------------------
 
@@ -627,6 +628,103 @@ class SQLiteStore:
         ).fetchone()
         return {"resources": int(live), "deleted": int(gone)}
 
+    # -- member quality reports (eduxchange.report) ------------------------------------------
+
+    def iter_descriptions(self, member_id: str) -> Iterator[StoredDescription]:
+        """Stream one member's normalized descriptions, by identifier, in bounded memory."""
+        last = ""
+        while True:
+            rows = self._conn().execute(
+                "SELECT identifier, resource_id, format, rank, description FROM descriptions "
+                "WHERE member_id = ? AND identifier > ? ORDER BY identifier LIMIT 500",
+                (member_id, last)).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield StoredDescription(member_id=member_id, identifier=r[0], resource_id=r[1],
+                                        format=r[2], rank=r[3], description=json.loads(r[4]))
+            last = rows[-1][0]
+
+    def iter_quarantine(self, member_id: str) -> Iterator[QuarantineEntry]:
+        """Stream a member's unresolved quarantine entries (without raw bytes), oldest first.
+
+        A record quarantined at harvest in several runs has several entries; only the newest
+        of each (stage, identifier) comes back.
+        """
+        last = 0
+        try:
+            while True:
+                rows = self._conn().execute(
+                    "SELECT id, identifier, run_id, stage, reason, created_at FROM quarantine q "
+                    "WHERE member_id = ? AND resolved = 0 AND id > ? AND (identifier IS NULL "
+                    "OR NOT EXISTS (SELECT 1 FROM quarantine n WHERE n.member_id = q.member_id "
+                    "AND n.identifier = q.identifier AND n.stage = q.stage AND n.resolved = 0 "
+                    "AND n.id > q.id)) ORDER BY id LIMIT 500", (member_id, last)).fetchall()
+                if not rows:
+                    return
+                for r in rows:
+                    yield QuarantineEntry(id=r[0], member_id=member_id, identifier=r[1],
+                                          run_id=r[2], stage=r[3], reason=r[4], raw=None,
+                                          created_at=r[5])
+                last = rows[-1][0]
+        except sqlite3.OperationalError as err:
+            raise StoreError(f"catalogue store {self.path}: {err}") from err
+
+    def description_count(self, member_id: str) -> int:
+        """How many normalized descriptions the member has in the catalogue."""
+        (n,) = self._conn().execute("SELECT COUNT(*) FROM descriptions WHERE member_id = ?",
+                                    (member_id,)).fetchone()
+        return int(n)
+
+    def unmapped_terms(self, member_id: str, *, examples: int = 3
+                       ) -> list[tuple[str, str, str, int, tuple[str, ...]]]:
+        """The member's unmapped ``(field, source, value, records, example identifiers)``,
+        most frequent first (what normalization kept with :meth:`CatalogTxn.set_unmapped`)."""
+        try:
+            rows = self._conn().execute(
+                "SELECT field, source, value, COUNT(*), MIN(identifier), MAX(identifier) "
+                "FROM unmapped_terms WHERE member_id = ? GROUP BY field, source, value "
+                "ORDER BY COUNT(*) DESC, field, source, value", (member_id,)).fetchall()
+        except sqlite3.OperationalError:  # a store older than the table, opened read-only
+            return []
+        out = []
+        for field_, source, value, n, first, last_ in rows:
+            found = (first,) if first == last_ else (first, last_)
+            out.append((field_, source, value, int(n), found[:examples]))
+        return out
+
+    def iter_unmapped(self, member_id: str) -> Iterator[tuple[str, str, str, str]]:
+        """Every ``(identifier, field, source, value)`` unmapped in the member's records."""
+        try:
+            rows = self._conn().execute(
+                "SELECT identifier, field, source, value FROM unmapped_terms WHERE member_id = ? "
+                "ORDER BY identifier, rowid", (member_id,))
+            for r in rows:
+                yield (r[0], r[1], r[2], r[3])
+        except sqlite3.OperationalError:
+            return
+
+    def put_report_snapshot(self, member_id: str, run_id: int | None,
+                            figures: dict[str, Any]) -> None:
+        """Keep a report's key figures for the member's run ``run_id`` (replacing earlier ones)."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO reports (member_id, run_id, created_at, figures) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (member_id, run_id) DO UPDATE SET created_at = excluded.created_at, "
+                "figures = excluded.figures",
+                (member_id, -1 if run_id is None else run_id, _now(), _dumps(figures)))
+
+    def report_snapshots(self, member_id: str, limit: int = 10
+                         ) -> list[tuple[int | None, str, dict[str, Any]]]:
+        """The kept report figures ``(run_id, created_at, figures)``, newest run first."""
+        try:
+            rows = self._conn().execute(
+                "SELECT run_id, created_at, figures FROM reports WHERE member_id = ? "
+                "ORDER BY run_id DESC LIMIT ?", (member_id, limit)).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        return [(None if r[0] < 0 else int(r[0]), str(r[1]), json.loads(r[2])) for r in rows]
+
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
@@ -754,6 +852,16 @@ class _SQLiteCatalogTxn:
         return [r[0] for r in self.conn.execute(
             "SELECT retired_id FROM aliases WHERE resource_id = ? ORDER BY retired_id",
             (resource_id,))]
+
+    def set_unmapped(self, member_id: str, identifier: str,
+                     terms: Sequence[tuple[str, str, str]]) -> None:
+        """Keep the record's unmapped ``(field, source, value)`` triples (replacing its earlier)."""
+        self.conn.execute("DELETE FROM unmapped_terms WHERE member_id = ? AND identifier = ?",
+                          (member_id, identifier))
+        if terms:
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO unmapped_terms (member_id, identifier, field, source, value) "
+                "VALUES (?, ?, ?, ?, ?)", [(member_id, identifier, *t) for t in terms])
 
 
 # -- read-only access for publishing (server, change feed) ----------------------------------
@@ -1071,3 +1179,31 @@ def oai_token_key(store: SQLiteStore) -> bytes:
     if len(key) < 16:
         raise StoreError(f"{store.path}: meta {_TOKEN_KEY!r} is not a hex key of 16 bytes or more")
     return key
+
+
+# -- member quality reports ----------------------------------------------------------------------
+# Appended section: what eduxchange.report reads besides descriptions and quarantine.
+# ``unmapped_terms`` holds each normalized record's source values that no vocabulary maps
+# (written with its description, so it stays right whatever run normalized which record);
+# ``reports`` keeps a report's key figures per member and run, for the trend across runs.
+
+_REPORT_SCHEMA = """
+CREATE TABLE IF NOT EXISTS unmapped_terms (
+    member_id   TEXT NOT NULL,
+    identifier  TEXT NOT NULL,
+    field       TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    PRIMARY KEY (member_id, identifier, field, source, value)
+);
+CREATE INDEX IF NOT EXISTS unmapped_terms_value ON unmapped_terms (member_id, field, source, value);
+-- The report reads the newest unresolved entry of each record (and normalization resolves by record).
+CREATE INDEX IF NOT EXISTS quarantine_record ON quarantine (member_id, identifier, stage, resolved);
+CREATE TABLE IF NOT EXISTS reports (
+    member_id   TEXT NOT NULL,
+    run_id      INTEGER NOT NULL,
+    created_at  TEXT NOT NULL,
+    figures     TEXT NOT NULL,
+    PRIMARY KEY (member_id, run_id)
+);
+"""
