@@ -261,3 +261,25 @@ def test_lom_writer_claims_no_name_parts_for_an_untyped_agent() -> None:
     card = vcard({"name": "Zenodo"})
     assert "N:;;;;" in card and "ORG:" not in card
     assert "N:Jane Doe;;;;" in vcard({"type": "Person", "name": "Jane Doe"})
+
+
+entity_text = st.one_of(names, st.builds(lambda n, e: f"{n} <{e}>", names,
+                                         st.sampled_from(["jane@example.org", "x.y@uni.edu.br"])))
+
+
+@PROPERTIES
+@given(entity_text, st.sampled_from(["author", "publisher", "editor", "Other"]))
+def test_lom_entities_of_any_text_never_raise_nor_leak_addresses(text: str, role: str) -> None:
+    from xml.sax.saxutils import escape
+    cleaned = "".join(c for c in text if c in "\t\n\r" or " " <= c <= "\ud7ff" or c >= "\ue000")
+    xml = (f'<lom xmlns="http://ltsc.ieee.org/xsd/LOM"><general><title><string>T</string></title>'
+           f'</general><lifeCycle><contribute><role>{role}</role><entity>{escape(cleaned)}'
+           f'</entity></contribute></lifeCycle></lom>')
+    out = crosswalk(xml.encode(), format="lom")
+    for key in ("creator", "contributor", "publisher"):
+        for agent in out.get(key, []):
+            assert agent["name"] and agent["name"].strip() == agent["name"]
+            assert all(a not in agent["name"] for a in ("jane@example.org", "x.y@uni.edu.br"))
+            assert "email" not in agent
+            if key == "publisher":
+                assert agent["type"] in ("Person", "Organization")
