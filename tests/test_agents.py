@@ -283,3 +283,43 @@ def test_lom_entities_of_any_text_never_raise_nor_leak_addresses(text: str, role
             assert "email" not in agent
             if key == "publisher":
                 assert agent["type"] in ("Person", "Organization")
+
+
+# --------------------------------------------------------------- the RDF of a real harvest
+
+
+def test_zenodo_harvest_rdf_types_publishers_as_organizations(tmp_path: Path) -> None:
+    """Zenodo's oai_dc, replayed on loopback, harvested and exported as Turtle by the CLI."""
+    from click.testing import CliRunner
+    from rdflib import Graph
+
+    from cli.main import main
+    from tests.conftest import write_config
+    from tests.support.formats_replay import serve_replay
+    from tests.support.standards import standard
+
+    zenodo = "real_records/oaipmh-scythe/"
+    with serve_replay(standard(zenodo + "identify_2.xml").read_bytes(),
+                      standard(zenodo + "list_metadata_formats_0.xml").read_bytes(),
+                      {"oai_dc": standard(zenodo + "list_records_0.xml").read_bytes()}) as member:
+        config = write_config(tmp_path / "alliance.toml", [
+            {"id": "zenodo", "endpoint": member.url, "metadata_prefix": "oai_dc"}])
+        runner = CliRunner()
+        result = runner.invoke(main, ["harvest", "-c", str(config), "-q"])
+        assert result.exit_code == 0, result.output
+    out = tmp_path / "catalog.ttl"
+    result = runner.invoke(main, ["export", "-c", str(config), "--format", "turtle",
+                                  "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    graph = Graph().parse(out, format="turtle")
+    publisher = URIRef(SCHEMA + "publisher")
+    types = Counter(str(graph.value(node, RDF.type)) for node in graph.objects(None, publisher))
+    # before: every publisher of this page was a schema:Person ("Zenodo", journals)
+    assert types and set(types) == {SCHEMA + "Organization"}, types
+    creators = Counter(str(graph.value(n, RDF.type))
+                       for n in graph.objects(None, URIRef(SCHEMA + "creator")))
+    assert creators[SCHEMA + "Person"] > 50
+    assert creators[SCHEMA + "Organization"] >= 1  # the journal "... (IJCSES)"
+    assert set(creators) <= {SCHEMA + "Person", SCHEMA + "Organization", "None"}
+    ok, report = rdf.conforms(graph)
+    assert ok, report
