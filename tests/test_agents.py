@@ -323,3 +323,18 @@ def test_zenodo_harvest_rdf_types_publishers_as_organizations(tmp_path: Path) ->
     assert set(creators) <= {SCHEMA + "Person", SCHEMA + "Organization", "None"}
     ok, report = rdf.conforms(graph)
     assert ok, report
+
+
+def test_merge_takes_the_type_another_member_gave_evidence_of() -> None:
+    from eduxchange.merge import Ranked, merge_descriptions
+
+    untyped = {"name": {"@none": "T"}, "creator": [{"name": "Zenodo"}]}
+    typed = {"name": {"@none": "T"}, "creator": [{"type": "Organization", "name": "Zenodo"}]}
+    before = copy.deepcopy(untyped)
+    record = merge_descriptions([
+        Ranked(description=untyped, format_rank=3, member_id="a", identifier="1"),
+        Ranked(description=typed, format_rank=1, member_id="b", identifier="2")],
+                                record_id="https://catalog.example.org/resources/x",
+                                context="https://catalog.example.org/context.jsonld")
+    assert record["creator"] == [{"type": "Organization", "name": "Zenodo"}]
+    assert untyped == before  # inputs unchanged
