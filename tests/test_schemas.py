@@ -452,9 +452,10 @@ def _concept_without_label(g: Graph, s: URIRef) -> None:
     g.add((s, SCHEMA_NS.about, URIRef("http://data.europa.eu/esco/isced-f/0611")))
 
 
-def _agent_without_type(g: Graph, s: URIRef) -> None:
-    agent = BNode()
+def _agent_of_another_type(g: Graph, s: URIRef) -> None:
+    agent = BNode()  # untyped is allowed (no evidence of either); a wrong type is not
     g.add((s, SCHEMA_NS.contributor, agent))
+    g.add((agent, RDF.type, SCHEMA_NS.Place))
     g.add((agent, SCHEMA_NS.name, Literal("Anonymous")))
 
 
@@ -472,7 +473,7 @@ def _unknown_property(g: Graph, s: URIRef) -> None:
 
 @pytest.mark.parametrize(("spoil", "component"), [
     (_no_name, "MinCount"), (_two_english_names, "UniqueLang"), (_licence_literal, "NodeKind"),
-    (_concept_without_label, "MinCount"), (_agent_without_type, "Or"),
+    (_concept_without_label, "MinCount"), (_agent_of_another_type, "Or"),
     (_provider_without_name, "MinCount"), (_zone_less_date_time, "Pattern"),
     (_unknown_property, "Closed"),
 ], ids=lambda v: v.__name__.lstrip("_") if callable(v) else "")

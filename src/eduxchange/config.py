@@ -101,6 +101,9 @@ class FeedConfig:
     page_size: int = 100
     admin_email: tuple[str, ...] = ()
     repository_name: str | None = None
+    #: OAI identifiers' repositoryIdentifier (a domain name); default: kept with the store on
+    #: first use, made from base_uri's host (docs/republishing.md, "OAI identifiers").
+    repository_identifier: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -242,7 +245,8 @@ _MAX_PAGE_SIZE = 10_000
 def _feed(ctx: _Ctx, table: Any) -> FeedConfig:
     if not isinstance(table, dict):
         raise ctx.fail("", "feed", "must be a table ([feed])")
-    _no_unknown(ctx, "[feed]", table, {"page_size", "admin_email", "repository_name"})
+    _no_unknown(ctx, "[feed]", table, {"page_size", "admin_email", "repository_name",
+                                       "repository_identifier"})
     page_size = table.get("page_size", 100)
     if isinstance(page_size, bool) or not isinstance(page_size, int):
         raise ctx.fail("[feed]", "page_size", f"must be a whole number, got {page_size!r}")
@@ -262,8 +266,18 @@ def _feed(ctx: _Ctx, table: Any) -> FeedConfig:
                              or not _PRINTABLE.match(name)):
         raise ctx.fail("[feed]", "repository_name",
                        f"must be a non-empty one-line name, got {name!r}")
+    repository_identifier = table.get("repository_identifier")
+    if repository_identifier is not None and (
+            not isinstance(repository_identifier, str)
+            or not _REPOSITORY_IDENTIFIER.match(repository_identifier)):
+        raise ctx.fail("[feed]", "repository_identifier",
+                       f"must be a domain name the catalogue's OAI identifiers are made with "
+                       f"(OAI identifier guidelines: letters, digits and '-' in two or more "
+                       f"dot-separated labels, each starting with a letter), like "
+                       f"\"oer.your-alliance.org\", got {repository_identifier!r}")
     return FeedConfig(page_size=page_size, admin_email=tuple(dict.fromkeys(emails)),
-                      repository_name=" ".join(name.split()) if name else None)
+                      repository_name=" ".join(name.split()) if name else None,
+                      repository_identifier=repository_identifier)
 
 
 # An addr-spec without quoted local parts or address literals (RFC 5322 3.4.1; OAI-PMH's XML
@@ -272,6 +286,8 @@ def _feed(ctx: _Ctx, table: Any) -> FeedConfig:
 _EMAIL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@"
                     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
                     r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+# oai-identifier.xsd, repositoryIdentifierType (the provider checks hosts with the same pattern).
+_REPOSITORY_IDENTIFIER = re.compile(r"^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$(?!\n)")
 _PRINTABLE = re.compile(r"^[^\x00-\x1f\x7f\ufffe\uffff]{1,500}$")
 
 

@@ -138,7 +138,7 @@ def merge_descriptions(descriptions: Sequence[Ranked], *, record_id: str, contex
             elif key in _CONCEPT_FIELDS:
                 _unite_by(record.setdefault(key, []), value, "id")
             elif key in _AGENT_FIELDS:
-                _unite_by(record.setdefault(key, []), value, "name")
+                _unite_agents(record.setdefault(key, []), value)
             elif key in _LIST_FIELDS:
                 _unite(record.setdefault(key, []), value)
             elif key == "url":
@@ -174,6 +174,19 @@ def _unite(target: list[Any], values: Iterable[Any]) -> None:
     for value in values:
         if value not in target:
             target.append(value)
+
+
+def _unite_agents(target: list[dict[str, Any]], values: Iterable[dict[str, Any]]) -> None:
+    """Agents by name; one a member left untyped takes the type another member gave evidence of
+    (normalize/agents.py), as a new dict: the descriptions are not mutated."""
+    at = {item.get("name"): i for i, item in enumerate(target)}
+    for value in values:
+        i = at.get(value.get("name"))
+        if i is None:
+            at[value.get("name")] = len(target)
+            target.append(value)
+        elif "type" not in target[i] and "type" in value:
+            target[i] = {"type": value["type"], **target[i]}
 
 
 def _unite_by(target: list[dict[str, Any]], values: Iterable[dict[str, Any]], key: str) -> None:

@@ -10,10 +10,15 @@ served as a deleted header for good, §2.5.1). A record's datestamp is when the 
 last changed (``resources.updated_at``), not a member's datestamp, so incremental harvests of the
 catalogue never miss a record a member sent late with an old datestamp.
 
-Identifiers: ``oai:{host of base_uri}:{uuid}`` for the record ``{base_uri}resources/{uuid}``
-(OAI identifier guidelines; Identify describes the scheme when the host is a domain name).
-GetRecord and ListMetadataFormats also accept the full catalogue IRI; headers always carry the
-``oai:`` form. A record whose IRI was retired by a merge is a deleted header (§2.5.1), not the
+Identifiers: ``oai:{repositoryIdentifier}:{uuid}`` for the record ``{base_uri}resources/{uuid}``
+(OAI identifier guidelines; Identify describes the scheme). The repositoryIdentifier is a domain
+name, fixed for the store whatever host serves it: ``[feed] repository_identifier``, else the one
+kept in the store's ``meta`` on first use, made then from the host of the ``base_uri`` the
+records were minted under, or the current one, when that is a domain name, else
+:data:`DEFAULT_REPOSITORY_IDENTIFIER` (an IP address is no valid repositoryIdentifier). GetRecord
+and ListMetadataFormats also accept the full catalogue IRI, under this or an earlier
+``base_uri``, and the identifiers older versions handed out (``oai:{host of base_uri}:{uuid}``);
+headers always carry the ``oai:`` form. A record whose IRI was retired by a merge is a deleted header (§2.5.1), not the
 surviving record: an OAI-PMH item has one identifier, and the survivor (which lists the retired
 IRI in ``sameAs``) changed in the same transaction, so incremental harvesters get both.
 
@@ -66,7 +71,8 @@ from .store.sqlite import SQLiteOAIBackend, SQLiteStore
 from .vocab import SCHEMES, default_vocabularies
 from .writers import WRITERS
 
-__all__ = ["Provider", "OAIBackend", "OAI_NS", "ERROR_CODES", "SERVED_SCHEMAS"]
+__all__ = ["Provider", "OAIBackend", "OAI_NS", "ERROR_CODES", "SERVED_SCHEMAS",
+           "DEFAULT_REPOSITORY_IDENTIFIER", "repository_identifier_for"]
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -94,6 +100,8 @@ _PREFIX = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SECONDS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _DOMAIN = re.compile(r"^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$")
+#: The repositoryIdentifier when ``base_uri``'s host is no domain name (an IP address, ``localhost``).
+DEFAULT_REPOSITORY_IDENTIFIER = "eduxchange.local"
 _LOCAL_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # What XML 1.0 cannot carry (§2.2 Char), as str after percent-decoding; lone surrogates too.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -131,6 +139,16 @@ class OAIBackend(Protocol):
         store and across restarts (so tokens stay valid)."""
         ...
 
+    def oai_repository_identifier(self, default: str) -> str:
+        """The repositoryIdentifier of the store's OAI identifiers: the one kept with the store,
+        else ``default``, kept from now on (so identifiers outlive a change of ``base_uri``)."""
+        ...
+
+    def oai_id_prefixes(self) -> list[str]:
+        """Every IRI prefix the store's resources have (``{base_uri}resources/`` of each
+        ``base_uri`` the catalogue was built under), the earliest used first."""
+        ...
+
 
 class _OAIError(Exception):
     """An OAI-PMH error response (§3.6); ``echo`` says whether the request attributes are echoed."""
@@ -151,6 +169,13 @@ class _ListState:
     after_seq: int
     cursor: int
     total: int
+
+
+def repository_identifier_for(base_uri: str) -> str:
+    """The repositoryIdentifier a catalogue at ``base_uri`` starts with: its host when that is a
+    domain name (the oai-identifier scheme's syntax), else :data:`DEFAULT_REPOSITORY_IDENTIFIER`."""
+    host = urlsplit(base_uri).hostname or ""
+    return host if _DOMAIN.match(host) else DEFAULT_REPOSITORY_IDENTIFIER
 
 
 def _now() -> str:
@@ -186,6 +211,20 @@ class Provider:
                                     else SQLiteOAIBackend(store))
         self.base_uri = config.catalog.base_uri
         self.host = urlsplit(self.base_uri).hostname or "localhost"
+        # The repositoryIdentifier (OAI identifier guidelines 2.1: a domain name): configured, or
+        # the one this store's identifiers were first published with, or made now from base_uri's
+        # host (a domain name) or DEFAULT_REPOSITORY_IDENTIFIER (an IP address or 'localhost').
+        self._prefixes: tuple[float, tuple[str, ...]] = (float("-inf"), ())
+        # A store made before identifiers were kept: its records' first base_uri names it.
+        minted = [urlsplit(p).hostname or "" for p in self._id_prefixes()]
+        first = next((h for h in minted if _DOMAIN.match(h)), None)
+        stored = self.backend.oai_repository_identifier(
+            config.feed.repository_identifier or first or repository_identifier_for(self.base_uri))
+        self.repository_identifier = config.feed.repository_identifier or stored
+        # Identifiers GetRecord accepts besides ours: the store's first, and the old form (the
+        # host of base_uri, now or when records were minted) that stores published before
+        # identifiers were kept handed out.
+        self._accepted_ids = (self.repository_identifier, stored, self.host)
         self.page_size = config.feed.page_size
         self.repository_name = (repository_name or config.feed.repository_name
                                 or f"eduxchange catalogue ({self.host})")
@@ -219,22 +258,57 @@ class Provider:
     # -- identifiers ---------------------------------------------------------------------
 
     def oai_identifier(self, resource_id: str) -> str:
-        """The OAI identifier of a catalogue record IRI."""
+        """The OAI identifier of a catalogue record IRI: ``oai:{repositoryIdentifier}:{uuid}``,
+        whatever ``base_uri`` the record was minted under."""
         prefix = f"{self.base_uri}resources/"
         local = resource_id[len(prefix):] if resource_id.startswith(prefix) else \
             resource_id.rstrip("/").rsplit("/", 1)[-1]
-        return f"oai:{self.host}:{local}"
+        return f"oai:{self.repository_identifier}:{local}"
 
     def resource_id(self, identifier: str) -> str | None:
-        """The catalogue IRI an OAI identifier (or the IRI itself) names; ``None`` if neither."""
-        head = f"oai:{self.host}:"
-        if identifier.startswith(head):
-            local = identifier[len(head):]
-        elif identifier.startswith(f"{self.base_uri}resources/"):
-            local = identifier[len(self.base_uri) + len("resources/"):]
+        """The catalogue IRI an OAI identifier (or the IRI itself) names; ``None`` if neither.
+
+        The IRI under the current ``base_uri``; :meth:`_find` looks under earlier ones too.
+        """
+        local = self._local(identifier)
+        return f"{self.base_uri}resources/{local}" if local else None
+
+    def _local(self, identifier: str) -> str | None:
+        """The uuid an identifier names: ``oai:{an accepted repositoryIdentifier}:{uuid}``, or a
+        catalogue IRI ``.../resources/{uuid}`` under this or an earlier ``base_uri``."""
+        minted = (urlsplit(p).hostname or "" for p in self._id_prefixes())
+        for rid in dict.fromkeys((*self._accepted_ids, *minted)):
+            head = f"oai:{rid}:"
+            if identifier.startswith(head):
+                local = identifier[len(head):]
+                break
         else:
+            prefix, _, local = identifier.rpartition("/")
+            if not (f"{prefix}/" == f"{self.base_uri}resources/"
+                    or f"{prefix}/" in self._id_prefixes()):
+                return None
+        return local if _LOCAL_ID.match(local) else None
+
+    def _id_prefixes(self) -> tuple[str, ...]:
+        """The store's IRI prefixes, looked up at most every few seconds (a scan of the store)."""
+        now = time.monotonic()
+        if now - self._prefixes[0] >= _COUNT_TTL:
+            self._prefixes = (now, tuple(self.backend.oai_id_prefixes()))
+        return self._prefixes[1]
+
+    def _find(self, identifier: str) -> OAIItem | None:
+        """The item an identifier names, under the current ``base_uri`` or an earlier one."""
+        local = self._local(identifier)
+        if local is None:
             return None
-        return f"{self.base_uri}resources/{local}" if _LOCAL_ID.match(local) else None
+        item = self.backend.oai_get(f"{self.base_uri}resources/{local}")
+        if item is None:  # a record minted under another base_uri (it was changed since)
+            for prefix in self._id_prefixes():
+                if prefix != f"{self.base_uri}resources/":
+                    item = self.backend.oai_get(prefix + local)
+                    if item is not None:
+                        break
+        return item
 
     # -- tokens --------------------------------------------------------------------------
 
@@ -330,17 +404,17 @@ class Provider:
                            ("deletedRecord", "persistent"),
                            ("granularity", "YYYY-MM-DDThh:mm:ssZ")):
             etree.SubElement(root, _O + name).text = text
-        if _DOMAIN.match(self.host):
-            description = etree.SubElement(root, _O + "description")
-            ident = etree.SubElement(description, f"{{{OAI_ID_NS}}}oai-identifier",
-                                     nsmap={None: OAI_ID_NS, "xsi": XSI_NS})  # type: ignore[dict-item]
-            ident.set(f"{{{XSI_NS}}}schemaLocation",
-                      f"{OAI_ID_NS} http://www.openarchives.org/OAI/2.0/oai-identifier.xsd")
-            for name, text in (("scheme", "oai"), ("repositoryIdentifier", self.host),
-                               ("delimiter", ":"),
-                               ("sampleIdentifier",
-                                f"oai:{self.host}:6f1c0e7e-3a51-5c8e-9d57-0f4f3f5f5d21")):
-                etree.SubElement(ident, f"{{{OAI_ID_NS}}}{name}").text = text
+        # Always described: the repositoryIdentifier is a domain name whatever the served host.
+        description = etree.SubElement(root, _O + "description")
+        ident = etree.SubElement(description, f"{{{OAI_ID_NS}}}oai-identifier",
+                                 nsmap={None: OAI_ID_NS, "xsi": XSI_NS})  # type: ignore[dict-item]
+        ident.set(f"{{{XSI_NS}}}schemaLocation",
+                  f"{OAI_ID_NS} http://www.openarchives.org/OAI/2.0/oai-identifier.xsd")
+        rid = self.repository_identifier
+        for name, text in (("scheme", "oai"), ("repositoryIdentifier", rid),
+                           ("delimiter", ":"),
+                           ("sampleIdentifier", f"oai:{rid}:6f1c0e7e-3a51-5c8e-9d57-0f4f3f5f5d21")):
+            etree.SubElement(ident, f"{{{OAI_ID_NS}}}{name}").text = text
 
     def _ListMetadataFormats(self, response: _Response, args: dict[str, str],
                              site: str) -> None:
@@ -386,8 +460,7 @@ class Provider:
         return spec
 
     def _get(self, identifier: str) -> OAIItem:
-        resource_id = self.resource_id(identifier)
-        item = self.backend.oai_get(resource_id) if resource_id else None
+        item = self._find(identifier)
         if item is None:
             raise _OAIError("idDoesNotExist", "no record with this identifier")
         return item

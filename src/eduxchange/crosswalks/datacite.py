@@ -60,6 +60,7 @@ from ..normalize.dates import normalize_date
 from ..normalize.languages import language_key, normalize_languages
 from ..normalize.licenses import canonical_license
 from ..normalize.text import clean_text, split_keywords
+from ..normalize.agents import AgentType, Role, classify
 from ..normalize.vcard import Agent, parse_name, registry_id
 from . import CrosswalkOptions
 from .dc import (
@@ -191,12 +192,12 @@ class _Walk:
                 kind = (child.get("contributorType") or "").strip().lower()
                 if kind in _NOT_CONTRIBUTORS:
                     continue
-            agent = self.agent(child, element + "Name")
+            agent = self.agent(child, element + "Name", "creator" if role == "creator" else "contributor")
             if agent is not None:
                 found.append(agent.to_dict(include_contacts=self.options.include_contacts))
         add_agents(self.agents, role, found, self.seen_agents)
 
-    def agent(self, el: Any, name_element: str) -> Agent | None:
+    def agent(self, el: Any, name_element: str, role: Role) -> Agent | None:
         name = given = family = ""
         name_type = ""
         identifier: str | None = None
@@ -222,12 +223,15 @@ class _Walk:
         if not name:
             return None
         try:
-            parsed = parse_name(name)
+            parsed = parse_name(name, role)
         except ValueError:
             return None
         if name_type == "organizational":  # as written: no "Family, Given" reading
             return Agent(type="Organization", name=name, id=identifier or parsed.id)
-        kind = "Person" if name_type == "personal" else parsed.type
+        # An ORCID, or givenName and familyName, is evidence where the name alone gives none.
+        kind: AgentType | None = "Person" if name_type == "personal" else classify(
+            parsed.name, role=role, stated=parsed.type, identifier=identifier,
+            structured_name=bool(given and family))
         person_name = parsed.name
         if kind == "Person" and given and family and family != given and "," in name:
             person_name = f"{given} {family}"  # "Family, Given" with both parts given

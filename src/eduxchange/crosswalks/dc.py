@@ -55,6 +55,7 @@ from ..normalize.dates import normalize_date, normalize_duration
 from ..normalize.languages import language_key, normalize_languages
 from ..normalize.licenses import canonical_license
 from ..normalize.text import clean_text, split_keywords
+from ..normalize.agents import Role
 from ..normalize.vcard import parse_name
 from . import CrosswalkOptions
 
@@ -464,13 +465,13 @@ def _build(collected: dict[int, list[Entry]],
     seen_agents: set[str] = set()
     creators = get(_CREATOR)
     if creators:
-        add_agents(agents, "creator", _parse_agents(creators, options), seen_agents)
+        add_agents(agents, "creator", _parse_agents(creators, options, "creator"), seen_agents)
     if values := get(_CONTRIBUTOR):
         if creators:  # DSpace repeats every author as contributor: skip before parsing
             values = [entry for entry in values if entry not in creators]
-        add_agents(agents, "contributor", _parse_agents(values, options), seen_agents)
+        add_agents(agents, "contributor", _parse_agents(values, options, "contributor"), seen_agents)
     if values := get(_PUBLISHER):
-        add_agents(agents, "publisher", _parse_agents(values, options), set())
+        add_agents(agents, "publisher", _parse_agents(values, options, "publisher"), set())
     out.update(agents)
 
     issued = _dates(get(_ISSUED))
@@ -512,11 +513,11 @@ def _dates(values: list[Entry] | None) -> list[str]:
     return found
 
 
-def _parse_agents(values: list[Entry],
-                  options: CrosswalkOptions) -> Iterable[dict[str, Any]]:
+def _parse_agents(values: list[Entry], options: CrosswalkOptions,
+                  role: Role) -> Iterable[dict[str, Any]]:
     for text, _, _ in values:
         try:
-            agent = parse_name(text)
+            agent = parse_name(text, role)
         except ValueError:  # nothing left once cleaned (markup only)
             continue
         yield agent.to_dict(include_contacts=options.include_contacts)

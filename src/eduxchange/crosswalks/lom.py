@@ -25,7 +25,8 @@ from ..normalize.dates import normalize_date, normalize_duration
 from ..normalize.languages import language_key, normalize_language
 from ..normalize.licenses import canonical_license
 from ..normalize.text import clean_text
-from ..normalize.vcard import parse_vcard
+from ..normalize.agents import Role
+from ..normalize.vcard import Agent, parse_name, parse_vcard
 from . import CrosswalkOptions
 
 __all__ = ["crosswalk_lom", "crosswalk_imsmd"]
@@ -40,6 +41,22 @@ _KEYS: dict[str | None, str] = {}
 _MEMO_LIMIT = 4096
 # A member's records repeat the same few vCards (its publisher, its authors).
 _vcard = lru_cache(maxsize=4096)(parse_vcard)
+#: A vCard, as opposed to a plain name: its BEGIN line, or a line starting FN, N or ORG.
+_VCARD_TEXT = re.compile(r"begin\s*:\s*vcard|^\s*(?:fn|n|org)\s*[;:]", re.IGNORECASE | re.MULTILINE)
+
+
+def _entity(text: str, role: Role) -> Agent | None:
+    """The agent of a ``contribute/entity``: its vCard, or the name it is (CESTA, FROAC, OBAA
+    members write ``<entity>Tarouco, Liane</entity>``), read as a DC name is (contact data
+    taken out of it, typed on evidence: :mod:`eduxchange.normalize.agents`)."""
+    if not text or text.isspace():
+        return None
+    if _VCARD_TEXT.search(text):
+        return _vcard(text, role)
+    try:
+        return parse_name(text, role)
+    except ValueError:  # blank, or contact data only: nobody named
+        return None
 
 
 def _local(tag: Any) -> str:
@@ -277,7 +294,7 @@ class _Walk:
 
     def contribute(self, el: Any) -> None:
         role = ""
-        agents: list[dict[str, Any]] = []
+        entities: list[str] = []
         date = None
         for child in el:
             name = _NAMES.get(child.tag) or _local(child.tag)
@@ -288,9 +305,7 @@ class _Walk:
                 text = child.text or ""
                 if name == "centity" or not text or text.isspace():
                     text = "".join(v.text or "" for v in child if _name(v) == "vcard") or text
-                parsed = _vcard(text)
-                if parsed is not None:
-                    agents.append(parsed.to_dict(include_contacts=self.options.include_contacts))
+                entities.append(text)
             elif name == "date":
                 for sub in child:
                     sub_name = _NAMES.get(sub.tag) or _local(sub.tag)
@@ -298,17 +313,22 @@ class _Walk:
                         date = normalize_date(sub.text or "")
                 if date is None and child.text:
                     date = normalize_date(child.text)
+        kind: Role
         if role in _CREATOR_ROLES:
-            target = self.creators
+            target, kind = self.creators, "creator"
             if date:
                 self.out.setdefault("dateCreated", date)
         elif role in _PUBLISHER_ROLES:
-            target = self.publishers
+            target, kind = self.publishers, "publisher"
             if date:
                 self.out.setdefault("datePublished", date)
         else:
-            target = self.contributors
-        for person in agents:
+            target, kind = self.contributors, "contributor"
+        for text in entities:
+            parsed = _entity(text, kind)
+            if parsed is None:
+                continue
+            person = parsed.to_dict(include_contacts=self.options.include_contacts)
             agent_name = person.get("name")
             for known in target:
                 if known.get("name") == agent_name:

@@ -45,7 +45,8 @@ from ..normalize.languages import language_key, normalize_languages
 from ..normalize.licenses import canonical_license
 from ..normalize.text import clean_text, split_keywords
 from ..normalize.contacts import find_emails, split_contacts
-from ..normalize.vcard import looks_like_organization, parse_name, registry_id
+from ..normalize.agents import AgentType, Role, classify
+from ..normalize.vcard import parse_name, registry_id
 from . import CrosswalkOptions
 from .dc import (
     Term,
@@ -322,14 +323,14 @@ def _alignments(value: Any, levels: list[Term], about: list[Term]) -> None:
 # --- agents ----------------------------------------------------------------------------
 
 def _agent(value: Any, options: CrosswalkOptions, index: Mapping[str, Node],
-           depth: int = 0) -> dict[str, Any] | None:
+           depth: int = 0, role: Role = "creator") -> dict[str, Any] | None:
     if isinstance(value, dict) and index and value.keys() <= _REFERENCE_KEYS:
         reference = value.get("@id", value.get("id"))  # a bare reference to a graph node
         if isinstance(reference, str) and reference in index:
             value = index[reference]
     if isinstance(value, str):
         try:
-            return parse_name(value).to_dict(include_contacts=options.include_contacts)
+            return parse_name(value, role).to_dict(include_contacts=options.include_contacts)
         except ValueError:  # blank once cleaned
             return None
     if not isinstance(value, dict):
@@ -347,27 +348,35 @@ def _agent(value: Any, options: CrosswalkOptions, index: Mapping[str, Node],
     name, emails, phones = split_contacts(name)
     if not name:
         return None
+    stated: AgentType | None = None
     if types & _PERSON_TYPES:
-        kind = "Person"
+        stated = "Person"
     elif types & _ORGANIZATION_TYPES:
-        kind = "Organization"
-    else:  # untyped: the name decides, as for a DC name string
-        kind = "Organization" if looks_like_organization(name) else "Person"
-    agent: dict[str, Any] = {"type": kind, "name": name}
+        stated = "Organization"
     # Only registry identifiers (ORCID, ROR, ISNI, GND) identify an agent across members.
+    registry = None
     for candidate in (node.get("@id"), node.get("id"), *_values(node.get("sameAs")),
                       node.get("identifier")):
         reference = _ref(candidate)
         registry = registry_id(reference) if reference else None
         if registry:
-            agent["id"] = registry
             break
+    # untyped: the evidence decides, as for a DC name string (normalize/agents.py)
+    kind = classify(name, role=role, stated=stated, identifier=registry,
+                    structured_name=bool(node.get("givenName") or node.get("familyName")))
+    agent: dict[str, Any] = {"type": kind} if kind else {}
+    agent["name"] = name
+    if registry:
+        agent["id"] = registry
     if depth == 0:
         affiliation = next((a for a in (_agent(v, options, index, 1)
                                         for v in _values(node.get("affiliation"))) if a), None)
         if affiliation is not None:
-            if affiliation.get("type") == "Person":
+            if affiliation.get("type") != "Organization":  # schema.org: its range
+                affiliation = {"type": "Organization", **affiliation}
                 affiliation["type"] = "Organization"
+            if "type" not in agent:  # schema.org: affiliation is a Person's property
+                agent = {"type": "Person", **agent}
             agent["affiliation"] = affiliation
     if options.include_contacts:
         email = _first_string(node.get("email"))
@@ -448,12 +457,14 @@ def crosswalk_lrmi(payload: Mapping[str, Any], options: CrosswalkOptions) -> Des
 
     agents: dict[str, list[dict[str, Any]]] = {}
     seen_agents: set[str] = set()
-    for role, keys in (("creator", ("creator", "author")), ("contributor", ("contributor",))):
+    roles: tuple[tuple[Role, tuple[str, ...]], ...] = (
+        ("creator", ("creator", "author")), ("contributor", ("contributor",)))
+    for role, keys in roles:
         for key in keys:
-            add_agents(agents, role, (a for a in (_agent(v, options, index)
+            add_agents(agents, role, (a for a in (_agent(v, options, index, role=role)
                                                   for v in _values(node.get(key))) if a),
                        seen_agents)
-    add_agents(agents, "publisher", (a for a in (_agent(v, options, index)
+    add_agents(agents, "publisher", (a for a in (_agent(v, options, index, role="publisher")
                                                  for v in _values(node.get("publisher"))) if a),
                set())
     out.update(agents)

@@ -38,6 +38,7 @@ walk first; the flattened values fill what it left empty.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any, cast
 
 from lxml import etree
@@ -177,6 +178,8 @@ def _agents(out: Description, entities: list[str], roles: list[str],
     else:  # roles unknown or not attributable: no role claimed
         assigned = [("contributor", a) for a in agents]
     for role, agent in assigned:
+        if role == "publisher" and agent.type is None:  # a publisher is an organisation
+            agent = replace(agent, type="Organization")  # unless there is evidence of a person
         target: list[dict[str, Any]] = out.setdefault(role, [])
         if all(known.get("name") != agent.name for known in target):
             target.append(agent.to_dict(include_contacts=options.include_contacts))

@@ -10,6 +10,8 @@ languages, licences, dates and agents recur in every harvested record.
 * :mod:`.licenses`: ``canonical_license`` (licence statements -> canonical licence IRIs,
   driven by ``vocabularies/mappings/licenses.tsv``, described by ``vocabularies/licenses.ttl``);
 * :mod:`.vcard`: ``parse_vcard``, ``parse_name`` and the ``Agent`` they return;
+* :mod:`.agents`: ``classify_agent`` (Person, Organization, or ``None`` without evidence; word
+  lists in ``vocabularies/agents/``), which every crosswalk types its agents with;
 * :mod:`.contacts`: ``split_contacts``, ``redact``, ``scrub_description`` (e-mail addresses and
   phone numbers out of names and, unless a member publishes contacts, out of every field);
 * :mod:`.text`: ``clean_text``, ``split_keywords``;
@@ -19,6 +21,7 @@ languages, licences, dates and agents recur in every harvested record.
 
 from __future__ import annotations
 
+from .agents import classify as classify_agent
 from .dates import normalize_date, normalize_duration
 from .languages import language_key, normalize_language, normalize_languages
 from .licenses import CC0, PUBLIC_DOMAIN_MARK, canonical_license
@@ -30,6 +33,7 @@ __all__ = [
     "CC0",
     "PUBLIC_DOMAIN_MARK",
     "canonical_license",
+    "classify_agent",
     "clean_text",
     "language_key",
     "looks_like_organization",

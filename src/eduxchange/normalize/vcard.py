@@ -31,24 +31,26 @@ from __future__ import annotations
 
 import quopri
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
+from . import agents as _agents
+from .agents import AgentType, Role, classify
 from .contacts import find_emails, split_contacts
 from .text import clean_text
 
 __all__ = ["Agent", "parse_vcard", "parse_name", "looks_like_organization", "registry_id"]
 
-AgentType = Literal["Person", "Organization"]
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Agent:
-    """A person or organisation as the record holds it (docs/record.md, "agents")."""
+    """A person or organisation as the record holds it (docs/record.md, "agents").
 
-    type: AgentType
+    ``type`` is ``None`` where the source gives no evidence of either (:mod:`.agents`): the
+    record's agent then has no ``type``.
+    """
+
+    type: AgentType | None
     name: str
     id: str | None = None
     affiliation: Agent | None = None
@@ -58,7 +60,8 @@ class Agent:
 
     def to_dict(self, include_contacts: bool = False) -> dict[str, Any]:
         """The record's agent object; ``email``/``telephone``/``address`` only if asked for."""
-        out: dict[str, Any] = {"type": self.type, "name": self.name}
+        out: dict[str, Any] = {"type": self.type} if self.type else {}
+        out["name"] = self.name
         if self.id:
             out["id"] = self.id
         if self.affiliation is not None:
@@ -279,8 +282,10 @@ def _address(properties: dict[str, list[_Property]]) -> str | None:
 # --- who is it ---------------------------------------------------------------------------------
 
 @lru_cache(maxsize=1024)
-def parse_vcard(text: str) -> Agent | None:
+def parse_vcard(text: str, role: Role = "creator") -> Agent | None:
     """Return the agent a vCard describes, or ``None`` if it names nobody (module docstring).
+
+    ``role`` decides the type where the card gives no evidence (:func:`.agents.classify`).
 
     >>> parse_vcard("BEGIN:VCARD\\nFN:\\nN:Raymond;Johanne\\nORG:Collège Lionel-Groulx\\nEND:VCARD")
     ... # doctest: +NORMALIZE_WHITESPACE
@@ -306,12 +311,21 @@ def parse_vcard(text: str) -> Agent | None:
     shows_as = next((p.text.casefold() for p in properties.get("X-ABSHOWAS", ()) if p.text), "")
     if not name:
         return _agent("Organization", org, properties) if org else None
+    stated: AgentType | None = None
     if kind in ("org", "organization") or shows_as == "company" or (
-            kind != "individual" and (name.casefold() == org.casefold()
-                                      or looks_like_organization(name))):
+            kind != "individual" and name.casefold() == org.casefold()):
+        stated = "Organization"
+    elif kind == "individual":
+        stated = "Person"
+    # A given name in N is a person's (organisations write N empty, or their name as the family
+    # name); so is an ORG that is not the name itself: the card's person works there.
+    given = any(len(p.parts) > 1 and p.parts[1] for p in properties.get("N", ()))
+    type_ = classify(name, role=role, stated=stated, identifier=_identifier(properties),
+                     structured_name=given or (bool(org) and not looks_like_organization(name)))
+    if type_ == "Organization":
         return _agent("Organization", name, properties)
-    affiliation = Agent(type="Organization", name=org) if org else None
-    return _agent("Person", name, properties, affiliation)
+    affiliation = Agent(type="Organization", name=org) if org and type_ == "Person" else None
+    return _agent(type_, name, properties, affiliation)
 
 
 def _without_contacts(text: str, found: list[tuple[str, str]]) -> str:
@@ -330,7 +344,7 @@ def _add_contacts(properties: dict[str, list[_Property]], found: list[tuple[str,
             _Property("", [value]))
 
 
-def _agent(type_: AgentType, name: str, properties: dict[str, list[_Property]],
+def _agent(type_: AgentType | None, name: str, properties: dict[str, list[_Property]],
            affiliation: Agent | None = None) -> Agent:
     return Agent(type=type_, name=name, id=_identifier(properties), affiliation=affiliation,
                  email=_email(properties), telephone=_telephone(properties),
@@ -351,63 +365,8 @@ def _name_from_n(values: list[_Property]) -> str:
 
 # --- names -------------------------------------------------------------------------------------
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
-
-
-#: Words naming organisations (folded: lower case, no accents), matched as whole words.
-_ORG_WORDS = frozenset(_fold(w) for w in """
-    university universities université universität universidad universidade università
-    universiteit uniwersytet college collège colegio cégep school école schule hochschule
-    fachhochschule gymnasium lycée liceo escuela escola institute institut instituto istituto
-    iut cnrs inria ministry ministère ministerium ministerio ministero department département
-    departamento government gouvernement regierung gobierno agency agence agentur agencia
-    foundation fondation stiftung fundación fondazione association associazione asociación
-    verein verband society société gesellschaft sociedad council conseil consejo commission
-    kommission comisión committee comité centre center zentrum centro library bibliothèque
-    bibliothek biblioteca museum musée museo academy académie akademie academia consortium
-    network réseau netzwerk office service services team project projekt projet proyecto group
-    groupe gruppe grupo laboratory laboratoire labor laboratorio lab press verlag éditions
-    editorial editora publishing publishers publisher radio television télévision fernsehen
-    campus faculty faculté fakultät facultad organisation organization organización company
-    corporation corp inc incorporated ltd limited llc llp plc gmbh ggmbh mbh ag kg sarl sas srl
-    spa bv nv unesco oecd ocde unicef repository repositories repositorio repositório dépôt
-    archive archives archiv archivo arquivo portal platform plateforme plattform plataforma
-    университет институт министерство академия центр колледж школа фонд библиотека издательство
-    ооо оао зао департамент комитет общество ассоциация лаборатория
-    جامعة وزارة معهد مركز كلية شركة مؤسسة مدرسة أكاديمية هيئة جمعية مكتبة
-""".split())
-#: Endings of German compounds (Bundesministerium, Landesinstitut, Volkshochschule).
-_ORG_SUFFIXES = tuple(_fold(w) for w in """
-    ministerium institut hochschule universität schule akademie verlag zentrum stiftung
-    gesellschaft verband bibliothek museum behörde agentur kommission netzwerk fakultät
-""".split())
-#: CJK has no spaces: these are found anywhere in the name.
-_ORG_CJK = tuple("大学 大學 学院 學院 学校 學校 研究所 研究院 研究中心 教育部 委员会 委員會 公司 "
-                 "出版社 图书馆 圖書館 协会 協會 基金会 基金會 政府 机构 機構 株式会社 財団".split())
-_WORD = re.compile(r"\w+")
-_REGISTERED_ASSOCIATION = re.compile(r"\be\.\s?v\.(?!\w)|\bs\.\s?a\.(?!\w)", re.IGNORECASE)
-_ACRONYM = re.compile(r"[A-Z][A-Z0-9&]{1,9}")
-
-
-@lru_cache(maxsize=4096)
-def looks_like_organization(name: str) -> bool:
-    """Whether ``name`` names an organisation rather than a person, by simple heuristics.
-
-    True if it contains a word of organisations in one of the catalogue's languages
-    (University, Université, Universität, Institut, Ministry, Ministère, GmbH, Inc, 大学,
-    جامعة, университет, ...: see ``_ORG_WORDS``), ends a German compound on one
-    (``Bundesministerium``), carries ``e. V.`` or ``S.A.``, or is a single all-capitals acronym
-    (``UNESCO``, ``CCDMD``; so a surname written alone in capitals counts as an organisation).
-    """
-    stripped = name.strip()
-    if _ACRONYM.fullmatch(stripped):
-        return True
-    if _REGISTERED_ASSOCIATION.search(stripped) or any(w in stripped for w in _ORG_CJK):
-        return True
-    words = _WORD.findall(_fold(stripped))
-    return any(w in _ORG_WORDS or (len(w) > 8 and w.endswith(_ORG_SUFFIXES)) for w in words)
+#: Kept for the callers that ask only this (LRMI, OBAA): the word lists live in :mod:`.agents`.
+looks_like_organization = _agents.looks_like_organization
 
 
 _ROLE_NOTE = re.compile(
@@ -418,12 +377,46 @@ _NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "phd", 
                             "dr", "dr.", "prof", "prof."})
 
 
+#: "[s.n.]", "s. n": sine nomine, the cataloguers' "no name known" (ISBD 4.2.13).
+_NO_NAME = re.compile(r"\[?\s*s\.?\s*n\.?\s*\]?", re.IGNORECASE)
+#: LILACS/BIREME subfields after a name ("Godoy, Mirna^1Instituto Fernandes Figueira^pBrasil"):
+#: ^1..^3 affiliation levels, ^c city, ^p country, ^r role. The name is what comes before.
+#: Initials as a given name: "E.", "A.J.", "L-F.", "HR".
+_GIVEN_INITIALS = re.compile(r"(?:[A-Z]\.\s?-?){1,4}[A-Z]?\.?|[A-Z]{1,3}")
+_SUBFIELDS = re.compile(r"\s*\^[0-9a-z]")
+
+
+def _inverted_person(family: str, given: str) -> bool:
+    """Whether "family, given" reads as a person's name written "Family, Given".
+
+    The family part carries no organisation evidence and has at most four words besides
+    particles; the given part at most five, and either no organisation evidence or a start that
+    is initials or a given name (``"Adorno, E. V."`` is no *eingetragener Verein*, ``"Souza,
+    Claudia TV de"`` no television channel; ``"FARZA, HR"`` no acronym).
+    """
+    particles = _agents.word_lists().particles
+
+    def words(text: str) -> list[str]:
+        return [w for w in text.split() if _agents.fold(w) not in particles]
+
+    # Strong evidence only: a family name in capitals ("ARAGAO, WILSON") is no acronym here.
+    if _agents.organization_evidence(family) is not None or not 1 <= len(words(family)) <= 4:
+        return False
+    if not 1 <= len(words(given)) <= 5:
+        return False
+    first = given.split()[0]
+    return (_agents.organization_evidence(given) is None
+            or _agents.fold(first) in _agents.word_lists().given_names
+            or _GIVEN_INITIALS.fullmatch(first) is not None)
+
+
 @lru_cache(maxsize=4096)
-def parse_name(text: str) -> Agent:
+def parse_name(text: str, role: Role = "creator") -> Agent:
     """Return the agent a DC creator/contributor/publisher string names.
 
     "Family, Given" becomes "Given Family" (``"Müller, Jürgen"`` -> Person "Jürgen Müller");
-    names that :func:`looks_like_organization` are Organizations; an ORCID/ROR/ISNI/GND IRI
+    the type is :func:`.agents.classify`'s for ``role`` (so ``"Zenodo"`` is an Organization as a
+    publisher and untyped as a creator; ``"Jane Doe"`` a Person); an ORCID/ROR/ISNI/GND IRI
     at the end (``"Li Wei (https://orcid.org/0000-...)"``) becomes the id; a role note at the
     end (``(Hrsg.)``, ``(ed.)``) is dropped. E-mail addresses and phone numbers in the string
     (``"Doe, Jane (jane@example.org)"``, ``"Jim <jim@example.org>"``) are taken out of the name
@@ -445,15 +438,19 @@ def parse_name(text: str) -> Agent:
         if identifier is not None:
             name = name[:url.start()].rstrip(" ,;")
     name = _ROLE_NOTE.sub("", name) or name
+    subfield = _SUBFIELDS.search(name)
+    if subfield is not None and subfield.start() > 0:
+        name = name[:subfield.start()].rstrip(" ,;")
     email = emails[0] if emails else None
     telephone = phones[0] if phones else None
-    if looks_like_organization(name):
-        return Agent(type="Organization", name=name, id=identifier, email=email,
-                     telephone=telephone)
+    if _NO_NAME.fullmatch(name):
+        raise ValueError("parse_name: 's.n.' (sine nomine) names nobody")
+    inverted = False
     family, comma, given = name.partition(",")
     family, given = family.strip(), given.strip()
     if (comma and family and given and "," not in given and ";" not in name
-            and len(family.split()) <= 4 and len(given.split()) <= 4
-            and given.casefold() not in _NAME_SUFFIXES and not given[0].isdigit()):
-        name = f"{given} {family}"
-    return Agent(type="Person", name=name, id=identifier, email=email, telephone=telephone)
+            and given.casefold() not in _NAME_SUFFIXES and not given[0].isdigit()
+            and _inverted_person(family, given)):
+        name, inverted = f"{given} {family}", True
+    type_ = classify(name, role=role, inverted=inverted, identifier=identifier)
+    return Agent(type=type_, name=name, id=identifier, email=email, telephone=telephone)

@@ -1110,6 +1110,17 @@ class SQLiteOAIBackend:
         """The secret key of the provider's resumption tokens (see :func:`oai_token_key`)."""
         return oai_token_key(self.store)
 
+    def oai_repository_identifier(self, default: str) -> str:
+        """The repositoryIdentifier kept in ``meta``, or ``default``, kept from now on."""
+        return _kept_meta(self.store, _REPOSITORY_IDENTIFIER, default)
+
+    def oai_id_prefixes(self) -> list[str]:
+        """The distinct ``{base_uri}resources/`` prefixes of the resources' IRIs (36: a uuid),
+        the one of the earliest change first."""
+        return [str(r[0]) for r in self.store._conn().execute(
+            "SELECT substr(id, 1, length(id) - 36) AS prefix FROM resources "
+            "GROUP BY prefix ORDER BY MIN(seq)")]
+
     @staticmethod
     def _item(row: Any, with_record: bool) -> OAIItem:
         sets = tuple(s for s in (row[5] or "").split() if ":" in s)
@@ -1207,3 +1218,27 @@ CREATE TABLE IF NOT EXISTS reports (
     PRIMARY KEY (member_id, run_id)
 );
 """
+
+
+# -- the OAI-PMH repositoryIdentifier --------------------------------------------------------
+# Appended section: kept in ``meta`` (key ``oai_repository_identifier``) on first use, so the
+# catalogue's OAI identifiers stay the same when ``base_uri`` (the served host) changes.
+
+_REPOSITORY_IDENTIFIER = "oai_repository_identifier"
+
+
+def _kept_meta(store: SQLiteStore, key: str, default: str) -> str:
+    """``meta[key]``, written as ``default`` first if absent (as :func:`oai_token_key` does; a
+    file that cannot be written gives ``default`` for this process, with a warning)."""
+    row = store._conn().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    if row is None:
+        try:
+            with closing(sqlite3.connect(store.path, timeout=10.0, isolation_level=None)) as conn:
+                conn.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (key, default))
+        except sqlite3.Error as err:
+            _log.warning("cannot keep %s in %s (%s): using %r for this server only",
+                         key, store.path, err, default)
+            return default
+        row = store._conn().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return default if row is None else str(row[0])
+

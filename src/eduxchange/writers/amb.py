@@ -40,6 +40,9 @@ decisions, and why (AMB 20231019 field by field):
   written in AMB's ISO 8601 form: weeks and days are not combined (``P1W2D`` -> ``P9D``).
 * agents: ``type``, ``name``, ``id``, and for creators and contributors ``affiliation``. No
   contact field is ever written (AMB has none, and contact data is not ours to republish).
+  AMB requires every agent to be a ``Person`` or an ``Organization``: an agent the record
+  leaves untyped (its source gave no evidence of either, docs/record.md) is left out of the
+  AMB document rather than given a guessed type; the record and its RDF keep it.
 * ``inLanguage``: ISO 639-1 codes (the primary subtag of each tag, where it has two letters).
 * not written, because AMB 20231019 has no field for them: ``identifier``, ``copyrightNotice``,
   ``encodingFormat`` (AMB's ``encoding`` needs a content URL per format), ``typicalAgeRange``.
@@ -208,6 +211,8 @@ def _levels(concepts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _agents(agents: list[dict[str, Any]], *, affiliation: bool) -> list[dict[str, Any]]:
     out = []
     for agent in agents:
+        if agent.get("type") not in ("Person", "Organization"):
+            continue  # AMB requires a type; an untyped agent's is not ours to invent
         item = {"type": agent["type"], "name": agent["name"]}
         if "id" in agent and (uri := _uri(agent["id"])):
             item["id"] = uri
@@ -284,11 +289,9 @@ def to_amb(record: Mapping[str, Any]) -> dict[str, Any]:
         doc["duration"] = _duration(str(record["duration"]))
     if "isAccessibleForFree" in record:
         doc["isAccessibleForFree"] = bool(record["isAccessibleForFree"])
-    for field in ("creator", "contributor"):
-        if record.get(field):
-            doc[field] = _agents(record[field], affiliation=True)
-    if record.get("publisher"):
-        doc["publisher"] = _agents(record["publisher"], affiliation=False)
+    for field in ("creator", "contributor", "publisher"):
+        if found := _agents(record.get(field) or [], affiliation=field != "publisher"):
+            doc[field] = found
     if types := _resource_types(record.get("learningResourceType", [])):
         doc["learningResourceType"] = types
     if levels := _levels(record.get("educationalLevel", [])):

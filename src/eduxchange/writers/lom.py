@@ -81,6 +81,8 @@ def vcard(agent: Mapping[str, Any]) -> str:
     lines = ["BEGIN:VCARD", "VERSION:3.0", f"FN:{_escape(name)}"]
     if agent.get("type") == "Organization":
         lines += ["N:;;;;", f"ORG:{_escape(name)}"]
+    elif agent.get("type") != "Person":  # untyped (docs/record.md): a name, no N parts claimed
+        lines.append("N:;;;;")
     else:
         lines.append(f"N:{_escape(name)};;;;")
         affiliation = agent.get("affiliation")
