@@ -613,7 +613,9 @@ def test_clean_text_handles_markup_like_noise(value: str) -> None:
 def test_split_keywords_is_stable(value: str) -> None:
     keywords = split_keywords(value)
     assert all(k and k == clean_text(k) for k in keywords)
-    assert split_keywords("; ".join(keywords)) == keywords
+    # The trailing separator says the list is one of semicolons: alone, "0,0" would be read as
+    # the comma-separated keywords it may well be.
+    assert split_keywords("; ".join(keywords) + ";") == keywords
 
 
 @PROPERTIES

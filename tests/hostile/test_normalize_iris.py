@@ -147,8 +147,6 @@ def test_a_retired_iri_redirects_to_the_surviving_record_which_says_same_as(
     by_url = lrmi_record("oai:a:1", url=url, name="By URL")
     by_doi = lrmi_record("oai:b:1", url="https://mirror.example.net/1", name="By DOI",
                          doi="10.5555/merge")
-    both = dataclasses.replace(lrmi_record("oai:c:1", url=url, name="Both", doi="10.5555/merge"),
-                               datestamp=utcnow())  # added after the first harvest
     with serve_faulty([by_url]) as a, serve_faulty([by_doi]) as b, serve_faulty([]) as c:
         path = write_config(tmp_path / "alliance.toml", [
             {"id": m, "endpoint": s.url, "metadata_prefix": "lom"}
@@ -158,7 +156,11 @@ def test_a_retired_iri_redirects_to_the_surviving_record_which_says_same_as(
         published, _ = iri_map(config)
         first, second = published[("a", "oai:a:1")], published[("b", "oai:b:1")]
         assert first != second  # two resources, both published
-        c.add(both)  # a third member's record names both: they are one resource
+        # A third member's record, added after the first harvest (so dated after it: the next
+        # incremental harvest lists from then on), names both: they are one resource.
+        both = dataclasses.replace(
+            lrmi_record("oai:c:1", url=url, name="Both", doi="10.5555/merge"), datestamp=utcnow())
+        c.add(both)
         run("harvest", "-c", str(path), "-q")
     now, every = iri_map(config)
     survivor = min(first, second)
