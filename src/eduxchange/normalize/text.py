@@ -13,6 +13,11 @@ What real records carry, and what happens to it:
 * Character references (``&amp;`` ``&nbsp;`` ``&#233;`` ``&#x2019;``), only in their complete
   form with ``;`` (HTML5's semicolon-less legacy forms would turn ``&para`` inside a URL into
   ``¶``).
+* UTF-8 decoded twice (as Latin-1 or Windows-1252): ``INOVAÇÃ\\x83O`` (the bytes of ``Ã`` read
+  one by one) is repaired by ``ftfy`` (:func:`repair_mojibake`) to ``INOVAÇÃO``, before the C1
+  mapping below would make it ``INOVAÇÃƒO``. Only where a cheap check finds the marks of double
+  decoding, and only what ``ftfy.fix_encoding`` undoes: that re-encodes the text and decodes it as
+  UTF-8, which succeeds only when the text *is* such mojibake, so it is a repair, never a guess.
 * Windows-1252 bytes read as Latin-1: the C1 control characters U+0080-U+009F become the
   characters cp1252 puts there (Canal-U writes ``01 \\x96 Illettrisme``: an en dash); other
   control characters, zero-width spaces and byte order marks are dropped.
@@ -28,7 +33,9 @@ from functools import lru_cache
 from html import unescape
 from html.entities import html5 as _NAMED_ENTITIES
 
-__all__ = ["clean_text", "split_keywords"]
+import ftfy
+
+__all__ = ["clean_text", "repair_mojibake", "split_keywords"]
 
 #: Tags that end a block leave a space; the other HTML tags leave nothing; a "tag" whose name is
 #: no HTML element name (``<foo>``) is text and stays.
@@ -71,12 +78,45 @@ def _c1_table() -> dict[int, str]:
 _CONTROL_TABLE = _c1_table()
 
 
+#: The marks UTF-8 decoded as Latin-1/cp1252 leaves: a C1 control, a lead byte (Â-ô) before a
+#: continuation byte (U+0080-U+00BF), or cp1252's "â€" (the start of ’ “ – …).
+_MOJIBAKE = re.compile(r"[\x80-\x9f]|[\xc2-\xf4][\x80-\xbf]|â€")
+
+
+def repair_mojibake(value: str) -> str:
+    """``value`` with doubly decoded UTF-8 undone (``ftfy.fix_encoding``), else unchanged.
+
+    >>> repair_mojibake("INOVAÇÃ\x83O"), repair_mojibake("SÃO PAULO")
+    ('INOVAÇÃO', 'SÃO PAULO')
+    """
+    if value.isascii() or not _MOJIBAKE.search(value):
+        return value
+    repaired = ftfy.fix_encoding(value)
+    return value if "\ufffd" in repaired and "\ufffd" not in value else repaired
+
+
 def clean_text(value: str) -> str:
     """Return ``value`` as one line of plain text (module docstring); ``""`` if nothing is left.
 
     >>> clean_text("<p>Caf&eacute; &amp; cr&#232;me</p><p>  second\\n paragraph </p>")
     'Café & crème second paragraph'
     """
+    if value.isascii():
+        return _clean(value)
+    if _MOJIBAKE.search(value):  # repaired before the C1 mapping turns "Ã\x83" into "Ãƒ"
+        value = repair_mojibake(value)
+    text = _clean(value)
+    for _ in range(3):  # cleaning can reveal mojibake ("Â\x08¡"): until a fixed point (bounded)
+        if text.isascii() or not _MOJIBAKE.search(text):
+            break
+        repaired = repair_mojibake(text)
+        if repaired == text:
+            break
+        text = _clean(repaired)
+    return text
+
+
+def _clean(value: str) -> str:
     if "<" not in value and "&" not in value:  # fast paths (C-level checks): no markup
         if value.isprintable():  # no control characters, no whitespace but " "
             if "  " not in value and value[:1] != " " and value[-1:] != " ":
