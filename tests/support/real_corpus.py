@@ -34,7 +34,7 @@ from typing import Any
 
 from lxml import etree
 
-from eduxchange.catalog import describe
+from eduxchange.catalog import Described, describe
 from eduxchange.config import MemberConfig
 from eduxchange.errors import EduxchangeError
 from eduxchange.merge import match_keys
@@ -42,7 +42,8 @@ from eduxchange.response import parse_get_record, parse_list_page
 from eduxchange.store.base import StoredRecord
 from eduxchange.vocab import default_vocabularies
 
-__all__ = ["GOLDEN", "Outcome", "source_files", "outcomes", "project", "golden_path", "summary"]
+__all__ = ["GOLDEN", "Outcome", "source_files", "records", "describe_record", "outcomes", "project",
+           "golden_path", "summary"]
 
 #: Where the golden files live (in the project: expected outputs we wrote).
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "real"
@@ -109,6 +110,16 @@ def _records(path: Path, relative: str) -> Iterator[StoredRecord]:
         yield _stored(identifier, raw, datestamp=datestamp, deleted=deleted)
 
 
+def records(folder: Path, relative: str) -> list[StoredRecord]:
+    """The records of one corpus file (``relative`` to the standards folder), as stored."""
+    return list(_records(folder / relative, relative))
+
+
+def describe_record(record: StoredRecord) -> Described:
+    """What the pipeline makes of one corpus record (:func:`eduxchange.catalog.describe`)."""
+    return describe(record, _MEMBER, base_uri=_BASE, vocabularies=default_vocabularies())
+
+
 def _names(agents: Any) -> list[str]:
     return [f"{a.get('type', '?')}: {a.get('name', '?')}" for a in agents or ()]
 
@@ -125,7 +136,7 @@ def project(record: StoredRecord) -> dict[str, Any] | None:
     """The projection of one record's outcome (``None`` for a deleted record)."""
     if record.deleted:
         return None
-    described = describe(record, _MEMBER, base_uri=_BASE, vocabularies=default_vocabularies())
+    described = describe_record(record)
     if described.description is None or described.problems:
         return {"quarantined": list(described.problems)}
     d = described.description

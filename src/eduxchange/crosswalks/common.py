@@ -76,6 +76,12 @@ def classify_identifier(value: str, scheme: str | None = None) -> tuple[str, str
     text = value.strip()
     if not text:
         return None
+    if text[:4].lower() == "http" and " " not in text and "\n" not in text and "%" not in text:
+        lowered = text.lower()
+        if "doi" not in lowered and "hdl" not in lowered:
+            # The usual case, a web address: none of the identifier patterns below can match.
+            url = http_url(text)
+            return ("url", url) if url else None
     if " " in text or "\n" in text or "\t" in text:
         if text[:4].lower() == "http":
             # URLs wrapped over lines in the XML (the OAI-PMH spec's own examples do it): only

@@ -78,21 +78,51 @@ def _c1_table() -> dict[int, str]:
 _CONTROL_TABLE = _c1_table()
 
 
-#: The marks UTF-8 decoded as Latin-1/cp1252 leaves: a C1 control, a lead byte (Â-ô) before a
-#: continuation byte (U+0080-U+00BF), or cp1252's "â€" (the start of ’ “ – …).
-_MOJIBAKE = re.compile(r"[\x80-\x9f]|[\xc2-\xf4][\x80-\xbf]|â€")
+#: The marks UTF-8 decoded as Latin-1/cp1252 leaves: a C1 control, or a lead byte (Â-ô) before
+#: a continuation byte (0x80-0xBF) as Latin-1 or cp1252 shows it ("Ã©", "Ãœ", "â€™").
+_MOJIBAKE = re.compile(
+    "[\x80-\x9f]|[\xc2-\xf4][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+    "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]")
+
+
+#: One character class, scanned first: a text with none of these characters (Chinese, Arabic,
+#: Cyrillic, ASCII) cannot be such mojibake, and the class is cheaper to scan for.
+_MOJIBAKE_LEAD = re.compile("[\x80-\x9f\xc2-\xf4]")
 
 
 def repair_mojibake(value: str) -> str:
-    """``value`` with doubly decoded UTF-8 undone (``ftfy.fix_encoding``), else unchanged.
+    """``value`` with doubly decoded UTF-8 undone (``ftfy``), else unchanged.
+
+    Only ftfy's re-decodings of UTF-8 read as Latin-1 or Windows-1252 are taken (each step
+    re-encodes the text and decodes it as UTF-8, which succeeds only on such text), in the
+    order ftfy finds them, up to the first step of another kind (a guess between other code
+    pages, a no-break space restored from a space, a lossy sequence): those are not provable.
 
     >>> repair_mojibake("INOVAÇÃ\x83O"), repair_mojibake("SÃO PAULO")
     ('INOVAÇÃO', 'SÃO PAULO')
     """
     if value.isascii() or not _MOJIBAKE.search(value):
         return value
-    repaired = ftfy.fix_encoding(value)
-    return value if "\ufffd" in repaired and "\ufffd" not in value else repaired
+    plan = ftfy.fix_encoding_and_explain(value, restore_byte_a0=False).explanation or []
+    taken: list[tuple[str, str]] = []
+    step_round: list[tuple[str, str]] = []
+    for action, parameter in plan:
+        step_round.append((action, parameter))
+        if action == "encode":
+            continue
+        # A round ends with a decode or an "apply" step; take it only if it is all provable.
+        if all(step in _PROVABLE for step in step_round):
+            taken.extend(step_round)
+            step_round = []
+            continue
+        break
+    return ftfy.apply_plan(value, taken) if taken else value
+
+
+#: The ftfy steps that undo UTF-8 decoded as Latin-1/cp1252 and nothing else.
+_PROVABLE = frozenset({("encode", "latin-1"), ("encode", "sloppy-windows-1252"),
+                       ("encode", "windows-1252"), ("decode", "utf-8"),
+                       ("apply", "decode_inconsistent_utf8")})
 
 
 def clean_text(value: str) -> str:
@@ -101,12 +131,16 @@ def clean_text(value: str) -> str:
     >>> clean_text("<p>Caf&eacute; &amp; cr&#232;me</p><p>  second\\n paragraph </p>")
     'Café & crème second paragraph'
     """
-    if value.isascii():
-        return _clean(value)
-    if _MOJIBAKE.search(value):  # repaired before the C1 mapping turns "Ã\x83" into "Ãƒ"
-        value = repair_mojibake(value)
-    text = _clean(value)
-    for _ in range(3):  # cleaning can reveal mojibake ("Â\x08¡"): until a fixed point (bounded)
+    if not value.isascii() and _MOJIBAKE_LEAD.search(value) and _MOJIBAKE.search(value):
+        return _clean_repaired(value)
+    return _clean(value)
+
+
+def _clean_repaired(value: str) -> str:
+    """:func:`clean_text` of a text that may be mojibake: repaired first, before the C1 mapping
+    turns ``Ã\x83`` into ``Ãƒ``, and again if cleaning reveals more (``Â\x08¡``), bounded."""
+    text = _clean(repair_mojibake(value))
+    for _ in range(3):
         if text.isascii() or not _MOJIBAKE.search(text):
             break
         repaired = repair_mojibake(text)
