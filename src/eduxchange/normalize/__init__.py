@@ -10,7 +10,9 @@ languages, licences, dates and agents recur in every harvested record.
 * :mod:`.licenses`: ``canonical_license`` (licence statements -> canonical licence IRIs,
   driven by ``vocabularies/mappings/licenses.tsv``, described by ``vocabularies/licenses.ttl``);
 * :mod:`.vcard`: ``parse_vcard``, ``parse_name`` and the ``Agent`` they return;
-* :mod:`.text`: ``clean_text``, ``split_keywords``;
+* :mod:`.text`: ``clean_text``, ``repair_mojibake`` (ftfy), ``split_keywords``;
+* :mod:`.ages`: ``age_range``, ``span`` (typical age ranges, never invented);
+* :mod:`.langid`: ``detect_language`` (py3langid, offline, only when confident);
 * :mod:`.dates`: ``normalize_date``, ``normalize_duration`` (ISO 8601; OAI-PMH datestamps
   are :mod:`eduxchange.dates`).
 """
