@@ -2,7 +2,8 @@
 
 It parses arguments, calls :mod:`eduxchange`, and shows the results. Exit codes:
 0 everything succeeded, 1 a member failed (the others still completed),
-2 usage or configuration error.
+2 usage or configuration error, 3 busy: another harvest holds the store's lock
+(nothing was done; try again later).
 """
 
 from __future__ import annotations
@@ -24,14 +25,18 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 import eduxchange
 from eduxchange.config import DEFAULT_CONFIG
-from eduxchange.errors import ConfigError, StoreError
+from eduxchange.errors import ConfigError, StoreError, StoreLocked
 from eduxchange.harvester import ProgressEvent
+from eduxchange.store.base import SEVERITIES, EventInfo
+from eduxchange.vocab import VocabularyError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
 config_option = click.option(
     "--config", "-c", "config_path", default=DEFAULT_CONFIG, show_default=True,
@@ -91,7 +96,8 @@ def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: b
     Incremental by default: only what changed since the last successful harvest
     is fetched, and an interrupted harvest resumes where it stopped. Exit 0 when
     every member succeeded, 1 when any failed (the others still complete), 2 for
-    usage or configuration errors.
+    usage or configuration errors, 3 when another harvest of the same store is
+    running (its pid and start time are shown; nothing is done).
     """
     config = _load(config_path)
     try:
@@ -105,7 +111,10 @@ def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: b
             results = eduxchange.harvest(config, members=[m.id for m in chosen], full=full,
                                          reconcile=reconcile, progress=on_event,
                                          normalize=not no_normalize)
-    except StoreError as err:
+    except StoreLocked as err:
+        click.echo(f"eduxchange: {err}", err=True)
+        sys.exit(EXIT_BUSY)
+    except (StoreError, VocabularyError) as err:
         _fail_usage(str(err))
     if as_json:
         click.echo(json.dumps({"results": [r.to_dict() for r in results]}, indent=2))
@@ -113,7 +122,7 @@ def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: b
         _summary(_out(), results)
         for r in results:
             if r.error:
-                err_console.print(f"[red]{r.member_id}[/red]: {r.error}", highlight=False)
+                err_console.print(f"[red]{r.member_id}[/red]: {escape(r.error)}", highlight=False)
     sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
 
 
@@ -197,11 +206,14 @@ def normalize(config_path: str, members: tuple[str, ...], all_: bool, as_json: b
                        enabled=show) as on_event:
             results = eduxchange.normalize_catalog(config, members=list(members) or None, all_=all_,
                                            progress=on_event)
-    except (ConfigError, StoreError) as err:
+    except (ConfigError, StoreError, VocabularyError) as err:
         _fail_usage(str(err))
+    failed = [r for r in results if r.error is not None]
     if as_json:
         click.echo(json.dumps({"results": [r.to_dict() for r in results]}, indent=2,
                               ensure_ascii=False))
+        if failed:
+            sys.exit(EXIT_FAILED)
         return
     table = Table(title="Normalization", title_justify="left")
     for column in ("member", "processed", "created", "updated", "unchanged", "removed",
@@ -217,6 +229,10 @@ def normalize(config_path: str, members: tuple[str, ...], all_: bool, as_json: b
             worst = sorted(r.unmapped.items(), key=lambda kv: -kv[1])[:5]
             top = ", ".join(f"{k} ({v})" for k, v in worst)
             err_console.print(f"{r.member_id}: values with no concept yet: {top}", highlight=False)
+    for r in failed:  # the other members were normalized all the same
+        err_console.print(f"{r.member_id}: {r.error}", highlight=False, markup=False)
+    if failed:
+        sys.exit(EXIT_FAILED)
 
 
 @main.command()
@@ -306,7 +322,7 @@ def _serve(config: eduxchange.Config, host: str, port: int, *, example: str | No
 
     try:
         server.serve(config, host, port, ready=ready, public_url=public_url)
-    except StoreError as err:
+    except (ConfigError, StoreError) as err:  # e.g. no [feed] admin_email
         _fail_usage(str(err))
     except OSError as err:
         _fail_usage(f"cannot listen on {host}:{port}: {err.strerror or err} "
@@ -362,7 +378,11 @@ def demo(host: str, port: int, workdir: str, no_serve: bool) -> None:
 @config_option
 @json_option
 def status(config_path: str, as_json: bool) -> None:
-    """Show every member's harvest state, record counts and last error."""
+    """Show every member's harvest state, record counts, warnings and last error.
+
+    Warnings are those of each member's last finished run (an unknown set, repaired
+    XML, ...); `eduxchange events` lists them all.
+    """
     config = _load(config_path)
     try:
         statuses = eduxchange.member_statuses(config)
@@ -373,23 +393,40 @@ def status(config_path: str, as_json: bool) -> None:
         click.echo(json.dumps({"members": [s.to_dict() for s in statuses],
                                "catalog": catalogue}, indent=2))
         return
-    table = Table(title=f"Members of {config.path}", title_justify="left")
-    table.add_column("id", no_wrap=True)
-    table.add_column("name", overflow="fold", ratio=2)
+    console = _out()
+    # Fits 80 columns: the long texts (name, error, latest warning) go below the table
+    # where they wrap; the name gets a column only when there is room for it.
+    wide = console.width >= 120
+    table = Table(title=f"Members of {config.path}", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False, show_edge=False, collapse_padding=True)
+    table.add_column("id", overflow="fold", min_width=8)
+    if wide:
+        table.add_column("name", overflow="fold", ratio=2)
     table.add_column("state", no_wrap=True)
-    for column in ("records", "deleted", "quarantined"):
+    for column in ("records", "deleted", "quar.", "warn."):
         table.add_column(column, justify="right", no_wrap=True)
     table.add_column("last harvest", no_wrap=True)
-    table.add_column("format", no_wrap=True)
-    table.add_column("error", overflow="fold", ratio=3)
+    table.add_column("format", overflow="fold")
     colours = {"ok": "green", "failed": "red", "never": "yellow"}
     for s in statuses:
-        state = f"[{colours[s.state]}]{s.state}" + (" (resumable)" if s.resumable else "")
-        table.add_row(s.id, s.name, state, str(s.records), str(s.deleted), str(s.quarantined),
-                      s.last_harvest or "-", s.metadata_prefix or "-", s.error or "")
-    _out().print(table)
-    _out().print(f"Catalogue: {catalogue['resources']} resources "
-                 f"({catalogue['deleted']} deleted) in {config.catalog.store}")
+        state = f"[{colours[s.state]}]{s.state}" + ("*" if s.resumable else "")
+        warn = f"[yellow]{s.warnings}" if s.warnings else "0"
+        last = s.last_harvest.replace("T", " ")[:16] if s.last_harvest else "-"
+        table.add_row(s.id, *([s.name] if wide else []), state, str(s.records), str(s.deleted),
+                      str(s.quarantined), warn, last, s.metadata_prefix or "-")
+    console.print(table)
+    if any(s.resumable for s in statuses):
+        console.print("* resumable: the next harvest continues where the last one stopped")
+    for s in statuses:
+        if s.error:
+            console.print(f"[red]{s.id}[/red]: {escape(s.error)}", highlight=False)
+        if s.last_warning:
+            w = s.last_warning
+            console.print(f"[yellow]{s.id}[/yellow]: {s.warnings} warning(s) in the last run; "
+                          f"latest: {escape(str(w['code']))}: {escape(str(w['message']))} "
+                          f"(see `eduxchange events -m {s.id}`)", highlight=False)
+    console.print(f"Catalogue: {catalogue['resources']} resources "
+                  f"({catalogue['deleted']} deleted) in {config.catalog.store}")
 
 
 @main.command()
@@ -427,30 +464,94 @@ def quarantine(config_path: str, member: str | None, limit: int, show_raw: bool,
 @config_option
 @click.option("--member", "-m", "member", metavar="ID", help="Only this member's runs.")
 @click.option("--limit", default=20, show_default=True, help="How many runs at most.")
+@click.option("--events", "with_events", is_flag=True,
+              help="Also list each run's warnings and errors (see also `eduxchange events`).")
 @json_option
-def log_(config_path: str, member: str | None, limit: int, as_json: bool) -> None:
-    """Show the harvest log: recent runs with their counts and errors."""
+def log_(config_path: str, member: str | None, limit: int, with_events: bool,
+         as_json: bool) -> None:
+    """Show the harvest log: recent runs with their counts, warnings and errors.
+
+    Every attempt is a run, one that failed at Identify too.
+    """
     config = _load(config_path)
     try:
         runs = eduxchange.harvest_log(config, member, limit)
+        details = eduxchange.pipeline.run_warnings(
+            config, [r.id for r in runs], events_per_run=_EVENTS_PER_RUN if with_events else 0)
     except (ConfigError, StoreError) as err:
         _fail_usage(str(err))
     if as_json:
         click.echo(json.dumps({"runs": [
             {"id": r.id, "member": r.member_id, "mode": r.mode, "state": r.state,
              "started_at": r.started_at, "finished_at": r.finished_at, **r.counts,
-             "error": r.error} for r in runs]}, indent=2))
+             "warnings": details[r.id][0], "error": r.error,
+             **({"events": [e.to_dict() for e in details[r.id][1]]} if with_events else {})}
+            for r in runs]}, indent=2, ensure_ascii=False))
         return
     table = Table(title="Harvest log", title_justify="left")
     for column in ("run", "member", "mode", "state", "started", "new", "updated", "deleted",
-                   "quarantined", "error"):
+                   "quarantined", "warnings", "error"):
         table.add_column(column, overflow="fold")
     for r in runs:
         c = r.counts
         table.add_row(str(r.id), r.member_id, r.mode, r.state, r.started_at,
                       str(c.get("new", "")), str(c.get("updated", "")), str(c.get("deleted", "")),
-                      str(c.get("quarantined", "")), r.error or "")
-    _out().print(table)
+                      str(c.get("quarantined", "")), str(details[r.id][0]), r.error or "")
+    out = _out()
+    out.print(table)
+    for r in runs:
+        count, shown = details[r.id]
+        if shown:
+            out.print(f"run {r.id} ({escape(r.member_id)}, {r.started_at}):", highlight=False)
+            _print_events(out, shown, indent="  ")
+            if count > len(shown):
+                out.print(f"  ... see `eduxchange events --run {r.id} --limit N` for the rest")
+
+
+#: How many events ``log --events`` lists under each run.
+_EVENTS_PER_RUN = 20
+
+
+def _print_events(console: Console, events: list[EventInfo], *, indent: str = "") -> None:
+    colours = {"error": "red", "warning": "yellow", "info": "blue"}
+    for e in events:
+        # Members' text is not markup: a '[' in a message must print as it is.
+        where = f" {escape(e.identifier)}" if e.identifier else ""
+        console.print(f"{indent}[{colours.get(e.severity, 'white')}]{escape(e.severity)}[/] "
+                      f"{e.created_at} {escape(e.code)}{where}: {escape(e.message)}",
+                      highlight=False)
+
+
+@main.command()
+@config_option
+@click.option("--member", "-m", "member", metavar="ID", help="Only this member's events.")
+@click.option("--run", "run_id", type=int, metavar="N", help="Only the events of run N "
+              "(the run column of `eduxchange log`).")
+@click.option("--severity", type=click.Choice(list(SEVERITIES)), default="warning",
+              show_default=True, help="The least severity shown: info also lists retries.")
+@click.option("--limit", default=100, show_default=True, help="How many events at most.")
+@json_option
+def events(config_path: str, member: str | None, run_id: int | None, severity: str, limit: int,
+           as_json: bool) -> None:
+    """List what harvest runs met, newest first: warnings (an unknown set, repaired XML,
+    ignored records, refused redirects ...), errors and, with --severity info, retries."""
+    config = _load(config_path)
+    try:
+        found = eduxchange.harvest_events(config, member, run_id, min_severity=severity,
+                                          limit=limit)
+    except (ConfigError, StoreError) as err:
+        _fail_usage(str(err))
+    if as_json:
+        click.echo(json.dumps({"events": [e.to_dict() for e in found]}, indent=2,
+                              ensure_ascii=False))
+        return
+    if not found:
+        click.echo("No events.")
+        return
+    out = _out()
+    for e in found:
+        out.print(f"run {e.run_id} {escape(e.member_id)}: ", end="", highlight=False)
+        _print_events(out, [e])
 
 
 if __name__ == "__main__":  # pragma: no cover

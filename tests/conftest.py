@@ -25,16 +25,22 @@ def _toml_value(value: Any) -> str:
     return repr(value)
 
 
-def write_config(path: Path, members: list[dict[str, Any]], harvest: dict[str, Any] | None = None
-                 ) -> Path:
+def write_config(path: Path, members: list[dict[str, Any]], harvest: dict[str, Any] | None = None,
+                 *, feed: dict[str, Any] | None = None) -> Path:
+    """An alliance.toml; ``feed`` (e.g. ``SERVING``) adds a ``[feed]`` section."""
     lines = ['[catalog]', 'store = "catalog.sqlite"',
              'base_uri = "https://catalog.example.org/"', "", "[harvest]"]
     lines += [f"{k} = {_toml_value(v)}" for k, v in {**FAST, **(harvest or {})}.items()]
+    if feed is not None:
+        lines += ["", "[feed]"] + [f"{k} = {_toml_value(v)}" for k, v in feed.items()]
     for member in members:
         lines += ["", "[[members]]"] + [f"{k} = {_toml_value(v)}" for k, v in member.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
+
+#: The ``[feed]`` keys a catalogue needs before it is served (OAI-PMH Identify's adminEmail).
+SERVING: dict[str, Any] = {"admin_email": "oai-admin@alliance.example.org"}
 
 ConfigMaker = Callable[..., eduxchange.Config]
 

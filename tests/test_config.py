@@ -47,7 +47,7 @@ def test_good_config_loads_with_paths_relative_to_the_file(tmp_path: Path) -> No
     assert ouc.country == "CN" and ouc.metadata_prefix == "lom"
     assert ouc.settings.requests_per_second == 10  # inherited from [harvest]
     assert fr.name == "fr-edu" and fr.metadata_prefix is None
-    assert fr.settings.timeout == 5.0 and config.harvest.timeout == 60.0
+    assert fr.settings.timeout == 5.0 and config.harvest.timeout == 180.0
     assert config.harvest.concurrency == 2
     assert config.member("fr-edu") is fr
 

@@ -96,7 +96,12 @@ def test_serve_command_from_the_shell(tmp_path: Path) -> None:
         assert b"<baseURL>https://oer.example.net/catalog/oai</baseURL>" in identify.content
     finally:
         proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=10)
-        if proc.stdout is not None:
-            proc.stdout.close()
+        try:
+            proc.wait(timeout=10)
+        finally:
+            if proc.poll() is None:  # it did not stop: kill it, and still wait for it
+                proc.kill()
+                proc.wait(timeout=10)
+            if proc.stdout is not None:
+                proc.stdout.close()
     assert proc.returncode == 0

@@ -120,7 +120,8 @@ def env(tmp_path: Path) -> Iterator[Env]:
             {"id": "lom", "name": "LOM member", "endpoint": lom.url},
             {"id": "dc", "name": "DC member", "endpoint": dc.url, "metadata_prefix": "oai_dc"},
         ])
-        path.write_text(path.read_text() + f"\n[feed]\npage_size = {PAGE}\n")
+        path.write_text(path.read_text() + f"\n[feed]\npage_size = {PAGE}\n"
+                        'admin_email = "oai-team@catalog.example.org"\n')
         config = eduxchange.load_config(path)
         assert all(r.ok for r in eduxchange.harvest(config))
         store = SQLiteStore(config.catalog.store)

@@ -37,6 +37,7 @@ from tests.support.records import MemberRecord
 N_RECORDS = 24  # 5 pages of 5; the update and delete below start a sixth
 PAGE_SIZE = 5
 BASE_URI = "https://catalog.example.org/"
+ADMIN_EMAIL = "oai-team@catalog.example.org"
 
 
 def lom_records(n: int) -> list[MemberRecord]:
@@ -79,8 +80,9 @@ class _site:
     def __enter__(self) -> Site:
         self._member_cm = serve_pyoai_member(lom_records(N_RECORDS))
         member = self._member_cm.__enter__()
-        config = eduxchange.load_config(
-            write_config(self.tmp / "alliance.toml", [{"id": "lom", "endpoint": member.url}]))
+        path = write_config(self.tmp / "alliance.toml", [{"id": "lom", "endpoint": member.url}])
+        path.write_text(path.read_text() + f'\n[feed]\nadmin_email = "{ADMIN_EMAIL}"\n')
+        config = eduxchange.load_config(path)
         assert all(r.ok for r in eduxchange.harvest(config))
         self.store = ReadOnlySQLiteStore(config.catalog.store)
         self.server = make_server(make_app(config, self.store, page_size=PAGE_SIZE),
@@ -490,6 +492,7 @@ def test_serve_stops_gracefully_on_a_signal(site: Site, signum: int) -> None:
     finally:
         if process.poll() is None:
             process.kill()
+        process.communicate(timeout=10)  # reap it, and close its pipes
     assert process.returncode == 0 and out.strip().endswith("stopped")
     assert "Traceback" not in err
 

@@ -39,6 +39,7 @@ LRT = "http://purl.org/dcx/lrmi-vocabs/learningResourceType/"
 AUD = "http://purl.org/dcx/lrmi-vocabs/educationalAudienceRole/"
 LEVEL = "https://w3id.org/kim/isced-2011/level"
 ISCEDF = "http://data.europa.eu/esco/isced-f/"
+HCRT = "https://w3id.org/kim/hcrt/"
 
 #: Each shipped file: its scheme IRI and the namespace every concept IRI must be in.
 FILES = {
@@ -336,9 +337,13 @@ def test_map_terms_dedupes_and_reports(vocab: Vocabularies) -> None:
     concepts, unmapped = vocab.map_terms("learningResourceType", [
         ("LOMv1.0", "exercise"), ("HCRT", "drill_and_practice"), ("text", "Arbeitsblatt"),
         ("text", "nonsense"), ("text", "nonsense"), ("LOMv1.0", "simulation")])
-    assert [c["id"] for c in concepts] == [LRT + "assessmentItem", LRT + "activityPlan"]
-    assert set(concepts[0]) == {"id", "prefLabel"} and concepts[0]["prefLabel"]["en"] == "assessment item"
-    assert unmapped == [("text", "nonsense"), ("LOMv1.0", "simulation")]
+    # Each pair gives its HCRT concept (most specific) and its LRMI one (issue 11, item 12);
+    # LOM 'simulation' has no LRMI concept but is HCRT's simulation, so it is mapped now.
+    assert [c["id"] for c in concepts] == [HCRT + "drill_and_practice", LRT + "assessmentItem",
+                                           HCRT + "worksheet", LRT + "activityPlan",
+                                           HCRT + "simulation"]
+    assert set(concepts[1]) == {"id", "prefLabel"} and concepts[1]["prefLabel"]["en"] == "assessment item"
+    assert unmapped == [("text", "nonsense")]
 
 
 def _description() -> dict[str, Any]:
@@ -363,7 +368,8 @@ def test_apply_maps_merges_reports_and_does_not_mutate(vocab: Vocabularies) -> N
     assert description == before
     assert "_terms" not in out and out is not description
     assert [c["id"] for c in out["learningResourceType"]] == [
-        LRT + "activityPlan", "http://example.org/own-type", LRT + "assessmentItem"]
+        LRT + "activityPlan", "http://example.org/own-type", HCRT + "drill_and_practice",
+        LRT + "assessmentItem", HCRT + "worksheet"]
     assert out["learningResourceType"][0]["prefLabel"]["zh"] == "活动计划"  # the scheme's labels filled in
     assert out["learningResourceType"][1] == {"id": "http://example.org/own-type"}
     assert [c["id"] for c in out["educationalLevel"]] == [LEVEL + "1"]

@@ -53,6 +53,7 @@ from . import dates, export
 from .pipeline import (
     catalogue_counts,
     harvest,
+    harvest_events,
     harvest_log,
     member_statuses,
     normalize_catalog,
@@ -102,6 +103,7 @@ __all__ = [
     "open_store",
     "quarantine_entries",
     "harvest_log",
+    "harvest_events",
     "normalize_catalog",
     "catalogue_counts",
     "CatalogStore",

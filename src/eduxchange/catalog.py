@@ -31,14 +31,17 @@ from lxml import etree
 from .config import Config, MemberConfig
 from .crosswalks import CrosswalkError, CrosswalkOptions, crosswalk, detect_format, metadata_element
 from .dates import normalize_datestamp
+from .errors import StoreError
 from .formats import KNOWN_FORMATS
 from .merge import Ranked, match_keys, merge_descriptions
+from .normalize.contacts import scrub_description
 from .store.base import CatalogStore, CatalogTxn, StoredDescription, StoredRecord
 from .validate import validate_record
 from .vocab import Vocabularies, default_vocabularies
 from .writers import WRITERS
 
-__all__ = ["Catalog", "NormalizeResult", "describe", "Described", "record_id_for", "prewrite"]
+__all__ = ["Catalog", "NormalizeResult", "describe", "Described", "record_id_for", "prewrite",
+           "normalization_order", "MAX_RECORD_BYTES"]
 
 _RANKS = {f.name: f.rank for f in KNOWN_FORMATS}
 #: Raw records normalized per write transaction.
@@ -46,6 +49,11 @@ BATCH = 200
 #: Metadata formats written at normalization time for the OAI-PMH provider (RDF/XML, slower
 #: to make and rarer to ask for, is written on request).
 PREWRITTEN = ("oai_dc", "lom")
+#: Raw records larger than this are quarantined unread: metadata of one resource is a few kB,
+#: and a record of megabytes (a huge text, thousands of keywords) would be served in every
+#: ListRecords page and change-feed entry of the catalogue.
+MAX_RECORD_BYTES = 1024 * 1024
+_MAX_REASON = 4000  # characters of a quarantine reason (validation messages quote values)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,11 +67,16 @@ class Described:
 
 
 def record_id_for(base_uri: str, member_id: str, identifier: str) -> str:
-    """The catalogue IRI minted for a resource first seen as this member's record.
+    """A catalogue IRI: ``uuid5(NAMESPACE_URL, "member|identifier")`` under ``resources/``.
 
-    Deterministic, so a catalogue rebuilt from the same raw records gets the same IRIs: the
-    UUID is ``uuid5(NAMESPACE_URL, "member|identifier")`` (RFC 4122 name-based, SHA-1), computed
-    here without building a :class:`uuid.UUID` object since it runs for every record.
+    A new resource's IRI is minted from its smallest match key (``member_id`` empty,
+    ``identifier`` the key, e.g. ``url:https://...``), or, when its description has no key,
+    from the member's record. Deterministic (RFC 4122 name-based, SHA-1; computed here without
+    building a :class:`uuid.UUID` object since it runs for every record), and which
+    description of a resource comes first is fixed too: members are normalized in
+    :func:`normalization_order`, and when resources merge the smallest IRI stays. So a
+    catalogue built from the same raw records gets the same IRIs, whatever order the members
+    are listed or finish in (docs/normalization.md, "Catalogue IRIs").
     """
     digest = bytearray(hashlib.sha1(_URL_NAMESPACE + f"{member_id}|{identifier}".encode()).digest())
     digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
@@ -108,14 +121,41 @@ _OPTIONS = {contacts: CrosswalkOptions(include_contacts=contacts) for contacts i
 
 def describe(record: StoredRecord, member: MemberConfig, *, base_uri: str,
              vocabularies: Vocabularies) -> Described:
-    """Crosswalk, map and validate one stored raw record (pure: no store, no network)."""
+    """Crosswalk, map and validate one stored raw record (pure: no store, no network).
+
+    Never raises for what a record holds: anything that goes wrong while reading it
+    (nesting deeper than Python's recursion limit, text that is not valid Unicode, a
+    record larger than :data:`MAX_RECORD_BYTES`, a bug a record triggers) comes back as
+    the record's problems, so that one record is quarantined and the run goes on.
+    """
+    raw = record.raw or b""
+    if len(raw) > MAX_RECORD_BYTES:
+        return Described(format="unknown", description=None, problems=(
+            f"the record is {len(raw) / 1048576:.1f} MiB; records over "
+            f"{MAX_RECORD_BYTES // 1048576} MiB are not normalized (its raw bytes are kept)",))
     try:
-        payload = metadata_element(record.raw or b"")
+        return _describe(raw, record, member, base_uri, vocabularies)
+    except RecursionError:
+        problem = "the metadata is nested too deeply to read (beyond Python's recursion limit)"
+    except UnicodeError as err:
+        problem = f"the metadata holds text that is not valid Unicode ({err})"
+    except Exception as err:  # STYLE: fail one record, never the run
+        problem = f"cannot describe the record ({type(err).__name__}: {err})"
+    return Described(format="unknown", description=None, problems=(problem,))
+
+
+def _describe(raw: bytes, record: StoredRecord, member: MemberConfig, base_uri: str,
+              vocabularies: Vocabularies) -> Described:
+    try:
+        payload = metadata_element(raw)
         name = detect_format(payload)
         description = crosswalk(payload, format=name, options=_OPTIONS[member.publish_contacts])
     except CrosswalkError as err:
         return Described(format="unknown", description=None, problems=(str(err),))
     description, unmapped = vocabularies.apply(description)
+    # The one gate of contact data (normalize/contacts.py): every description, whatever its
+    # format or crosswalk, passes here before it is stored, merged or written anywhere.
+    description = scrub_description(description, include_contacts=member.publish_contacts)
     description["mainEntityOfPage"] = [provenance(member, base_uri, record)]
     candidate = {"@context": f"{base_uri}context.jsonld",
                  "id": record_id_for(base_uri, member.id, record.identifier), **description}
@@ -124,6 +164,12 @@ def describe(record: StoredRecord, member: MemberConfig, *, base_uri: str,
     return Described(format=name, description=description,
                      problems=tuple([i.message for i in issues]) if issues else (),
                      unmapped=tuple(unmapped) if unmapped else ())
+
+
+def _reason(text: str) -> str:
+    """A quarantine reason that can be stored and shown: valid UTF-8, of bounded length."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= _MAX_REASON else text[:_MAX_REASON - 1] + "…"
 
 
 @dataclass(slots=True)
@@ -139,12 +185,17 @@ class NormalizeResult:
     quarantined: int = 0
     seconds: float = 0.0
     unmapped: dict[str, int] = field(default_factory=dict)
+    error: str | None = None  # why this member's normalization stopped (the others went on)
 
     def to_dict(self) -> dict[str, object]:
-        return {"member": self.member_id, "processed": self.processed, "created": self.created,
-                "updated": self.updated, "unchanged": self.unchanged, "removed": self.removed,
-                "quarantined": self.quarantined, "seconds": round(self.seconds, 3),
-                "unmapped": dict(sorted(self.unmapped.items(), key=lambda kv: -kv[1])[:20])}
+        out: dict[str, object] = {
+            "member": self.member_id, "processed": self.processed, "created": self.created,
+            "updated": self.updated, "unchanged": self.unchanged, "removed": self.removed,
+            "quarantined": self.quarantined, "seconds": round(self.seconds, 3),
+            "unmapped": dict(sorted(self.unmapped.items(), key=lambda kv: -kv[1])[:20])}
+        if self.error is not None:
+            out["error"] = self.error
+        return out
 
 
 class Catalog:
@@ -162,10 +213,17 @@ class Catalog:
 
     def normalize(self, member_ids: Sequence[str] | None = None, *, all_: bool = False,
                   progress: Callable[[str, int], None] | None = None) -> list[NormalizeResult]:
-        """Normalize what is pending (or, with ``all_``, every raw record) for the members."""
+        """Normalize what is pending (or, with ``all_``, every raw record) for the members.
+
+        Members are normalized in the order of their ids (:func:`normalization_order`),
+        whatever order they are named in, so the IRIs minted do not depend on it; results
+        come back in the order asked for.
+        """
         members = [self.config.member(i) for i in member_ids] if member_ids else list(
             self.config.members)
-        return [self.normalize_member(m, all_=all_, progress=progress) for m in members]
+        done = {m.id: self.normalize_member(m, all_=all_, progress=progress)
+                for m in normalization_order(members)}
+        return [done[m.id] for m in members]
 
     def normalize_member(self, member: MemberConfig, *, all_: bool = False,
                          progress: Callable[[str, int], None] | None = None) -> NormalizeResult:
@@ -193,25 +251,53 @@ class Catalog:
         described = [None if r.deleted or r.raw is None else
                      describe(r, member, base_uri=self.base_uri, vocabularies=self.vocabularies)
                      for r in batch]
-        with self.store.catalog() as txn:
-            for record, outcome in zip(batch, described, strict=True):
-                result.processed += 1
+        try:
+            with self.store.catalog() as txn:
+                kinds = [self._one(txn, member, r, d)
+                         for r, d in zip(batch, described, strict=True)]
+                txn.set_normalized_seq(member.id, batch[-1].seq)
+        except StoreError:
+            raise  # the store, not a record: the member stops and its batch is retried next run
+        except Exception:
+            # A record the crosswalk accepted failed later (merging, writing its metadata):
+            # the batch was rolled back whole; redo it one record per transaction, so only
+            # the record that fails again is quarantined.
+            kinds = [self._alone(member, r, d) for r, d in zip(batch, described, strict=True)]
+        for outcome, kind in zip(described, kinds, strict=True):
+            result.processed += 1
+            if kind == "create":
+                result.created += 1
+            elif kind == "update":
+                result.updated += 1
+            elif kind == "delete":
+                result.removed += 1
+            elif kind == "quarantined":
+                result.quarantined += 1
+            else:
+                result.unchanged += 1
+            if outcome is not None:
+                for field_, source, value in outcome.unmapped:
+                    key = f"{field_}: {source} {value!r}"
+                    result.unmapped[key] = result.unmapped.get(key, 0) + 1
+
+    def _alone(self, member: MemberConfig, record: StoredRecord,
+               outcome: Described | None) -> str | None:
+        """One record in a transaction of its own; quarantined if it fails there too."""
+        try:
+            with self.store.catalog() as txn:
                 kind = self._one(txn, member, record, outcome)
-                if kind == "create":
-                    result.created += 1
-                elif kind == "update":
-                    result.updated += 1
-                elif kind == "delete":
-                    result.removed += 1
-                elif kind == "quarantined":
-                    result.quarantined += 1
-                else:
-                    result.unchanged += 1
-                if outcome is not None:
-                    for field_, source, value in outcome.unmapped:
-                        key = f"{field_}: {source} {value!r}"
-                        result.unmapped[key] = result.unmapped.get(key, 0) + 1
-            txn.set_normalized_seq(member.id, batch[-1].seq)
+                txn.set_normalized_seq(member.id, record.seq)
+            return kind
+        except StoreError:
+            raise
+        except Exception as err:  # STYLE: fail one record, never the run
+            failed = Described(format=outcome.format if outcome else "unknown", description=None,
+                               problems=(f"cannot merge or write the record "
+                                         f"({type(err).__name__}: {err})",))
+        with self.store.catalog() as txn:
+            kind = self._one(txn, member, record, failed)
+            txn.set_normalized_seq(member.id, record.seq)
+        return kind
 
     def _one(self, txn: CatalogTxn, member: MemberConfig, record: StoredRecord,
              outcome: Described | None) -> str | None:
@@ -224,7 +310,7 @@ class Catalog:
         if outcome.description is None or outcome.problems:
             reason = "; ".join(outcome.problems) or "no description"
             txn.quarantine(member.id, record.identifier, stage="normalize",
-                           reason=f"{outcome.format}: {reason}", raw=record.raw)
+                           reason=_reason(f"{outcome.format}: {reason}"), raw=record.raw)
             return "quarantined"
         txn.resolve_quarantine(member.id, record.identifier, stage="normalize")
         description = outcome.description
@@ -232,27 +318,43 @@ class Catalog:
         found = set(txn.resources_for_keys(match_keys(description)).values())
         if old is not None:
             resource_id = old.resource_id  # stable when the member re-sends it
+            if found - {resource_id}:
+                resource_id = min(found | {resource_id})
         elif found:
-            resource_id = min(found, key=lambda r: self._created(txn, r))
+            # Several resources turned out to be one: the smallest IRI stays (a choice that
+            # depends on the IRIs alone, never on timing), the others are retired into it.
+            resource_id = min(found)
         else:
-            resource_id = record_id_for(self.base_uri, member.id, record.identifier)
+            resource_id = self._mint(txn, member, record, description)
         txn.put_description(StoredDescription(
             member_id=member.id, identifier=record.identifier, resource_id=resource_id,
             format=outcome.format, rank=_RANKS.get(outcome.format, 0), description=description,
         ), record.seq)
-        for other in found - {resource_id}:
-            # Two resources turned out to be one: the older IRI stays, the other is retired.
+        retired = found - {resource_id}
+        if old is not None and old.resource_id != resource_id:
+            retired.add(old.resource_id)
+        for other in sorted(retired):
             for d in txn.descriptions_of(other):
                 txn.put_description(StoredDescription(
                     member_id=d.member_id, identifier=d.identifier, resource_id=resource_id,
                     format=d.format, rank=d.rank, description=d.description), record.seq)
+            txn.retire(other, resource_id)  # /resources/{other} redirects; the record says sameAs
             self._rebuild(txn, other)
         return self._rebuild(txn, resource_id)
 
-    @staticmethod
-    def _created(txn: CatalogTxn, resource_id: str) -> tuple[str, str]:
-        resource = txn.resource(resource_id)
-        return (resource.created_at if resource else "", resource_id)
+    def _mint(self, txn: CatalogTxn, member: MemberConfig, record: StoredRecord,
+              description: dict[str, Any]) -> str:
+        """The IRI of a new resource: from its smallest match key, so whichever member
+        describes it first (a member whose harvest failed and came back later, say) the
+        resource gets the same IRI; from the member's record when it has no key, or when
+        that IRI names a live resource that no longer holds the key."""
+        keys = match_keys(description)
+        if keys:
+            minted = record_id_for(self.base_uri, "", min(keys))
+            existing = txn.resource(minted)
+            if existing is None or existing.deleted:
+                return minted
+        return record_id_for(self.base_uri, member.id, record.identifier)
 
     def _rebuild(self, txn: CatalogTxn, resource_id: str) -> str | None:
         descriptions = txn.descriptions_of(resource_id)
@@ -266,6 +368,9 @@ class Catalog:
             [Ranked(description=d.description, format_rank=d.rank, member_id=d.member_id,
                     identifier=d.identifier) for d in descriptions],
             record_id=resource_id, context=self.context)
+        same_as = txn.aliases_of(resource_id)
+        if same_as:
+            record["sameAs"] = same_as
         keys: list[str] = []
         for d in descriptions:
             for key in match_keys(d.description):
@@ -276,6 +381,16 @@ class Catalog:
         if kind is not None:
             prewrite(txn, resource_id, record)
         return kind
+
+
+def normalization_order(members: Sequence[MemberConfig]) -> list[MemberConfig]:
+    """The order members are normalized in: by id, whatever order the config lists them in.
+
+    The first description of a resource mints its IRI (:func:`record_id_for`), so this order
+    is what makes a catalogue built from the same raw records get the same IRIs, however
+    the members are listed and whichever harvest ends first.
+    """
+    return sorted(members, key=lambda m: m.id)
 
 
 def prewrite(txn: CatalogTxn, resource_id: str, record: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .vocab import VocabularyError, check_mapping_tables
 
 __all__ = [
     "CatalogConfig",
@@ -47,10 +48,18 @@ class HarvestSettings:
     ``requests_per_second`` is the politeness limit towards one member;
     ``reconcile_days`` is how often a member whose ``deletedRecord`` is ``no`` or
     ``transient`` gets its identifiers listed in full to retire what it no longer has.
+    ``max_pages``, ``list_size_margin`` and ``max_empty_pages`` stop a list that does not
+    end (see :class:`eduxchange.client.ListGuard`).
+    ``timeout`` bounds one whole response (connecting to its last byte) and
+    ``run_timeout`` one member's whole run, both in seconds; ``allow_redirects_to``
+    lists the URLs (origins or URL prefixes) a member may redirect to besides its
+    own scheme and host.
     """
 
     concurrency: int = 4
-    timeout: float = 60.0
+    timeout: float = 180.0
+    run_timeout: float = 21600.0
+    allow_redirects_to: tuple[str, ...] = ()
     max_retries: int = 5
     backoff: float = 1.0
     max_backoff: float = 60.0
@@ -59,6 +68,8 @@ class HarvestSettings:
     max_response_mb: float = 64.0
     reconcile_days: float = 7.0
     max_empty_pages: int = 5
+    max_pages: int = 50_000  # pages of one list before it is declared endless; 0: no limit
+    list_size_margin: float = 0.1  # how far past its completeListSize a list may run
     user_agent: str = "eduxchange/0.1 (OAI-PMH harvester; +https://github.com/eduxchange)"
 
 
@@ -82,9 +93,14 @@ class FeedConfig:
     """``[feed]``: how the catalogue is republished (OAI-PMH provider, change feed).
 
     ``page_size`` is the number of records (or headers) per OAI-PMH list response.
+    ``admin_email`` are the addresses OAI-PMH Identify names as the repository's
+    administrators (at least one is needed to serve, OAI-PMH 2.0 §4.2); ``repository_name``
+    is Identify's ``repositoryName`` (default: built from the catalogue's host).
     """
 
     page_size: int = 100
+    admin_email: tuple[str, ...] = ()
+    repository_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,6 +129,8 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _SETTING_TYPES: dict[str, type] = {
     "concurrency": int,
     "timeout": float,
+    "run_timeout": float,
+    "allow_redirects_to": tuple,
     "max_retries": int,
     "backoff": float,
     "max_backoff": float,
@@ -121,6 +139,8 @@ _SETTING_TYPES: dict[str, type] = {
     "max_response_mb": float,
     "reconcile_days": float,
     "max_empty_pages": int,
+    "max_pages": int,
+    "list_size_margin": float,
     "user_agent": str,
 }
 _MEMBER_KEYS = {"id", "name", "endpoint", "metadata_prefix", "sets", "country", "enabled",
@@ -182,6 +202,14 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None) -> Config:
     for extra_path in extra_paths:
         if not extra_path.is_file():
             raise ctx.fail("[catalog]", "extra_mappings", f"no such file: {extra_path}")
+    if extra_paths:
+        # Found now, not as a traceback halfway through a harvest: the tables are read
+        # the way normalization will read them (file and line in the message).
+        try:
+            check_mapping_tables(extra_paths)
+        except VocabularyError as err:
+            raise ctx.fail("[catalog]", "extra_mappings",
+                           f"{err} (the table format is in docs/normalization.md)") from None
 
     harvest_table = data.get("harvest", {})
     if not isinstance(harvest_table, dict):
@@ -214,14 +242,37 @@ _MAX_PAGE_SIZE = 10_000
 def _feed(ctx: _Ctx, table: Any) -> FeedConfig:
     if not isinstance(table, dict):
         raise ctx.fail("", "feed", "must be a table ([feed])")
-    _no_unknown(ctx, "[feed]", table, {"page_size"})
+    _no_unknown(ctx, "[feed]", table, {"page_size", "admin_email", "repository_name"})
     page_size = table.get("page_size", 100)
     if isinstance(page_size, bool) or not isinstance(page_size, int):
         raise ctx.fail("[feed]", "page_size", f"must be a whole number, got {page_size!r}")
     if not 1 <= page_size <= _MAX_PAGE_SIZE:
         raise ctx.fail("[feed]", "page_size",
                        f"must be between 1 and {_MAX_PAGE_SIZE}, got {page_size!r}")
-    return FeedConfig(page_size=page_size)
+    emails = table.get("admin_email", [])
+    if isinstance(emails, str):
+        emails = [emails]
+    if not isinstance(emails, list) or not all(isinstance(e, str) and _EMAIL.match(e)
+                                               for e in emails):
+        raise ctx.fail("[feed]", "admin_email",
+                       f"must be an e-mail address (or a list of them) of the people who run "
+                       f"this catalogue, like \"oai-admin@example.org\", got {emails!r}")
+    name = table.get("repository_name")
+    if name is not None and (not isinstance(name, str) or not name.strip()
+                             or not _PRINTABLE.match(name)):
+        raise ctx.fail("[feed]", "repository_name",
+                       f"must be a non-empty one-line name, got {name!r}")
+    return FeedConfig(page_size=page_size, admin_email=tuple(dict.fromkeys(emails)),
+                      repository_name=" ".join(name.split()) if name else None)
+
+
+# An addr-spec without quoted local parts or address literals (RFC 5322 3.4.1; OAI-PMH's XML
+# Schema wants a local part, an '@' and a dotted domain), at a domain name, not an IP address:
+# its last label starts with a letter (RFC 1123 2.1).
+_EMAIL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@"
+                    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+                    r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_PRINTABLE = re.compile(r"^[^\x00-\x1f\x7f\ufffe\uffff]{1,500}$")
 
 
 def _no_unknown(ctx: _Ctx, where: str, table: dict[str, Any], known: set[str]) -> None:
@@ -238,6 +289,9 @@ def _settings(
         if key not in allowed:
             continue
         kind = _SETTING_TYPES[key]
+        if kind is tuple:
+            changes[key] = _redirect_targets(ctx, where, key, value)
+            continue
         if kind is str:
             if not isinstance(value, str):
                 raise ctx.fail(where, key, f"must be a string, got {value!r}")
@@ -245,12 +299,25 @@ def _settings(
             raise ctx.fail(where, key, f"must be a number, got {value!r}")
         elif kind is int and not isinstance(value, int):
             raise ctx.fail(where, key, f"must be a whole number, got {value!r}")
-        elif value < 0 or (key in ("concurrency", "requests_per_second", "timeout") and value <= 0):
+        elif value < 0 or (key in ("concurrency", "requests_per_second", "timeout", "run_timeout")
+                           and value <= 0):
             raise ctx.fail(where, key, f"must be greater than 0, got {value!r}")
         changes[key] = kind(value)
     if where == "[harvest]":
         _no_unknown(ctx, where, table, allowed)
     return replace(base, **changes)
+
+
+def _redirect_targets(ctx: _Ctx, where: str, key: str, value: Any) -> tuple[str, ...]:
+    """``allow_redirects_to``: http(s) URLs, each an origin or a URL prefix."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ctx.fail(where, key, f"must be a list of http(s) URLs, got {value!r}")
+    for url in value:
+        parts = urlsplit(url)
+        if not _is_http_url(url) or parts.query or parts.fragment:
+            raise ctx.fail(where, key, "each entry must be an http(s) URL without query, like "
+                                       f"\"https://oai.example.org\", got {url!r}")
+    return tuple(dict.fromkeys(value))
 
 
 def _member(ctx: _Ctx, index: int, raw: Any, defaults: HarvestSettings) -> MemberConfig:

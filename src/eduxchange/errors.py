@@ -14,10 +14,14 @@ __all__ = [
     "EduxchangeError",
     "ConfigError",
     "StoreError",
+    "StoreLocked",
     "TransportError",
+    "DeadlineExceeded",
+    "RedirectRefused",
     "HostileXMLError",
     "MalformedResponseError",
     "ProtocolError",
+    "EndlessListError",
     "OAIError",
     "BadArgument",
     "BadResumptionToken",
@@ -47,6 +51,18 @@ class StoreError(EduxchangeError):
     """The catalogue store cannot be opened or written."""
 
 
+class StoreLocked(StoreError):
+    """Another harvest holds the store's lock; nothing was done.
+
+    ``holder`` is what the holder wrote into the lock file (``pid``, ``host``,
+    ``started_at``, ``command``), empty when it could not be read.
+    """
+
+    def __init__(self, message: str, *, holder: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.holder = dict(holder or {})
+
+
 class TransportError(EduxchangeError):
     """HTTP failed for good: retries exhausted, or a non-retryable status."""
 
@@ -54,6 +70,14 @@ class TransportError(EduxchangeError):
         super().__init__(message)
         self.url = url
         self.status = status
+
+
+class DeadlineExceeded(TransportError):
+    """A member's run took longer than its ``run_timeout``; it is stopped, not retried."""
+
+
+class RedirectRefused(TransportError):
+    """A redirect eduxchange will not follow: another host or scheme, a downgrade, a loop."""
 
 
 class HostileXMLError(EduxchangeError):
@@ -69,6 +93,14 @@ class ProtocolError(EduxchangeError):
 
     Examples: a resumption token repeated forever, endless empty pages, no
     metadata format we can read.
+    """
+
+
+class EndlessListError(ProtocolError):
+    """A list keeps handing out fresh resumption tokens without making progress.
+
+    Raised by :class:`eduxchange.client.ListGuard`; the harvester keeps every page
+    committed before and does not resume from the last token of such a list.
     """
 
 

@@ -3,8 +3,8 @@
 Formats are known by namespace first (a prefix is only a local name the
 repository chose, OAI-PMH 3.4), by prefix second. The ranking follows how much
 a format can say about a learning resource: IEEE LOM and its national profiles,
-then IMS Metadata 1.2 (LOM's predecessor), then LRMI/schema.org, then qualified
-Dublin Core, and ``oai_dc`` last.
+then IMS Metadata 1.2 (LOM's predecessor), then LRMI/schema.org, then DataCite, then
+qualified Dublin Core, and ``oai_dc`` last.
 """
 
 from __future__ import annotations
@@ -33,6 +33,10 @@ KNOWN_FORMATS: tuple[KnownFormat, ...] = (
         rank=100,
         namespaces=(
             "http://ltsc.ieee.org/xsd/LOM",
+            # Lower case: FROAC (Colombia) and other Spanish-language federations write it so. The
+            # binding's namespace is case-sensitive (IEEE 1484.12.3, 6.2), but no other format uses
+            # it: reading it as LOM loses nothing and refusing it loses the record.
+            "http://ltsc.ieee.org/xsd/lom",
             "http://ltsc.ieee.org/xsd/lomv1.0",
             "http://www.lom-fr.fr/xsd/LOMFR",  # LOM-FR
             "http://ltsc.ieee.org/xsd/LOM/extend",
@@ -40,6 +44,14 @@ KNOWN_FORMATS: tuple[KnownFormat, ...] = (
         ),
         prefixes=("lom", "ieee_lom", "oai_lom", "lomfr", "lom-fr", "lom_fr", "lomes",
                   "lom_es", "lom-es", "uklomcore", "uk_lom", "lom_ods", "ods"),
+    ),
+    KnownFormat(
+        # OBAA (Brazil: FEB, eduCAPES): a LOM extension in the LOM namespace, root <obaa:obaa>.
+        # Negotiation knows it as LOM by its namespace; this entry gives its crosswalk's rank.
+        name="obaa",
+        rank=100,
+        namespaces=(),
+        prefixes=("obaa", "oai_obaa"),
     ),
     KnownFormat(
         name="imsmd",
@@ -56,6 +68,21 @@ KNOWN_FORMATS: tuple[KnownFormat, ...] = (
         rank=80,
         namespaces=("http://schema.org/", "https://schema.org/", "http://purl.org/dcx/lrmi-terms/"),
         prefixes=("lrmi", "schema_org", "schemaorg", "json-ld", "jsonld"),
+    ),
+    KnownFormat(
+        # DataCite kernel 3/4 and DataCite's OAI wrapper (Zenodo, Figshare, data repositories):
+        # typed dates, name types, ORCID/ROR ids and licence IRIs make it richer than qualified
+        # DC; it has no educational fields, so it ranks below LOM and LRMI.
+        name="datacite",
+        rank=60,
+        namespaces=(
+            "http://datacite.org/schema/kernel-4",
+            "http://datacite.org/schema/kernel-3",
+            "http://datacite.org/schema/kernel-2.2",
+            "http://schema.datacite.org/oai/oai-1.1/",
+        ),
+        prefixes=("oai_datacite", "datacite", "oai_datacite4", "datacite4", "oai_datacite3",
+                  "datacite3"),
     ),
     KnownFormat(
         name="qdc",

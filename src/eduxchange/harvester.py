@@ -11,7 +11,9 @@ atomically with the point to resume from. What it guarantees:
   window (narrower windows when they keep expiring), de-duplicated by the store;
 * deletions are never lost: deleted headers mark records, and members with a
   ``deletedRecord`` policy of ``no`` or ``transient`` get a periodic
-  reconciliation that retires what they no longer list.
+  reconciliation that retires what they no longer list;
+* every attempt is a run in the store's log, begun before the first request (a
+  member failing at ``Identify`` too), with the issues it met stored as its events.
 """
 
 from __future__ import annotations
@@ -23,10 +25,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from .client import OAIClient
+from .client import ListGuard, ListVerb, OAIClient
 from .config import MemberConfig
 from .dates import format_datestamp, normalize_datestamp, parse_datestamp, utcnow
-from .errors import BadResumptionToken, EduxchangeError, NoSetHierarchy, ProtocolError
+from .errors import (
+    BadResumptionToken,
+    DeadlineExceeded,
+    EduxchangeError,
+    EndlessListError,
+    NoSetHierarchy,
+    ProtocolError,
+)
 from .formats import choose_format
 from .models import HarvestResult, IdentifyInfo, Issue, Page
 from .store.base import CatalogStore, MemberState
@@ -36,6 +45,8 @@ __all__ = ["Harvester", "ProgressEvent", "ProgressCallback"]
 
 #: How many times a list may be narrowed after its resumption tokens keep expiring.
 MAX_WINDOW_SPLITS = 8
+#: How far ahead of our clock a repository's responseDate is still believed.
+CLOCK_SKEW = timedelta(days=1)
 #: Issues kept per run (the rest are counted): a broken member must not fill memory.
 MAX_ISSUES = 1000
 
@@ -59,10 +70,11 @@ class _Run:
 
     def __init__(self) -> None:
         self.counts = {"new": 0, "updated": 0, "unchanged": 0, "deleted": 0,
-                       "quarantined": 0, "retired": 0, "pages": 0}
+                       "quarantined": 0, "retired": 0, "pages": 0, "stale": 0}
         self.issues: list[Issue] = []
         self.dropped_issues = 0
         self.total: int | None = None
+        self.warned_response_date = False  # one bad-response-date warning per run is enough
 
     def add_issue(self, issue: Issue) -> None:
         if len(self.issues) < MAX_ISSUES:
@@ -95,6 +107,7 @@ class Harvester:
         self.member = member
         self.store = store
         self._run = _Run()
+        self._deadline = float("inf")
         self._own_client = client is None
         if client is None:
             transport = HttpTransport(member.settings, on_issue=self._transport_issue)
@@ -121,6 +134,11 @@ class Harvester:
         """
         self._run = run = _Run()
         started = time.monotonic()
+        self._deadline = started + self.member.settings.run_timeout
+        set_deadline = getattr(self.client.transport, "set_deadline", None)
+        if callable(set_deadline):
+            # Every request, retry and wait of this run ends by the deadline too.
+            set_deadline(self._deadline, self.member.settings.run_timeout)
         state = self.store.member_state(self.member.id)
         run_id: int | None = None
         mode = "full" if full else "incremental"
@@ -129,6 +147,10 @@ class Harvester:
         error: str | None = None
         self._emit("start", "Identify")
         try:
+            # Every attempt is a run in the log, one that fails at Identify too: begin it
+            # before the first request; mode, format and 'from' are filled in once known.
+            run_id = self.store.begin_run(self.member.id, mode=mode,
+                                          metadata_prefix=self.member.metadata_prefix, from_=None)
             info = self.client.identify()
             prefix = self._choose_prefix()
             # A resume point holds only for the same format and the same sets.
@@ -145,8 +167,7 @@ class Harvester:
                 else:
                     mode = "incremental"
                     from_ = format_datestamp(parse_datestamp(state.next_from), info.granularity)
-            run_id = self.store.begin_run(self.member.id, mode=mode, metadata_prefix=prefix,
-                                          from_=from_)
+            self.store.update_run(run_id, mode=mode, metadata_prefix=prefix, from_=from_)
             self.store.update_member_state(
                 self.member.id, metadata_prefix=prefix, granularity=info.granularity,
                 deleted_record=info.deleted_record, earliest_datestamp=info.earliest_datestamp)
@@ -159,6 +180,11 @@ class Harvester:
             if reconciled:
                 fields["last_reconcile"] = _iso_now()
             self.store.update_member_state(self.member.id, **fields)
+        except EndlessListError as err:
+            # Resuming from the last token of a list that does not end would only go on
+            # with it: the next run lists from the start again (and stops again, bounded).
+            error = str(err)
+            self.store.update_member_state(self.member.id, resume=None)
         except EduxchangeError as err:
             error = str(err)
         except Exception as err:  # a bug must fail this member, never the others
@@ -175,6 +201,11 @@ class Harvester:
                                            last_harvest=_iso_now())
         requests = int(getattr(self.client.transport, "requests", 0))
         counts = {**run.counts, "requests": requests}
+        if run.dropped_issues:
+            # Only MAX_ISSUES are kept; say how many more there were rather than hide them.
+            run.issues.append(Issue(code="issues-dropped", member_id=self.member.id,
+                                    message=f"{run.dropped_issues} more issues were met in this "
+                                            f"run than the {MAX_ISSUES} kept"))
         if run_id is not None:
             self.store.finish_run(run_id, state="failed" if error else "ok", counts=counts,
                                   error=error)
@@ -185,7 +216,7 @@ class Harvester:
             new=run.counts["new"], updated=run.counts["updated"],
             unchanged=run.counts["unchanged"], deleted=run.counts["deleted"],
             quarantined=run.counts["quarantined"], retired=run.counts["retired"],
-            pages=run.counts["pages"], requests=requests,
+            pages=run.counts["pages"], stale=run.counts["stale"], requests=requests,
             seconds=time.monotonic() - started, error=error, issues=tuple(run.issues),
         )
         self._emit("done", error or "ok")
@@ -221,15 +252,42 @@ class Harvester:
                     code="unknown-set", member_id=self.member.id,
                     message=f"set {spec!r} is not in the member's ListSets; it may return nothing"))
 
-    @staticmethod
-    def _server_now(info: IdentifyInfo) -> str:
-        # The repository's clock, not ours: datestamps are compared on its clock.
-        if info.response_date:
-            try:
-                return format_datestamp(parse_datestamp(info.response_date))
-            except ValueError:
-                pass
-        return format_datestamp(utcnow())
+    def _server_now(self, info: IdentifyInfo) -> str:
+        """The repository's clock from Identify's ``responseDate``, else ours (with a warning).
+
+        The repository's clock, not ours: datestamps are compared on its clock. But a
+        ``responseDate`` that cannot be read, or more than :data:`CLOCK_SKEW` ahead of our
+        clock, would make the next ``from`` skip every later change: ours is used instead.
+        """
+        now = utcnow()
+        if not info.response_date:
+            return format_datestamp(now)
+        try:
+            theirs = parse_datestamp(info.response_date)
+        except ValueError as err:
+            problem = f"cannot be read ({err})"
+        else:
+            if theirs <= now + CLOCK_SKEW:
+                return format_datestamp(theirs)
+            problem = "is in the future"
+        self._run.warned_response_date = True
+        self._run.add_issue(Issue(
+            code="bad-response-date", member_id=self.member.id,
+            message=f"Identify's responseDate {info.response_date!r} {problem}; using our "
+                    f"clock ({format_datestamp(now)}) as the start of this harvest"))
+        return format_datestamp(now)
+
+    def _check_page_clock(self, response_date: str) -> None:
+        """Warn (once a run) of a list page's ``responseDate`` that cannot be read: it is not
+        used, but says the member's clock or its software is broken."""
+        try:
+            parse_datestamp(response_date)
+        except ValueError as err:
+            self._run.warned_response_date = True
+            self._run.add_issue(Issue(
+                code="bad-response-date", member_id=self.member.id,
+                message=f"ListRecords responseDate {response_date!r} cannot be read ({err}); "
+                        "not used (only Identify's sets the next 'from')"))
 
     def _harvest_sets(self, run_id: int, info: IdentifyInfo, prefix: str, from_: str | None,
                       run_start: str, resume: dict[str, Any] | None) -> None:
@@ -237,19 +295,29 @@ class Harvester:
         first = int(resume.get("set_index", 0)) if resume else 0
         for index in range(first, len(sets)):
             cursor = _Cursor(run_id=run_id, prefix=prefix, from_=from_, run_start=run_start,
-                             set_index=index)
+                             set_index=index, guard=self._guard("ListRecords"))
             token = None
             if resume is not None and index == first:
                 token = resume.get("token")
                 cursor.max_datestamp = resume.get("max_datestamp")
                 cursor.ordered = bool(resume.get("ordered", True))
+                if token:
+                    # The page cap and the completeListSize check span the resumed list.
+                    cursor.guard = self._guard("ListRecords", pages=int(resume.get("pages", 0)),
+                                               received=int(resume.get("received", 0)))
             self._list(cursor, info, sets[index], token)
+
+    def _guard(self, verb: ListVerb, *, pages: int = 0, received: int = 0) -> ListGuard:
+        """A :class:`ListGuard` for one list of this member (issue 9: lists that never end)."""
+        return ListGuard(self.member.settings, label=f"member {self.member.id!r}", verb=verb,
+                         pages=pages, received=received)
 
     def _list(self, cursor: _Cursor, info: IdentifyInfo, set_: str | None,
               token: str | None) -> None:
         try:
             for page in self.client.list_pages("ListRecords", metadata_prefix=cursor.prefix,
-                                               from_=cursor.from_, set_=set_, token=token):
+                                               from_=cursor.from_, set_=set_, token=token,
+                                               guard=cursor.guard):
                 self._commit(cursor, page)
         except BadResumptionToken as err:
             # OAI-PMH 3.5: tokens may expire. List again by datestamp, from the last
@@ -267,10 +335,12 @@ class Harvester:
     def _list_window(self, cursor: _Cursor, info: IdentifyInfo, set_: str | None,
                      start: datetime, end: datetime, depth: int) -> None:
         g = info.granularity
+        cursor.guard = self._guard("ListRecords")
         try:
             for page in self.client.list_pages("ListRecords", metadata_prefix=cursor.prefix,
                                                from_=format_datestamp(start, g),
-                                               until=format_datestamp(end, g), set_=set_):
+                                               until=format_datestamp(end, g), set_=set_,
+                                               guard=cursor.guard):
                 self._commit(cursor, page)
         except BadResumptionToken as err:
             step = timedelta(days=1) if info.day_granular else timedelta(seconds=1)
@@ -315,16 +385,34 @@ class Harvester:
             "token": page.token.value if page.token else None,
             "max_datestamp": cursor.max_datestamp if more else None,
             "ordered": cursor.ordered if more else True,
+            "pages": cursor.guard.pages if more and cursor.guard else 0,
+            "received": cursor.guard.received if more and cursor.guard else 0,
         }
         counts = self.store.commit_page(self.member.id, cursor.run_id, cursor.prefix,
                                         page.records, page.quarantined, resume)
+        if page.response_date and not run.warned_response_date:
+            self._check_page_clock(page.response_date)
         run.counts["new"] += counts.new
         run.counts["updated"] += counts.updated
         run.counts["unchanged"] += counts.unchanged
         run.counts["deleted"] += counts.deleted
         run.counts["quarantined"] += counts.quarantined
+        run.counts["stale"] += len(counts.stale)
+        for old in counts.stale:
+            where = "another copy in the same page" if old.within_page else "the stored version"
+            run.add_issue(Issue(
+                code="stale-record", member_id=self.member.id, identifier=old.identifier,
+                message=f"ignored the copy dated {old.datestamp}: {where} is dated {old.kept}, "
+                        "and an older version never replaces a newer one"))
         run.counts["pages"] += 1
         self._emit("page")
+        if more and time.monotonic() > self._deadline:
+            # Checked between pages too, so a transport without deadlines is bounded.
+            raise DeadlineExceeded(
+                f"the member's run took longer than run_timeout "
+                f"({self.member.settings.run_timeout:g} s) and was stopped after "
+                f"{run.counts['pages']} pages; they are kept and the next run resumes from there "
+                "(raise run_timeout for this member if its harvest is just big)")
 
     def _maybe_reconcile(self, run_id: int, info: IdentifyInfo, prefix: str, state: MemberState,
                          mode: str, forced: bool | None) -> bool:
@@ -342,10 +430,15 @@ class Harvester:
             self._emit("reconcile", "ListIdentifiers")
             for set_ in self.member.sets or (None,):
                 for page in self.client.list_pages("ListIdentifiers", metadata_prefix=prefix,
-                                                   set_=set_):
+                                                   set_=set_,
+                                                   guard=self._guard("ListIdentifiers")):
+                    # An identifier still listed is not gone, even when its header is
+                    # unreadable (quarantined): it must not be retired.
                     self.store.mark_seen(self.member.id, run_id,
                                          [r.header.identifier for r in page.records
-                                          if not r.header.deleted])
+                                          if not r.header.deleted]
+                                         + [q.identifier for q in page.quarantined
+                                            if q.identifier])
         retired = self.store.retire_unseen(self.member.id, run_id)
         self._run.counts["retired"] += retired
         if retired:
@@ -366,6 +459,7 @@ class _Cursor:
     set_index: int
     max_datestamp: str | None = None
     ordered: bool = True
+    guard: ListGuard | None = None
 
 
 def _earliest(info: IdentifyInfo) -> datetime:

@@ -153,6 +153,7 @@ class HarvestResult:
     quarantined: int = 0
     retired: int = 0
     pages: int = 0
+    stale: int = 0  # copies ignored because the store (or their page) held a newer version
     requests: int = 0
     seconds: float = 0.0
     error: str | None = None
@@ -184,6 +185,7 @@ class HarvestResult:
             "retired": self.retired,
             "quarantined": self.quarantined,
             "pages": self.pages,
+            "stale": self.stale,
             "requests": self.requests,
             "seconds": round(self.seconds, 3),
             "error": self.error,
@@ -207,6 +209,8 @@ class MemberStatus:
     metadata_prefix: str | None
     error: str | None
     resumable: bool = False
+    warnings: int = 0  # warnings of the member's last finished run
+    last_warning: dict[str, object] | None = None  # the latest of them (code, message, run, at)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -221,4 +225,6 @@ class MemberStatus:
             "metadata_prefix": self.metadata_prefix,
             "error": self.error,
             "resumable": self.resumable,
+            "warnings": self.warnings,
+            "last_warning": self.last_warning,
         }

@@ -11,17 +11,16 @@ can call them the same way::
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from .config import Config, MemberConfig
 from .errors import ConfigError
-from .catalog import Catalog, NormalizeResult
+from .catalog import Catalog, NormalizeResult, normalization_order
 from .harvester import Harvester, ProgressCallback, ProgressEvent
 from .models import HarvestResult, MemberStatus
-from .store.base import CatalogStore, QuarantineEntry, RunInfo
+from .store.base import CatalogStore, EventInfo, QuarantineEntry, RunInfo
 from .store.sqlite import SQLiteStore
 
 __all__ = [
@@ -31,6 +30,8 @@ __all__ = [
     "open_store",
     "quarantine_entries",
     "harvest_log",
+    "harvest_events",
+    "run_warnings",
     "normalize_catalog",
     "catalogue_counts",
 ]
@@ -70,33 +71,58 @@ def harvest(
     At most ``[harvest] concurrency`` members are harvested at once, so the wall
     time approaches that of the slowest member. With ``normalize`` (the default),
     each member's new and changed records go into the unified catalogue as soon as
-    its harvest ends (one member at a time: merging reads across members).
+    its harvest and those of the members before it in
+    :func:`~eduxchange.catalog.normalization_order` (by id) have ended: one member at a
+    time, in an order that does not depend on timing, so neither do catalogue IRIs.
+
+    One harvest per store at a time: while another process (or thread) harvests into
+    the same store this raises :class:`~eduxchange.errors.StoreLocked`, naming the
+    holder, before any member is contacted.
     """
     chosen = select_members(config, members)
     own_store = store is None
     catalog_store: CatalogStore = store if store is not None else open_store(config)
     try:
-        catalog = Catalog(config, catalog_store) if normalize else None
-        lock = threading.Lock()
-
-        def run(member: MemberConfig) -> HarvestResult:
-            result = Harvester(member, catalog_store, progress=progress).run(
-                full=full, reconcile=reconcile)
-            if catalog is None:
-                return result
-            try:
-                with lock:
-                    outcome = _normalize_member(catalog, member, progress).to_dict()
-            except Exception as err:  # a bug must not stop the other members
-                outcome = {"error": f"normalization failed ({type(err).__name__}: {err})"}
-            return dataclasses.replace(result, normalization=outcome)
-
-        workers = max(1, min(config.harvest.concurrency, len(chosen)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="harvest") as pool:
-            return list(pool.map(run, chosen))
+        with catalog_store.harvest_lock():
+            return _harvest(config, chosen, catalog_store, full=full, reconcile=reconcile,
+                            progress=progress, normalize=normalize)
     finally:
         if own_store:
             catalog_store.close()
+
+
+def _harvest(config: Config, chosen: Sequence[MemberConfig], catalog_store: CatalogStore, *,
+             full: bool, reconcile: bool | None, progress: ProgressCallback | None,
+             normalize: bool) -> list[HarvestResult]:
+    """The body of :func:`harvest`, run while holding the store's harvest lock."""
+    catalog = Catalog(config, catalog_store) if normalize else None
+
+    def run(member: MemberConfig) -> HarvestResult:
+        return Harvester(member, catalog_store, progress=progress).run(
+            full=full, reconcile=reconcile)
+
+    workers = max(1, min(config.harvest.concurrency, len(chosen)))
+    done: dict[str, HarvestResult] = {}
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="harvest") as pool:
+        futures = {m.id: pool.submit(run, m) for m in chosen}
+        # Normalized here, one member at a time, in normalization_order (by id): a member
+        # waits for those before it, never for its own position in the config or for
+        # whichever harvest ends first, so catalogue IRIs do not depend on timing.
+        for member in normalization_order(chosen):
+            result = futures[member.id].result()
+            if catalog is not None:
+                result = dataclasses.replace(
+                    result, normalization=_normalize_guarded(catalog, member, progress))
+            done[member.id] = result
+    return [done[m.id] for m in chosen]
+
+
+def _normalize_guarded(catalog: Catalog, member: MemberConfig,
+                       progress: ProgressCallback | None) -> dict[str, object]:
+    try:
+        return _normalize_member(catalog, member, progress).to_dict()
+    except Exception as err:  # a bug must not stop the other members
+        return {"error": f"normalization failed ({type(err).__name__}: {err})"}
 
 
 def _normalize_member(catalog: Catalog, member: MemberConfig,
@@ -119,14 +145,26 @@ def normalize_catalog(
     """Normalize stored raw records into the catalogue without harvesting.
 
     Only what changed since the last normalization, or with ``all_`` every raw
-    record again (after a mapping or crosswalk fix), in bounded memory.
+    record again (after a mapping or crosswalk fix), in bounded memory. Members go in
+    :func:`~eduxchange.catalog.normalization_order`; one that fails has its result's
+    ``error`` set and the others still go on (a record that fails is quarantined, it
+    never stops its member).
     """
     chosen = [config.member(i) for i in members] if members else list(config.members)
     own_store = store is None
     catalog_store: CatalogStore = store if store is not None else open_store(config)
     try:
         catalog = Catalog(config, catalog_store)
-        return [_normalize_member(catalog, m, progress, all_) for m in chosen]
+        done: dict[str, NormalizeResult] = {}
+        for member in normalization_order(chosen):
+            try:
+                done[member.id] = _normalize_member(catalog, member, progress, all_)
+            except Exception as err:  # one member's failure never stops another's
+                done[member.id] = NormalizeResult(
+                    member_id=member.id,
+                    error=f"normalization failed ({type(err).__name__}: {err}); what was "
+                          f"normalized before is kept, the rest is retried by the next run")
+        return [done[m.id] for m in chosen]
     finally:
         if own_store:
             catalog_store.close()
@@ -173,6 +211,31 @@ def harvest_log(config: Config, member: str | None = None, limit: int = 20, *,
     return _read(config, store, lambda s: s.runs(member, limit) if s else [])
 
 
+def harvest_events(config: Config, member: str | None = None, run_id: int | None = None, *,
+                   min_severity: str = "warning", limit: int = 100,
+                   store: CatalogStore | None = None) -> list[EventInfo]:
+    """What runs met, newest first: warnings and errors (with ``min_severity="info"`` also
+    retries and other notes), of one member or run or of all."""
+    if member is not None:
+        config.member(member)
+    return _read(config, store, lambda s: s.events(member, run_id, min_severity=min_severity,
+                                                   limit=limit) if s else [])
+
+
+def run_warnings(config: Config, run_ids: Sequence[int], *, events_per_run: int = 0,
+                 store: CatalogStore | None = None) -> dict[int, tuple[int, list[EventInfo]]]:
+    """For each run: how many warnings it met, and its latest ``events_per_run`` warnings
+    and errors (what ``eduxchange log --events`` shows under each run)."""
+    def read(s: CatalogStore | None) -> dict[int, tuple[int, list[EventInfo]]]:
+        if s is None:
+            return {i: (0, []) for i in run_ids}
+        counts = s.warning_counts(run_ids)
+        return {i: (counts.get(i, 0),
+                    s.events(run_id=i, min_severity="warning", limit=events_per_run)
+                    if events_per_run > 0 else []) for i in run_ids}
+    return _read(config, store, read)
+
+
 def _status(member: MemberConfig, store: CatalogStore | None) -> MemberStatus:
     if store is None:
         return MemberStatus(id=member.id, name=member.name, endpoint=member.endpoint,
@@ -182,9 +245,11 @@ def _status(member: MemberConfig, store: CatalogStore | None) -> MemberStatus:
     state = store.member_state(member.id)
     counts = store.counts(member.id)
     status = state.state if state.state in ("ok", "failed") else "never"
+    warnings, last_warning = store.last_run_warnings(member.id)
     return MemberStatus(
         id=member.id, name=member.name, endpoint=member.endpoint, state=status,  # type: ignore[arg-type]
         records=counts["records"], deleted=counts["deleted"], quarantined=counts["quarantined"],
         last_harvest=state.last_harvest, metadata_prefix=state.metadata_prefix or member.metadata_prefix,
-        error=state.error, resumable=state.resume is not None,
+        error=state.error, resumable=state.resume is not None, warnings=warnings,
+        last_warning=None if last_warning is None else last_warning.to_dict(),
     )

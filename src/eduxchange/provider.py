@@ -13,20 +13,33 @@ catalogue never miss a record a member sent late with an old datestamp.
 Identifiers: ``oai:{host of base_uri}:{uuid}`` for the record ``{base_uri}resources/{uuid}``
 (OAI identifier guidelines; Identify describes the scheme when the host is a domain name).
 GetRecord and ListMetadataFormats also accept the full catalogue IRI; headers always carry the
-``oai:`` form.
+``oai:`` form. A record whose IRI was retired by a merge is a deleted header (§2.5.1), not the
+surviving record: an OAI-PMH item has one identifier, and the survivor (which lists the retired
+IRI in ``sameAs``) changed in the same transaction, so incremental harvesters get both.
 
 Formats: ``oai_dc``, ``lom`` (IEEE LOM, lomLoose.xsd) and ``rdf`` (the common record as RDF/XML,
-namespace ``http://www.w3.org/1999/02/22-rdf-syntax-ns#``), see :mod:`eduxchange.writers`.
+namespace ``http://www.w3.org/1999/02/22-rdf-syntax-ns#``), see :mod:`eduxchange.writers`. RDF/XML
+has no official XML Schema, so ListMetadataFormats names the project's own lax one, which the
+server publishes (:data:`SERVED_SCHEMAS`), and strict validators accept the format.
+
+Identify names the repository as ``[feed] repository_name`` and its administrators as
+``[feed] admin_email`` (§4.2 requires at least one: a provider without one is a
+:class:`~eduxchange.errors.ConfigError`, never an invented address).
 
 Sets (§2.7.2): ``member:<member id>`` (a merged record is in the set of every member it came from),
 ``lang:<BCP 47 tag>`` (``inLanguage``), ``type:<local name>`` (LRMI learningResourceType concept
 IRI, e.g. ``type:lessonPlan``), and their top levels ``member``, ``lang``, ``type``.
 
 Resumption tokens (§3.5) are stateless: the request (prefix, from, until, set), the last ``seq``
-delivered, the cursor and the list size, as base64url JSON with an HMAC tag keyed by the base URI
-(tamper-evident, not secret). Pages are keyset queries on the store's change counter ``seq``: a
-record changed between two pages moves to the end of the list instead of being skipped, and a
-deep page costs what the first one does. Tokens do not expire.
+delivered, the cursor and the list size, as base64url JSON with an HMAC-SHA256 tag under a secret
+key kept in the store (made on first use, :meth:`OAIBackend.oai_token_key`), so nobody outside can
+make one; and every field of a token is type- and range-checked all the same before it reaches a
+query. Pages are keyset queries on the store's change counter ``seq``: a record changed between
+two pages moves to the end of the list instead of being skipped, and a deep page costs what the
+first one does. Tokens do not expire.
+
+Arguments holding characters XML cannot carry (C0 controls other than tab, newline and carriage
+return; U+FFFE, U+FFFF) get badArgument: they could never name anything served.
 """
 
 from __future__ import annotations
@@ -40,18 +53,20 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from lxml import etree
 
 from .config import Config
+from .errors import ConfigError
 from .store.base import Resource
 from .store.sqlite import SQLiteOAIBackend, SQLiteStore
 from .vocab import SCHEMES, default_vocabularies
 from .writers import WRITERS
 
-__all__ = ["Provider", "OAIBackend", "OAI_NS", "ERROR_CODES"]
+__all__ = ["Provider", "OAIBackend", "OAI_NS", "ERROR_CODES", "SERVED_SCHEMAS"]
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -79,8 +94,17 @@ _PREFIX = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SECONDS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 _DOMAIN = re.compile(r"^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$")
-_SAFE_ATTR = re.compile(r"^[^\s\"<>\\^`{|}\x00-\x1f]{1,2000}$")
 _LOCAL_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# What XML 1.0 cannot carry (§2.2 Char), as str after percent-decoding; lone surrogates too.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_ABSOLUTE_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]{0,30}:[^\s\"<>\\^`{|}\[\]\x00-\x1f]{1,2000}$")
+_MAX_TOKEN = 2048  # characters; the tokens we write are about 200
+_MAX_INT = 2**63 - 1  # SQLite's INTEGER
+
+#: Formats whose XML Schema this server publishes itself (RDF/XML has no official one):
+#: metadataPrefix -> path under the server's root. The file is ``writers.SCHEMA_FILES[prefix]``.
+SERVED_SCHEMAS: Mapping[str, str] = MappingProxyType({"rdf": "schemas/rdf-lax.xsd"})
 
 OAIItem = tuple[Resource, tuple[str, ...], bytes | None]
 _COUNT_TTL = 5.0  # seconds a completeListSize count is reused for new lists
@@ -101,6 +125,11 @@ class OAIBackend(Protocol):
     def oai_sets(self) -> list[str]: ...
 
     def oai_earliest(self) -> str | None: ...
+
+    def oai_token_key(self) -> bytes:
+        """The secret key resumption tokens are signed with, the same for every server of the
+        store and across restarts (so tokens stay valid)."""
+        ...
 
 
 class _OAIError(Exception):
@@ -150,16 +179,26 @@ class Provider:
     """An OAI-PMH 2.0 repository over the catalogue; :meth:`handle` answers one request."""
 
     def __init__(self, config: Config, store: SQLiteStore | OAIBackend, *,
-                 repository_name: str | None = None, admin_email: str | None = None) -> None:
+                 repository_name: str | None = None,
+                 admin_email: str | Sequence[str] | None = None) -> None:
         self.config = config
         self.backend: OAIBackend = (store if isinstance(store, OAIBackend)
                                     else SQLiteOAIBackend(store))
         self.base_uri = config.catalog.base_uri
         self.host = urlsplit(self.base_uri).hostname or "localhost"
         self.page_size = config.feed.page_size
-        self.repository_name = repository_name or f"eduxchange catalogue ({self.host})"
-        self.admin_email = admin_email or f"oai-admin@{self.host}"
-        self._key = hashlib.sha256(b"eduxchange-oai-token\0" + self.base_uri.encode()).digest()
+        self.repository_name = (repository_name or config.feed.repository_name
+                                or f"eduxchange catalogue ({self.host})")
+        emails = ((admin_email,) if isinstance(admin_email, str)
+                  else tuple(admin_email or ()) or config.feed.admin_email)
+        if not emails:  # §4.2: Identify must name at least one administrator
+            where = f"{config.path}: " if config.path else ""
+            raise ConfigError(
+                f"{where}[feed]: key 'admin_email': required to serve OAI-PMH (Identify must "
+                f"give the address of a person who runs this catalogue, OAI-PMH 2.0 section "
+                f"4.2); add e.g. admin_email = \"oai-admin@your-alliance.org\" under [feed]")
+        self.admin_emails: tuple[str, ...] = emails
+        self._key = self.backend.oai_token_key()
         self._member_names = {m.id: m.name for m in config.members}
         self._counts: dict[tuple[str | None, str | None, str | None], tuple[float, int]] = {}
 
@@ -208,21 +247,23 @@ class Provider:
 
     def _state(self, token: str) -> _ListState:
         bad = _OAIError("badResumptionToken", "the resumptionToken is invalid", echo=True)
+        if len(token) > _MAX_TOKEN:
+            raise bad
         try:
             body, _, tag = token.partition(".")
             payload = _unb64(body)
             expected = hmac.new(self._key, payload, hashlib.sha256).digest()[:12]
             if not hmac.compare_digest(expected, _unb64(tag)):
                 raise bad
-            version, prefix, from_, until, set_, after, cursor, total = json.loads(payload)
+            fields = json.loads(payload)
         except _OAIError:
             raise
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):
             raise bad from None
-        if version != 1 or not isinstance(prefix, str) or not all(
-                isinstance(v, int) and v >= 0 for v in (after, cursor, total)):
+        state = _checked_state(fields)
+        if state is None:  # signed by us, yet not one of ours: never let it reach a query
             raise bad
-        return _ListState(prefix, from_, until, set_, after, cursor, total)
+        return state
 
     # -- the protocol --------------------------------------------------------------------
 
@@ -240,13 +281,16 @@ class Provider:
                                 else "no verb given", echo=False)
             verb = verb_values[0]
             args = self._check_arguments(verb, params)
+            site = base_url.rsplit("/", 1)[0] + "/"  # the server's root (baseURL is {root}oai)
             response.request(verb, args)
-            getattr(self, f"_{verb}")(response, args)
+            if verb == "ListMetadataFormats":
+                self._ListMetadataFormats(response, args, site)
+            else:
+                getattr(self, f"_{verb}")(response, args)
         except _OAIError as err:
             if err.echo and len(verb_values) == 1 and verb_values[0] in _VERBS:
                 response.request(verb_values[0], {
-                    k: v[0] for k, v in params.items()
-                    if k != "verb" and len(v) == 1 and _SAFE_ATTR.match(v[0])})
+                    k: v[0] for k, v in params.items() if k != "verb" and len(v) == 1})
             else:
                 response.request(None, {})
             response.error(err.code, err.message)
@@ -255,6 +299,10 @@ class Provider:
     def _check_arguments(self, verb: str, params: Mapping[str, Sequence[str]]) -> dict[str, str]:
         required, optional = _VERBS[verb]
         args: dict[str, str] = {}
+        for name, values in params.items():
+            if _NOT_XML.search(name) or any(_NOT_XML.search(v) for v in values):
+                raise _OAIError("badArgument", "an argument holds a control character or "
+                                "another character XML cannot carry", echo=False)
         for name, values in params.items():
             if name == "verb":
                 continue
@@ -277,7 +325,7 @@ class Provider:
         root = response.verb("Identify")
         for name, text in (("repositoryName", self.repository_name),
                            ("baseURL", response.base_url), ("protocolVersion", "2.0"),
-                           ("adminEmail", self.admin_email),
+                           *(("adminEmail", email) for email in self.admin_emails),
                            ("earliestDatestamp", self.backend.oai_earliest() or _now()),
                            ("deletedRecord", "persistent"),
                            ("granularity", "YYYY-MM-DDThh:mm:ssZ")):
@@ -294,7 +342,8 @@ class Provider:
                                 f"oai:{self.host}:6f1c0e7e-3a51-5c8e-9d57-0f4f3f5f5d21")):
                 etree.SubElement(ident, f"{{{OAI_ID_NS}}}{name}").text = text
 
-    def _ListMetadataFormats(self, response: _Response, args: dict[str, str]) -> None:
+    def _ListMetadataFormats(self, response: _Response, args: dict[str, str],
+                             site: str) -> None:
         if "identifier" in args:
             self._get(args["identifier"])
         if not WRITERS:  # §4.4: no formats for the item
@@ -303,7 +352,9 @@ class Provider:
         for writer in WRITERS.values():
             element = etree.SubElement(root, _O + "metadataFormat")
             etree.SubElement(element, _O + "metadataPrefix").text = writer.prefix
-            etree.SubElement(element, _O + "schema").text = writer.schema
+            served = SERVED_SCHEMAS.get(writer.prefix)
+            etree.SubElement(element, _O + "schema").text = (
+                site + served if served else writer.schema)
             etree.SubElement(element, _O + "metadataNamespace").text = writer.namespace
 
     def _ListSets(self, response: _Response, args: dict[str, str]) -> None:
@@ -430,6 +481,51 @@ class Provider:
             metadata.append(WRITERS[prefix].write(resource.record))
 
 
+def _echoable(name: str, value: str) -> bool:
+    """Whether ``name=value`` may be echoed in ``<request>``: only values of the type the
+    OAI-PMH schema gives the attribute (``requestType``), so error responses stay valid."""
+    if _NOT_XML.search(value):
+        return False
+    if name == "metadataPrefix":
+        return bool(_PREFIX.match(value))
+    if name == "set":
+        return bool(_SET_SPEC.match(value))
+    if name in ("from", "until"):
+        try:
+            _parse_datestamp(value, until=False)
+        except _OAIError:
+            return False
+        return True
+    if name == "identifier":  # anyURI: absolute (as OAI identifiers are), well-formed escapes
+        return bool(_ABSOLUTE_URI.match(value)) and not _BAD_ESCAPE.search(value)
+    return name == "resumptionToken"
+
+
+def _checked_state(fields: Any) -> _ListState | None:
+    """A token's decoded fields as a list state, or ``None`` unless every one has the type and
+    range the provider writes (strings in the forms the arguments are checked against, counters
+    SQLite can hold, the cursor within the list)."""
+    if not isinstance(fields, list) or len(fields) != 8:
+        return None
+    version, prefix, from_, until, set_, after, cursor, total = fields
+    if type(version) is not int or version != 1:
+        return None
+    if not (isinstance(prefix, str) and len(prefix) <= 200 and _PREFIX.match(prefix)):
+        return None
+    for stamp in (from_, until):
+        if stamp is not None and not (isinstance(stamp, str) and _SECONDS.match(stamp)):
+            return None
+    if from_ is not None and until is not None and from_ > until:
+        return None
+    if set_ is not None and not (isinstance(set_, str) and len(set_) <= 500
+                                 and _SET_SPEC.match(set_)):
+        return None
+    counters = (after, cursor, total)
+    if not all(type(v) is int and 0 <= v <= _MAX_INT for v in counters) or cursor > total:
+        return None
+    return _ListState(prefix, from_, until, set_, after, cursor, total)
+
+
 class _Response:
     """The XML of one response (§3.2): envelope, request echo, verb element or errors."""
 
@@ -449,7 +545,8 @@ class _Response:
         if verb is not None:
             self._request.set("verb", verb)
             for name, value in args.items():
-                self._request.set(name, value)
+                if _echoable(name, value):
+                    self._request.set(name, value)
 
     def verb(self, name: str) -> etree._Element:
         return etree.SubElement(self.root, _O + name)

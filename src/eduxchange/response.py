@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from lxml import etree
 
 from . import xmlsafe
+from .dates import parse_datestamp
 from .errors import MalformedResponseError, OAIError, oai_error
 from .models import (
     Header,
@@ -154,6 +155,10 @@ def _header(el: etree._Element) -> Header:
         raise ValueError("header has no identifier")
     if not datestamp:
         raise ValueError("header has no datestamp")
+    # OAI-PMH 2.0 section 3.3: a datestamp is a UTC date (and time). One that cannot be
+    # read, or that leaves the calendar (9999-12-31T23:59:59-14:00), cannot be ordered
+    # against other versions: the record is quarantined, not stored.
+    parse_datestamp(datestamp)
     return Header(
         identifier=identifier,
         datestamp=datestamp,

@@ -10,6 +10,8 @@ Routes (all read-only; ``GET`` and ``HEAD``, plus ``POST`` for ``/oai``; anythin
                                 ``Accept`` or ``?format=``; 404 unknown, 410 deleted, 406 unacceptable
 ``/context.jsonld``             the JSON-LD context records name
 ``/vocabularies/``              the SKOS vocabularies concepts come from, ``/vocabularies/{name}.ttl``
+``/schemas/rdf-lax.xsd``        the XML Schema ListMetadataFormats names for ``rdf``
+                                (:data:`eduxchange.provider.SERVED_SCHEMAS`)
 ==============================  =====================================================================
 
 Every response carries ``ETag`` (a hash of the representation), ``Last-Modified`` where the
@@ -17,8 +19,10 @@ data has a time, ``Cache-Control`` and ``Vary``; conditional requests get 304 (R
 section 13); bodies are gzip-compressed when the client accepts it. Bad requests get a 4xx with a
 small ``application/problem+json`` body (RFC 9457), never a traceback.
 
-The server is the standard library's :mod:`wsgiref` on a fixed pool of worker threads, so that
-load cannot spawn threads (or SQLite connections) without bound.
+The HTTP server is waitress with a fixed number of worker threads, so that load cannot spawn
+threads (or SQLite connections) without bound; waitress buffers each request whole before a worker
+runs it, and a request deadline closes connections that never finish one, so slow or idle clients
+cannot starve the others (see :func:`make_server`).
 """
 
 from __future__ import annotations
@@ -29,11 +33,11 @@ import json
 import logging
 import re
 import signal
-import socketserver
+import sys
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -42,22 +46,30 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 from urllib.parse import parse_qs
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+
+from waitress import wasyncore
+from waitress.adjustments import Adjustments
+from waitress.channel import ClientDisconnected, HTTPChannel
+from waitress.server import TcpWSGIServer
+from waitress.task import ThreadedTaskDispatcher
 
 from . import changes as feed
 from .config import Config
-from .provider import Provider
+from .provider import SERVED_SCHEMAS, Provider
 from .rdf import record_to_graph
 from .store.sqlite import (
     ReadOnlySQLiteStore,
     SQLiteStore,
+    alias_target,
     change_rows,
     change_stats,
     latest_change,
     resource_by_id,
 )
+from .writers import SCHEMA_FILES
 
-__all__ = ["App", "ServerInfo", "make_app", "make_server", "serve", "RECORD_FORMATS"]
+__all__ = ["App", "Server", "ServerInfo", "make_app", "make_server", "serve", "RECORD_FORMATS",
+           "REQUEST_TIMEOUT", "IDLE_TIMEOUT", "CONNECTION_LIMIT"]
 
 log = logging.getLogger(__name__)
 
@@ -123,11 +135,20 @@ class Response:
     etag_of: bytes | None = None  # what the ETag hashes, when not the whole body
 
 
-_REASONS = {200: "OK", 304: "Not Modified", 400: "Bad Request", 404: "Not Found",
-            405: "Method Not Allowed", 406: "Not Acceptable", 410: "Gone",
+_REASONS = {200: "OK", 301: "Moved Permanently", 304: "Not Modified", 400: "Bad Request",
+            404: "Not Found", 405: "Method Not Allowed", 406: "Not Acceptable", 410: "Gone",
             411: "Length Required", 413: "Content Too Large", 414: "URI Too Long",
             415: "Unsupported Media Type", 500: "Internal Server Error",
             503: "Service Unavailable"}
+
+
+def _moved(target: str, query: str) -> Response:
+    """301 to the record a retired IRI was merged into (RFC 9110 §15.4.2), query kept."""
+    location = target.rsplit("/", 1)[-1] + (f"?{query}" if query else "")  # relative (§10.2.2)
+    response = _problem(301, "this record was merged into another; its IRI names that record",
+                        cache=_RECORD, location=target)
+    response.headers.append(("Location", location))
+    return response
 
 
 def _problem(status: int, detail: str, *, cache: str = "no-store", **extra: Any) -> Response:
@@ -288,8 +309,12 @@ class App:
             t.name: t.read_bytes()
             for t in sorted(vocab_dir.iterdir(), key=lambda t: t.name) if t.name.endswith(".ttl")
         }
+        schema_dir = files("eduxchange.schemas")
+        self._schemas = {"/" + path: (schema_dir / SCHEMA_FILES[prefix]).read_bytes()
+                         for prefix, path in SERVED_SCHEMAS.items()}
         self._static_time = self._mtime([files("eduxchange.schemas") / "context.jsonld",
-                                         *[vocab_dir / n for n in self._vocabularies]])
+                                         *[vocab_dir / n for n in self._vocabularies],
+                                         *[schema_dir / SCHEMA_FILES[p] for p in SERVED_SCHEMAS]])
 
     def _mtime(self, traversables: Iterable[Any]) -> datetime:
         times = [datetime.fromtimestamp(t.stat().st_mtime, UTC).replace(microsecond=0)
@@ -339,6 +364,9 @@ class App:
             return self._vocabulary_list(base)
         if path.startswith("/vocabularies/"):
             return self._vocabulary(path.removeprefix("/vocabularies/"))
+        if path in self._schemas:
+            return Response(200, self._schemas[path], "application/xml", cache=_STATIC,
+                            last_modified=self._static_time)
         return _problem(404, "no such resource", cache=_SHORT)
 
     def _base(self, environ: dict[str, Any]) -> str:
@@ -443,6 +471,10 @@ class App:
                 return response
         resource_id = f"{self.config.catalog.base_uri}resources/{uuid.lower()}"
         resource = resource_by_id(self.store, resource_id)
+        if resource is None or resource.deleted:
+            target = alias_target(self.store, resource_id)
+            if target is not None:  # merged into another record: its IRI redirects for good
+                return _moved(target, query)
         if resource is None:
             return _problem(404, "no such record", cache=_SHORT)
         if resource.deleted:
@@ -541,67 +573,216 @@ def make_app(config: Config, store: SQLiteStore, *, page_size: int | None = None
 
 
 # -- the HTTP server -------------------------------------------------------------------------
+# waitress, not a thread pool over wsgiref: waitress reads every request on one asyncore loop and
+# buffers it whole (request line, headers and body) before a worker thread sees it, so a client
+# that trickles its header (slowloris), sends a bare HTTP/0.9 line or promises more body than it
+# sends costs a socket, never a worker. On top of waitress's idle timeout (``channel_timeout``,
+# measured from a connection's last byte, which a trickling client keeps resetting) this server
+# adds a *request deadline*: a request must arrive whole within ``request_timeout`` seconds of
+# its first byte (of the connection's opening, for the first one), or it gets a 408 and the
+# connection is closed (RFC 9110, 15.5.9).
+
+#: Seconds a request (headers and body) may take to arrive, from its first byte.
+REQUEST_TIMEOUT = 15.0
+#: Seconds an idle keep-alive connection is kept.
+IDLE_TIMEOUT = 30.0
+#: Connections held open at most (more wait in the listen backlog); capped by the fd limit.
+CONNECTION_LIMIT = 1000
+_MAX_HEADER = 131072  # request line (an OAI-PMH query may be _MAX_OAI_QUERY long) and headers
+_MAX_BODY = 2 * _MAX_POST  # waitress answers 413 beyond this; the app's own limit is lower
+_DRAIN_SECONDS = 10.0  # how long a stopping server lets requests in flight finish
+_TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+                     b"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 44\r\n\r\n"
+                     b"the request did not arrive within the limit\n")
 
 
-class _Handler(WSGIRequestHandler):
-    timeout = 30  # a stalled client cannot hold a worker thread for longer
+class _Channel(HTTPChannel):
+    """A waitress connection that remembers when the request it is receiving began."""
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
-        if not getattr(self.server, "quiet", False):
-            super().log_message(format, *args)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request_started: float | None = time.monotonic()  # silence counts too
+
+    def received(self, data: bytes) -> bool:
+        before = self.request
+        result = super().received(data)
+        if self.request is None:
+            self.request_started = None  # complete: handed to a worker (or nothing pending)
+        elif self.request is not before:
+            self.request_started = time.monotonic()
+        return result
 
 
-class _PoolServer(WSGIServer):
-    """A WSGI server whose requests run on a fixed pool of threads (bounded work, bounded queue)."""
+class _Waitress(TcpWSGIServer):
+    """waitress's TCP server with the request deadline in its periodic maintenance."""
 
-    request_queue_size = 128
-    allow_reuse_address = True
+    channel_class = _Channel
+    request_timeout = REQUEST_TIMEOUT
 
-    def __init__(self, address: tuple[str, int], *, workers: int, quiet: bool) -> None:
-        self.quiet = quiet
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eduxchange-http")
-        self._slots = threading.BoundedSemaphore(workers * 4)
-        super().__init__(address, _Handler)
+    def maintenance(self, now: Any) -> None:  # time.time() (the stubs say int)
+        """Close what lingers: an idle connection after ``channel_timeout`` (waitress's own
+        rule), and one whose request has not arrived whole within ``request_timeout`` (or has
+        stalled for ``channel_timeout``) with a 408 first when part of a request came."""
+        idle_cutoff = now - self.adj.channel_timeout
+        deadline_cutoff = time.monotonic() - self.request_timeout
+        channels: dict[int, _Channel] = self.active_channels  # type: ignore[assignment]
+        for channel in list(channels.values()):
+            if channel.requests or channel.will_close or channel.close_when_flushed:
+                continue  # a worker has its request, or it is closing already
+            started = channel.request_started
+            idle = channel.last_activity < idle_cutoff
+            late = started is not None and started < deadline_cutoff
+            if not (idle or late):
+                continue
+            channel.request_started = None
+            if channel.request is None:  # between requests, or it never said a thing
+                channel.will_close = True
+                continue
+            log.debug("closing %s: no whole request within the deadline", channel.addr)
+            try:
+                channel.write_soon(_TIMEOUT_RESPONSE)
+            except ClientDisconnected:
+                channel.will_close = True
+                continue
+            channel.close_when_flushed = True
 
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind does a reverse DNS lookup of the host; not needed here.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name = str(host)
-        self.server_port = int(port)
-        self.setup_environ()
 
-    def process_request(self, request: Any, client_address: Any) -> None:
-        self._slots.acquire()  # when every slot is taken, connections wait in the listen queue
+class Server:
+    """A bound HTTP server for a WSGI app, on waitress (see :func:`make_server`).
+
+    The interface of :class:`socketserver.BaseServer` that callers use: ``server_address``,
+    :meth:`serve_forever`, :meth:`shutdown` (from another thread), :meth:`server_close`; and
+    :meth:`stop_soon`, safe to call from a signal handler.
+    """
+
+    def __init__(self, app: WSGIApp, host: str, port: int, *, workers: int,
+                 request_timeout: float, idle_timeout: float, connection_limit: int) -> None:
+        if workers < 1 or request_timeout <= 0 or idle_timeout <= 0 or connection_limit < 1:
+            raise ValueError("workers, timeouts and connection_limit must be positive")
+        adjustments = Adjustments(
+            host=host, port=port, threads=workers, ident="eduxchange", server_name=host,
+            # Whole seconds (waitress's unit); maintenance runs every second.
+            channel_timeout=max(1, round(idle_timeout)), cleanup_interval=1,
+            connection_limit=_connection_cap(connection_limit),
+            max_request_header_size=_MAX_HEADER, max_request_body_size=_MAX_BODY,
+            asyncore_use_poll=True,  # poll(2): no FD_SETSIZE limit on open connections
+            expose_tracebacks=False, log_socket_errors=False)
+        self._map: dict[int, Any] = {}
+        self._dispatcher = ThreadedTaskDispatcher()
+        self._dispatcher.set_thread_count(workers)
         try:
-            self._pool.submit(self._work, request, client_address)
-        except RuntimeError:  # the pool is shutting down
-            self._slots.release()
-            self.shutdown_request(request)
+            self._server = _Waitress(app, map=self._map, dispatcher=self._dispatcher,
+                                     adj=adjustments)
+        except BaseException:
+            self._dispatcher.shutdown(timeout=1)
+            raise
+        self._server.request_timeout = request_timeout
+        assert self._server.socket is not None  # bound by the constructor
+        bound = self._server.socket.getsockname()
+        self.server_address: tuple[str, int] = (str(bound[0]), int(bound[1]))
+        self._stop_requested = False  # a plain flag: set from signal handlers
+        self._running = threading.Event()
+        self._stopped = threading.Event()
+        self._closed = False
 
-    def _work(self, request: Any, client_address: Any) -> None:
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        """Serve until :meth:`shutdown` or :meth:`stop_soon`; then let requests in flight
+        finish (for up to ten seconds) and stop accepting connections."""
+        self._stopped.clear()
+        self._running.set()
         try:
-            self.finish_request(request, client_address)
-        except Exception:
-            self.handle_error(request, client_address)
+            while not self._stop_requested:
+                wasyncore.loop(timeout=poll_interval, use_poll=True, map=self._map, count=1)
+            self._server.accepting = False
+            deadline = time.monotonic() + _DRAIN_SECONDS
+            while self._busy() and time.monotonic() < deadline:
+                wasyncore.loop(timeout=0.05, use_poll=True, map=self._map, count=1)
         finally:
-            self.shutdown_request(request)
-            self._slots.release()
+            self._stop_requested = False
+            self._running.clear()
+            self._stopped.set()
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("connection from %s failed", client_address, exc_info=True)
+    def _busy(self) -> bool:
+        channels: dict[int, HTTPChannel] = self._server.active_channels  # type: ignore[assignment]
+        return any(c.requests or c.total_outbufs_len for c in list(channels.values()))
+
+    def stop_soon(self) -> None:
+        """Ask :meth:`serve_forever` to stop (within its poll interval); returns at once."""
+        self._stop_requested = True
+
+    def shutdown(self) -> None:
+        """Stop :meth:`serve_forever` and wait until it has returned (call from another thread;
+        called before it starts, it makes it return at once)."""
+        self._stop_requested = True
+        if not self._running.is_set():
+            return
+        try:
+            self._server.pull_trigger()  # wake the loop now rather than at its next poll
+        except OSError:
+            pass
+        self._stopped.wait()
 
     def server_close(self) -> None:
-        super().server_close()
-        self._pool.shutdown(wait=True)  # let requests in flight finish
+        """Close the listening socket and every connection, and stop the worker threads."""
+        if self._closed:
+            return
+        self._closed = True
+        wasyncore.close_all(self._map)
+        self._dispatcher.shutdown(timeout=int(_DRAIN_SECONDS))
+
+
+def _connection_cap(limit: int) -> int:
+    """``limit``, kept below the process's open-file limit (an accept that fails for want of
+    a descriptor would leave the connection in the backlog and the loop spinning)."""
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return limit
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return limit
+    return max(16, min(limit, int(soft) - 64))
+
+
+def _access_log(app: WSGIApp) -> WSGIApp:
+    """Write one Common Log Format line per request to stderr (as ``wsgiref`` used to)."""
+
+    def logged(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        status: list[str] = []
+
+        def capture(code: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            status.append(code)
+            return start_response(code, headers, exc_info)
+
+        body = list(app(environ, capture))
+        target = str(environ.get("PATH_INFO", "")) + (
+            f"?{environ['QUERY_STRING']}" if environ.get("QUERY_STRING") else "")
+        line = (f'{environ.get("REMOTE_ADDR", "-")} - - '
+                f'[{datetime.now(UTC).strftime("%d/%b/%Y %H:%M:%S")}] '
+                f'"{environ.get("REQUEST_METHOD", "")} {target[:2000]!s} '
+                f'{environ.get("SERVER_PROTOCOL", "")}" '
+                f'{status[0].split(" ", 1)[0] if status else "-"} {sum(map(len, body))}')
+        print(line.encode("ascii", "backslashreplace").decode("ascii"), file=sys.stderr,
+              flush=True)
+        return body
+
+    return logged
 
 
 def make_server(app: WSGIApp, host: str = "127.0.0.1", port: int = 8000, *, workers: int = 16,
-                quiet: bool = False) -> _PoolServer:
-    """A bound (not yet serving) HTTP server for ``app``; ``port=0`` picks a free port."""
-    server = _PoolServer((host, port), workers=workers, quiet=quiet)
-    server.set_app(app)
-    return server
+                quiet: bool = False, request_timeout: float = REQUEST_TIMEOUT,
+                idle_timeout: float = IDLE_TIMEOUT,
+                connection_limit: int = CONNECTION_LIMIT) -> Server:
+    """A bound (not yet serving) HTTP server for ``app``; ``port=0`` picks a free port.
+
+    ``workers`` threads run requests; a request must arrive whole within ``request_timeout``
+    seconds (408 otherwise), an idle connection is closed after ``idle_timeout`` seconds, and at
+    most ``connection_limit`` connections are held open. Unless ``quiet``, each request is
+    logged to stderr.
+    """
+    return Server(app if quiet else _access_log(app), host, port, workers=workers,
+                  request_timeout=request_timeout, idle_timeout=idle_timeout,
+                  connection_limit=connection_limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -630,25 +811,24 @@ class ServerInfo:
 def serve(config: Config, host: str = "127.0.0.1", port: int = 8000, *,
           ready: Callable[[ServerInfo], object] | None = None, quiet: bool = False,
           workers: int = 16, public_url: str | None = None) -> None:
-    """Serve the config's catalogue (opened read-only) until Ctrl-C, SIGTERM or ``shutdown()``.
+    """Serve the config's catalogue (opened read-only) until SIGINT, SIGTERM or ``shutdown()``.
 
     ``ready`` is called once the socket listens, with a :class:`ServerInfo` (print its
     :meth:`~ServerInfo.describe`). Requests in flight finish before this returns.
-    Raises :class:`~eduxchange.errors.StoreError` when there is no catalogue yet, and
-    :class:`OSError` when the address cannot be bound.
+    Raises :class:`~eduxchange.errors.StoreError` when there is no catalogue yet,
+    :class:`~eduxchange.errors.ConfigError` when the config cannot be served (no
+    ``[feed] admin_email``), and :class:`OSError` when the address cannot be bound.
     """
     store = ReadOnlySQLiteStore(config.catalog.store)
     try:
         server = make_server(make_app(config, store, public_url=public_url), host, port,
                              workers=workers, quiet=quiet)
-        restore = _on_sigterm_interrupt()
+        restore = _on_stop_signals(server.stop_soon)
         try:
             if ready is not None:
                 bound_host, bound_port = server.server_address[:2]
                 ready(ServerInfo(str(bound_host), int(bound_port), server.shutdown))
             server.serve_forever(poll_interval=0.5)
-        except KeyboardInterrupt:
-            pass
         finally:
             restore()
             server.server_close()
@@ -656,18 +836,23 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8000, *,
         store.close()
 
 
-def _on_sigterm_interrupt() -> Callable[[], None]:
-    """Make SIGTERM stop the server like Ctrl-C (main thread only); returns the undo."""
+def _on_stop_signals(stop: Callable[[], None]) -> Callable[[], None]:
+    """Make SIGINT and SIGTERM call ``stop`` (main thread only); returns the undo.
+
+    Both are set explicitly, so SIGINT stops the server even when it was ignored at start (a
+    shell starts background jobs with SIGINT ignored, and Python then installs no handler).
+    """
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
 
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop()  # only sets a flag: safe whatever the main thread was doing
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {signum: signal.signal(signum, on_signal)
+                for signum in (signal.SIGINT, signal.SIGTERM)}
 
     def restore() -> None:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
     return restore
-

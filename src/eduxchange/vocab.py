@@ -4,7 +4,9 @@ The catalogue's four concept fields (``docs/record.md``) each draw on one shippe
 scheme (``vocabularies/*.ttl``, package data ``eduxchange.vocabularies``):
 
 * ``learningResourceType``: DCMI LRMI learningResourceType,
-  ``http://purl.org/dcx/lrmi-vocabs/learningResourceType/``;
+  ``http://purl.org/dcx/lrmi-vocabs/learningResourceType/``, and beside it the Higher Education
+  Resource Types (HCRT, ``https://w3id.org/kim/hcrt/scheme``: the types OERSI and the AMB profile
+  use), so that a video is an HCRT video *and* an LRMI recorded lesson (:data:`EXTRA_SCHEMES`);
 * ``educationalLevel``: ISCED 2011 levels 0-8, ``https://w3id.org/kim/isced-2011/``;
 * ``audience``: DCMI LRMI educationalAudienceRole,
   ``http://purl.org/dcx/lrmi-vocabs/educationalAudienceRole/``;
@@ -13,7 +15,9 @@ scheme (``vocabularies/*.ttl``, package data ``eduxchange.vocabularies``):
 A crosswalk leaves the source values of those fields in ``description["_terms"]`` as
 ``(source, value)`` pairs; :meth:`Vocabularies.apply` turns them into concepts
 (``{"id": IRI, "prefLabel": {lang: label}}``) with the mapping tables
-``vocabularies/mappings/{field}.tsv`` (plus a member's own tables) and reports what it could not map.
+``vocabularies/mappings/{field}.tsv`` (and ``mappings/learningResourceType-hcrt.tsv`` for HCRT; plus
+a member's own tables) and reports what it could not map. A pair gives one concept per scheme of
+its field: the most specific scheme's first (HCRT), then the field's main scheme (LRMI).
 
 Everything is compiled into dictionaries when loading, so mapping is a handful of dict lookups and
 never touches RDF or the network. Matching rules (``vocabularies/README.md`` has the long form):
@@ -49,12 +53,16 @@ from rdflib.namespace import RDF, SKOS
 from .errors import EduxchangeError
 
 __all__ = [
+    "EXTRA_SCHEMES",
+    "EXTRA_SCHEME_TABLES",
     "FIELDS",
+    "HCRT_SCHEME",
     "SCHEMES",
     "SOURCES",
     "Concept",
     "Vocabularies",
     "VocabularyError",
+    "check_mapping_tables",
     "default_vocabularies",
 ]
 
@@ -67,6 +75,17 @@ SCHEMES: Final[Mapping[str, str]] = MappingProxyType({
 })
 FIELDS: Final[tuple[str, ...]] = tuple(SCHEMES)
 
+#: The Higher Education Resource Types scheme (DINI-AG KIM; OERSI's and AMB's resource types).
+HCRT_SCHEME: Final = "https://w3id.org/kim/hcrt/scheme"
+
+#: Further schemes a field's concepts may come from, most specific first. Their concepts are
+#: listed before the main scheme's (:data:`SCHEMES`) in the record: LRMI's ten broad types say
+#: "recorded lesson" for a video and "assessment item" for an exercise, HCRT says video and drill
+#: and practice; a record carries both, so LRMI consumers and AMB/OERSI consumers each find theirs.
+EXTRA_SCHEMES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType({
+    "learningResourceType": (HCRT_SCHEME,),
+})
+
 #: The sources a shipped mapping row may name (docs/record.md, "Crosswalk output").
 SOURCES: Final[tuple[str, ...]] = ("LOMv1.0", "DCMIType", "HCRT", "uri", "isced-f", "isced-2011", "text")
 
@@ -77,6 +96,13 @@ _SCHEME_FILES: Final[Mapping[str, str]] = MappingProxyType({
     "audience": "educationalAudienceRole.ttl",
     "about": "iscedf2013.ttl",
 })
+#: Shipped files of the extra schemes: scheme IRI -> (Turtle file, mapping table in mappings/).
+_EXTRA_SCHEME_FILES: Final[Mapping[str, tuple[str, str]]] = MappingProxyType({
+    HCRT_SCHEME: ("hcrt.ttl", "learningResourceType-hcrt.tsv"),
+})
+#: The mapping table of each extra scheme (a file name in ``vocabularies/mappings/``).
+EXTRA_SCHEME_TABLES: Final[Mapping[str, str]] = MappingProxyType(
+    {scheme: table for scheme, (_, table) in _EXTRA_SCHEME_FILES.items()})
 
 #: Other spellings of the sources, after removing spaces and case folding.
 _SOURCE_ALIASES: Final[Mapping[str, str]] = MappingProxyType({
@@ -155,8 +181,8 @@ class Vocabularies:
     mapped terms are the only internal state, and they never change a result).
     """
 
-    __slots__ = ("_concepts", "_by_scheme", "_tables", "_codes", "_labels", "_source_memo",
-                 "_term_memo")
+    __slots__ = ("_concepts", "_concept_keys", "_by_scheme", "_tables", "_extra", "_codes",
+                 "_labels", "_source_memo", "_term_memo", "_all_memo")
 
     def __init__(
         self,
@@ -164,6 +190,7 @@ class Vocabularies:
         concepts: Mapping[str, Concept],
         tables: Mapping[str, Mapping[str, Mapping[str, Concept]]],
         codes: Mapping[str, Mapping[str, Concept]],
+        extra_tables: Mapping[str, Mapping[str, Mapping[str, Mapping[str, Concept]]]] | None = None,
     ) -> None:
         self._concepts: dict[str, Concept] = dict(concepts)
         self._by_scheme: dict[str, list[Concept]] = {}
@@ -172,12 +199,21 @@ class Vocabularies:
         self._tables: dict[str, dict[str, dict[str, Concept]]] = {
             f: {s: dict(rows) for s, rows in by_source.items()} for f, by_source in tables.items()
         }
+        # field -> ((scheme, its tables by source), ...), in EXTRA_SCHEMES order.
+        self._extra: dict[str, tuple[tuple[str, dict[str, dict[str, Concept]]], ...]] = {
+            f: tuple((scheme, {s: dict(rows) for s, rows in by_scheme[scheme].items()})
+                     for scheme in EXTRA_SCHEMES.get(f, ()) if scheme in by_scheme)
+            for f, by_scheme in (extra_tables or {}).items()
+        }
         self._codes: dict[str, dict[str, Concept]] = {f: dict(c) for f, c in codes.items()}
         # Plain dicts to copy into each record (dict.copy() is the cheapest fresh copy).
         self._labels: dict[str, dict[str, str]] = {iri: dict(c.pref_label) for iri, c in concepts.items()}
+        self._concept_keys: dict[str, Concept] = {_iri_key(_norm(i)): c for i, c in concepts.items()}
         self._source_memo: dict[str, str] = {}
         # (field, source, value) -> concept or None: members repeat the same few values.
         self._term_memo: dict[tuple[str, str, str], Concept | None] = {}
+        # The same for every scheme of the field (map_term_all).
+        self._all_memo: dict[tuple[str, str, str], tuple[Concept, ...]] = {}
 
     # ------------------------------------------------------------------ loading
 
@@ -208,25 +244,42 @@ class Vocabularies:
             if field_name in _CODE_SOURCES:
                 codes[field_name] = {c.notation: c for c in field_concepts if c.notation is not None}
 
-        tables: dict[str, dict[str, dict[str, Concept]]] = {}
-        for field_name in FIELDS:
-            by_source = tables[field_name] = {_TEXT: dict(labels[field_name]), _URI: {}}
+        extra_labels: dict[str, dict[str, Concept]] = {}
+        for scheme, (filename, _) in _EXTRA_SCHEME_FILES.items():
+            text = package.joinpath(filename).read_text(encoding="utf-8")
+            scheme_concepts, extra_labels[scheme] = _read_scheme(text, scheme, filename)
+            for concept in scheme_concepts:
+                if concept.id in concepts:
+                    raise VocabularyError(f"{filename}: concept {concept.id} is in two schemes")
+                concepts[concept.id] = concept
+
+        def new_tables(scheme: str, label_index: dict[str, Concept]) -> dict[str, dict[str, Concept]]:
+            by_source: dict[str, dict[str, Concept]] = {_TEXT: dict(label_index), _URI: {}}
             for concept in concepts.values():
-                if concept.scheme == SCHEMES[field_name]:
+                if concept.scheme == scheme:
                     by_source[_URI][_iri_key(_norm(concept.id))] = concept
+            return by_source
+
+        tables: dict[str, dict[str, dict[str, Concept]]] = {
+            f: new_tables(SCHEMES[f], labels[f]) for f in FIELDS}
+        extra_tables: dict[str, dict[str, dict[str, dict[str, Concept]]]] = {
+            f: {scheme: new_tables(scheme, extra_labels[scheme]) for scheme in schemes}
+            for f, schemes in EXTRA_SCHEMES.items()}
         mappings = package.joinpath("mappings")
-        for field_name in FIELDS:
-            name = f"{field_name}.tsv"
+        shipped = [(f, f"{f}.tsv") for f in FIELDS]
+        shipped += [(f, _EXTRA_SCHEME_FILES[scheme][1])
+                    for f, schemes in EXTRA_SCHEMES.items() for scheme in schemes]
+        for field_name, name in shipped:
             text = mappings.joinpath(name).read_text(encoding="utf-8")
-            _read_table(text, f"mappings/{name}", field_name, concepts, tables)
+            _read_table(text, f"mappings/{name}", field_name, concepts, tables, extra_tables)
         for path in extra_mappings:
             path = Path(path)
             try:
                 text = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 raise VocabularyError(f"{path}: cannot read member mapping table: {exc}") from exc
-            _read_table(text, str(path), path.stem, concepts, tables)
-        return cls(concepts=concepts, tables=tables, codes=codes)
+            _read_table(text, str(path), path.stem, concepts, tables, extra_tables)
+        return cls(concepts=concepts, tables=tables, codes=codes, extra_tables=extra_tables)
 
     # ------------------------------------------------------------------ concepts
 
@@ -234,8 +287,13 @@ class Vocabularies:
         """The shipped concept with this IRI, or ``None``."""
         found = self._concepts.get(iri)
         if found is None:
-            for by_source in self._tables.values():
-                found = by_source[_URI].get(_iri_key(_norm(iri)))
+            key = _iri_key(_norm(iri))
+            found = self._concept_keys.get(key)  # the concept itself, written differently
+            if found is not None:
+                return found
+            for by_source in (*self._tables.values(),
+                              *(t for extra in self._extra.values() for _, t in extra)):
+                found = by_source[_URI].get(key)
                 if found is not None:
                     break
         return found
@@ -302,6 +360,35 @@ class Vocabularies:
             self._term_memo[memo_key] = found
         return found
 
+    def map_term_all(self, field: str, source: str, value: str) -> tuple[Concept, ...]:
+        """Map one pair to a concept of each scheme of the field that has one, most specific first.
+
+        For ``learningResourceType``: the HCRT concept, then the LRMI one (either may be missing);
+        for the other fields the same as :meth:`map_term`, as a tuple. Same lookup order per scheme.
+        """
+        memo_key = (field, source, value)
+        try:
+            return self._all_memo[memo_key]
+        except KeyError:
+            pass
+        found: list[Concept] = []
+        extra = self._extra.get(field)
+        if extra:
+            key = _norm(value)
+            if key:
+                src = self._source(source)
+                for _, by_source in extra:
+                    concept = self._lookup(by_source, None, src, key)
+                    if concept is not None:
+                        found.append(concept)
+        main = self.map_term(field, source, value)
+        if main is not None:
+            found.append(main)
+        result = tuple(found)
+        if len(self._all_memo) < _TERM_MEMO_LIMIT:
+            self._all_memo[memo_key] = result
+        return result
+
     def _map_term(self, field: str, source: str, value: str) -> Concept | None:
         by_source = self._tables.get(field)
         if by_source is None:
@@ -309,7 +396,15 @@ class Vocabularies:
         key = _norm(value)
         if not key:
             return None
-        src = self._source(source)
+        return self._lookup(by_source, field, self._source(source), key)
+
+    def _lookup(self, by_source: dict[str, dict[str, Concept]], field: str | None, src: str,
+                key: str) -> Concept | None:
+        """The lookup order of the module docstring in one scheme's tables (``key`` normalised).
+
+        ``field`` names the field whose codes map by notation; ``None`` for an extra scheme,
+        which has no codes.
+        """
         if src == _URI or "://" in key:
             found = by_source[_URI].get(_iri_key(key))
             if found is not None:
@@ -320,7 +415,7 @@ class Vocabularies:
                 found = rows.get(key)
                 if found is not None:
                     return found
-            if src == _CODE_SOURCES.get(field):
+            if field is not None and src == _CODE_SOURCES.get(field):
                 found = self._by_code(field, key)
                 if found is not None:
                     return found
@@ -336,6 +431,9 @@ class Vocabularies:
         self, field: str, terms: Iterable[tuple[str, str]]
     ) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
         """Map a field's pairs: (concept dicts, first-seen order, no duplicates; unmapped pairs).
+
+        A pair gives a concept of each scheme of the field that maps it (:meth:`map_term_all`); it
+        is unmapped only when none does.
 
         Each concept dict is a fresh ``{"id": IRI, "prefLabel": {lang: label}}`` (docs/record.md).
         Unmapped pairs are reported once each; a pair that is not two strings is unmapped too. A
@@ -353,12 +451,14 @@ class Vocabularies:
                 pair = ("", str(term))
             else:
                 if isinstance(source, str) and isinstance(value, str):
-                    found = self.map_term(field, source, value)
-                    if found is not None:
+                    found_all = self.map_term_all(field, source, value)
+                    if found_all:
                         mapped_values.add(value.strip().casefold())
-                        if found.id not in seen:
-                            seen.add(found.id)
-                            concepts.append({"id": found.id, "prefLabel": self._labels[found.id].copy()})
+                        for found in found_all:
+                            if found.id not in seen:
+                                seen.add(found.id)
+                                concepts.append({"id": found.id,
+                                                 "prefLabel": self._labels[found.id].copy()})
                         continue
                     pair = (source, value)
                 else:
@@ -430,6 +530,23 @@ def default_vocabularies() -> Vocabularies:
     return Vocabularies.load()
 
 
+def check_mapping_tables(paths: Sequence[str | Path]) -> None:
+    """Read member-local mapping tables as :meth:`Vocabularies.load` would, keeping nothing.
+
+    For checking a config when it is loaded: a table without its header, with an unknown
+    field or a concept outside the field's scheme raises :class:`VocabularyError` naming the
+    file and line. Uses the cached shipped concepts, so it costs the tables' size only.
+    """
+    concepts = default_vocabularies()._concepts
+    for path in paths:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise VocabularyError(f"{path}: cannot read member mapping table: {exc}") from exc
+        _read_table(text, str(path), path.stem, concepts, {f: {} for f in FIELDS})
+
+
 # ---------------------------------------------------------------------- readers
 
 
@@ -492,25 +609,31 @@ def _read_table(
     default_field: str,
     concepts: Mapping[str, Concept],
     tables: dict[str, dict[str, dict[str, Concept]]],
+    extra_tables: dict[str, dict[str, dict[str, dict[str, Concept]]]] | None = None,
 ) -> None:
-    """Add the rows of one mapping table to ``tables`` (format: :meth:`Vocabularies.load`)."""
+    """Add the rows of one mapping table to ``tables`` (format: :meth:`Vocabularies.load`).
+
+    A row's concept may be in the field's main scheme (:data:`SCHEMES`, into ``tables``) or in one
+    of its :data:`EXTRA_SCHEMES` (into ``extra_tables[field][scheme]``): the concept decides.
+    """
     lines = text.splitlines()
     header = [h.strip().casefold() for h in lines[0].lstrip("\ufeff").split("\t")] if lines else []
     if header == ["source", "value", "concept"]:
         with_field = False
         if default_field not in SCHEMES:
             raise VocabularyError(
-                f"{name}: without a 'field' column the file must be named after a field "
-                f"({', '.join(FIELDS)}), not {default_field!r}"
+                f"{name}:1: without a 'field' column the file must be named after a field "
+                f"({', '.join(FIELDS)}), not {default_field!r}; rename it or add the column"
             )
     elif header == ["field", "source", "value", "concept"]:
         with_field = True
     else:
+        got = lines[0][:80] if lines else "an empty file"
         raise VocabularyError(
-            f"{name}: the first line must be 'source<TAB>value<TAB>concept' "
-            "or 'field<TAB>source<TAB>value<TAB>concept'"
+            f"{name}:1: the first line must be the header 'source<TAB>value<TAB>concept' "
+            f"or 'field<TAB>source<TAB>value<TAB>concept', got {got!r}"
         )
-    in_file: dict[tuple[str, str, str], str] = {}
+    in_file: dict[tuple[str, str, str, str], str] = {}
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -523,9 +646,11 @@ def _read_table(
             raise VocabularyError(
                 f"{name}:{number}: unknown field {field_name!r}; known: {', '.join(FIELDS)}")
         concept = concepts.get(iri)
-        if concept is None or concept.scheme != SCHEMES[field_name]:
+        schemes = (SCHEMES[field_name], *EXTRA_SCHEMES.get(field_name, ()))
+        if concept is None or concept.scheme not in schemes:
             raise VocabularyError(
-                f"{name}:{number}: {iri!r} is not a concept of the {field_name} scheme {SCHEMES[field_name]}"
+                f"{name}:{number}: {iri!r} is not a concept of the {field_name} scheme"
+                f"{'s' if len(schemes) > 1 else ''} {', '.join(schemes)}"
             )
         src = _source_key(source)
         key = _norm(value)
@@ -533,7 +658,13 @@ def _read_table(
             raise VocabularyError(f"{name}:{number}: empty source or value")
         if src == _URI:
             key = _iri_key(key)
-        previous = in_file.setdefault((field_name, src, key), iri)
+        previous = in_file.setdefault((field_name, concept.scheme, src, key), iri)
         if previous != iri:
             raise VocabularyError(f"{name}:{number}: {source} {value!r} maps to both {previous} and {iri}")
-        tables[field_name].setdefault(src, {})[key] = concept
+        if concept.scheme == SCHEMES[field_name]:
+            target = tables[field_name]
+        elif extra_tables is not None and field_name in extra_tables:
+            target = extra_tables[field_name][concept.scheme]
+        else:  # pragma: no cover - load() always passes the extra tables
+            raise VocabularyError(f"{name}:{number}: no table for scheme {concept.scheme}")
+        target.setdefault(src, {})[key] = concept

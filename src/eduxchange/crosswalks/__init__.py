@@ -72,11 +72,16 @@ CROSSWALKS: dict[str, Crosswalk] = {
     "oai_dc": _lazy("oai_dc", "dc", "crosswalk_dc"),
     "qdc": _lazy("qdc", "dc", "crosswalk_qdc"),
     "lrmi": _lazy("lrmi", "lrmi", "crosswalk_lrmi"),
+    "datacite": _lazy("datacite", "datacite", "crosswalk_datacite"),
+    "obaa": _lazy("obaa", "obaa", "crosswalk_obaa"),
 }
 
 _OAI = "{http://www.openarchives.org/OAI/2.0/}"
 _OAI_RECORD = _OAI + "record"
 _OAI_METADATA = _OAI + "metadata"
+#: Clark-tag starts of Dublin Core elements (DCMI elements 1.1 and terms, with or without the
+#: trailing slash some servers drop) written bare under <metadata>; see :func:`metadata_element`.
+_BARE_DC = ("{http://purl.org/dc/elements/1.1", "{http://purl.org/dc/terms")
 
 
 def _namespaces() -> dict[str, str]:
@@ -117,6 +122,15 @@ def metadata_element(record: bytes | etree._Element) -> etree._Element | dict[st
             if text[:1] in ("{", "["):
                 return _json(text)
             raise CrosswalkError("<metadata> is empty")
+        first = children[0]
+        if len(first) == 0 and first.tag.startswith(_BARE_DC):
+            # DSpace's XOAI "qdc"-style output (eduCAPES, many Brazilian DSpaces) writes the
+            # dc:/dcterms: elements straight under <metadata>, with no wrapping root. OAI-PMH 2.0
+            # (3.5) wants one root element, but the record is readable: the <metadata> element is
+            # itself the root the qualified-DC crosswalk walks (detect_format knows it as qdc).
+            # A DC element is a leaf; a root in the dcterms namespace (<dcterms:qualifieddc>)
+            # has children and is read as before.
+            return root
         root = children[0]
     # LRMI JSON-LD wrapped in one element (e.g. <script type="application/ld+json">).
     if len(root) == 0 and (root.text or "").strip()[:1] in ("{", "["):
@@ -136,8 +150,10 @@ def _json(text: str) -> dict[str, Any]:
     return data
 
 
-#: Root tag -> format name, filled as :func:`detect_format` meets them.
-_FORMAT_BY_TAG: dict[str, str] = {}
+#: Root tag -> format name, filled as :func:`detect_format` meets them. ``<metadata>`` itself is
+#: the root only for bare Dublin Core elements (:func:`metadata_element`): qualified DC.
+#: OBAA's root is in the LOM namespace; its crosswalk is LOM's plus the flattened form FEB serves.
+_FORMAT_BY_TAG: dict[str, str] = {_OAI_METADATA: "qdc", "{http://ltsc.ieee.org/xsd/LOM}obaa": "obaa"}
 
 
 def detect_format(payload: etree._Element | dict[str, Any]) -> str:

@@ -45,8 +45,9 @@ _ISBN = re.compile(r"^(?:urn:isbn:|isbn(?:-1[03])?\s*:?\s*)([0-9][0-9 -]{8,}[0-9
 _BARE_ISBN13 = re.compile(r"^97[89](?:-?[0-9]){10}$")
 _URN_NBN = re.compile(r"^urn:nbn:\S+$", re.IGNORECASE)
 _HTTP = re.compile(r"^https?://[^/\s?#]+", re.IGNORECASE)
-#: A line break and the indentation around it, inside a URL wrapped over lines.
-_WRAP = re.compile(r"[ \t]*[\r\n]+[ \t]*")
+#: White space that cannot be part of a URL written with it: a line break and the indentation
+#: around it (a URL wrapped over lines), or spaces beside a "/" ("fiocruz.br /186", FEB).
+_WRAP = re.compile(r"[ \t]*[\r\n]+[ \t]*|[ \t]+(?=/)|(?<=/)[ \t]+")
 #: A URL ending like this (or with a DSpace bitstream path) is a file, not a landing page.
 _FILE_URL = re.compile(
     r"(?:/bitstreams?/|/retrieve/|/download\b|\.(?:pdf|docx?|odt|rtf|pptx?|odp|xlsx?|ods|"
@@ -84,8 +85,8 @@ def classify_identifier(value: str, scheme: str | None = None) -> tuple[str, str
             return ("url", url) if url else None
     if " " in text or "\n" in text or "\t" in text:
         if text[:4].lower() == "http":
-            # URLs wrapped over lines in the XML (the OAI-PMH spec's own examples do it): only
-            # line breaks go; "page.htm  (aulas)" on one line is no URL.
+            # URLs wrapped over lines in the XML (the OAI-PMH spec's own examples do it), or
+            # with a space beside a slash: rejoined; "page.htm  (aulas)" is no URL.
             text = _WRAP.sub("", text)
         else:
             squeezed = "".join(text.split())

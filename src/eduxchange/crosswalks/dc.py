@@ -97,6 +97,9 @@ _DCTERMS_FIELDS = {
     "abstract": _DESCRIPTION, "educationLevel": _LEVEL, "audience": _AUDIENCE,
     "mediator": _AUDIENCE, "license": _RIGHTS, "accessRights": _ACCESS, "issued": _ISSUED,
     "created": _CREATED, "modified": _MODIFIED, "extent": _EXTENT,
+    # DSpace's XOAI output writes dc.format.mimetype as dcterms:IMT (the DCMI class of media
+    # types, used there as an element): a media type like dc:format.
+    "IMT": _FORMAT,
 }
 #: Clark tag -> field code; the only dispatch the loop does. The namespaces without their
 #: trailing slash are mistakes seen in the wild, read alike.

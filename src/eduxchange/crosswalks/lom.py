@@ -154,6 +154,12 @@ def _add_map(target: dict[str, str], pairs: list[tuple[str, str]]) -> None:
 
 _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 
+#: LOM 6.1 cost (yes/no) as profiles write it: LOM-FR (oui/non), LOM-DE (ja/nein), LOM-BR and
+#: OBAA (Sim/Nao, with or without the tilde: the Brazilian profiles translate the value space),
+#: LOM-ES (sí/no).
+_NO_COST = frozenset({"no", "non", "nein", "nao", "não", "false"})
+_COST = frozenset({"yes", "oui", "ja", "sim", "si", "sí", "true"})
+
 _CREATOR_ROLES = {"author", "auteur", "autor"}
 _PUBLISHER_ROLES = {"publisher", "éditeur", "editeur", "herausgeber"}
 
@@ -338,9 +344,10 @@ class _Walk:
             name = _NAMES.get(child.tag) or _local(child.tag)
             if name == "cost":
                 vocab = _vocabulary(child)
-                if vocab and vocab[1].lower() in ("no", "non", "nein"):
+                cost = vocab[1].strip().lower() if vocab else ""
+                if cost in _NO_COST:
                     self.out["isAccessibleForFree"] = True
-                elif vocab and vocab[1].lower() in ("yes", "oui", "ja"):
+                elif cost in _COST:
                     self.out["isAccessibleForFree"] = False
             elif name == "description":
                 self.rights.extend(_langstrings(child))

@@ -44,6 +44,7 @@ from ..normalize.dates import normalize_date, normalize_duration
 from ..normalize.languages import language_key, normalize_languages
 from ..normalize.licenses import canonical_license
 from ..normalize.text import clean_text, split_keywords
+from ..normalize.contacts import find_emails, split_contacts
 from ..normalize.vcard import looks_like_organization, parse_name, registry_id
 from . import CrosswalkOptions
 from .common import (
@@ -338,6 +339,8 @@ def _agent(value: Any, options: CrosswalkOptions, index: Mapping[str, Node],
         name = clean_text(" ".join(p for p in (given, family) if p))
         if name and not types:
             types = {"Person"}
+    # "Jane <jane2@example.org>": the address is no part of the name (normalize/contacts.py).
+    name, emails, phones = split_contacts(name)
     if not name:
         return None
     if types & _PERSON_TYPES:
@@ -364,9 +367,11 @@ def _agent(value: Any, options: CrosswalkOptions, index: Mapping[str, Node],
             agent["affiliation"] = affiliation
     if options.include_contacts:
         email = _first_string(node.get("email"))
+        found = find_emails(email) if email else []
+        email = found[0] if found else (emails[0] if emails else None)
         if email:
-            agent["email"] = email.removeprefix("mailto:")
-        phone = _first_string(node.get("telephone"))
+            agent["email"] = email
+        phone = _first_string(node.get("telephone")) or (phones[0] if phones else None)
         if phone:
             agent["telephone"] = phone
     return agent

@@ -23,7 +23,10 @@ def write_config(path: Path, members: list[RunningMember], *, base_uri: str) -> 
     lines = ["# Written by `eduxchange demo` for its sample members on loopback.", "",
              "[catalog]", 'store = "catalog.sqlite"', f'base_uri = "{base_uri}"', "",
              "[harvest]", "concurrency = 3", "requests_per_second = 50", "",
-             "[feed]", "page_size = 100"]
+             "[feed]", "page_size = 100",
+             # OAI-PMH Identify names the catalogue and who runs it (docs/republishing.md).
+             'repository_name = "Sample OER alliance catalogue (eduxchange demo)"',
+             'admin_email = "catalogue-team@oer-alliance.example.org"']
     for m in members:
         lines += ["", "[[members]]", f'id = "{m.id}"', f'name = "{m.name}"',
                   f'endpoint = "{m.url}"', f'country = "{m.country}"']

@@ -10,6 +10,8 @@ languages, licences, dates and agents recur in every harvested record.
 * :mod:`.licenses`: ``canonical_license`` (licence statements -> canonical licence IRIs,
   driven by ``vocabularies/mappings/licenses.tsv``, described by ``vocabularies/licenses.ttl``);
 * :mod:`.vcard`: ``parse_vcard``, ``parse_name`` and the ``Agent`` they return;
+* :mod:`.contacts`: ``split_contacts``, ``redact``, ``scrub_description`` (e-mail addresses and
+  phone numbers out of names and, unless a member publishes contacts, out of every field);
 * :mod:`.text`: ``clean_text``, ``repair_mojibake`` (ftfy), ``split_keywords``;
 * :mod:`.ages`: ``age_range``, ``span`` (typical age ranges, never invented);
 * :mod:`.langid`: ``detect_language`` (py3langid, offline, only when confident);

@@ -22,6 +22,9 @@ Identifiers: ORCID, ROR, ISNI and GND identifiers found in UID, URL, SOURCE or `
 checksums verified); otherwise an http(s) UID or URL is the id, as written. Contacts (EMAIL
 that is an address, the first TEL that is no fax, ADR joined with ", ") are kept on the
 :class:`Agent` and leave it only with ``to_dict(include_contacts=True)`` (docs/record.md).
+E-mail addresses and phone numbers written into FN, N or ORG (``FN:Jane Doe <jane@...>``,
+``ORG:jane@...``) are taken out of the name (:mod:`.contacts`) and count as EMAIL / TEL when
+the card has none.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
+from .contacts import find_emails, split_contacts
 from .text import clean_text
 
 __all__ = ["Agent", "parse_vcard", "parse_name", "looks_like_organization", "registry_id"]
@@ -249,6 +253,9 @@ def _email(properties: dict[str, list[_Property]]) -> str | None:
         value = prop.text.removeprefix("mailto:").strip()
         if _EMAIL.fullmatch(value):
             return value
+        found = find_emails(value)  # "Jane <jane@example.org>"
+        if found:
+            return found[0]
     return None
 
 
@@ -285,10 +292,16 @@ def parse_vcard(text: str) -> Agent | None:
     properties = _properties(text)
     if not properties:
         return None
-    formatted = next((p.text for p in properties.get("FN", ()) if p.text), "")
-    name = formatted or _name_from_n(properties.get("N", []))
-    org = next((", ".join(part for part in p.parts if part) for p in properties.get("ORG", ())
-                if p.text), "")
+    in_name: list[tuple[str, str]] = []  # contact data written into FN or N ...
+    in_org: list[tuple[str, str]] = []  # ... or into ORG
+    formatted = _without_contacts(
+        next((p.text for p in properties.get("FN", ()) if p.text), ""), in_name)
+    name = formatted or _without_contacts(_name_from_n(properties.get("N", [])), in_name)
+    org = _without_contacts(next((", ".join(part for part in p.parts if part)
+                                  for p in properties.get("ORG", ()) if p.text), ""), in_org)
+    # The contacts of whom the card names: a person's own, an organisation's when ORG names it;
+    # an EMAIL or TEL property wins over an address written into a name.
+    _add_contacts(properties, in_name if name else in_org)
     kind = next((p.text.casefold() for p in properties.get("KIND", ()) if p.text), "")
     shows_as = next((p.text.casefold() for p in properties.get("X-ABSHOWAS", ()) if p.text), "")
     if not name:
@@ -299,6 +312,22 @@ def parse_vcard(text: str) -> Agent | None:
         return _agent("Organization", name, properties)
     affiliation = Agent(type="Organization", name=org) if org else None
     return _agent("Person", name, properties, affiliation)
+
+
+def _without_contacts(text: str, found: list[tuple[str, str]]) -> str:
+    """``text`` without the e-mail addresses and phone numbers in it, which go to ``found``."""
+    if not text:
+        return text
+    name, emails, phones = split_contacts(text)
+    found.extend((email, "email") for email in emails)
+    found.extend((phone, "tel") for phone in phones)
+    return name
+
+
+def _add_contacts(properties: dict[str, list[_Property]], found: list[tuple[str, str]]) -> None:
+    for value, kind in found:
+        properties.setdefault("EMAIL" if kind == "email" else "TEL", []).append(
+            _Property("", [value]))
 
 
 def _agent(type_: AgentType, name: str, properties: dict[str, list[_Property]],
@@ -396,11 +425,19 @@ def parse_name(text: str) -> Agent:
     "Family, Given" becomes "Given Family" (``"Müller, Jürgen"`` -> Person "Jürgen Müller");
     names that :func:`looks_like_organization` are Organizations; an ORCID/ROR/ISNI/GND IRI
     at the end (``"Li Wei (https://orcid.org/0000-...)"``) becomes the id; a role note at the
-    end (``(Hrsg.)``, ``(ed.)``) is dropped. Raises :class:`ValueError` for blank text.
+    end (``(Hrsg.)``, ``(ed.)``) is dropped. E-mail addresses and phone numbers in the string
+    (``"Doe, Jane (jane@example.org)"``, ``"Jim <jim@example.org>"``) are taken out of the name
+    (:func:`~eduxchange.normalize.contacts.split_contacts`) into ``email`` / ``telephone``, so
+    the first becomes "Jane Doe". Raises :class:`ValueError` for blank text, or text that is
+    contact data only (``"mailto:john@example.org"``).
     """
-    name = clean_text(text)
+    # Before markup is cleaned ("<a (at) b.org>" would go as an HTML <a> tag) and after
+    # (entities: "&lt;jim@example.org&gt;").
+    raw, emails, phones = split_contacts(text) if "<" in text else (text, (), ())
+    name, more_emails, more_phones = split_contacts(clean_text(raw))
+    emails, phones = emails + more_emails, phones + more_phones
     if not name:
-        raise ValueError("parse_name: blank name")
+        raise ValueError("parse_name: blank name (or contact data only)")
     identifier = None
     url = _URL_IN_NAME.search(name)
     if url is not None and url.start() > 0:
@@ -408,12 +445,15 @@ def parse_name(text: str) -> Agent:
         if identifier is not None:
             name = name[:url.start()].rstrip(" ,;")
     name = _ROLE_NOTE.sub("", name) or name
+    email = emails[0] if emails else None
+    telephone = phones[0] if phones else None
     if looks_like_organization(name):
-        return Agent(type="Organization", name=name, id=identifier)
+        return Agent(type="Organization", name=name, id=identifier, email=email,
+                     telephone=telephone)
     family, comma, given = name.partition(",")
     family, given = family.strip(), given.strip()
     if (comma and family and given and "," not in given and ";" not in name
             and len(family.split()) <= 4 and len(given.split()) <= 4
             and given.casefold() not in _NAME_SUFFIXES and not given[0].isdigit()):
         name = f"{given} {family}"
-    return Agent(type="Person", name=name, id=identifier)
+    return Agent(type="Person", name=name, id=identifier, email=email, telephone=telephone)

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from datetime import datetime, timedelta
+from typing import Any, Final, Protocol
 
+from ..dates import parse_datestamp
 from ..models import Issue, Quarantined, RawRecord
 
 __all__ = [
@@ -20,12 +22,36 @@ __all__ = [
     "CatalogTxn",
     "MemberState",
     "PageCounts",
+    "StaleRecord",
     "StoredRecord",
     "RunInfo",
     "QuarantineEntry",
+    "EventInfo",
+    "SEVERITIES",
     "StoredDescription",
     "Resource",
+    "FUTURE_SLACK",
+    "is_stale",
 ]
+
+#: A stored datestamp further than this ahead of the clock does not hold back a replacement.
+FUTURE_SLACK = timedelta(days=1)
+
+
+def is_stale(datestamp: str, kept: str, *, now: datetime) -> bool:
+    """Whether a copy dated ``datestamp`` must not replace the version dated ``kept``.
+
+    The rule every backend's :meth:`CatalogStore.commit_page` follows: an older copy never
+    replaces a newer one (compared in UTC; equal datestamps may replace: the same version
+    sent again). Two exceptions keep a record from being frozen for good: a ``kept``
+    datestamp more than :data:`FUTURE_SLACK` after ``now`` (a member's mistake it must be
+    able to correct), and datestamps that cannot be read (the later copy wins).
+    """
+    try:
+        new, old = parse_datestamp(datestamp), parse_datestamp(kept)
+    except ValueError:
+        return False
+    return new < old <= now + FUTURE_SLACK
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,15 +72,30 @@ class MemberState:
     normalized_seq: int = 0  # raw records up to this seq have been normalized
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StaleRecord:
+    """A copy of a record that :meth:`CatalogStore.commit_page` ignored: it was older.
+
+    ``datestamp`` is the ignored copy's, ``kept`` the datestamp of the version that
+    stays (both as the member wrote them); ``within_page`` when both came in one page.
+    """
+
+    identifier: str
+    datestamp: str
+    kept: str
+    within_page: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class PageCounts:
-    """What committing one page did."""
+    """What committing one page did; ``stale`` lists the copies ignored as older."""
 
     new: int = 0
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
     quarantined: int = 0
+    stale: tuple[StaleRecord, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,6 +127,30 @@ class RunInfo:
     finished_at: str | None
     counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+
+
+#: Issue severities from least to most severe (a ``min_severity`` filter keeps those at or after it).
+SEVERITIES: Final = ("info", "warning", "error")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventInfo:
+    """One stored issue of a run (:meth:`CatalogStore.log_issues`): a warning, a repair, a retry."""
+
+    id: int
+    run_id: int | None
+    member_id: str
+    code: str
+    severity: str
+    message: str
+    identifier: str | None
+    created_at: str
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready mapping (``run`` for the run id, ``at`` for the time)."""
+        return {"id": self.id, "run": self.run_id, "member": self.member_id, "code": self.code,
+                "severity": self.severity, "message": self.message,
+                "identifier": self.identifier, "at": self.created_at}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -157,6 +222,14 @@ class CatalogTxn(Protocol):
 
     def set_normalized_seq(self, member_id: str, seq: int) -> None: ...
 
+    def retire(self, retired_id: str, resource_id: str) -> None:
+        """Keep ``retired_id`` resolvable as another name of ``resource_id`` (a merge)."""
+        ...
+
+    def aliases_of(self, resource_id: str) -> list[str]:
+        """The retired IRIs that now name ``resource_id``, sorted."""
+        ...
+
 
 class CatalogStore(Protocol):
     """Everything the harvester needs from a store."""
@@ -168,14 +241,46 @@ class CatalogStore(Protocol):
     def begin_run(self, member_id: str, *, mode: str, metadata_prefix: str | None,
                   from_: str | None) -> int: ...
 
+    def update_run(self, run_id: int, *, mode: str, metadata_prefix: str | None,
+                   from_: str | None) -> None:
+        """Fill in what a run learnt after it began (negotiated format, mode, ``from``)."""
+        ...
+
     def finish_run(self, run_id: int, *, state: str, counts: dict[str, int],
                    error: str | None) -> None: ...
 
     def log_issues(self, run_id: int | None, member_id: str, issues: Sequence[Issue]) -> None: ...
 
+    def events(self, member_id: str | None = None, run_id: int | None = None, *,
+               min_severity: str = "info", limit: int = 100) -> list[EventInfo]:
+        """Stored issues, newest first, of at least ``min_severity`` (see :data:`SEVERITIES`)."""
+        ...
+
+    def warning_counts(self, run_ids: Sequence[int]) -> dict[int, int]:
+        """How many warnings each of these runs stored (runs with none are left out)."""
+        ...
+
+    def last_run_warnings(self, member_id: str) -> tuple[int, EventInfo | None]:
+        """The warnings of the member's last finished run: how many, and the latest one."""
+        ...
+
+    def harvest_lock(self) -> AbstractContextManager[None]:
+        """Hold the store's harvest lock for the block; :class:`~eduxchange.errors.StoreLocked`
+        when another process or thread holds it."""
+        ...
+
     def commit_page(self, member_id: str, run_id: int, metadata_prefix: str,
                     records: Sequence[RawRecord], quarantined: Sequence[Quarantined],
-                    resume: dict[str, Any] | None) -> PageCounts: ...
+                    resume: dict[str, Any] | None) -> PageCounts:
+        """Store one page and the resume state atomically.
+
+        Never replaces a record by a copy with an older datestamp (OAI-PMH 2.0 section
+        2.7.1: the datestamp orders a record's versions): within the page the newest copy
+        wins (on equal datestamps the later one), then it is compared with the stored
+        version in the same transaction. Ignored copies come back in ``stale``. A stored
+        datestamp more than a day in the future does not hold back a replacement.
+        """
+        ...
 
     def mark_seen(self, member_id: str, run_id: int, identifiers: Sequence[str]) -> None: ...
 

@@ -9,11 +9,13 @@ be re-run without harvesting again.
 from __future__ import annotations
 
 import json
+import logging
 import re
+import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,14 +24,19 @@ from ..dates import normalize_datestamp
 from ..errors import StoreError
 from ..models import Issue, Quarantined, RawRecord
 from .base import (
+    SEVERITIES,
+    EventInfo,
     MemberState,
     PageCounts,
     QuarantineEntry,
     Resource,
     RunInfo,
+    StaleRecord,
     StoredDescription,
     StoredRecord,
+    is_stale,
 )
+from .lock import exclusive_lock, lock_path
 
 __all__ = ["SQLiteStore"]
 
@@ -153,6 +160,13 @@ _MEMBER_FIELDS = (
 )
 
 
+@contextmanager
+def _discard(lock: AbstractContextManager[object]) -> Iterator[None]:
+    """``lock`` as a context manager that yields nothing (the protocol's shape)."""
+    with lock:
+        yield
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -180,11 +194,15 @@ class SQLiteStore:
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:
+        # The log reads a run's events and a member's latest ones.
+        conn.execute("CREATE INDEX IF NOT EXISTS events_run ON events (run_id, severity)")
+        conn.execute("CREATE INDEX IF NOT EXISTS events_member ON events (member_id, id)")
         # Stores made before normalization existed lack this column.
         columns = {row[1] for row in conn.execute("PRAGMA table_info(members)")}
         if "normalized_seq" not in columns:
             conn.execute("ALTER TABLE members ADD COLUMN normalized_seq INTEGER NOT NULL DEFAULT 0")
         _oai_migrate(conn)  # the OAI-PMH provider's resource_sets (section at the end)
+        conn.executescript(_ALIAS_SCHEMA)  # retired catalogue IRIs (section at the end)
 
     # -- connections -------------------------------------------------------
 
@@ -272,6 +290,12 @@ class SQLiteStore:
                 "VALUES (?, ?, ?, ?, ?)", (member_id, mode, metadata_prefix, from_, _now()))
             return int(cur.lastrowid or 0)
 
+    def update_run(self, run_id: int, *, mode: str, metadata_prefix: str | None,
+                   from_: str | None) -> None:
+        with self._write() as conn:
+            conn.execute("UPDATE runs SET mode = ?, metadata_prefix = ?, from_ = ? WHERE id = ?",
+                         (mode, metadata_prefix, from_, run_id))
+
     def finish_run(self, run_id: int, *, state: str, counts: dict[str, int],
                    error: str | None) -> None:
         with self._write() as conn:
@@ -304,6 +328,60 @@ class SQLiteStore:
             for r in self._conn().execute(sql, (*params, limit))
         ]
 
+    # -- events: the issues runs met (log_issues writes them) ------------------
+
+    _EVENT_COLUMNS = "id, run_id, member_id, code, severity, message, identifier, created_at"
+
+    @staticmethod
+    def _event(row: Any) -> EventInfo:
+        return EventInfo(id=row[0], run_id=row[1], member_id=row[2], code=row[3],
+                         severity=row[4], message=row[5], identifier=row[6], created_at=row[7])
+
+    def events(self, member_id: str | None = None, run_id: int | None = None, *,
+               min_severity: str = "info", limit: int = 100) -> list[EventInfo]:
+        if min_severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {min_severity!r}; known: {', '.join(SEVERITIES)}")
+        wanted = SEVERITIES[SEVERITIES.index(min_severity):]
+        where = [f"severity IN ({','.join('?' * len(wanted))})"]
+        params: list[Any] = list(wanted)
+        if member_id is not None:
+            where.append("member_id = ?")
+            params.append(member_id)
+        if run_id is not None:
+            where.append("run_id = ?")
+            params.append(run_id)
+        sql = (f"SELECT {self._EVENT_COLUMNS} FROM events WHERE {' AND '.join(where)} "
+               "ORDER BY id DESC LIMIT ?")
+        return [self._event(r) for r in self._conn().execute(sql, (*params, max(0, limit)))]
+
+    def warning_counts(self, run_ids: Sequence[int]) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        ids = list(run_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            counts.update((int(r[0]), int(r[1])) for r in self._conn().execute(
+                f"SELECT run_id, COUNT(*) FROM events WHERE severity = 'warning' AND run_id IN "
+                f"({','.join('?' * len(chunk))}) GROUP BY run_id", chunk))
+        return counts
+
+    def last_run_warnings(self, member_id: str) -> tuple[int, EventInfo | None]:
+        conn = self._conn()
+        row = conn.execute("SELECT MAX(id) FROM runs WHERE member_id = ? AND state != 'running'",
+                           (member_id,)).fetchone()
+        if row is None or row[0] is None:
+            return 0, None
+        (count,) = conn.execute(
+            "SELECT COUNT(*) FROM events WHERE run_id = ? AND severity = 'warning'",
+            (row[0],)).fetchone()
+        latest = conn.execute(
+            f"SELECT {self._EVENT_COLUMNS} FROM events WHERE run_id = ? AND severity = 'warning' "
+            "ORDER BY id DESC LIMIT 1", (row[0],)).fetchone()
+        return int(count), None if latest is None else self._event(latest)
+
+    def harvest_lock(self) -> AbstractContextManager[None]:
+        """The harvest lock: ``<store>.lock`` next to the file (see :mod:`.lock`)."""
+        return _discard(exclusive_lock(lock_path(self.path)))
+
     # -- records ----------------------------------------------------------------
 
     def commit_page(self, member_id: str, run_id: int, metadata_prefix: str,
@@ -314,11 +392,30 @@ class SQLiteStore:
         A record is *unchanged* when the store already holds it with the same
         datestamp and deleted flag (it is then only marked seen); a deletion
         keeps the last raw record and sets the flag, so nothing is lost silently.
+        A copy older than the stored version, or than another copy of the same
+        identifier in the page, is ignored (:func:`~eduxchange.store.base.is_stale`)
+        and returned in ``stale``; a stored one is still marked seen.
         """
         now = _now()
+        clock = datetime.now(UTC)
         new = updated = unchanged = deleted = 0
-        # The same identifier may stand twice in a page; the last one wins.
-        latest: dict[str, RawRecord] = {r.header.identifier: r for r in records}
+        stale: list[StaleRecord] = []
+        # The same identifier may stand twice in a page: the newest copy wins, and of
+        # copies with equal datestamps the last one (the same version sent again).
+        latest: dict[str, RawRecord] = {}
+        for rec in records:
+            ident = rec.header.identifier
+            prev = latest.get(ident)
+            if prev is not None and is_stale(rec.header.datestamp, prev.header.datestamp,
+                                             now=clock):
+                stale.append(StaleRecord(identifier=ident, datestamp=rec.header.datestamp,
+                                         kept=prev.header.datestamp, within_page=True))
+                continue
+            if prev is not None and (normalize_datestamp(prev.header.datestamp)
+                                     != normalize_datestamp(rec.header.datestamp)):
+                stale.append(StaleRecord(identifier=ident, datestamp=prev.header.datestamp,
+                                         kept=rec.header.datestamp, within_page=True))
+            latest[ident] = rec
         with self._write() as conn:
             seq = int(conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0])
             existing: dict[str, tuple[str, int, str, str]] = {}
@@ -335,10 +432,18 @@ class SQLiteStore:
             updates: list[tuple[Any, ...]] = []
             deletions: list[tuple[Any, ...]] = []
             seen: list[tuple[Any, ...]] = []
+            ignored: set[str] = set()
             for ident, rec in latest.items():
                 h = rec.header
                 old = existing.get(ident)
                 sets_json = json.dumps(sorted(h.sets))
+                if old is not None and is_stale(h.datestamp, old[0], now=clock):
+                    # The member still lists it (seen, for reconciliation); the newer stays.
+                    stale.append(StaleRecord(identifier=ident, datestamp=h.datestamp,
+                                             kept=old[0]))
+                    ignored.add(ident)
+                    seen.append((run_id, old[2], member_id, ident))
+                    continue
                 if (old is not None and old[0] == h.datestamp and bool(old[1]) == h.deleted
                         and (h.deleted or old[3] == metadata_prefix)):
                     unchanged += 1
@@ -384,7 +489,7 @@ class SQLiteStore:
                 conn.executemany(
                     "UPDATE records SET seen_run = ?, sets = ? WHERE member_id = ? AND identifier = ?",
                     seen)
-            stored = [i for i, r in latest.items() if not r.header.deleted]
+            stored = [i for i, r in latest.items() if not r.header.deleted and i not in ignored]
             if stored:
                 # A record that now reads fine clears its earlier quarantine entries.
                 conn.executemany(
@@ -398,7 +503,7 @@ class SQLiteStore:
             conn.execute("UPDATE meta SET value = ? WHERE key = 'seq'", (str(seq),))
             self._update_member(conn, member_id, {"resume": resume})
         return PageCounts(new=new, updated=updated, unchanged=unchanged, deleted=deleted,
-                          quarantined=len(quarantined))
+                          quarantined=len(quarantined), stale=tuple(stale))
 
     def mark_seen(self, member_id: str, run_id: int, identifiers: Sequence[str]) -> None:
         with self._write() as conn:
@@ -483,9 +588,16 @@ class SQLiteStore:
 
     @contextmanager
     def catalog(self) -> Iterator[_SQLiteCatalogTxn]:
-        """One write transaction of catalogue primitives (see :class:`CatalogTxn`)."""
-        with self._write() as conn:
-            yield _SQLiteCatalogTxn(conn)
+        """One write transaction of catalogue primitives (see :class:`CatalogTxn`).
+
+        A failure of the store itself (locked, disk full, I/O) raises :class:`StoreError`, so
+        normalization can tell it from a record that cannot be written (which it quarantines).
+        """
+        try:
+            with self._write() as conn:
+                yield _SQLiteCatalogTxn(conn)
+        except sqlite3.OperationalError as err:
+            raise StoreError(f"catalogue store {self.path}: {err}") from err
 
     def iter_resources(self, *, include_deleted: bool = False, since_seq: int = 0,
                        member_id: str | None = None, updated_since: str | None = None
@@ -591,6 +703,9 @@ class _SQLiteCatalogTxn:
         if row is None and deleted:
             return None
         kind = "delete" if deleted else ("create" if row is None or row[1] else "update")
+        if row is not None and row[1] and not deleted:
+            # A retired IRI that is minted again names a resource of its own once more.
+            self.conn.execute("DELETE FROM aliases WHERE retired_id = ?", (resource_id,))
         seq = int(self.conn.execute(
             "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'catalog_seq' "
             "RETURNING value").fetchone()[0])
@@ -626,6 +741,19 @@ class _SQLiteCatalogTxn:
     def set_normalized_seq(self, member_id: str, seq: int) -> None:
         self.conn.execute("INSERT OR IGNORE INTO members (id) VALUES (?)", (member_id,))
         self.conn.execute("UPDATE members SET normalized_seq = ? WHERE id = ?", (seq, member_id))
+
+    def retire(self, retired_id: str, resource_id: str) -> None:
+        """Record that ``retired_id`` now names ``resource_id`` (aliases of it follow along)."""
+        self.conn.execute("UPDATE aliases SET resource_id = ? WHERE resource_id = ?",
+                          (resource_id, retired_id))
+        self.conn.execute("INSERT OR REPLACE INTO aliases (retired_id, resource_id) VALUES (?, ?)",
+                          (retired_id, resource_id))
+
+    def aliases_of(self, resource_id: str) -> list[str]:
+        """The retired IRIs that name ``resource_id``, sorted."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT retired_id FROM aliases WHERE resource_id = ? ORDER BY retired_id",
+            (resource_id,))]
 
 
 # -- read-only access for publishing (server, change feed) ----------------------------------
@@ -870,6 +998,10 @@ class SQLiteOAIBackend:
         row = self.store._conn().execute("SELECT MIN(updated_at) FROM resources").fetchone()
         return None if row is None or row[0] is None else str(row[0])
 
+    def oai_token_key(self) -> bytes:
+        """The secret key of the provider's resumption tokens (see :func:`oai_token_key`)."""
+        return oai_token_key(self.store)
+
     @staticmethod
     def _item(row: Any, with_record: bool) -> OAIItem:
         sets = tuple(s for s in (row[5] or "").split() if ":" in s)
@@ -877,3 +1009,65 @@ class SQLiteOAIBackend:
         record = json.loads(row[6]) if with_record and written is None else {}
         return (Resource(id=row[0], record=record, deleted=bool(row[1]), created_at=row[2],
                          updated_at=row[3], seq=row[4]), sets, written)
+
+
+# -- retired catalogue IRIs ---------------------------------------------------------------------
+# Appended section: when two resources turn out to be one, the IRI that is not kept is retired,
+# not forgotten: ``aliases`` maps it to the surviving resource (docs/normalization.md, "Catalogue
+# IRIs"), so ``/resources/{retired}`` can redirect and the surviving record can say ``sameAs``.
+
+_ALIAS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS aliases (
+    retired_id  TEXT PRIMARY KEY,
+    resource_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS aliases_resource ON aliases (resource_id);
+"""
+
+
+def alias_target(store: SQLiteStore, resource_id: str) -> str | None:
+    """The IRI of the resource a retired IRI now names, or ``None`` if it is not retired."""
+    try:
+        row = store._conn().execute("SELECT resource_id FROM aliases WHERE retired_id = ?",
+                                    (resource_id,)).fetchone()
+    except sqlite3.OperationalError:  # a store older than aliases, opened read-only
+        return None
+    return None if row is None else str(row[0])
+
+
+# -- the OAI-PMH provider's token key ----------------------------------------------------------
+# Appended section: a secret kept in ``meta`` (key ``oai_token_key``, 32 random bytes as hex), so
+# every server of one catalogue signs and accepts the same resumption tokens, across restarts.
+
+_TOKEN_KEY = "oai_token_key"
+_log = logging.getLogger(__name__)
+
+
+def oai_token_key(store: SQLiteStore) -> bytes:
+    """The provider's resumption-token key, made on first use and kept in the store.
+
+    A :class:`ReadOnlySQLiteStore` cannot write it: a short-lived connection of its own does,
+    once (before any request is served; only this ``meta`` row, never the catalogue). If the
+    file cannot be written at all, the key is one for this process only, with a warning:
+    tokens then stop working when the server restarts.
+    """
+    row = store._conn().execute("SELECT value FROM meta WHERE key = ?", (_TOKEN_KEY,)).fetchone()
+    if row is None:
+        try:
+            with closing(sqlite3.connect(store.path, timeout=10.0, isolation_level=None)) as conn:
+                # INSERT OR IGNORE: two servers starting at once agree on the first key written.
+                conn.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)",
+                             (_TOKEN_KEY, secrets.token_hex(32)))
+        except sqlite3.Error as err:
+            _log.warning("cannot keep the OAI-PMH token key in %s (%s): resumption tokens will "
+                         "not survive a restart of this server", store.path, err)
+            return secrets.token_bytes(32)
+        row = store._conn().execute("SELECT value FROM meta WHERE key = ?",
+                                    (_TOKEN_KEY,)).fetchone()
+    try:
+        key = bytes.fromhex(str(row[0]))
+    except (TypeError, ValueError):
+        key = b""
+    if len(key) < 16:
+        raise StoreError(f"{store.path}: meta {_TOKEN_KEY!r} is not a hex key of 16 bytes or more")
+    return key

@@ -20,7 +20,8 @@ from .lom import LOM_NS, write_lom
 from .oai_dc import OAI_DC_NS, write_oai_dc
 from .rdfxml import RDF_NS, write_rdf
 
-__all__ = ["MetadataWriter", "WRITERS", "writer", "write_oai_dc", "write_lom", "write_rdf"]
+__all__ = ["MetadataWriter", "WRITERS", "SCHEMA_FILES", "writer", "write_oai_dc", "write_lom",
+           "write_rdf"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,6 +44,11 @@ WRITERS: Mapping[str, MetadataWriter] = MappingProxyType({
     "rdf": MetadataWriter(prefix="rdf", schema="http://www.w3.org/TR/rdf-syntax-grammar/",
                           namespace=RDF_NS, write=write_rdf),
 })
+
+
+#: The XML Schemas this project wrote itself and ships (in ``eduxchange.schemas``), by the
+#: metadataPrefix they describe: RDF/XML has no official one, so the server publishes its own.
+SCHEMA_FILES: Mapping[str, str] = MappingProxyType({"rdf": "xsd/rdf/rdf-lax.xsd"})
 
 
 def writer(prefix: str) -> MetadataWriter:

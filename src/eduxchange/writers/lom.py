@@ -25,7 +25,7 @@ from typing import Any
 
 from lxml import etree
 
-from ..vocab import SCHEMES, default_vocabularies
+from ..vocab import EXTRA_SCHEME_TABLES, EXTRA_SCHEMES, SCHEMES, default_vocabularies
 
 __all__ = ["LOM_NS", "write_lom", "vcard", "lom_vocab_values"]
 
@@ -48,8 +48,14 @@ _LOM_SPACES: Mapping[str, frozenset[str]] = {
 
 @functools.cache
 def lom_vocab_values(field: str) -> dict[str, str]:
-    """Concept IRI -> LOMv1.0 value for ``field``, the shipped mapping table read in reverse."""
-    text = (files("eduxchange.vocabularies") / "mappings" / f"{field}.tsv").read_text("utf-8")
+    """Concept IRI -> LOMv1.0 value for ``field``, the shipped mapping tables read in reverse.
+
+    The field's own table and its extra schemes' tables (HCRT for learningResourceType), so an
+    HCRT simulation is written as LOM's ``simulation`` too.
+    """
+    mappings = files("eduxchange.vocabularies") / "mappings"
+    names = [f"{field}.tsv", *(EXTRA_SCHEME_TABLES[scheme] for scheme in EXTRA_SCHEMES.get(field, ()))]
+    text = "\n".join((mappings / name).read_text("utf-8") for name in names)
     reverse: dict[str, str] = {}
     space = _LOM_SPACES.get(field, frozenset())
     for line in text.splitlines():
@@ -124,16 +130,26 @@ def _vocab(parent: etree._Element, name: str, source: str, value: str) -> None:
     _sub(element, "value", value)
 
 
-def _concept(parent: etree._Element, name: str, field: str, concept: Mapping[str, Any]) -> None:
+def _concept(parent: etree._Element, name: str, field: str, concept: Mapping[str, Any],
+             written: set[tuple[str, str, str]]) -> None:
+    """One vocabulary element for a concept, unless the same (element, source, value) is written.
+
+    A record's HCRT and LRMI concepts of one source term often map back to one LOM value
+    (drill and practice, assessment item -> ``exercise``): it is written once.
+    """
     iri = str(concept.get("id", ""))
     lom_value = lom_vocab_values(field).get(iri)
     if lom_value is not None:
-        _vocab(parent, name, _LOM, lom_value)
-        return
-    labels = concept.get("prefLabel") or {}
-    label = labels.get("en") or next(iter(labels.values()), None) if isinstance(labels, Mapping) else None
-    known = default_vocabularies().concept(iri)
-    _vocab(parent, name, known.scheme if known else SCHEMES[field], str(label or iri))
+        source, value = _LOM, lom_value
+    else:
+        labels = concept.get("prefLabel") or {}
+        label = (labels.get("en") or next(iter(labels.values()), None)
+                 if isinstance(labels, Mapping) else None)
+        known = default_vocabularies().concept(iri)
+        source, value = (known.scheme if known else SCHEMES[field]), str(label or iri)
+    if (name, source, value) not in written:
+        written.add((name, source, value))
+        _vocab(parent, name, source, value)
 
 
 def lom_datetime(value: str) -> str:
@@ -221,10 +237,11 @@ def write_lom(record: Mapping[str, Any]) -> etree._Element:
               ("educationalLevel", "context"))
     if any(record.get(f) for f, _ in fields) or record.get("typicalAgeRange"):
         educational = _sub(root, "educational")
+        written: set[tuple[str, str, str]] = set()
         for field, element in fields:
             for concept in record.get(field) or ():
                 if isinstance(concept, Mapping):
-                    _concept(educational, element, field, concept)
+                    _concept(educational, element, field, concept, written)
         if record.get("typicalAgeRange"):
             _langstring(educational, "typicalAgeRange", [("@none", str(record["typicalAgeRange"]))])
 
