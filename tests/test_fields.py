@@ -74,7 +74,7 @@ def described(record: StoredRecord) -> dict[str, Any]:
 # ------------------------------------------------------------------ 1. typicalAgeRange
 
 _AGE_FILES = ("real_records/inroa/cesta_complete.xml", "real_records/inroa/FEB-froac1.xml",
-              "real_records/inroa/oai_obaa.xml")
+              "real_records/inroa/oai_obaa.xml", "real_records/inroa/froac.xml")
 
 #: Values of real LOM records (CESTA, FROAC) and what the record must say.
 REAL_AGES = {
@@ -82,6 +82,8 @@ REAL_AGES = {
     "A partir de 14 anos.": "14-", ">15": "15-", "16 em diante": "16-",  # open stays open
     "a partir dos 15 anos": "15-", "10 anos ou mais": "10-", "Inicial 17 anos": "17-",
     "13 a 25 anos": "13-25", "4 - 9 anos": "4-9", "16 anos": "16-16",
+    # FROAC (Spanish, lower-case LOM namespace)
+    "18 - 80": "18-80", "18-100": "18-100", "18 años en adelante": "18-", "20 en adelante": "20-",
     "1 ano ensino médio": None, "Ensino Fundamental": None, "adulto": None, "sdfsf": None,
 }
 
@@ -163,7 +165,8 @@ def test_the_schema_refuses_backwards_ranges_and_accepts_every_forward_one() -> 
             "id": record_id_for("https://catalog.example.org/", "m", "oai:m:1"),
             "type": ["LearningResource"],
             "name": {"en": "x"},
-            "mainEntityOfPage": [{"id": "https://m.example.org/oai?verb=GetRecord", "type": "WebPage",
+            "mainEntityOfPage": [{"id": "https://m.example.org/oai?verb=GetRecord",
+                                  "type": "WebPage",
                                   "provider": {"id": "https://catalog.example.org/members/m",
                                                "type": "Organization", "name": "M"},
                                   "identifier": "oai:m:1", "dateModified": "2024-01-01",
@@ -213,14 +216,17 @@ DC = f"""<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/"
 </oai_dc:dc>"""
 LRMI = {"@context": "https://schema.org/", "@type": "LearningResource", "name": "A shared book",
         "inLanguage": ["en", "fr"], "encodingFormat": "application/pdf",
-        "url": ["https://files.example.org/shared-book.pdf", "https://oer.example.org/books/shared"],
-        "identifier": [{"@type": "PropertyValue", "propertyID": "ISBN", "value": _ISBN.replace("-", "")},
+        "url": ["https://files.example.org/shared-book.pdf",
+                "https://oer.example.org/books/shared"],
+        "identifier": [{"@type": "PropertyValue", "propertyID": "ISBN",
+                        "value": _ISBN.replace("-", "")},
                        "https://doi.org/10.1234/Shared.Book", "urn:isbn:123"],
         "typicalAgeRange": "14-"}
 
 
 def _lrmi_xml() -> str:
-    return f'<script xmlns="http://schema.org/" type="application/ld+json">{json.dumps(LRMI)}</script>'
+    return ('<script xmlns="http://schema.org/" type="application/ld+json">'
+            f"{json.dumps(LRMI)}</script>")
 
 
 def test_lom_dc_and_lrmi_agree_on_every_shared_field() -> None:
@@ -262,6 +268,14 @@ def test_lom_takes_the_landing_page_not_a_flash_file_on_a_real_record() -> None:
     assert described(record)["url"] == "http://cesta2.cinted.ufrgs.br/xmlui/handle/123456789/68"
 
 
+def test_a_url_with_a_space_beside_a_slash_is_rejoined_on_a_real_record() -> None:
+    # FEB/Fiocruz (flattened OBAA) writes ".../handle/meminst.cict.fiocruz.br /186".
+    record = corpus("real_records/inroa/FEB-fiocruz2.xml")[4]
+    assert b"meminst.cict.fiocruz.br /186" in (record.raw or b"")
+    assert described(record)["url"] == (
+        "http://meminst.cict.fiocruz.br/dspace/handle/meminst.cict.fiocruz.br/186")
+
+
 def test_a_handle_location_in_lom_is_the_identifier_dc_gives_it_on_a_real_record() -> None:
     lom = described(corpus_record("real_records/inroa/cesta_complete.xml",
                                   "oai:cesta2.cinted.ufrgs.br:123456789/17"))
@@ -298,7 +312,8 @@ def test_the_same_resource_from_lom_dc_and_lrmi_members_is_one_catalogue_resourc
     with eduxchange.open_store(config) as store, store.catalog() as txn:
         formats = sorted(d.format for d in txn.descriptions_of(records[0]["id"]))
     assert formats == ["lom", "lrmi", "oai_dc"]  # each member's own format, crosswalked
-    providers = sorted(p["provider"]["id"].rsplit("/", 1)[1] for p in records[0]["mainEntityOfPage"])
+    providers = sorted(p["provider"]["id"].rsplit("/", 1)[1]
+                       for p in records[0]["mainEntityOfPage"])
     assert providers == ["dc", "lom", "lrmi"]
     assert records[0]["typicalAgeRange"] == "14-"
     assert validate_record(records[0]) == []
@@ -308,10 +323,18 @@ def test_the_same_resource_from_lom_dc_and_lrmi_members_is_one_catalogue_resourc
 
 def test_a_portuguese_and_an_english_abstract_are_kept_apart_on_a_real_record() -> None:
     # LUME (UFRGS) oai_dc: two untagged dc:description, a Portuguese and an English abstract.
-    out = described(corpus_record("real_records/inroa/lume1.xml", "oai:www.lume.ufrgs.br:10183/394"))
+    out = described(corpus_record("real_records/inroa/lume1.xml",
+                                  "oai:www.lume.ufrgs.br:10183/394"))
     assert set(out["description"]) == {"pt", "en"}
     assert out["description"]["pt"].startswith("Esta dissertação apresenta")
     assert out["description"]["en"].startswith("This")
+
+
+def test_obaa_descriptions_are_kept_apart_on_a_real_record() -> None:
+    # FEB/Fiocruz (flattened OBAA): untagged obaaDescription in Portuguese and in English.
+    out = described(corpus_record("real_records/inroa/FEB-fiocruz2.xml",
+                                  "oai:arca.icict.fiocruz.br:icict/254"))
+    assert {"pt", "en"} <= set(out["description"])
 
 
 def test_a_dutch_and_an_english_abstract_are_kept_apart_on_a_real_record() -> None:
@@ -360,7 +383,8 @@ _LETTERS = st.text(st.sampled_from("áàãçéêíóôõúüÀÁÃÇÉÊÍÓÔÕ
 @PROPERTIES
 @given(st.lists(st.one_of(_LETTERS, st.sampled_from(["a", "b", " ", "o"])), min_size=1,
                 max_size=6))
-def test_text_decoded_twice_is_repaired_and_clean_text_stays_a_fixed_point(parts: list[str]) -> None:
+def test_text_decoded_twice_is_repaired_and_clean_text_stays_a_fixed_point(
+        parts: list[str]) -> None:
     text = clean_text("".join(parts))
     # A text that is itself such mojibake ("Ãœ" is "Ü" decoded twice) is no legitimate text.
     assume(text and repair_mojibake(text) == text)

@@ -37,7 +37,8 @@ def test_real_records_match_their_goldens(relative: str) -> None:
     assert path.exists(), (f"no golden file for {relative}: write one with "
                            "`python -m tests.support.real_corpus --update` and review it")
     expected = json.loads(path.read_text("utf-8"))
-    assert sorted(found) == sorted(expected), f"{relative}: the records read are not the golden ones"
+    assert sorted(found) == sorted(expected), (
+        f"{relative}: the records read are not the golden ones")
     differing = {key: {"expected": expected[key], "found": found[key]}
                  for key in sorted(found) if found[key] != expected[key]}
     assert not differing, (

@@ -7,11 +7,12 @@ with the project's own response parser (:func:`eduxchange.response.parse_list_pa
 salvages the records of a truncated page), runs each through :func:`eduxchange.catalog.describe`
 (crosswalk, vocabulary mapping, validation) and reduces the outcome to a compact *projection* of the
 fields that matter: a golden file written by us pins it, per source file, in
-``tests/golden/real/<folder>/<file>.json``. A crosswalk change is thus measured against the real world.
+``tests/golden/real/<folder>/<file>.json``. A crosswalk change is thus measured against the real
+world.
 
 Command line (from the repository root)::
 
-    python -m tests.support.real_corpus            # summary: tried, normalized, quarantined by reason
+    python -m tests.support.real_corpus            # tried, normalized, quarantined by reason
     python -m tests.support.real_corpus --update   # rewrite the golden files (review the diff!)
     python -m tests.support.real_corpus --diff     # which records differ from their goldens
 

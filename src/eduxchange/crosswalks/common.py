@@ -171,8 +171,8 @@ def description_map(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     one ``@none`` string): where two or more are untagged, each is given the language that
     :func:`~eduxchange.normalize.langid.detect_language` finds with confidence, when no
     description has that language yet; the others stay untagged, joined in the one ``@none``
-    text (the schema's ``@none`` holds one string). Identification runs only then, so a record with tagged or single
-    descriptions pays nothing for it.
+    text (the schema's ``@none`` holds one string). Identification runs only then, so a record
+    with tagged or single descriptions pays nothing for it.
     """
     found = [(key, text) for key, text in pairs if text]
     untagged = [text for key, text in found if key == "@none"]

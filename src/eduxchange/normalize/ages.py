@@ -12,9 +12,9 @@ adelante``, ``Ensino Fundamental``, ``adulto``. The rules, so that nothing is in
   such as ``Ensino médio`` or ``adulto``, ordinals, junk) is no age range: ``None``;
 * numbers are read whole, in any script's digits (``١٤`` is 14): ``14-100`` stays ``14-100``;
 * "from N", "N and over", "over N", "N+", ``>N``, "a partir de N", "N em diante", "N en
-  adelante", "ab N", "от N", "N岁以上", "N فما فوق", a minimum or initial age ("Inicial 17 anos", "idade mínima 12 anos",
-  "Mindestalter 12") are the open range ``N-`` ("over 18" is read
-  as the "18+" of age labels, not as 19);
+  adelante", "ab N", "от N", "N岁以上", "N فما فوق", a minimum or initial age ("Inicial 17
+  anos", "idade mínima 12 anos", "Mindestalter 12") are the open range ``N-`` ("over 18" is
+  read as the "18+" of age labels, not as 19);
 * a range must run forwards (``10-5`` is refused, not swapped) and a bound be a human age:
   a lower bound (or a single age) up to 99, an upper bound up to 120 (``14-100``, "and older",
   is real; ``100`` alone or ``1990-2000`` is no age).
