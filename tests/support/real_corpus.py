@@ -160,7 +160,14 @@ def project(record: StoredRecord) -> dict[str, Any] | None:
         if d.get(key):
             out[key] = _ids(d[key])
     if described.unmapped:
-        out["unmapped"] = sorted({"|".join(t) for t in described.unmapped})
+        # Free-text subjects ("about", source "text") are most of the unmapped values and rarely
+        # ever get a concept: counted, so that a value mapped yet reported again still shows.
+        values = {"|".join(t) for t in described.unmapped}
+        keywords = {v for v in values if v.startswith("about|text|")}
+        if values - keywords:
+            out["unmapped"] = sorted(values - keywords)
+        if keywords:
+            out["unmappedSubjects"] = len(keywords)
     return out
 
 
