@@ -34,6 +34,7 @@ from html import unescape
 from html.entities import html5 as _NAMED_ENTITIES
 
 import ftfy
+import ftfy.bad_codecs  # noqa: F401 (registers sloppy-windows-1252)
 
 __all__ = ["clean_text", "repair_mojibake", "split_keywords"]
 
@@ -93,10 +94,12 @@ _MOJIBAKE_LEAD = re.compile("[\x80-\x9f\xc2-\xf4]")
 def repair_mojibake(value: str) -> str:
     """``value`` with doubly decoded UTF-8 undone (``ftfy``), else unchanged.
 
-    Only ftfy's re-decodings of UTF-8 read as Latin-1 or Windows-1252 are taken (each step
-    re-encodes the text and decodes it as UTF-8, which succeeds only on such text), in the
-    order ftfy finds them, up to the first step of another kind (a guess between other code
-    pages, a no-break space restored from a space, a lossy sequence): those are not provable.
+    ftfy finds the repair; each of its rounds is taken only if it is provably one: made of
+    steps that re-decode UTF-8 read as Latin-1 or Windows-1252 (:data:`_PROVABLE`), and such
+    that the text before the round is the text after it with some characters written as their
+    UTF-8 bytes read one by one (:func:`_is_mojibake_of`). Its heuristics (a no-break space
+    restored from a plain space in ``Ã ``, a guess between other code pages) are not proofs,
+    and the repair stops at the first round that is not proven.
 
     >>> repair_mojibake("INOVAÇÃ\x83O"), repair_mojibake("SÃO PAULO")
     ('INOVAÇÃO', 'SÃO PAULO')
@@ -104,19 +107,44 @@ def repair_mojibake(value: str) -> str:
     if value.isascii() or not _MOJIBAKE.search(value):
         return value
     plan = ftfy.fix_encoding_and_explain(value, restore_byte_a0=False).explanation or []
-    taken: list[tuple[str, str]] = []
+    text = value
     step_round: list[tuple[str, str]] = []
     for action, parameter in plan:
         step_round.append((action, parameter))
         if action == "encode":
             continue
-        # A round ends with a decode or an "apply" step; take it only if it is all provable.
-        if all(step in _PROVABLE for step in step_round):
-            taken.extend(step_round)
-            step_round = []
-            continue
-        break
-    return ftfy.apply_plan(value, taken) if taken else value
+        # A round ends with a decode or an "apply" step.
+        if not all(step in _PROVABLE for step in step_round):
+            break
+        repaired = ftfy.apply_plan(text, step_round)
+        if not _is_mojibake_of(text, repaired):
+            break
+        text = repaired
+        step_round = []
+    return text
+
+
+def _is_mojibake_of(broken: str, text: str) -> bool:
+    """Whether ``broken`` is ``text`` with some characters as their UTF-8 bytes read as Latin-1
+    or Windows-1252 (a greedy left-to-right match; a miss only means no repair)."""
+    i = 0
+    for char in text:
+        if char >= "\x80":
+            encoded = char.encode("utf-8")
+            for codec in ("latin-1", "sloppy-windows-1252"):
+                form = encoded.decode(codec)
+                if broken.startswith(form, i):
+                    i += len(form)
+                    break
+            else:
+                if broken[i:i + 1] != char:
+                    return False
+                i += 1
+        elif broken[i:i + 1] == char:
+            i += 1
+        else:
+            return False
+    return i == len(broken)
 
 
 #: The ftfy steps that undo UTF-8 decoded as Latin-1/cp1252 and nothing else.
@@ -131,9 +159,19 @@ def clean_text(value: str) -> str:
     >>> clean_text("<p>Caf&eacute; &amp; cr&#232;me</p><p>  second\\n paragraph </p>")
     'Café & crème second paragraph'
     """
-    if not value.isascii() and _MOJIBAKE_LEAD.search(value) and _MOJIBAKE.search(value):
+    if value.isascii():
+        return _clean(value)
+    if _MOJIBAKE_LEAD.search(value) and _MOJIBAKE.search(value):
         return _clean_repaired(value)
-    return _clean(value)
+    text = _clean(value)
+    if text != value and _may_be_mojibake(text):  # cleaning revealed some ("Â\x08¡")
+        return _clean_repaired(text)
+    return text
+
+
+def _may_be_mojibake(text: str) -> bool:
+    return not text.isascii() and _MOJIBAKE_LEAD.search(text) is not None and (
+        _MOJIBAKE.search(text) is not None)
 
 
 def _clean_repaired(value: str) -> str:
@@ -141,7 +179,7 @@ def _clean_repaired(value: str) -> str:
     turns ``Ã\x83`` into ``Ãƒ``, and again if cleaning reveals more (``Â\x08¡``), bounded."""
     text = _clean(repair_mojibake(value))
     for _ in range(3):
-        if text.isascii() or not _MOJIBAKE.search(text):
+        if not _may_be_mojibake(text):
             break
         repaired = repair_mojibake(text)
         if repaired == text:
