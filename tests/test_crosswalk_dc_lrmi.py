@@ -97,13 +97,15 @@ def dc(body: str, root: str = "oai_dc:dc", attributes: str = "") -> etree._Eleme
 GOLDEN_ARXIV = {  # OAI-PMH 2.0 spec, 4.1 GetRecord example
     "type": ["LearningResource"],
     "name": {"@none": "Using Structural Metadata to Localize Experience of Digital Content"},
-    "description": {"@none": (
+    # Two untagged dc:description: kept apart, the abstract's language identified (issue 11.4);
+    # the short comment is too short to judge and stays untagged.
+    "description": {"en": (
         "With the increasing technical sophistication of both information consumers and "
         "providers, there is increasing demand for more meaningful experiences of digital "
         "information. We present a framework that separates digital object experience, or "
         "rendering, from digital object storage and manipulation, so the rendering can be "
-        "tailored to particular communities of users. Comment: 23 pages including 2 "
-        "appendices, 8 figures")},
+        "tailored to particular communities of users."),
+        "@none": "Comment: 23 pages including 2 appendices, 8 figures"},
     "keywords": {"@none": ["Digital Libraries"]},
     "creator": [{"type": "Person", "name": "Naomi Dushay"}],  # "Dushay, Naomi"
     "datePublished": "2001-12-14",

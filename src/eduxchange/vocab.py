@@ -436,11 +436,14 @@ class Vocabularies:
         is unmapped only when none does.
 
         Each concept dict is a fresh ``{"id": IRI, "prefLabel": {lang: label}}`` (docs/record.md).
-        Unmapped pairs are reported once each; a pair that is not two strings is unmapped too.
+        Unmapped pairs are reported once each; a pair that is not two strings is unmapped too. A
+        ``text`` pair repeating the value of a pair that was mapped (a LOM taxon's entry that
+        repeats its id) is no value without a concept, and is not reported.
         """
         concepts: list[dict[str, Any]] = []
         seen: set[str] = set()
         unmapped: list[tuple[str, str]] = []
+        mapped_values: set[str] = set()
         for term in terms:
             try:
                 source, value = term
@@ -450,6 +453,7 @@ class Vocabularies:
                 if isinstance(source, str) and isinstance(value, str):
                     found_all = self.map_term_all(field, source, value)
                     if found_all:
+                        mapped_values.add(value.strip().casefold())
                         for found in found_all:
                             if found.id not in seen:
                                 seen.add(found.id)
@@ -461,6 +465,9 @@ class Vocabularies:
                     pair = (str(source), str(value))
             if pair not in unmapped:
                 unmapped.append(pair)
+        if mapped_values and unmapped:
+            unmapped = [p for p in unmapped
+                        if not (p[0] == "text" and p[1].strip().casefold() in mapped_values)]
         return concepts, unmapped
 
     def apply(self, description: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str, str]]]:

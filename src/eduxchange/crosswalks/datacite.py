@@ -63,19 +63,16 @@ from ..normalize.text import clean_text, split_keywords
 from ..normalize.agents import AgentType, Role, classify
 from ..normalize.vcard import Agent, parse_name, registry_id
 from . import CrosswalkOptions
+from .common import add_unique, classify_identifier, description_map, media_type, put_text
 from .dc import (
     DCMI_TYPES,
     Term,
     access_status,
     add_agents,
     add_keyword,
-    add_unique,
-    classify_identifier,
     finish,
-    isced_f_code,
     is_iri,
-    media_type,
-    put_text,
+    isced_f_code,
 )
 
 __all__ = ["crosswalk_datacite", "KERNEL_NAMESPACES", "OAI_DATACITE_NAMESPACE"]
@@ -170,7 +167,7 @@ class _Walk:
             self.out["name"] = names
 
     def descriptions(self, el: Any) -> None:
-        texts: dict[str, str] = self.out.get("description", {})
+        pairs: list[tuple[str, str]] = list(self.out.get("description", {}).items())
         for child in el:
             if _local(child) != "description":
                 continue
@@ -178,7 +175,8 @@ class _Walk:
                 continue
             text = _text(child)
             if text:
-                put_text(texts, language_key(child.get(_XML_LANG)), text, join=True)
+                pairs.append((language_key(child.get(_XML_LANG)), text))
+        texts = description_map(pairs)  # kept apart, untagged ones by language (.common)
         if texts:
             self.out["description"] = texts
 

@@ -36,10 +36,12 @@ Mapping decisions that the DC standard leaves open, and why:
   DSpace's ``application/pdf https://...`` -> ``application/pdf``); "PDF" or "12 pages"
   are dropped. ``dcterms:extent`` is read as a duration when it is one;
 * several titles in one language: the first is the name (no way to tell which is the
-  main one); several descriptions in one language are joined with a space.
+  main one); several descriptions are kept apart: untagged ones get the language identified
+  in them (:func:`.common.description_map`), several in one language become paragraphs.
 
-The helpers below the crosswalk's tables (identifiers, terms, language maps, agents) are
-shared with the LRMI crosswalk (:mod:`.lrmi`), which follows the same rules.
+The field rules every crosswalk shares (identifiers, URLs, media types, age ranges, language
+maps) live in :mod:`.common`; the helpers below the crosswalk's tables (terms, keywords, agents)
+are shared with the LRMI crosswalk (:mod:`.lrmi`), which follows the same rules.
 """
 
 from __future__ import annotations
@@ -47,7 +49,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any, cast
-from urllib.parse import unquote
 
 from lxml import etree
 
@@ -58,8 +59,19 @@ from ..normalize.text import clean_text, split_keywords
 from ..normalize.agents import Role
 from ..normalize.vcard import parse_name
 from . import CrosswalkOptions
+from .common import (  # the shared field rules; re-exported here for crosswalks importing them
+    add_unique,
+    age_range,
+    classify_identifier,
+    description_map,
+    http_url,
+    media_type,
+    pick_url,
+    put_text,
+)
 
-__all__ = ["crosswalk_dc", "crosswalk_qdc"]
+__all__ = ["crosswalk_dc", "crosswalk_qdc", "add_unique", "age_range", "classify_identifier",
+           "http_url", "media_type", "pick_url", "put_text"]
 
 Description = dict[str, Any]
 Term = tuple[str, str]
@@ -98,93 +110,6 @@ _FIELDS: dict[str, int] = {
                                ((DCTERMS, DCTERMS.rstrip("/")), _DCTERMS_FIELDS))
     for namespace in namespaces for name, code in fields.items()
 }
-# --- identifiers ---------------------------------------------------------------------------
-_DOI = re.compile(
-    r"^(?:(?:https?://)?(?:dx\.|www\.)?doi\.org/|doi\s*:?\s*|info:doi/|urn:doi:)?"
-    r"(10\.\d{4,9}/\S+)$", re.IGNORECASE)
-_HANDLE = re.compile(
-    r"^(?:(?:https?://)?hdl\.handle\.net/|hdl\s*:\s*|info:hdl/)([0-9][\w.-]*/[^?#\s]+)",
-    re.IGNORECASE)
-_ISBN = re.compile(r"^(?:urn:isbn:|isbn(?:-1[03])?\s*:?\s*)([0-9][0-9 -]{8,}[0-9Xx])$",
-                   re.IGNORECASE)
-_BARE_ISBN13 = re.compile(r"^97[89](?:-?[0-9]){10}$")
-_URN_NBN = re.compile(r"^urn:nbn:\S+$", re.IGNORECASE)
-_HTTP = re.compile(r"^https?://[^/\s?#]+", re.IGNORECASE)
-#: A URL ending like this (or with a DSpace bitstream path) is a file, not a landing page.
-_FILE_URL = re.compile(
-    r"(?:/bitstreams?/|/retrieve/|/download\b|\.(?:pdf|docx?|odt|rtf|pptx?|odp|xlsx?|ods|"
-    r"zip|gz|tgz|epub|mp[34]|m4v|webm|ogg|wav|avi|mov|jpe?g|png|gif|svg|h5p|imscc)(?:$|[?#]))",
-    re.IGNORECASE)
-
-
-def _isbn_ok(digits: str) -> bool:
-    if len(digits) == 13 and digits.isdigit():
-        return sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits)) % 10 == 0
-    if len(digits) == 10 and digits[:9].isdigit() and (digits[9].isdigit() or digits[9] == "X"):
-        total = sum((10 - i) * (10 if d == "X" else int(d)) for i, d in enumerate(digits))
-        return total % 11 == 0
-    return False
-
-
-def classify_identifier(value: str, scheme: str | None = None) -> tuple[str, str] | None:
-    """Sort one identifier: ``("id", normalised)`` for DOI/handle/ISBN/URN, ``("url", url)``.
-
-    DOIs become ``https://doi.org/10...`` however written (``doi:``, bare ``10.``,
-    ``http://dx.doi.org/``, ``info:doi/``), handles ``https://hdl.handle.net/...``
-    (``hdl:``, ``http://hdl.handle.net/``), ISBNs ``urn:isbn:<digits>`` (the check digit
-    must be right). ``scheme`` is a hint from the source (``xsi:type``, ``propertyID``)
-    such as ``"isbn"``. Anything else (citations, local numbers) is ``None``.
-    """
-    text = value.strip()
-    if not text:
-        return None
-    if " " in text or "\n" in text or "\t" in text:
-        # URLs wrapped over lines in the XML (the OAI-PMH spec's own examples do it).
-        squeezed = "".join(text.split())
-        if _HTTP.match(squeezed) or squeezed.lower().startswith(("doi:", "hdl:")):
-            text = squeezed
-    if "%2" in text or "%3" in text:  # a percent-encoded DOI or handle (10.1234%2Fabc)
-        decoded = unquote(text)
-        if _DOI.match(decoded) or _HANDLE.match(decoded):
-            text = decoded
-    match = _DOI.match(text)
-    if match:
-        return "id", "https://doi.org/" + match.group(1)
-    match = _HANDLE.match(text)
-    if match:
-        return "id", "https://hdl.handle.net/" + match.group(1)
-    match = _ISBN.match(text)
-    hinted_isbn = scheme is not None and "isbn" in scheme.lower()
-    if match or hinted_isbn or _BARE_ISBN13.match(text):
-        raw = match.group(1) if match else text
-        digits = raw.replace("-", "").replace(" ", "").upper()
-        if _isbn_ok(digits):
-            return "id", "urn:isbn:" + digits
-        return None
-    if _URN_NBN.match(text):
-        return "id", text
-    url = http_url(text)
-    return ("url", url) if url else None
-
-
-def http_url(value: str) -> str | None:
-    """``value`` if it is an http(s) URL with a host (scheme in lower case), else ``None``."""
-    if not _HTTP.match(value) or " " in value:
-        return None
-    if value.startswith(("http://", "https://")):
-        return value
-    scheme, rest = value.split(":", 1)
-    return scheme.lower() + ":" + rest
-
-
-def pick_url(urls: list[str]) -> str | None:
-    """The landing page among ``urls``: the first that is not a file, else the first."""
-    for url in urls:
-        if not _FILE_URL.search(url):
-            return url
-    return urls[0] if urls else None
-
-
 # --- controlled values -------------------------------------------------------------------
 _DCMITYPE_IRI = re.compile(r"^https?://purl\.org/dc/dcmitype/", re.IGNORECASE)
 #: DCMI Type Vocabulary terms, looked up by lower case without spaces.
@@ -219,7 +144,6 @@ _OTHER_ACCESS = frozenset({
     "info:eu-repo/semantics/embargoedaccess", "http://purl.org/coar/access_right/c_f1cf",
     "https://purl.org/coar/access_right/c_f1cf",
 })
-_MEDIA_TYPE = re.compile(r"^\s*([a-z][a-z0-9!#$&^_.+-]*/[a-z0-9!#$&^_.+-]+)", re.IGNORECASE)
 
 
 def is_iri(value: str) -> bool:
@@ -242,12 +166,6 @@ def isced_f_code(value: str, scheme: str | None = None) -> str | None:
     return match.group(1) if match else None
 
 
-def media_type(value: str) -> str | None:
-    """The media type ``value`` starts with (``text/html; charset=...`` -> ``text/html``)."""
-    match = _MEDIA_TYPE.match(value)
-    return match.group(1).lower() if match else None
-
-
 def access_status(value: str) -> bool | None | str:
     """``True``/``False`` for an explicit open/closed access term, ``""`` for another access
     term (embargo), ``None`` when ``value`` is no access-status term at all."""
@@ -261,35 +179,7 @@ def access_status(value: str) -> bool | None | str:
     return None
 
 
-def age_range(value: str) -> str | None:
-    """``"9-11"``, ``"18-"`` from what sources write (``"9 - 11"``, ``"18+"``, ``"12"``)."""
-    text = "".join(value.split()).replace("–", "-")
-    if text.endswith("+") and text[:-1].isdigit():
-        return text[:-1] + "-"
-    if text.isdigit():
-        return f"{text}-{text}"
-    low, sep, high = text.partition("-")
-    if sep and low.isdigit() and (high.isdigit() or not high):
-        return text
-    return None
-
-
 # --- shared helpers for building a description -------------------------------------------
-
-def add_unique(items: list[Any], value: Any) -> None:
-    """Append ``value`` unless it is already there (lists stay short: a scan is fastest)."""
-    if value not in items:
-        items.append(value)
-
-
-def put_text(target: dict[str, str], key: str, text: str, join: bool) -> None:
-    """Put one text in a language map: first wins, or distinct texts joined by a space."""
-    existing = target.get(key)
-    if existing is None:
-        target[key] = text
-    elif join and text != existing and text not in existing:
-        target[key] = existing + " " + text
-
 
 def add_keyword(target: dict[str, list[str]], seen: set[tuple[str, str]], key: str,
                 word: str) -> bool:
@@ -376,15 +266,19 @@ def _build(collected: dict[int, list[Entry]],
     terms: dict[str, list[Term]] = {}
     get = collected.get
 
-    for key, tag, join in (("name", _TITLE, False), ("description", _DESCRIPTION, True)):
-        if values := get(tag):
-            texts: dict[str, str] = {}
-            for text, lang, _ in values:
-                cleaned = clean_text(text)
-                if cleaned:
-                    put_text(texts, language_key(lang), cleaned, join=join)
-            if texts:
-                out[key] = texts
+    if values := get(_TITLE):
+        titles: dict[str, str] = {}
+        for text, lang, _ in values:
+            cleaned = clean_text(text)
+            if cleaned:
+                put_text(titles, language_key(lang), cleaned, join=False)
+        if titles:
+            out["name"] = titles
+    if values := get(_DESCRIPTION):
+        descriptions = description_map((language_key(lang), clean_text(text))
+                                       for text, lang, _ in values)
+        if descriptions:
+            out["description"] = descriptions
 
     if values := get(_SUBJECT):
         keywords: dict[str, list[str]] = {}

@@ -22,12 +22,13 @@ from typing import Any
 from lxml import etree
 
 from ..normalize.dates import normalize_date, normalize_duration
-from ..normalize.languages import language_key, normalize_language
+from ..normalize.languages import language_key, normalize_languages
 from ..normalize.licenses import canonical_license
 from ..normalize.text import clean_text
 from ..normalize.agents import Role
 from ..normalize.vcard import Agent, parse_name, parse_vcard
 from . import CrosswalkOptions
+from .common import age_range, classify_identifier, description_map, media_type, pick_url
 
 __all__ = ["crosswalk_lom", "crosswalk_imsmd"]
 
@@ -169,11 +170,6 @@ def _add_map(target: dict[str, str], pairs: list[tuple[str, str]]) -> None:
 
 
 _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
-_DOI = re.compile(r"(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?(10\.\d{4,9}/\S+)", re.IGNORECASE)
-_HANDLE = re.compile(r"^(?:hdl:\s*|https?://hdl\.handle\.net/)(\d[\w.]*/\S+)$", re.IGNORECASE)
-_AGE = re.compile(
-    r"(\d{1,2})\s*(?:-|–|to|à|bis|a)\s*(\d{1,2})|(\d{1,2})\s*(?:\+|-\s*$|–\s*$)|(\d{1,2})")
-_MEDIA_TYPE = re.compile(r"^[a-z]+/[\w.+-]+$")
 
 #: LOM 6.1 cost (yes/no) as profiles write it: LOM-FR (oui/non), LOM-DE (ja/nein), LOM-BR and
 #: OBAA (Sim/Nao, with or without the tilde: the Brazilian profiles translate the value space),
@@ -185,30 +181,13 @@ _CREATOR_ROLES = {"author", "auteur", "autor"}
 _PUBLISHER_ROLES = {"publisher", "éditeur", "editeur", "herausgeber"}
 
 
-def _identifier(value: str) -> str | None:
-    """A DOI or handle as its resolver IRI; ``None`` for anything else."""
-    value = value.strip()
-    lowered = value.lower()
-    if "10." not in value and "hdl" not in lowered and not lowered.startswith("urn:isbn:"):
-        return None  # the usual case, a web address: none of the patterns below can match
-    doi = _DOI.fullmatch(value)
-    if doi:
-        return f"https://doi.org/{doi.group(1)}"
-    handle = _HANDLE.match(value)
-    if handle:
-        return f"https://hdl.handle.net/{handle.group(1)}"
-    if lowered.startswith("urn:isbn:"):
-        return value
-    return None
-
-
 class _Walk:
     """Accumulates one description while the categories are walked."""
 
     def __init__(self, options: CrosswalkOptions) -> None:
         self.options = options
         self.name: dict[str, str] = {}
-        self.description: dict[str, str] = {}
+        self.description: list[tuple[str, str]] = []
         self.keywords: dict[str, list[str]] = {}
         self.languages: list[str] = []
         self.identifiers: list[str] = []
@@ -261,30 +240,35 @@ class _Walk:
             elif name == "title":
                 _add_map(self.name, _langstrings(child))
             elif name == "description":
-                _add_map(self.description, _langstrings(child))
+                self.description.extend(_langstrings(child))
             elif name == "language":
-                tag = normalize_language(_text(child))
-                if tag and tag not in self.languages:
-                    self.languages.append(tag)
+                # One element may list several ("English; French"); junk is dropped, not guessed.
+                for tag in normalize_languages((_text(child),)):
+                    if tag not in self.languages:
+                        self.languages.append(tag)
             elif name in ("identifier", "catalogentry"):
                 self.catalog_entry(child)
             elif name in ("documenttype", "learningresourcetype"):  # LOM-FR puts it here
                 self.term("learningResourceType", _vocabulary(child))
 
     def catalog_entry(self, el: Any) -> None:
-        entry = ""
+        entry = catalog = ""
         for child in el:
             name = _NAMES.get(child.tag) or _local(child.tag)
             if name == "entry":
                 entry = _text(child)
+            elif name == "catalog":
+                catalog = _text(child)
         if not entry:
             return
-        identifier = _identifier(entry)
-        if identifier:
-            if identifier not in self.identifiers:
-                self.identifiers.append(identifier)
-        elif _URL.fullmatch(entry):
-            self.urls.append(entry)
+        # The rules of every crosswalk (.common); the catalog ("ISBN", "DOI") is the scheme hint.
+        found = classify_identifier(entry, catalog or None)
+        if found is None:
+            return
+        kind, value = found
+        target = self.identifiers if kind == "id" else self.urls
+        if value not in target:
+            target.append(value)
 
     def life_cycle(self, el: Any) -> None:
         for child in el:
@@ -340,13 +324,16 @@ class _Walk:
         for child in el:
             name = _NAMES.get(child.tag) or _local(child.tag)
             if name == "format":
-                value = (child.text or "").strip().lower()
-                if _MEDIA_TYPE.match(value) and value not in self.formats:
+                value = media_type(child.text or "")
+                if value and value not in self.formats:
                     self.formats.append(value)
             elif name == "location":
-                value = (child.text or "").strip()
-                if _URL.fullmatch(value):
-                    self.urls.insert(len(self.urls), value)
+                found = classify_identifier(child.text or "")
+                if found is not None:
+                    kind, value = found
+                    target = self.identifiers if kind == "id" else self.urls
+                    if value not in target:
+                        target.append(value)
             elif name == "duration":
                 text = "".join(
                     (sub.text or "") for sub in child if _name(sub) in ("duration", "datetime")
@@ -365,10 +352,12 @@ class _Walk:
             elif name == "context":
                 self.term("educationalLevel", _vocabulary(child))
             elif name == "typicalagerange" and "typicalAgeRange" not in self.out:
-                text = _first_string(child)
-                age = _age_range(text) if text else None
-                if age:
-                    self.out["typicalAgeRange"] = age
+                # The first of its LangStrings that is an age range (.common: never invented).
+                for _, text in _langstrings(child):
+                    age = age_range(text)
+                    if age:
+                        self.out["typicalAgeRange"] = age
+                        break
 
     def rights_category(self, el: Any) -> None:
         for child in el:
@@ -423,7 +412,7 @@ class _Walk:
                 self.term(field, ("uri", ident))
             elif kind:
                 self.term(field, (kind, ident))
-        if entry:
+        if entry and entry.casefold() != ident.casefold():  # an entry repeating the id adds nothing
             self.term(field, ("text", entry))
 
     # -- result ---------------------------------------------------------------
@@ -433,13 +422,16 @@ class _Walk:
         if self.name:
             out["name"] = self.name
         if self.description:
-            out["description"] = self.description
+            description = description_map(self.description)
+            if description:
+                out["description"] = description
         if self.keywords:
             out["keywords"] = self.keywords
         if self.languages:
             out["inLanguage"] = self.languages
-        if self.urls:
-            out["url"] = self.urls[0]
+        url = pick_url(self.urls)  # a landing page before a file, as for every format
+        if url:
+            out["url"] = url
         if self.identifiers:
             out["identifier"] = self.identifiers
         self._rights(out)
@@ -477,19 +469,6 @@ def _taxonomy(source: str) -> str | None:
             return "isced-2011"
         return "isced-f"
     return None
-
-
-@lru_cache(maxsize=1024)
-def _age_range(text: str) -> str | None:
-    match = _AGE.search(text)
-    if not match:
-        return None
-    low, high, plus, single = match.groups()
-    if low and high:
-        return f"{int(low)}-{int(high)}"
-    if plus:
-        return f"{int(plus)}-"
-    return f"{int(single)}-{int(single)}" if single else None
 
 
 _CATEGORIES = {

@@ -48,22 +48,18 @@ from ..normalize.contacts import find_emails, split_contacts
 from ..normalize.agents import AgentType, Role, classify
 from ..normalize.vcard import parse_name, registry_id
 from . import CrosswalkOptions
-from .dc import (
-    Term,
-    add_agents,
-    add_keyword,
+from .common import (
     add_unique,
     age_range,
     classify_identifier,
-    finish,
+    description_map,
     http_url,
-    is_iri,
-    isced_f_code,
     media_type,
     pick_url,
     put_text,
-    text_or_uri,
+    span,
 )
+from .dc import Term, add_agents, add_keyword, finish, is_iri, isced_f_code, text_or_uri
 
 __all__ = ["crosswalk_lrmi"]
 
@@ -410,11 +406,8 @@ def crosswalk_lrmi(payload: Mapping[str, Any], options: CrosswalkOptions) -> Des
     if name:
         out["name"] = name
 
-    description: dict[str, str] = {}
-    for lang, text in _strings(node.get("description"), default):
-        cleaned = clean_text(text)
-        if cleaned:
-            put_text(description, lang, cleaned, join=True)
+    description = description_map((lang, clean_text(text))
+                                  for lang, text in _strings(node.get("description"), default))
     if description:
         out["description"] = description
 
@@ -560,10 +553,7 @@ def _fields(out: Description, node: Node) -> None:
     ages = [a for a in (age_range(v) for v in _values(node.get("typicalAgeRange"))
                         if isinstance(v, str)) if a]
     if ages:  # several ranges ("2-5", "5-8") make one that spans them ("2-8")
-        lows = [int(a.split("-")[0]) for a in ages]
-        highs = [a.split("-")[1] for a in ages]
-        high = "" if "" in highs else str(max(int(h) for h in highs))
-        out["typicalAgeRange"] = f"{min(lows)}-{high}"
+        out["typicalAgeRange"] = span(ages)
 
 
 def _first(node: Node, keys: tuple[str, ...], normalize: Any) -> str | None:

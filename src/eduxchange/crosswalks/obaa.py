@@ -17,8 +17,8 @@ and theses of a national federation, named and valued as LOM names them, and ref
 the largest part of Brazil's federated catalogue; what cannot be read faithfully is left out:
 
 * the values are DSpace's DC, so they are read by the Dublin Core rules where LOM's differ:
-  identifiers by :func:`~eduxchange.crosswalks.dc.classify_identifier` (DOIs, handles; ISSNs
-  and citations dropped), the landing page by :func:`~eduxchange.crosswalks.dc.pick_url`
+  identifiers by :func:`~eduxchange.crosswalks.common.classify_identifier` (DOIs, handles; ISSNs
+  and citations dropped), the landing page by :func:`~eduxchange.crosswalks.common.pick_url`
   (``obaaLocation`` first), ``datePublished`` the earliest ``obaaDate`` (DSpace writes
   ``date.issued`` beside the accession dates, which are later);
 * ``obaaEntity`` and ``obaaRole`` are not paired: their order is lost in the flattening. When
@@ -44,12 +44,13 @@ from typing import Any, cast
 from lxml import etree
 
 from ..normalize.dates import normalize_date
-from ..normalize.languages import normalize_language
+from ..normalize.languages import normalize_languages
 from ..normalize.licenses import canonical_license
 from ..normalize.text import clean_text
 from ..normalize.vcard import looks_like_organization, parse_name
 from . import CrosswalkOptions
-from .dc import add_unique, classify_identifier, earliest, media_type, pick_url
+from .common import add_unique, classify_identifier, description_map, media_type, pick_url
+from .dc import earliest
 from .lom import crosswalk_lom
 
 __all__ = ["crosswalk_obaa"]
@@ -91,23 +92,19 @@ def crosswalk_obaa(element: etree._Element, options: CrosswalkOptions) -> Descri
     if (titles := get("title")) and "name" not in out:
         out["name"] = {"@none": titles[0]}
     if descriptions := get("description"):
-        texts: dict[str, str] = out.setdefault("description", {})
-        for text in descriptions:
-            existing = texts.get("@none")
-            if existing is None:
-                texts["@none"] = text
-            elif text not in existing:
-                texts["@none"] = f"{existing} {text}"
+        # Kept apart, untagged ones by the language identified in them (.common).
+        pairs = [*out.get("description", {}).items(), *(("@none", text) for text in descriptions)]
+        texts = description_map(pairs)
+        if texts:
+            out["description"] = texts
     if keywords := get("keyword"):
         words: list[str] = out.setdefault("keywords", {}).setdefault("@none", [])
         for word in keywords:
             add_unique(words, word)
     if languages := get("language"):
         tags: list[str] = out.setdefault("inLanguage", [])
-        for value in languages:
-            tag = normalize_language(value)
-            if tag:
-                add_unique(tags, tag)
+        for tag in normalize_languages(languages):  # lists split, junk dropped
+            add_unique(tags, tag)
         if not tags:
             del out["inLanguage"]
     _identifiers(out, get("location") or [], get("identifier") or [])

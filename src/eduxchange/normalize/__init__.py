@@ -14,7 +14,9 @@ languages, licences, dates and agents recur in every harvested record.
   lists in ``vocabularies/agents/``), which every crosswalk types its agents with;
 * :mod:`.contacts`: ``split_contacts``, ``redact``, ``scrub_description`` (e-mail addresses and
   phone numbers out of names and, unless a member publishes contacts, out of every field);
-* :mod:`.text`: ``clean_text``, ``split_keywords``;
+* :mod:`.text`: ``clean_text``, ``repair_mojibake`` (ftfy), ``split_keywords``;
+* :mod:`.ages`: ``age_range``, ``span`` (typical age ranges, never invented);
+* :mod:`.langid`: ``detect_language`` (py3langid, offline, only when confident);
 * :mod:`.dates`: ``normalize_date``, ``normalize_duration`` (ISO 8601; OAI-PMH datestamps
   are :mod:`eduxchange.dates`).
 """

@@ -32,8 +32,15 @@ _NO_LANGUAGE = frozenset({"", "x-none", "none", "und", "zxx", "n/a", "na", "null
 _TAG_SHAPE = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
 #: ISO 639-2 reserves qaa-qtz for local use: meaningless outside the member that coined them.
 _PRIVATE_USE = re.compile(r"(?:x|q[a-t][a-z])(?:-|$)")
-#: Separators between several languages in one value ("en; fr", "de, en").
-_LIST_SEPARATORS = re.compile(r"\s*[,;|/]\s*")
+#: Separators between several languages in one value ("en; fr", "de, en", "English and French",
+#: "inglês e português"): punctuation, or a conjunction of en/fr/es/pt/de/ru/zh/ar.
+_LIST_SEPARATORS = re.compile(
+    r"\s*[,;|/+&、，；]\s*|\s+(?:and|or|et|ou|e|y|o|und|oder|и|или|و)\s+|\s*(?:和|及|與)\s*",
+    re.IGNORECASE)
+#: A language name: letters, with single spaces, hyphens, apostrophes or parentheses between
+#: words ("Portuguese (Brazil)", "Norwegian Bokmål"). "Klingon-ish ???" is none: junk is dropped,
+#: not matched to the nearest name.
+_NAME_SHAPE = re.compile(r"[^\W\d_]+(?:(?:[ '’]|\s?\()?[^\W\d_]+\)?)*")
 #: Shorter Latin values are codes or garbage, never names (langcodes.find("a") is some language);
 #: names in other scripts can be short (中文).
 _MIN_NAME_LENGTH = 4
@@ -50,7 +57,8 @@ def normalize_language(value: str) -> str | None:
     if text.casefold() in _NO_LANGUAGE:
         return None
     tag = _standardize(text.replace("_", "-"))
-    if tag is None and (len(text) >= _MIN_NAME_LENGTH or not text.isascii()) and text.isprintable():
+    if (tag is None and (len(text) >= _MIN_NAME_LENGTH or not text.isascii())
+            and _NAME_SHAPE.fullmatch(text)):
         tag = _find_by_name(text)
     if tag is None or _PRIVATE_USE.match(tag) or tag in _NO_LANGUAGE:
         return None
@@ -60,12 +68,22 @@ def normalize_language(value: str) -> str | None:
 def normalize_languages(values: Iterable[str]) -> list[str]:
     """Normalise several language values: tags in first-seen order, without ``None`` or repeats.
 
-    A value may hold a list (``"en; fr"``, ``"de, en"``): DC members write that.
+    A value may hold a list (``"en; fr"``, ``"de, en"``, ``"English and French"``, ``"en fr"``):
+    members write that. A part that is no language is dropped.
     """
     tags: list[str] = []
     for value in values:
-        parts = _LIST_SEPARATORS.split(value) if _LIST_SEPARATORS.search(value) else (value,)
+        parts: Iterable[str] = (_LIST_SEPARATORS.split(value) if _LIST_SEPARATORS.search(value)
+                                else (value,))
         for part in parts:
+            words = part.split()
+            if len(words) > 1 and normalize_language(part) is None:
+                # "en fr": codes separated by spaces, when every word is one (never names:
+                # "Norwegian Bokmål" is one language, "Klingon ish" none).
+                codes = [normalize_language(w) if len(w) <= 3 else None for w in words]
+                if all(codes):
+                    tags.extend(c for c in codes if c and c not in tags)
+                    continue
             tag = normalize_language(part)
             if tag is not None and tag not in tags:
                 tags.append(tag)

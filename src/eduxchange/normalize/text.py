@@ -13,6 +13,11 @@ What real records carry, and what happens to it:
 * Character references (``&amp;`` ``&nbsp;`` ``&#233;`` ``&#x2019;``), only in their complete
   form with ``;`` (HTML5's semicolon-less legacy forms would turn ``&para`` inside a URL into
   ``¶``).
+* UTF-8 decoded twice (as Latin-1 or Windows-1252): ``INOVAÇÃ\\x83O`` (the bytes of ``Ã`` read
+  one by one) is repaired by ``ftfy`` (:func:`repair_mojibake`) to ``INOVAÇÃO``, before the C1
+  mapping below would make it ``INOVAÇÃƒO``. Only where a cheap check finds the marks of double
+  decoding, and only what ``ftfy.fix_encoding`` undoes: that re-encodes the text and decodes it as
+  UTF-8, which succeeds only when the text *is* such mojibake, so it is a repair, never a guess.
 * Windows-1252 bytes read as Latin-1: the C1 control characters U+0080-U+009F become the
   characters cp1252 puts there (Canal-U writes ``01 \\x96 Illettrisme``: an en dash); other
   control characters, zero-width spaces and byte order marks are dropped.
@@ -28,7 +33,10 @@ from functools import lru_cache
 from html import unescape
 from html.entities import html5 as _NAMED_ENTITIES
 
-__all__ = ["clean_text", "split_keywords"]
+import ftfy
+import ftfy.bad_codecs  # noqa: F401 (registers sloppy-windows-1252)
+
+__all__ = ["clean_text", "repair_mojibake", "split_keywords"]
 
 #: Tags that end a block leave a space; the other HTML tags leave nothing; a "tag" whose name is
 #: no HTML element name (``<foo>``) is text and stays.
@@ -71,12 +79,116 @@ def _c1_table() -> dict[int, str]:
 _CONTROL_TABLE = _c1_table()
 
 
+#: The marks UTF-8 decoded as Latin-1/cp1252 leaves: a C1 control, or a lead byte (Â-ô) before
+#: a continuation byte (0x80-0xBF) as Latin-1 or cp1252 shows it ("Ã©", "Ãœ", "â€™").
+_MOJIBAKE = re.compile(
+    "[\x80-\x9f]|[\xc2-\xf4][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+    "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]")
+
+
+#: One character class, scanned first: a text with none of these characters (Chinese, Arabic,
+#: Cyrillic, ASCII) cannot be such mojibake, and the class is cheaper to scan for.
+_MOJIBAKE_LEAD = re.compile("[\x80-\x9f\xc2-\xf4]")
+
+
+def repair_mojibake(value: str) -> str:
+    """``value`` with doubly decoded UTF-8 undone (``ftfy``), else unchanged.
+
+    ftfy finds the repair; each of its rounds is taken only if it is provably one: made of
+    steps that re-decode UTF-8 read as Latin-1 or Windows-1252 (:data:`_PROVABLE`), and such
+    that the text before the round is the text after it with some characters written as their
+    UTF-8 bytes read one by one (:func:`_is_mojibake_of`). Its heuristics (a no-break space
+    restored from a plain space in ``Ã ``, a guess between other code pages) are not proofs,
+    and the repair stops at the first round that is not proven.
+
+    >>> repair_mojibake("INOVAÇÃ\x83O"), repair_mojibake("SÃO PAULO")
+    ('INOVAÇÃO', 'SÃO PAULO')
+    """
+    if value.isascii() or not _MOJIBAKE.search(value):
+        return value
+    plan = ftfy.fix_encoding_and_explain(value, restore_byte_a0=False).explanation or []
+    text = value
+    step_round: list[tuple[str, str]] = []
+    for action, parameter in plan:
+        step_round.append((action, parameter))
+        if action == "encode":
+            continue
+        # A round ends with a decode or an "apply" step.
+        if not all(step in _PROVABLE for step in step_round):
+            break
+        repaired = ftfy.apply_plan(text, step_round)
+        if not _is_mojibake_of(text, repaired):
+            break
+        text = repaired
+        step_round = []
+    return text
+
+
+def _is_mojibake_of(broken: str, text: str) -> bool:
+    """Whether ``broken`` is ``text`` with some characters as their UTF-8 bytes read as Latin-1
+    or Windows-1252 (a greedy left-to-right match; a miss only means no repair)."""
+    i = 0
+    for char in text:
+        if char >= "\x80":
+            encoded = char.encode("utf-8")
+            for codec in ("latin-1", "sloppy-windows-1252"):
+                form = encoded.decode(codec)
+                if broken.startswith(form, i):
+                    i += len(form)
+                    break
+            else:
+                if broken[i:i + 1] != char:
+                    return False
+                i += 1
+        elif broken[i:i + 1] == char:
+            i += 1
+        else:
+            return False
+    return i == len(broken)
+
+
+#: The ftfy steps that undo UTF-8 decoded as Latin-1/cp1252 and nothing else.
+_PROVABLE = frozenset({("encode", "latin-1"), ("encode", "sloppy-windows-1252"),
+                       ("encode", "windows-1252"), ("decode", "utf-8"),
+                       ("apply", "decode_inconsistent_utf8")})
+
+
 def clean_text(value: str) -> str:
     """Return ``value`` as one line of plain text (module docstring); ``""`` if nothing is left.
 
     >>> clean_text("<p>Caf&eacute; &amp; cr&#232;me</p><p>  second\\n paragraph </p>")
     'Café & crème second paragraph'
     """
+    if value.isascii():
+        return _clean(value)
+    if _MOJIBAKE_LEAD.search(value) and _MOJIBAKE.search(value):
+        return _clean_repaired(value)
+    text = _clean(value)
+    if text != value and _may_be_mojibake(text):  # cleaning revealed some ("Â\x08¡")
+        return _clean_repaired(text)
+    return text
+
+
+def _may_be_mojibake(text: str) -> bool:
+    return not text.isascii() and _MOJIBAKE_LEAD.search(text) is not None and (
+        _MOJIBAKE.search(text) is not None)
+
+
+def _clean_repaired(value: str) -> str:
+    """:func:`clean_text` of a text that may be mojibake: repaired first, before the C1 mapping
+    turns ``Ã\x83`` into ``Ãƒ``, and again if cleaning reveals more (``Â\x08¡``), bounded."""
+    text = _clean(repair_mojibake(value))
+    for _ in range(3):
+        if not _may_be_mojibake(text):
+            break
+        repaired = repair_mojibake(text)
+        if repaired == text:
+            break
+        text = _clean(repaired)
+    return text
+
+
+def _clean(value: str) -> str:
     if "<" not in value and "&" not in value:  # fast paths (C-level checks): no markup
         if value.isprintable():  # no control characters, no whitespace but " "
             if "  " not in value and value[:1] != " " and value[-1:] != " ":
