@@ -140,7 +140,7 @@ def test_record_page_in_each_interface_language(site: PagesSite, lang: str) -> N
     expected = MULTILINGUAL_TITLES.get(lang)
     h1 = doc.find(".//h1")
     if expected:  # the title in the visitor's language, marked with it
-        assert h1.text == expected and h1.get("lang") == lang
+        assert h1.text_content() == expected and h1.get("lang") == lang
     # Concepts are labelled from the shipped vocabularies in the page's language where they
     # have it: ISCED-F 0541 in English is "Mathematics".
     subjects = [li.text for li in doc.findall(".//dd/ul[@class='tags']/li")]
@@ -152,12 +152,12 @@ def test_accept_language_chooses_text_and_interface(site: PagesSite) -> None:
     r = site.get(f"resources/{site.multilingual_uuid}",
                  headers={**HTML, "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"})
     doc = _doc(r.content)
-    assert doc.find(".//h1").text == MULTILINGUAL_TITLES["zh"]
+    assert doc.find(".//h1").text_content() == MULTILINGUAL_TITLES["zh"]
     assert r.headers["Content-Language"] == "zh" and "Accept-Language" in r.headers["Vary"]
     # ?lang= wins over the header, and the switcher links every interface language.
     fr = _doc(site.get(f"resources/{site.multilingual_uuid}?lang=fr",
                        headers={**HTML, "Accept-Language": "zh"}).content)
-    assert fr.find(".//h1").text == MULTILINGUAL_TITLES["fr"]
+    assert fr.find(".//h1").text_content() == MULTILINGUAL_TITLES["fr"]
     links = {a.get("hreflang"): a.get("href") for a in fr.findall(".//nav[@class='langs']//a")}
     assert set(links) == set(UI_LANGUAGES)
     assert links["ar"] == f"{site.multilingual_uuid}?lang=ar"
@@ -223,7 +223,7 @@ def test_member_page(site: PagesSite) -> None:
     r = site.get("members/lom", headers=HTML)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
     doc = _doc(r.content)
-    assert doc.find(".//h1").text == "Open University of Testing"
+    assert doc.find(".//h1").text_content() == "Open University of Testing"
     facts = dict(zip([dt.text for dt in doc.findall(".//dl/dt")],
                      [dd.text_content().strip() for dd in doc.findall(".//dl/dd")]))
     assert facts["Records harvested"] == "12" and facts["Quarantined records"] == "0"
