@@ -201,6 +201,12 @@ def test_phone_width_has_no_horizontal_overflow(browser: Any, site: PagesSite) -
             assert browser.execute_script("return window.innerWidth") == 375
             _no_horizontal_overflow(browser)
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            height = browser.execute_script("return document.documentElement.scrollHeight")
+            browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+                "width": 375, "height": min(int(height), 4000), "deviceScaleFactor": 2,
+                "mobile": True})
             browser.save_screenshot(str(ARTIFACTS / f"phone-{name}.png"))
+            browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+                "width": 375, "height": 812, "deviceScaleFactor": 2, "mobile": True})
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

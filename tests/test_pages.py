@@ -323,7 +323,8 @@ def test_landing_page_counts(site: PagesSite) -> None:
     assert counts["resources"] == len(site.uuids()) == 12
     assert counts["members"] == 3 and counts["languages"] >= 4 and counts["licences"] >= 2
     rows = doc.findall(".//tbody/tr")
-    assert [r.findtext("td/span") for r in rows] == ["ok", "ok", "never harvested"]
+    assert [r.xpath("string(td/span[starts-with(@class, 'state')])") for r in rows] == [
+        "ok", "ok", "never harvested"]
     feeds = [a.get("href") for a in doc.findall(".//dl[@class='feeds']//a")]
     assert site.url + "oai?verb=Identify" in feeds and site.url + "changes" in feeds
 
@@ -335,3 +336,19 @@ def test_static_files_are_package_data() -> None:
     assert {"base.html", "index.html", "resource.html", "member.html", "oai.xsl",
             "style.css"} <= names
     assert Path(str(folder)).is_dir()
+
+
+def test_pages_under_concurrent_load(site: PagesSite) -> None:
+    """Pages and the server-side stylesheet from many threads at once: all whole, all alike."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = ["oai?verb=ListRecords&metadataPrefix=lom", f"resources/{site.multilingual_uuid}",
+             "/", "members/dc"] * 6
+
+    def fetch(path: str) -> tuple[str, int, int]:
+        r = site.get(path, headers=HTML)
+        return path, r.status_code, len(_doc(r.content).xpath("//h1"))
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(fetch, paths))
+    assert all(status == 200 and h1 == 1 for _, status, h1 in results), results

@@ -362,14 +362,17 @@ class Pages:
         vocab = default_vocabularies()
 
         def concepts(key: str) -> list[tuple[str, str | None]]:
-            out = []
+            out: list[tuple[str, str | None]] = []
             for item in record.get(key) or ():
                 if not isinstance(item, Mapping):
                     continue
                 shipped = vocab.concept(str(item.get("id", "")))
                 labels = dict(shipped.pref_label) if shipped else {}
                 picked = _pick(labels or item.get("prefLabel"), prefs)
-                out.append(picked or (str(item.get("id", "")), None))
+                label = picked or (str(item.get("id", "")), None)
+                # HCRT "Assessment" and LRMI "assessment" are two concepts, one word to a reader.
+                if all(label[0].casefold() != seen.casefold() for seen, _ in out):
+                    out.append(label)
             return out
 
         licence_iri = (record.get("license") or {}).get("id") \
@@ -453,13 +456,20 @@ class Pages:
 OAI_STYLESHEET: bytes = (files("eduxchange.web") / "templates" / "oai.xsl").read_bytes()
 
 
-@cache
+_XSLT = threading.local()
+
+
 def _oai_transform() -> etree.XSLT:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    # Our own stylesheet, denied every read and write beyond its input (no document(), no
-    # network), so a response cannot make the server fetch anything.
-    return etree.XSLT(etree.fromstring(OAI_STYLESHEET, parser),
-                      access_control=etree.XSLTAccessControl.DENY_ALL)  # type: ignore[attr-defined]
+    """The compiled stylesheet, one per thread (lxml documents must not cross threads)."""
+    transform: etree.XSLT | None = getattr(_XSLT, "transform", None)
+    if transform is None:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+        # Our own stylesheet, denied every read and write beyond its input (no document(), no
+        # network), so a response cannot make the server fetch anything.
+        transform = etree.XSLT(etree.fromstring(OAI_STYLESHEET, parser),
+                               access_control=etree.XSLTAccessControl.DENY_ALL)  # type: ignore[attr-defined]
+        _XSLT.transform = transform
+    return transform
 
 
 def oai_html(xml: bytes) -> bytes:
