@@ -12,7 +12,7 @@ Routes (all read-only; ``GET`` and ``HEAD``, plus ``POST`` for ``/oai``; anythin
 ``/vocabularies/``              the SKOS vocabularies concepts come from, ``/vocabularies/{name}.ttl``
 ``/schemas/rdf-lax.xsd``        the XML Schema ListMetadataFormats names for ``rdf``
                                 (:data:`eduxchange.provider.SERVED_SCHEMAS`)
-``/members/{id}``               a member's page (HTML; JSON for machines)
+``/members/{id}``               a member's page (HTML)
 ``/oai.xsl``                    the XSLT stylesheet OAI-PMH responses name
 ==============================  =====================================================================
 

@@ -24,6 +24,7 @@ LANGUAGE_NAMES: Final[Mapping[str, str]] = MappingProxyType({
 })
 
 _EN = {
+    "list_separator": ", ",
     "site_title": "Open educational resources catalogue",
     "tagline": "Open educational resources from the members of the alliance: harvested over "
                "OAI-PMH, merged into one catalogue and republished for people and machines.",
@@ -69,6 +70,7 @@ _EN = {
 }
 
 _FR = {
+    "list_separator": ", ",
     "site_title": "Catalogue de ressources éducatives libres",
     "tagline": "Les ressources éducatives libres des membres de l’alliance : moissonnées par "
                "OAI-PMH, réunies dans un catalogue et republiées pour les personnes et les "
@@ -116,6 +118,7 @@ _FR = {
 }
 
 _ES = {
+    "list_separator": ", ",
     "site_title": "Catálogo de recursos educativos abiertos",
     "tagline": "Los recursos educativos abiertos de los miembros de la alianza: recolectados "
                "por OAI-PMH, reunidos en un catálogo y republicados para personas y máquinas.",
@@ -163,6 +166,7 @@ _ES = {
 }
 
 _RU = {
+    "list_separator": ", ",
     "site_title": "Каталог открытых образовательных ресурсов",
     "tagline": "Открытые образовательные ресурсы участников альянса: собраны по OAI-PMH, "
                "объединены в один каталог и опубликованы для людей и машин.",
@@ -208,6 +212,7 @@ _RU = {
 }
 
 _ZH = {
+    "list_separator": "、",
     "site_title": "开放教育资源目录",
     "tagline": "联盟成员的开放教育资源：通过 OAI-PMH 采集，合并为一个目录，并面向人和机器重新发布。",
     "resources": "资源", "members": "成员", "languages": "语言", "licences": "许可协议",
@@ -248,6 +253,7 @@ _ZH = {
 }
 
 _AR = {
+    "list_separator": "، ",
     "site_title": "فهرس الموارد التعليمية المفتوحة",
     "tagline": "الموارد التعليمية المفتوحة لأعضاء التحالف: تُجمع عبر OAI-PMH، وتُدمج في فهرس "
                "واحد، ويُعاد نشرها للناس وللآلات.",
@@ -292,6 +298,7 @@ _AR = {
 }
 
 _DE = {
+    "list_separator": ", ",
     "site_title": "Katalog offener Bildungsressourcen",
     "tagline": "Offene Bildungsressourcen der Mitglieder des Verbunds: per OAI-PMH geerntet, "
                "in einem Katalog zusammengeführt und für Menschen und Maschinen neu "
