@@ -15,7 +15,7 @@ LAYERS = {
     "transport": 2, "store": 2, "client": 2,
     "harvester": 3, "catalog": 3, "export": 3, "probe": 3, "report": 3,
     "pipeline": 4, "__init__": 5,
-    "demo": 5, "writers": 1, "changes": 1, "provider": 3, "server": 4,
+    "demo": 5, "writers": 1, "changes": 1, "provider": 3, "server": 4, "web": 4,
 }
 
 

@@ -606,6 +606,10 @@ class _Response:
         self.base_url = base_url
         self.root = etree.Element(_O + "OAI-PMH", nsmap={None: OAI_NS, "xsi": XSI_NS})  # type: ignore[dict-item]
         self.root.set(f"{{{XSI_NS}}}schemaLocation", _SCHEMA_LOCATION)
+        # Browsers render the response through our stylesheet (served at {root}oai.xsl; a
+        # relative href, so it works behind any public URL). Outside the root: still valid.
+        self.root.addprevious(etree.ProcessingInstruction(
+            "xml-stylesheet", 'type="text/xsl" href="oai.xsl"'))
         etree.SubElement(self.root, _O + "responseDate").text = _now()
         self._request: etree._Element | None = None
         self._splices: list[bytes] = []
@@ -636,7 +640,7 @@ class _Response:
         self._splices.append(xml)
 
     def bytes(self) -> bytes:
-        body = etree.tostring(self.root, xml_declaration=True, encoding="UTF-8")
+        body = etree.tostring(self.root.getroottree(), xml_declaration=True, encoding="UTF-8")
         if not self._splices:
             return body
         splices = self._splices

@@ -818,6 +818,12 @@ def render_html(report: MemberReport, lang: str = "en", *, fragment: bool = Fals
     body.append("</section>")
     section = "\n".join(body)
     if fragment:
+        # Inside a page that has its own <h1> and a "Quality report" <h2>: one level down, and
+        # the report's own title (the page's) left out.
+        section = section.replace(f"<h1>{_e(t('title', name=r.name))}</h1>\n", "", 1)
+        for level in (3, 2):
+            section = section.replace(f"<h{level}>", f"<h{level + 1}>").replace(
+                f"</h{level}>", f"</h{level + 1}>")
         return section
     return (f'<!DOCTYPE html>\n<html lang="{_e(lang)}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -12,7 +12,12 @@ Routes (all read-only; ``GET`` and ``HEAD``, plus ``POST`` for ``/oai``; anythin
 ``/vocabularies/``              the SKOS vocabularies concepts come from, ``/vocabularies/{name}.ttl``
 ``/schemas/rdf-lax.xsd``        the XML Schema ListMetadataFormats names for ``rdf``
                                 (:data:`eduxchange.provider.SERVED_SCHEMAS`)
+``/members/{id}``               a member's page (HTML)
+``/oai.xsl``                    the XSLT stylesheet OAI-PMH responses name
 ==============================  =====================================================================
+
+Clients that prefer HTML (browsers: :func:`eduxchange.web.prefers_html`) get pages for ``/``,
+records, members and ``/oai`` (:mod:`eduxchange.web`); machines keep what they got before.
 
 Every response carries ``ETag`` (a hash of the representation), ``Last-Modified`` where the
 data has a time, ``Cache-Control`` and ``Vary``; conditional requests get 304 (RFC 9110,
@@ -47,6 +52,7 @@ from types import FrameType
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
+from markupsafe import Markup
 from waitress import wasyncore
 from waitress.adjustments import Adjustments
 from waitress.channel import ClientDisconnected, HTTPChannel
@@ -68,6 +74,15 @@ from .store.sqlite import (
     resource_by_id,
 )
 from .writers import SCHEMA_FILES
+from .web import (
+    OAI_STYLESHEET,
+    Pages,
+    member_report_html,
+    oai_html,
+    prefers_html,
+    ui_language,
+    visitor_languages,
+)
 
 __all__ = ["App", "Server", "ServerInfo", "make_app", "make_server", "serve", "RECORD_FORMATS",
            "REQUEST_TIMEOUT", "IDLE_TIMEOUT", "CONNECTION_LIMIT"]
@@ -156,6 +171,24 @@ def _problem(status: int, detail: str, *, cache: str = "no-store", **extra: Any)
     body = {"type": "about:blank", "title": _REASONS.get(status, ""), "status": status,
             "detail": detail, **extra}
     return Response(status, _json(body), "application/problem+json", cache=cache, cacheable=False)
+
+
+def _html(body: bytes, language: str, *, cache: str, last_modified: datetime | None,
+          vary: tuple[str, ...] = ("Accept", "Accept-Language"),
+          etag_of: bytes | None = None) -> Response:
+    """A page for people (:mod:`eduxchange.web`), in the interface language ``language``."""
+    return Response(200, body, "text/html; charset=utf-8", cache=cache,
+                    last_modified=last_modified, vary=vary, etag_of=etag_of,
+                    headers=[("Content-Language", language)])
+
+
+def _languages(environ: dict[str, Any], query: str) -> list[str]:
+    """The visitor's languages: ``?lang=`` first, then ``Accept-Language``."""
+    try:
+        lang = parse_qs(query, max_num_fields=32).get("lang")
+    except ValueError:
+        lang = None
+    return visitor_languages(environ.get("HTTP_ACCEPT_LANGUAGE"), lang[-1] if lang else None)
 
 
 def _json(value: Any) -> bytes:
@@ -337,6 +370,7 @@ class App:
         self.provider: OAIHandler = provider if provider is not None else Provider(config, store)
         self.started = datetime.now(UTC).replace(microsecond=0)
         self._bodies = _LRU(1024)
+        self.pages = Pages(config, store)
         self._context = (files("eduxchange.schemas") / "context.jsonld").read_bytes()
         vocab_dir = files("eduxchange.vocabularies")
         self._vocabularies = {
@@ -384,13 +418,18 @@ class App:
         if is_oai:
             return self._oai(method, environ, query, base)
         if path == "/":
-            return self._index(base)
+            return self._index(base, environ, query)
+        if path.startswith("/members/"):
+            return self._member(path.removeprefix("/members/"), base, environ, query)
+        if path == "/oai.xsl":
+            return Response(200, OAI_STYLESHEET, "text/xsl; charset=utf-8", cache=_STATIC,
+                            last_modified=self.started)
         if path == "/changes":
             return self._collection(base)
         if path.startswith("/changes/page/"):
             return self._page(path.removeprefix("/changes/page/"), base)
         if path.startswith("/resources/"):
-            return self._resource(path.removeprefix("/resources/"), environ, query)
+            return self._resource(path.removeprefix("/resources/"), environ, query, base)
         if path == "/context.jsonld":
             return Response(200, self._context, "application/ld+json", cache=_STATIC,
                             last_modified=self._static_time)
@@ -417,11 +456,35 @@ class App:
 
     # -- routes ----------------------------------------------------------------------------------
 
-    def _index(self, base: str) -> Response:
+    def _index(self, base: str, environ: dict[str, Any], query: str) -> Response:
+        if prefers_html(environ.get("HTTP_ACCEPT"), ["application/json"]):
+            languages = _languages(environ, query)
+            page = self.pages.landing(base=base, languages=languages)
+            _, latest = latest_change(self.store)
+            return _html(page.body, page.language, cache=_SHORT,
+                         last_modified=_http_time(latest) or self.started)
         body = {"oai": f"{base}oai", "changes": f"{base}changes",
                 "resources": f"{base}resources/{{uuid}}", "context": f"{base}context.jsonld",
                 "vocabularies": f"{base}vocabularies/"}
-        return Response(200, _json(body), cache=_STATIC)
+        return Response(200, _json(body), cache=_STATIC, vary=("Accept",))
+
+    def _member(self, member_id: str, base: str, environ: dict[str, Any],
+                query: str) -> Response:
+        languages = _languages(environ, query)
+        lang = ui_language(languages)
+        # The report reads all of the member's records: made once per change of the catalogue.
+        key = (f"member-report:{member_id}", latest_change(self.store)[0], lang)
+        cached = self._bodies.get(key)
+        if cached is None:
+            fragment = member_report_html(self.config, self.store, member_id, lang=lang)
+            cached = b"" if fragment is None else str(fragment).encode("utf-8")
+            self._bodies.put(key, cached)
+        report = Markup(cached.decode("utf-8")) if cached else None  # noqa: S704 - escaped
+        page = self.pages.member(member_id, base=base, languages=languages, report=report)
+        if page is None:
+            return _problem(404, "no such member", cache=_SHORT)
+        return _html(page.body, page.language, cache=_SHORT,
+                     last_modified=_http_time(self.store.member_state(member_id).last_harvest))
 
     def _oai(self, method: str, environ: dict[str, Any], query: str, base: str) -> Response:
         if method == "POST":
@@ -449,8 +512,15 @@ class App:
         # Every OAI-PMH response has a fresh responseDate (3.2): the ETag hashes the rest, so a
         # platform polling the same request gets a 304 until the catalogue changes. Clients
         # revalidate every time (no-cache) rather than reuse a stale list.
+        modified = _http_time(latest) or self.started
+        if prefers_html(environ.get("HTTP_ACCEPT"), ["text/xml", "application/xml"],
+                        named_data_wins=False):
+            # Browsers get the stylesheet's rendering made here: Chromium is dropping XSLT.
+            return _html(oai_html(body), "en", cache="no-cache", last_modified=modified,
+                         vary=("Accept",),
+                         etag_of=b"html\n" + _RESPONSE_DATE.sub(b"", body, count=1))
         return Response(200, body, "text/xml; charset=utf-8", cache="no-cache",
-                        last_modified=_http_time(latest) or self.started,
+                        last_modified=modified, vary=("Accept",),
                         etag_of=_RESPONSE_DATE.sub(b"", body, count=1))
 
     def _collection(self, base: str) -> Response:
@@ -481,10 +551,11 @@ class App:
         return Response(200, _json(body), "application/ld+json",
                         cache=_FINAL if final else _SHORT, last_modified=modified or self.started)
 
-    def _resource(self, uuid: str, environ: dict[str, Any], query: str) -> Response:
+    def _resource(self, uuid: str, environ: dict[str, Any], query: str,
+                  base: str) -> Response:
         if not _UUID.match(uuid):
             return _problem(404, "no such record", cache=_SHORT)
-        vary = ("Accept", "Accept-Profile")
+        vary: tuple[str, ...] = ("Accept", "Accept-Profile")
         fmt: str | None
         try:
             params = parse_qs(query, max_num_fields=32)
@@ -495,10 +566,16 @@ class App:
             profile = negotiate_profile(params.get("profile"), environ.get("HTTP_ACCEPT_PROFILE"))
         except ValueError as err:
             return _problem(400, str(err))
-        if requested:
+        html = requested[-1].strip().lower() == "html" if requested else (
+            profile is None and prefers_html(environ.get("HTTP_ACCEPT"),
+                                             [m for m, _ in RECORD_FORMATS.values()]))
+        if html:
+            fmt = "html"
+            vary = ("Accept", "Accept-Profile", "Accept-Language")
+        elif requested:
             fmt = _FORMAT_ALIASES.get(requested[-1].strip().lower())
             if fmt is None:
-                known = ", ".join(sorted(_FORMAT_ALIASES))
+                known = ", ".join(sorted([*_FORMAT_ALIASES, "html"]))
                 return _problem(400, f"unknown format {requested[-1]!r}; known: {known}")
         else:
             fmt = negotiate(environ.get("HTTP_ACCEPT"))
@@ -521,6 +598,10 @@ class App:
                                 id=resource_id)
             response.last_modified = _http_time(resource.updated_at)
             return response
+        if fmt == "html":
+            page = self.pages.resource(resource, base=base, languages=_languages(environ, query))
+            return _html(page.body, page.language, cache=_RECORD, vary=vary,
+                         last_modified=_http_time(resource.updated_at))
         if profile == "amb":
             return self._amb(resource.record, resource.updated_at, uuid, fmt, vary)
         key = (resource.id, resource.seq, fmt)
