@@ -52,7 +52,7 @@ def main() -> int:
     connect = sqlite3.connect
 
     def counting_connect(*a: Any, **k: Any) -> sqlite3.Connection:
-        return connect(*a, factory=Counting, **k)  # type: ignore[misc]
+        return connect(*a, factory=Counting, **k)
 
     sqlite3.connect = counting_connect  # type: ignore[assignment]
     from eduxchange_cli.main import main as cli

@@ -27,14 +27,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import eduxchange, member, run_measured, spread, store_bytes, write_config  # noqa: E402
+from benchlib import (  # noqa: E402
+    eduxchange, member, run_measured, spread, store_bytes, write_config)
 
 FIGURES = ("pipeline_s", "pipeline_rss", "bytes", "normalize_s", "normalize_rss")
 
 
 def one_round(size: int, url: str, work: Path) -> dict[str, float]:
     config = write_config(work, url)
-    wall, rss, out = run_measured(eduxchange("harvest", "--config", str(config), "--full", "--json"))
+    wall, rss, out = run_measured(
+        eduxchange("harvest", "--config", str(config), "--full", "--json"))
     done = json.loads(out)["results"][0]["normalization"]
     assert done["created"] == size, done
     size_on_disk = store_bytes(work / "catalog.sqlite")

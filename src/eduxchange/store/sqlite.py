@@ -632,8 +632,8 @@ class SQLiteStore:
                            created_at=r[3], updated_at=r[4], seq=r[5])
 
     def written_versions(self) -> dict[str, str]:
-        """The writer versions every live record's pre-rendered metadata was last brought up
-        to, by prefix (``{}`` before the first time); see :meth:`_SQLiteCatalogTxn.stale_disseminations`."""
+        """The writer versions, by prefix, every live record's pre-rendered metadata was
+        last brought up to (``{}`` before the first time; see ``stale_disseminations``)."""
         row = self._conn().execute(
             "SELECT value FROM meta WHERE key = 'written_versions'").fetchone()
         return {} if row is None else dict(json.loads(row[0]))
