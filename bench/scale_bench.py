@@ -4,8 +4,9 @@ For each size (20,000 and 100,000 LOM records by default; 1,000,000 with --milli
 which took 33 minutes before issue 10), in rounds that visit every size in turn (so a
 drift of this shared machine's speed touches every size alike):
 
-- `eduxchange harvest --full` (normalizing, the default) from bench/oai_server.py into a
-  fresh store: wall time, per-record cost, peak RSS;
+- Sickle's bare iteration of the same records, then `eduxchange harvest --full`
+  (normalizing, the default) from bench/oai_server.py into a fresh store: wall time,
+  per-record cost, peak RSS, and the pair's ratio eduxchange/Sickle (target <= 1.0);
 - bytes a record on disk afterwards (the store file and its write-ahead log);
 - `eduxchange normalize --all` over that store: per-record cost and peak RSS.
 
@@ -28,13 +29,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchlib import (  # noqa: E402
-    eduxchange, member, run_measured, spread, store_bytes, write_config)
+    eduxchange, member, run_measured, sickle, spread, store_bytes, write_config)
 
-FIGURES = ("pipeline_s", "pipeline_rss", "bytes", "normalize_s", "normalize_rss")
+FIGURES = ("pipeline_s", "pipeline_rss", "vs_sickle", "bytes", "normalize_s", "normalize_rss")
 
 
 def one_round(size: int, url: str, work: Path) -> dict[str, float]:
     config = write_config(work, url)
+    reference, _, out = run_measured(sickle(url))
+    assert int(out) == size, out
     wall, rss, out = run_measured(
         eduxchange("harvest", "--config", str(config), "--full", "--json"))
     done = json.loads(out)["results"][0]["normalization"]
@@ -45,7 +48,8 @@ def one_round(size: int, url: str, work: Path) -> dict[str, float]:
     assert json.loads(out)["results"][0]["processed"] == size, out
     for leftover in work.glob("catalog.sqlite*"):
         leftover.unlink()  # the disk is shared too
-    return {"pipeline_s": wall, "pipeline_rss": rss, "bytes": size_on_disk,
+    return {"pipeline_s": wall, "pipeline_rss": rss, "vs_sickle": wall / reference,
+            "bytes": size_on_disk,
             "normalize_s": n_wall, "normalize_rss": n_rss}
 
 
@@ -63,9 +67,11 @@ def main() -> None:
         urls = {n: stack.enter_context(member(n)) for n in sizes}
         for r in range(args.rounds):
             for n in sizes:
-                for figure, value in one_round(n, urls[n], Path(tmp) / f"{n}-{r}").items():
+                figures = one_round(n, urls[n], Path(tmp) / f"{n}-{r}")
+                for figure, value in figures.items():
                     results[n][figure].append(value)
-                print(f"  (round {r + 1}, {n} records done)", file=sys.stderr, flush=True)
+                print(f"  (round {r + 1}, {n} records: " + ", ".join(
+                    f"{k} {v:.3f}" for k, v in figures.items()) + ")", file=sys.stderr, flush=True)
 
     base = sizes[0]
     per_record = {n: {f: [v / n * 1000 for v in results[n][f]] for f in ("pipeline_s",
@@ -76,7 +82,8 @@ def main() -> None:
         res = results[n]
         print(f"{n:>9} records: harvest+normalize {spread(res['pipeline_s'], '{:.1f}')} s = "
               f"{spread(per_record[n]['pipeline_s'], '{:.3f}')} ms/record, "
-              f"peak RSS {spread(res['pipeline_rss'], '{:.0f}')} MB")
+              f"peak RSS {spread(res['pipeline_rss'], '{:.0f}')} MB, "
+              f"eduxchange/Sickle {spread(res['vs_sickle'])}")
         print(f"{'':>18} on disk {spread([b / n for b in res['bytes']], '{:.0f}')} bytes/record "
               f"(store + WAL)")
         print(f"{'':>18} normalize --all {spread(per_record[n]['normalize_s'], '{:.3f}')} "
