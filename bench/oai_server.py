@@ -5,12 +5,21 @@ the server holds no harvest in memory and costs every client the same.
 
     python bench/oai_server.py --records 20000 --page-size 100
     # prints the base URL on stdout, serves until killed
+
+``--generation G`` simulates a member's edits, for incremental harvests: in generation
+``k <= G`` the records ``i`` with ``i % 100 == k - 1`` (1% of them) were edited: a changed
+title and a datestamp on day ``k`` of 2026 (after every record of generation 0), and
+``responseDate`` is day ``G`` of 2026. ``from`` selects by datestamp (OAI-PMH 2.0 §3.3.1), so
+a harvest from the previous generation's ``responseDate`` lists that generation's edits only.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from array import array
+from bisect import bisect_left
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,21 +30,50 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.support.lomgen import lom_xml, record_identifier  # noqa: E402
 
 START = datetime(2020, 1, 1)
+EDITS = datetime(2026, 1, 1)
 HEAD = (b'<?xml version="1.0" encoding="UTF-8"?>\n'
         b'<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/" '
         b'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
         b'xsi:schemaLocation="http://www.openarchives.org/OAI/2.0/ '
         b'http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd">'
-        b"<responseDate>2026-01-01T00:00:00Z</responseDate>")
+        b"<responseDate>%s</responseDate>")
 
 
-def stamp(i: int) -> bytes:
-    return (START + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+def edited_in(i: int, generation: int) -> int:
+    """The generation that last edited record ``i`` (0: never)."""
+    return i % 100 + 1 if i % 100 < generation else 0
+
+
+def record_stamp(i: int, generation: int) -> str:
+    """Record ``i``'s datestamp in ``generation`` (``i`` counts from 0)."""
+    k = edited_in(i, generation)
+    when = EDITS + timedelta(days=k, seconds=i // 100) if k else START + timedelta(seconds=i)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def record_xml(i: int, generation: int) -> bytes:
+    k = edited_in(i, generation)
+    xml = lom_xml(i + 1)
+    if k:  # an edit the catalogue must notice: a second title string
+        xml = xml.replace(b"<title>", b'<title><string language="de">Fassung %d</string>' % k, 1)
+    return xml
+
+
+def list_order(records: int, generation: int) -> Sequence[int]:
+    """The records in datestamp order: the unedited ones, then each generation's edits."""
+    if generation == 0:
+        return range(records)
+    order = array("l", (i for i in range(records) if not edited_in(i, generation)))
+    order.extend(sorted((i for i in range(records) if edited_in(i, generation)),
+                        key=lambda i: (edited_in(i, generation), i)))
+    return order
 
 
 class Handler(BaseHTTPRequestHandler):
     records = 0
     page_size = 100
+    generation = 0
+    order: Sequence[int] = range(0)
 
     def log_message(self, *args: object) -> None:
         pass
@@ -57,21 +95,33 @@ class Handler(BaseHTTPRequestHandler):
                     b"<metadataNamespace>http://ltsc.ieee.org/xsd/LOM</metadataNamespace>"
                     b"</metadataFormat></ListMetadataFormats>")
         elif verb == "ListRecords":
-            start = int(args.get("resumptionToken", "p0")[1:])
-            end = min(start + self.page_size, self.records)
-            parts = [b"<ListRecords>"]
-            for i in range(start, end):
-                parts += [b"<record><header><identifier>", record_identifier(i + 1).encode(),
-                          b"</identifier><datestamp>", stamp(i), b"</datestamp></header><metadata>",
-                          lom_xml(i + 1), b"</metadata></record>"]
-            token = f"p{end}".encode() if end < self.records else b""
-            parts.append(b'<resumptionToken completeListSize="%d" cursor="%d">%s</resumptionToken>'
-                         % (self.records, start, token))
-            parts.append(b"</ListRecords>")
-            body = b"".join(parts)
+            g, order = self.generation, self.order
+            if "resumptionToken" in args:
+                start = int(args["resumptionToken"][1:].split(":")[0])
+            elif "from" in args:
+                start = bisect_left(order, args["from"], key=lambda i: record_stamp(i, g))
+            else:
+                start = 0
+            first = int(args.get("resumptionToken", f"p{start}:{start}")[1:].split(":")[-1])
+            end = min(start + self.page_size, len(order))
+            if start >= end:
+                body = b'<error code="noRecordsMatch">no records match</error>'
+            else:
+                parts = [b"<ListRecords>"]
+                for i in (order[n] for n in range(start, end)):
+                    parts += [b"<record><header><identifier>", record_identifier(i + 1).encode(),
+                              b"</identifier><datestamp>", record_stamp(i, g).encode(),
+                              b"</datestamp></header><metadata>", record_xml(i, g),
+                              b"</metadata></record>"]
+                token = f"p{end}:{first}".encode() if end < len(order) else b""
+                parts.append(b'<resumptionToken completeListSize="%d" cursor="%d">%s'
+                             b"</resumptionToken>" % (len(order) - first, start - first, token))
+                parts.append(b"</ListRecords>")
+                body = b"".join(parts)
         else:
             body = b'<error code="badVerb">unsupported here</error>'
-        data = HEAD + req + body + b"</OAI-PMH>"
+        now = (EDITS + timedelta(days=self.generation, hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        data = HEAD % now.encode() + req + body + b"</OAI-PMH>"
         self.send_response(200)
         self.send_header("Content-Type", "text/xml; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
@@ -84,8 +134,12 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20000)
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--generation", type=int, default=0, choices=range(100),
+                        metavar="G", help="edits made so far (0-99; see above)")
     args = parser.parse_args()
     Handler.records, Handler.page_size = args.records, args.page_size
+    Handler.generation = args.generation
+    Handler.order = list_order(args.records, args.generation)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     print(f"http://127.0.0.1:{server.server_address[1]}/oai", flush=True)
     server.serve_forever()

@@ -4,7 +4,17 @@ against pyoai's own BatchingServer serving the same records from memory.
     python bench/provider_bench.py [--records 100000] [--repeat 30]
 
 The catalogue is synthetic (valid common records written through SQLiteStore.catalog() in big
-transactions; no harvesting). Targets: deep page >= first page; eduxchange >= pyoai.
+transactions; no harvesting). Targets: deep page >= first page; eduxchange >= pyoai (issue 10:
+at least 2x).
+
+Then two cases a warm provider hides:
+
+- a cold catalogue: the first ListRecords of a provider just opened on the catalogue
+  (read-only store and provider made anew each time, as `eduxchange serve` starts after a
+  harvest; the OS file cache stays warm), as a ratio to a warm first page;
+- after a writer change: an upgrade that bumps the oai_dc writer's version leaves every
+  pre-rendered page stale, so the provider renders each record on request until the next
+  normalization re-renders them (Catalog.refresh_written, timed too).
 """
 
 from __future__ import annotations
@@ -22,10 +32,16 @@ from oaipmh import common
 from oaipmh.metadata import MetadataRegistry
 from oaipmh.server import BatchingServer, encodeResumptionToken, oai_dc_writer
 
+import eduxchange.catalog
+import eduxchange.provider
+from dataclasses import replace
+from types import MappingProxyType
+
 from eduxchange.config import parse_config
-from eduxchange.catalog import prewrite
+from eduxchange.catalog import Catalog, prewrite
 from eduxchange.provider import Provider, _ListState
-from eduxchange.store.sqlite import SQLiteStore
+from eduxchange.store.sqlite import ReadOnlySQLiteStore, SQLiteStore
+from eduxchange.writers import WRITERS
 
 BASE = "https://catalog.example.org/"
 URL = "http://127.0.0.1/oai"
@@ -114,7 +130,8 @@ def main() -> None:
     n, repeat = args.records, args.repeat
     with tempfile.TemporaryDirectory() as tmp:
         config = parse_config({"catalog": {"store": "catalog.sqlite", "base_uri": BASE},
-                               "feed": {"page_size": 100}}, path=Path(tmp) / "alliance.toml")
+                               "feed": {"page_size": 100, "admin_email": "oai@example.org"}},
+                              path=Path(tmp) / "alliance.toml")
         store = SQLiteStore(config.catalog.store)
         t0 = time.perf_counter()
         build(store, n)
@@ -161,6 +178,38 @@ def main() -> None:
         ours_first, ours_deep, theirs_first, theirs_deep = (
             statistics.median(samples[k]) for k in ("ours_first", "ours_deep", "theirs_first",
                                                     "theirs_deep"))
+
+        # A cold catalogue: the first request of a provider opened anew, against a warm one.
+        cold_ratios, cold_ms = [], []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            cold_store = ReadOnlySQLiteStore(config.catalog.store)
+            Provider(config, cold_store).handle(
+                {"verb": ["ListRecords"], "metadataPrefix": ["oai_dc"]}, base_url=URL)
+            cold = time.perf_counter() - t0
+            cold_store.close()
+            warm = 1 / rate(first, 3)
+            cold_ms.append(cold * 1000)
+            cold_ratios.append(cold / warm)
+
+        # After a writer change (a new release): every pre-rendered oai_dc page is stale.
+        table = dict(WRITERS)
+        table["oai_dc"] = replace(WRITERS["oai_dc"], version=WRITERS["oai_dc"].version + "+bench")
+        saved = eduxchange.provider.WRITERS, eduxchange.catalog.WRITERS
+        eduxchange.provider.WRITERS = eduxchange.catalog.WRITERS = MappingProxyType(table)
+        stale: dict[str, list[float]] = {"first": [], "deep": [], "first_x": [], "deep_x": []}
+        for _ in range(rounds):
+            a, b = rate(first, repeat // rounds or 1), rate(pyoai_first, repeat // rounds or 1)
+            stale["first"].append(a)
+            stale["first_x"].append(a / b)
+            a, b = rate(deep_page, repeat // rounds or 1), rate(pyoai_deep, repeat // rounds or 1)
+            stale["deep"].append(a)
+            stale["deep_x"].append(a / b)
+        t0 = time.perf_counter()
+        rerendered = Catalog(config, store).refresh_written()
+        refresh = time.perf_counter() - t0
+        after = [rate(first, repeat // rounds or 1) for _ in range(rounds)]
+        eduxchange.provider.WRITERS, eduxchange.catalog.WRITERS = saved
         store.close()
     print(f"eduxchange ListRecords oai_dc, 100-record pages: first {ours_first:.1f} pages/s, "
           f"deep (record {deep_seq}) {ours_deep:.1f} pages/s, deep/first {ours_deep / ours_first:.2f}")
@@ -168,6 +217,19 @@ def main() -> None:
           f"deep {theirs_deep:.1f} pages/s")
     print(f"eduxchange / pyoai (pairwise medians of {rounds} rounds): first {ratio_first:.2f}x, "
           f"deep {ratio_deep:.2f}x")
+    print(f"cold catalogue: first ListRecords of a new provider {spread(cold_ms, '{:.1f}')} ms, "
+          f"{spread(cold_ratios)}x a warm first page")
+    print(f"after a writer change, before normalization: first {spread(stale['first'], '{:.1f}')} "
+          f"pages/s ({spread(stale['first_x'])}x pyoai), deep {spread(stale['deep'], '{:.1f}')} "
+          f"pages/s ({spread(stale['deep_x'])}x pyoai)")
+    print(f"  normalization's re-rendering of the stale oai_dc: {rerendered} records in "
+          f"{refresh:.1f} s = {refresh / max(rerendered, 1) * 1e6:.0f} us/record; first page "
+          f"then {statistics.median(after):.1f} pages/s")
+
+
+def spread(values: list[float], fmt: str = "{:.2f}") -> str:
+    return (f"{fmt.format(statistics.median(values))} (min {fmt.format(min(values))}, "
+            f"max {fmt.format(max(values))})")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ leaves the catalogue (a tombstone remains) when no member describes it.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import time
 import uuid
@@ -43,6 +44,7 @@ from .writers import WRITERS
 __all__ = ["Catalog", "NormalizeResult", "describe", "Described", "record_id_for", "prewrite",
            "normalization_order", "MAX_RECORD_BYTES"]
 
+log = logging.getLogger(__name__)
 _RANKS = {f.name: f.rank for f in KNOWN_FORMATS}
 #: Raw records normalized per write transaction.
 BATCH = 200
@@ -241,10 +243,47 @@ class Catalog:
                     progress(member.id, result.processed)
         if batch:
             self._apply(member, batch, result)
+        self.refresh_written()
         if progress:
             progress(member.id, result.processed)
         result.seconds = time.monotonic() - started
         return result
+
+    def refresh_written(self) -> int:
+        """Re-render the pre-rendered metadata that today's writers would write otherwise.
+
+        After an upgrade that changed a writer (its :attr:`MetadataWriter.version`), every
+        record's stored metadata in that format is of the old version: the provider does not
+        serve it (it renders those records on request, correct but slower) and this brings
+        it up to date once, in batches, whether or not the records changed. In the steady
+        state it costs one lookup: the versions last brought up to date are kept in the
+        store. Returns how many were re-rendered.
+        """
+        current = {prefix: WRITERS[prefix].version for prefix in PREWRITTEN}
+        if self.store.written_versions() == current:
+            return 0
+        done = 0
+        for prefix in PREWRITTEN:
+            after = 0
+            while True:
+                with self.store.catalog() as txn:
+                    stale = txn.stale_disseminations(prefix, current[prefix], after_seq=after,
+                                                     limit=BATCH)
+                    for resource in stale:
+                        try:
+                            _prewrite_one(txn, resource.id, resource.record, prefix)
+                        except Exception:  # STYLE: fail one record, never the run
+                            # left unwritten, so the provider renders it on request, as
+                            # it does any record without current metadata
+                            log.warning("cannot pre-render %s as %s", resource.id, prefix,
+                                        exc_info=True)
+                if not stale:
+                    break
+                after = stale[-1].seq
+                done += len(stale)
+        with self.store.catalog() as txn:
+            txn.set_written_versions(current)
+        return done
 
     def _apply(self, member: MemberConfig, batch: list[StoredRecord],
                result: NormalizeResult) -> None:
@@ -399,8 +438,18 @@ def prewrite(txn: CatalogTxn, resource_id: str, record: dict[str, Any]) -> None:
     """Write a changed record's OAI-PMH metadata once, to be served many times.
 
     The provider splices these bytes into ListRecords responses instead of building
-    the metadata for every request (they are used only while the record's seq matches).
+    the metadata for every request (they are used only while the record's seq and the
+    writer's version match; :meth:`Catalog.refresh_written` re-renders them after a writer
+    changed).
     """
     for prefix in PREWRITTEN:
-        txn.put_dissemination(resource_id, prefix,
-                              etree.tostring(WRITERS[prefix].write(record), encoding="UTF-8"))
+        _prewrite_one(txn, resource_id, record, prefix)
+
+
+def _prewrite_one(txn: CatalogTxn, resource_id: str, record: dict[str, Any], prefix: str) -> None:
+    """The record's metadata in ``prefix``, stored with the version of the writer that made
+    it: the provider serves it only while that is the version of today's writer."""
+    writer = WRITERS[prefix]
+    txn.put_dissemination(resource_id, prefix,
+                          etree.tostring(writer.write(record), encoding="UTF-8"),
+                          version=writer.version)

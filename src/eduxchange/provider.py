@@ -123,8 +123,8 @@ class OAIBackend(Protocol):
     """What the provider needs from a store: resources and setSpecs, never XML."""
 
     def oai_list(self, *, from_: str | None, until: str | None, set_: str | None,
-                 after_seq: int, limit: int, with_records: bool, prefix: str | None = None
-                 ) -> list[OAIItem]: ...
+                 after_seq: int, limit: int, with_records: bool, prefix: str | None = None,
+                 writer_version: str | None = None) -> list[OAIItem]: ...
 
     def oai_count(self, *, from_: str | None, until: str | None, set_: str | None) -> int: ...
 
@@ -470,7 +470,8 @@ class Provider:
         item = self._get(args["identifier"])
         if prefix not in WRITERS:
             raise _OAIError("cannotDisseminateFormat", f"unknown metadataPrefix {prefix!r}")
-        self._record(etree.SubElement(response.verb("GetRecord"), _O + "record"), item, prefix)
+        self._record(etree.SubElement(response.verb("GetRecord"), _O + "record"), item, prefix,
+                     response)
 
     def _ListIdentifiers(self, response: _Response, args: dict[str, str]) -> None:
         self._list(response, args, "ListIdentifiers")
@@ -510,7 +511,9 @@ class Provider:
             state = _ListState(prefix, from_, until, set_, 0, 0, total)
         items = self.backend.oai_list(from_=state.from_, until=state.until, set_=state.set_,
                                       after_seq=state.after_seq, limit=self.page_size + 1,
-                                      with_records=verb == "ListRecords", prefix=state.prefix)
+                                      with_records=verb == "ListRecords", prefix=state.prefix,
+                                      # pre-rendered bytes only from today's writer: never stale
+                                      writer_version=WRITERS[state.prefix].version)
         if not items:
             raise _OAIError("noRecordsMatch", "no records match the request")
         more = len(items) > self.page_size
@@ -548,10 +551,14 @@ class Provider:
         if resource.deleted:  # §2.5.1: a deleted record has a header only
             return
         metadata = etree.SubElement(record, _O + "metadata")
-        if written is not None and response is not None:
-            response.splice(metadata, written)
-        else:
+        if response is None:
             metadata.append(WRITERS[prefix].write(resource.record))
+            return
+        if written is None:
+            # Rendered now as normalization pre-renders it (a standalone element, its own
+            # namespace declarations): GetRecord and ListRecords serve the same bytes.
+            written = etree.tostring(WRITERS[prefix].write(resource.record), encoding="UTF-8")
+        response.splice(metadata, written)
 
 
 def _echoable(name: str, value: str) -> bool:

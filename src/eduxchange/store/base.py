@@ -218,7 +218,21 @@ class CatalogTxn(Protocol):
 
     def resolve_quarantine(self, member_id: str, identifier: str, *, stage: str) -> None: ...
 
-    def put_dissemination(self, resource_id: str, prefix: str, xml: bytes) -> None: ...
+    def put_dissemination(self, resource_id: str, prefix: str, xml: bytes, *,
+                          version: str) -> None:
+        """Keep ``xml``, the record's metadata in ``prefix`` as the writer of ``version``
+        wrote it, for the record's current ``seq``."""
+        ...
+
+    def stale_disseminations(self, prefix: str, version: str, *, after_seq: int = 0,
+                             limit: int = 500) -> list[Resource]:
+        """Live resources after ``after_seq`` (in seq order) whose metadata in ``prefix`` is
+        missing or not written by the writer of ``version`` for their current seq."""
+        ...
+
+    def set_written_versions(self, versions: dict[str, str]) -> None:
+        """Record the writer versions all live records' metadata is now written by."""
+        ...
 
     def set_normalized_seq(self, member_id: str, seq: int) -> None: ...
 
@@ -337,6 +351,10 @@ class CatalogStore(Protocol):
     def report_snapshots(self, member_id: str, limit: int = 10
                          ) -> list[tuple[int | None, str, dict[str, Any]]]:
         """Kept report figures ``(run_id, created_at, figures)``, newest run first."""
+        ...
+
+    def written_versions(self) -> dict[str, str]:
+        """What :meth:`CatalogTxn.set_written_versions` last recorded (``{}`` never)."""
         ...
 
     def close(self) -> None: ...

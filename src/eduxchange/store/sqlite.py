@@ -40,7 +40,8 @@ from .lock import exclusive_lock, lock_path
 
 __all__ = ["SQLiteStore"]
 
-SCHEMA_VERSION = 1
+#: 2: ``disseminations.writer_version`` (the version of the writer that made the bytes).
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -140,6 +141,7 @@ CREATE TABLE IF NOT EXISTS disseminations (
     prefix      TEXT NOT NULL,
     seq         INTEGER NOT NULL,
     xml         BLOB NOT NULL,
+    writer_version TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (resource_id, prefix)
 );
 CREATE TABLE IF NOT EXISTS events (
@@ -201,6 +203,14 @@ class SQLiteStore:
         columns = {row[1] for row in conn.execute("PRAGMA table_info(members)")}
         if "normalized_seq" not in columns:
             conn.execute("ALTER TABLE members ADD COLUMN normalized_seq INTEGER NOT NULL DEFAULT 0")
+        # Schema 2: metadata written before writers had versions is of no known version ('').
+        # It is never served (SQLiteOAIBackend) and the next normalization re-renders it.
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(disseminations)")}
+        if "writer_version" not in columns:
+            conn.execute("ALTER TABLE disseminations ADD COLUMN writer_version TEXT NOT NULL "
+                         "DEFAULT ''")
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version' "
+                     "AND CAST(value AS INTEGER) < ?", (str(SCHEMA_VERSION), SCHEMA_VERSION))
         _oai_migrate(conn)  # the OAI-PMH provider's resource_sets (section at the end)
         conn.executescript(_ALIAS_SCHEMA)  # retired catalogue IRIs (section at the end)
         conn.executescript(_REPORT_SCHEMA)  # member quality reports (section at the end)
@@ -622,6 +632,13 @@ class SQLiteStore:
             yield Resource(id=r[0], record=json.loads(r[1]), deleted=bool(r[2]),
                            created_at=r[3], updated_at=r[4], seq=r[5])
 
+    def written_versions(self) -> dict[str, str]:
+        """The writer versions, by prefix, every live record's pre-rendered metadata was
+        last brought up to (``{}`` before the first time; see ``stale_disseminations``)."""
+        row = self._conn().execute(
+            "SELECT value FROM meta WHERE key = 'written_versions'").fetchone()
+        return {} if row is None else dict(json.loads(row[0]))
+
     def resource_counts(self) -> dict[str, int]:
         live, gone = self._conn().execute(
             "SELECT COALESCE(SUM(deleted = 0), 0), COALESCE(SUM(deleted = 1), 0) FROM resources"
@@ -830,11 +847,32 @@ class _SQLiteCatalogTxn:
             "UPDATE quarantine SET resolved = 1 WHERE member_id = ? AND identifier = ? "
             "AND stage = ? AND resolved = 0", (member_id, identifier, stage))
 
-    def put_dissemination(self, resource_id: str, prefix: str, xml: bytes) -> None:
-        """Keep a record's metadata already written in ``prefix``, for the current ``seq``."""
+    def put_dissemination(self, resource_id: str, prefix: str, xml: bytes, *,
+                          version: str) -> None:
+        """Keep a record's metadata already written in ``prefix`` by the writer of
+        ``version``, for the current ``seq``."""
         self.conn.execute(
-            "INSERT OR REPLACE INTO disseminations (resource_id, prefix, seq, xml) "
-            "SELECT id, ?, seq, ? FROM resources WHERE id = ?", (prefix, xml, resource_id))
+            "INSERT OR REPLACE INTO disseminations (resource_id, prefix, seq, xml, writer_version) "
+            "SELECT id, ?, seq, ?, ? FROM resources WHERE id = ?",
+            (prefix, xml, version, resource_id))
+
+    def stale_disseminations(self, prefix: str, version: str, *, after_seq: int = 0,
+                             limit: int = 500) -> list[Resource]:
+        """Up to ``limit`` live resources with ``seq > after_seq``, in ``seq`` order, whose
+        metadata in ``prefix`` is missing, of an older ``seq``, or not of ``version``."""
+        rows = self.conn.execute(
+            "SELECT r.id, r.record, r.created_at, r.updated_at, r.seq FROM resources r "
+            "LEFT JOIN disseminations d ON d.resource_id = r.id AND d.prefix = ? "
+            "AND d.seq = r.seq AND d.writer_version = ? "
+            "WHERE r.seq > ? AND r.deleted = 0 AND d.resource_id IS NULL ORDER BY r.seq LIMIT ?",
+            (prefix, version, after_seq, limit)).fetchall()
+        return [Resource(id=r[0], record=json.loads(r[1]), deleted=False, created_at=r[2],
+                         updated_at=r[3], seq=r[4]) for r in rows]
+
+    def set_written_versions(self, versions: dict[str, str]) -> None:
+        """Record that every live record's pre-rendered metadata is of these versions."""
+        self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('written_versions', ?)",
+                          (_dumps(versions),))
 
     def set_normalized_seq(self, member_id: str, seq: int) -> None:
         self.conn.execute("INSERT OR IGNORE INTO members (id) VALUES (?)", (member_id,))
@@ -1032,6 +1070,16 @@ class SQLiteOAIBackend:
 
     def __init__(self, store: SQLiteStore) -> None:
         self.store = store
+        self._versioned: bool | None = None
+
+    def _has_versions(self) -> bool:
+        """Whether the store's pre-rendered metadata carries writer versions (schema 2): a
+        store of an older release opened read-only is not migrated, and its metadata, of no
+        known version, is then never served."""
+        if self._versioned is None:
+            self._versioned = "writer_version" in {row[1] for row in self.store._conn().execute(
+                "PRAGMA table_info(disseminations)")}
+        return self._versioned
 
     _COLUMNS = ("r.id, r.deleted, r.created_at, r.updated_at, r.seq, "
                 "(SELECT group_concat(x.set_spec, ' ') FROM resource_sets x "
@@ -1058,23 +1106,24 @@ class SQLiteOAIBackend:
         return source, seq_column, where, params
 
     def oai_list(self, *, from_: str | None, until: str | None, set_: str | None,
-                 after_seq: int, limit: int, with_records: bool, prefix: str | None = None
-                 ) -> list[OAIItem]:
+                 after_seq: int, limit: int, with_records: bool, prefix: str | None = None,
+                 writer_version: str | None = None) -> list[OAIItem]:
         """Up to ``limit`` items with ``seq > after_seq`` in ``seq`` order.
 
-        With ``prefix``, metadata written at normalization time (when still current) comes
-        along, and the record itself is then not decoded.
+        With ``prefix`` and ``writer_version``, metadata written at normalization time comes
+        along when it is still current (written for the record's ``seq`` by the writer of
+        that version), and the record itself is then not decoded.
         """
         source, seq_column, where, params = self._filters(from_, until, set_)
         columns = self._COLUMNS
         join_params: list[Any] = []
         if with_records:
             columns += ", r.record"
-            if prefix is not None:
+            if prefix is not None and writer_version is not None and self._has_versions():
                 columns += ", d.xml"
                 source += (" LEFT JOIN disseminations d ON d.resource_id = r.id "
-                           "AND d.prefix = ? AND d.seq = r.seq")
-                join_params.append(prefix)
+                           "AND d.prefix = ? AND d.seq = r.seq AND d.writer_version = ?")
+                join_params += [prefix, writer_version]
         rows = self.store._conn().execute(
             f"SELECT {columns} FROM {source} WHERE {' AND '.join([f'{seq_column} > ?', *where])} "
             f"ORDER BY {seq_column} LIMIT ?",

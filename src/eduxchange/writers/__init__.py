@@ -26,23 +26,31 @@ __all__ = ["MetadataWriter", "WRITERS", "SCHEMA_FILES", "writer", "write_oai_dc"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MetadataWriter:
-    """One metadata format: its prefix, schema URL, namespace and writer function."""
+    """One metadata format: its prefix, schema URL, namespace, writer function and version.
+
+    ``version`` names the writer's output: bump it with any change to what ``write`` makes
+    for some record. Metadata pre-rendered at normalization carries the version that made
+    it, and the provider serves it only while that is still the version here, so a
+    release with a better writer never serves the old output (tests/test_writer_versions.py
+    pins each version's output for the golden records, so a change without a bump fails).
+    """
 
     prefix: str
     schema: str
     namespace: str
     write: Callable[[Mapping[str, Any]], etree._Element]
+    version: str
 
 
 #: The formats the provider serves, by metadataPrefix (OAI-PMH 2.0 §3.4), in this order.
 WRITERS: Mapping[str, MetadataWriter] = MappingProxyType({
     "oai_dc": MetadataWriter(prefix="oai_dc", schema="http://www.openarchives.org/OAI/2.0/oai_dc.xsd",
-                             namespace=OAI_DC_NS, write=write_oai_dc),
+                             namespace=OAI_DC_NS, write=write_oai_dc, version="1"),
     "lom": MetadataWriter(prefix="lom", schema="http://ltsc.ieee.org/xsd/lomv1.0/lomLoose.xsd",
-                          namespace=LOM_NS, write=write_lom),
+                          namespace=LOM_NS, write=write_lom, version="1"),
     # RDF/XML has no official XML Schema; the schema URL names the RDF/XML syntax specification.
     "rdf": MetadataWriter(prefix="rdf", schema="http://www.w3.org/TR/rdf-syntax-grammar/",
-                          namespace=RDF_NS, write=write_rdf),
+                          namespace=RDF_NS, write=write_rdf, version="1"),
 })
 
 
