@@ -288,3 +288,48 @@ def test_snippet_marks_the_words_and_escapes_markup(site: SearchSite) -> None:
     assert "<mark>photosynthèse</mark>" in response.text
     assert "&lt;mark&gt;" not in response.text
     assert json.loads(site.get("search?q=<script>").text)["total"] == 0
+
+
+def test_an_old_catalogue_served_read_only_says_how_to_index_it(
+        site: SearchSite, tmp_path: Path) -> None:
+    import threading
+
+    import requests
+    from click.testing import CliRunner
+
+    from eduxchange.server import make_app, make_server
+    from eduxchange.store.sqlite import ReadOnlySQLiteStore
+    from eduxchange_cli.main import main
+
+    copy = tmp_path / "catalogue.sqlite"
+    shutil.copy(site.config.catalog.store, copy)
+    conn = sqlite3.connect(copy)
+    with conn:  # as a store made before search existed
+        conn.execute("DROP TABLE search_text")
+        conn.execute("DROP TABLE search_facets")
+        conn.execute("DELETE FROM meta WHERE key = 'search_index'")
+    conn.close()
+    store = ReadOnlySQLiteStore(copy)
+    server = make_server(make_app(site.config, store), "127.0.0.1", 0, quiet=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/search?q=x"
+        response = requests.get(url, timeout=10)
+        assert response.status_code == 503
+        assert "eduxchange normalize --all" in response.json()["detail"]
+        demo_config = Path(site.config.catalog.store).parent / "alliance.toml"
+        own = tmp_path / "alliance.toml"  # the demo's config, with the copy as its store
+        own.write_text(demo_config.read_text("utf-8").replace(
+            f'store = "{Path(site.config.catalog.store).name}"', 'store = "catalogue.sqlite"'),
+            "utf-8")
+        assert eduxchange.load_config(own).catalog.store == copy
+        result = CliRunner().invoke(main, ["normalize", "-c", str(own), "--all", "-q"])
+        assert result.exit_code == 0, result.output
+        assert requests.get(url.replace("q=x", "q=分数"), timeout=10).json()["total"] == 4
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        store.close()
