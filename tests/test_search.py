@@ -333,3 +333,11 @@ def test_an_old_catalogue_served_read_only_says_how_to_index_it(
         server.server_close()
         thread.join(timeout=10)
         store.close()
+
+
+def test_audience_labels_are_searched_too(site: SearchSite,
+                                          records: dict[str, dict[str, Any]]) -> None:
+    student = "http://purl.org/dcx/lrmi-vocabs/educationalAudienceRole/student"
+    tagged = {i for i, r in records.items() if student in {a["id"] for a in r.get("audience", [])}}
+    assert tagged and not any("学生" in _texts(records[i]) for i in tagged)
+    assert tagged <= set(_ids(site, text="学生"))

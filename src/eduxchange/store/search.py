@@ -177,6 +177,10 @@ def search_document(record: Mapping[str, Any], vocab: Vocabularies) -> SearchDoc
             facets.append((facet, item["id"]))
             shipped = vocab.concept(item["id"])
             labels.extend(_texts(dict(shipped.pref_label) if shipped else item.get("prefLabel")))
+    for item in record.get("audience") or ():  # searched, not a facet
+        if isinstance(item, Mapping) and isinstance(item.get("id"), str):
+            shipped = vocab.concept(item["id"])
+            labels.extend(_texts(dict(shipped.pref_label) if shipped else item.get("prefLabel")))
     for tag in record.get("inLanguage") or ():
         if isinstance(tag, str) and tag:
             facets.append(("language", tag.split("-")[0].lower()))
