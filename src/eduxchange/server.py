@@ -13,6 +13,8 @@ Routes (all read-only; ``GET`` and ``HEAD``, plus ``POST`` for ``/oai``; anythin
 ``/schemas/rdf-lax.xsd``        the XML Schema ListMetadataFormats names for ``rdf``
                                 (:data:`eduxchange.provider.SERVED_SCHEMAS`)
 ``/members/{id}``               a member's page (HTML)
+``/search?q=...``               full-text search with facets: JSON, or a page for browsers
+                                (:mod:`eduxchange.web.search`); 400 for out-of-range parameters
 ``/oai.xsl``                    the XSLT stylesheet OAI-PMH responses name
 ==============================  =====================================================================
 
