@@ -188,13 +188,38 @@ def test_oai_page_rendered_through_the_stylesheet(browser: Any, site: PagesSite)
     assert MULTILINGUAL_TITLES["ar"] in titles, browser.page_source[:500]
 
 
+def test_search_with_a_facet(browser: Any, site: PagesSite) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(site.url + "?lang=en")
+    browser.find_element(By.CSS_SELECTOR, "form[role=search] button").click()  # empty: all
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Search"
+    assert browser.find_element(By.ID, "results-h").text == "12 resources found"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "li.hit")) == 12
+    link = browser.find_element(By.CSS_SELECTOR, "section[data-facet=member] li:last-child a")
+    count = int(browser.find_element(
+        By.CSS_SELECTOR, "section[data-facet=member] li:last-child .count").text)
+    assert 0 < count < 12
+    link.click()
+    assert browser.find_element(By.ID, "results-h").text == f"{count} resources found"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "li.hit")) == count
+    assert browser.find_elements(By.CSS_SELECTOR, ".facets a[aria-current=true]")
+    _shot(browser, "search-facet-en")
+    assert _axe(browser) == []
+    browser.get(f"{site.url}search?q={MULTILINGUAL_TITLES['zh']}&lang=ar")  # CJK query, RTL page
+    titles = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "li.hit h3 a")]
+    assert titles == [MULTILINGUAL_TITLES["ar"]]
+    _shot(browser, "search-ar")
+    assert _axe(browser) == []
+
+
 def test_phone_width_has_no_horizontal_overflow(browser: Any, site: PagesSite) -> None:
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
         "width": 375, "height": 812, "deviceScaleFactor": 2, "mobile": True})
     try:
         pages = {"landing": "?lang=en", "record-ar": f"resources/{site.multilingual_uuid}?lang=ar",
                  "record-zh": f"resources/{site.uuids()[2]}?lang=zh",
-                 "member": "members/dc?lang=ru",
+                 "member": "members/dc?lang=ru", "search": "search?lang=fr",
                  "oai": "oai?verb=ListRecords&metadataPrefix=oai_dc"}
         for name, path in pages.items():
             browser.get(site.url + path)

@@ -13,6 +13,8 @@ Routes (all read-only; ``GET`` and ``HEAD``, plus ``POST`` for ``/oai``; anythin
 ``/schemas/rdf-lax.xsd``        the XML Schema ListMetadataFormats names for ``rdf``
                                 (:data:`eduxchange.provider.SERVED_SCHEMAS`)
 ``/members/{id}``               a member's page (HTML)
+``/search?q=...``               full-text search with facets: JSON, or a page for browsers
+                                (:mod:`eduxchange.web.search`); 400 for out-of-range parameters
 ``/oai.xsl``                    the XSLT stylesheet OAI-PMH responses name
 ==============================  =====================================================================
 
@@ -61,6 +63,7 @@ from waitress.task import ThreadedTaskDispatcher
 
 from . import changes as feed
 from .config import Config
+from .errors import StoreError
 from .provider import SERVED_SCHEMAS, Provider
 from .rdf import jsonld_document, record_to_graph
 from .writers.amb import AMB_PROFILE, NotAmb, to_amb
@@ -74,6 +77,7 @@ from .store.sqlite import (
     resource_by_id,
 )
 from .writers import SCHEMA_FILES
+from .web.search import BadSearch, search_json, search_query
 from .web import (
     OAI_STYLESHEET,
     Pages,
@@ -419,6 +423,8 @@ class App:
             return self._oai(method, environ, query, base)
         if path == "/":
             return self._index(base, environ, query)
+        if path == "/search":
+            return self._search(base, environ, query)
         if path.startswith("/members/"):
             return self._member(path.removeprefix("/members/"), base, environ, query)
         if path == "/oai.xsl":
@@ -467,6 +473,30 @@ class App:
                 "resources": f"{base}resources/{{uuid}}", "context": f"{base}context.jsonld",
                 "vocabularies": f"{base}vocabularies/"}
         return Response(200, _json(body), cache=_STATIC, vary=("Accept",))
+
+    def _search(self, base: str, environ: dict[str, Any], query: str) -> Response:
+        """``/search``: HTML for browsers, JSON for machines (:mod:`eduxchange.web.search`)."""
+        try:
+            text = query.encode("latin-1").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            text = query
+        try:
+            params = parse_qs(text, max_num_fields=64, errors="strict")
+            search = search_query(params)
+        except (ValueError, BadSearch) as err:
+            return _problem(400, f"bad search: {err}")
+        try:
+            result = self.store.search(search)
+        except StoreError as err:  # a catalogue made before search, served read-only
+            return _problem(503, str(err))
+        _, latest = latest_change(self.store)
+        modified = _http_time(latest) or self.started
+        if prefers_html(environ.get("HTTP_ACCEPT"), ["application/json"]):
+            page = self.pages.search(result, search, base=base,
+                                     languages=_languages(environ, query))
+            return _html(page.body, page.language, cache=_SHORT, last_modified=modified)
+        return Response(200, _json(search_json(result, search, base=base)), cache=_SHORT,
+                        last_modified=modified, vary=("Accept",))
 
     def _member(self, member_id: str, base: str, environ: dict[str, Any],
                 query: str) -> Response:

@@ -16,6 +16,7 @@ from typing import Any, Final, Protocol
 
 from ..dates import parse_datestamp
 from ..models import Issue, Quarantined, RawRecord
+from .search import SearchQuery, SearchResult
 
 __all__ = [
     "CatalogStore",
@@ -355,6 +356,18 @@ class CatalogStore(Protocol):
 
     def written_versions(self) -> dict[str, str]:
         """What :meth:`CatalogTxn.set_written_versions` last recorded (``{}`` never)."""
+        ...
+
+    # -- full-text search (eduxchange.store.search) ----------------------------------------
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """The resources matching ``query``, most relevant first, paged, with facet counts.
+
+        Terms come from :func:`~eduxchange.store.search.search_terms` (every term must match);
+        texts and concept labels of every language are searched
+        (:func:`~eduxchange.store.search.search_document`). A backend keeps its index in the
+        catalogue transaction (:meth:`CatalogTxn.put_resource`).
+        """
         ...
 
     def close(self) -> None: ...

@@ -346,6 +346,61 @@ _DE = {
               "Seite.",
 }
 
+# The search page (/search): added to each language's table.
+_EN.update({
+    "search_title": "Search", "results_count": "{count} resources found",
+    "no_results": "No resource matches this search. Try other or fewer words, or remove a filter.",
+    "refine_heading": "Refine", "clear_filters": "Remove all filters",
+    "remove_filter": "remove this filter", "pagination_label": "Result pages",
+    "prev_page": "Previous", "next_page": "Next", "page_of": "Page {page} of {pages}",
+})
+_FR.update({
+    "search_title": "Recherche", "results_count": "{count} ressources trouvées",
+    "no_results": "Aucune ressource ne correspond à cette recherche. Essayez d’autres mots, "
+                  "moins de mots, ou retirez un filtre.",
+    "refine_heading": "Affiner", "clear_filters": "Retirer tous les filtres",
+    "remove_filter": "retirer ce filtre", "pagination_label": "Pages de résultats",
+    "prev_page": "Précédente", "next_page": "Suivante", "page_of": "Page {page} sur {pages}",
+})
+_ES.update({
+    "search_title": "Búsqueda", "results_count": "{count} recursos encontrados",
+    "no_results": "Ningún recurso coincide con esta búsqueda. Pruebe con otras palabras, con "
+                  "menos palabras o quite un filtro.",
+    "refine_heading": "Refinar", "clear_filters": "Quitar todos los filtros",
+    "remove_filter": "quitar este filtro", "pagination_label": "Páginas de resultados",
+    "prev_page": "Anterior", "next_page": "Siguiente", "page_of": "Página {page} de {pages}",
+})
+_RU.update({
+    "search_title": "Поиск", "results_count": "Найдено ресурсов: {count}",
+    "no_results": "Ни один ресурс не соответствует запросу. Попробуйте другие слова, меньше "
+                  "слов или уберите фильтр.",
+    "refine_heading": "Уточнить", "clear_filters": "Убрать все фильтры",
+    "remove_filter": "убрать этот фильтр", "pagination_label": "Страницы результатов",
+    "prev_page": "Назад", "next_page": "Далее", "page_of": "Страница {page} из {pages}",
+})
+_ZH.update({
+    "search_title": "搜索", "results_count": "找到 {count} 个资源",
+    "no_results": "没有与此搜索匹配的资源。请尝试其他或更少的词语，或移除筛选条件。",
+    "refine_heading": "筛选", "clear_filters": "移除所有筛选条件",
+    "remove_filter": "移除此筛选条件", "pagination_label": "结果页",
+    "prev_page": "上一页", "next_page": "下一页", "page_of": "第 {page} 页，共 {pages} 页",
+})
+_AR.update({
+    "search_title": "البحث", "results_count": "عدد الموارد التي وُجدت: {count}",
+    "no_results": "لا يوجد مورد يطابق هذا البحث. جرّب كلمات أخرى أو أقل، أو أزل أحد المرشّحات.",
+    "refine_heading": "تضييق النتائج", "clear_filters": "إزالة كل المرشّحات",
+    "remove_filter": "إزالة هذا المرشّح", "pagination_label": "صفحات النتائج",
+    "prev_page": "السابقة", "next_page": "التالية", "page_of": "الصفحة {page} من {pages}",
+})
+_DE.update({
+    "search_title": "Suche", "results_count": "{count} Ressourcen gefunden",
+    "no_results": "Keine Ressource passt zu dieser Suche. Versuchen Sie andere oder weniger "
+                  "Wörter, oder entfernen Sie einen Filter.",
+    "refine_heading": "Eingrenzen", "clear_filters": "Alle Filter entfernen",
+    "remove_filter": "diesen Filter entfernen", "pagination_label": "Ergebnisseiten",
+    "prev_page": "Zurück", "next_page": "Weiter", "page_of": "Seite {page} von {pages}",
+})
+
 #: Interface text by language and key.
 MESSAGES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType({
     "en": MappingProxyType(_EN), "fr": MappingProxyType(_FR), "es": MappingProxyType(_ES),

@@ -31,10 +31,12 @@ from rdflib.namespace import SKOS
 
 from ..config import Config, MemberConfig
 from ..report import member_report, render_html
+from ..store.search import FACETS, SearchQuery, SearchResult, member_of, search_terms
 from ..store.sqlite import SQLiteStore, latest_change
 from ..store.views import CatalogueTotals, catalogue_totals, descriptions_of, member_resource_count
 from ..vocab import default_vocabularies
 from .messages import LANGUAGE_NAMES, MESSAGES, RTL_LANGUAGES, UI_LANGUAGES
+from .search import page_count, search_url
 
 __all__ = ["Page", "Pages", "prefers_html", "visitor_languages", "ui_language",
            "OAI_STYLESHEET", "member_report_html", "oai_html", "licence_badge", "Badge"]
@@ -313,7 +315,8 @@ class Pages:
         def t(key: str, **fields: Any) -> Markup:
             return escape(messages.get(key) or MESSAGES["en"][key]).format(**fields)
 
-        switcher = [(code, LANGUAGE_NAMES[code], f"{path}?lang={code}", code == ui)
+        sep = "&" if "?" in path else "?"  # a search page's path keeps its query
+        switcher = [(code, LANGUAGE_NAMES[code], f"{path}{sep}lang={code}", code == ui)
                     for code in UI_LANGUAGES]
         html = self._env.get_template(template).render(
             t=t, ui=ui, dir="rtl" if ui in RTL_LANGUAGES else "ltr", css=self._css,
@@ -451,6 +454,103 @@ class Pages:
         title = MESSAGES[ui]["member_title"].format(name=row["name"])
         return self._render("member.html", path=quote(member_id, safe=""), languages=languages,
                             title=title, base=base, member=row, links=links, report=report)
+
+    def facet_label(self, facet: str, value: str, prefs: Sequence[str], ui: str
+                    ) -> tuple[str, str | None]:
+        """A facet value as the visitor reads it: ``(text, its language or None)``."""
+        if facet == "language":
+            return _language_name(value, ui), None
+        if facet == "member":
+            member = self.members.get(value)
+            return (member.name if member else value), None
+        if facet == "licence":
+            picked = _pick(_licence_labels().get(value), prefs)
+            badge = licence_badge(value)
+            return picked or ((f"CC {badge.code}" if badge.url else value), None)
+        shipped = default_vocabularies().concept(value)
+        picked = _pick(dict(shipped.pref_label) if shipped else None, prefs)
+        return picked or (value.rstrip("/#").rsplit("/", 1)[-1], None)
+
+    def search(self, result: SearchResult, query: SearchQuery, *, base: str,
+               languages: Sequence[str]) -> Page:
+        """``/search``: the hits in the visitor's language, facets as links, pagination."""
+        ui = ui_language(languages)
+        prefs = [*languages, ui]
+        keep = [("lang", ui)]
+        terms = search_terms(query.text)
+        hits = []
+        for hit in result.hits:
+            record = hit.record
+            uuid = hit.resource_id.rsplit("/", 1)[-1]
+            licence = record.get("license")
+            licence_iri = licence.get("id") if isinstance(licence, Mapping) else None
+            members = sorted({m for m in map(member_of, record.get("mainEntityOfPage") or ())
+                              if m})
+            hits.append({
+                "url": f"{base}resources/{uuid}?lang={ui}",
+                "name": _pick(record.get("name"), prefs) or (uuid, None),
+                "snippet": _snippet(_pick(record.get("description"), prefs), terms),
+                "licence": self.facet_label("licence", licence_iri, prefs, ui)[0]
+                if isinstance(licence_iri, str) else None,
+                "members": [self.facet_label("member", m, prefs, ui)[0] for m in members],
+            })
+        facets = []
+        for facet, counts in result.facets.items():
+            chosen = query.filters.get(facet, ())
+            items = []
+            for count in counts[:30]:
+                active = count.value in chosen
+                values = tuple(v for v in chosen if v != count.value) if active \
+                    else (*chosen, count.value)
+                filters = {**query.filters, facet: values}
+                text, lang = self.facet_label(facet, count.value, prefs, ui)
+                items.append({"text": text, "lang": lang, "count": count.count,
+                              "active": active,
+                              "url": search_url(base, query, page=1, extra=keep,
+                                                filters={k: v for k, v in filters.items() if v})})
+            if items:
+                facets.append({"name": facet, "entries": items})
+        pages = page_count(result, query)
+        links = {
+            "prev": search_url(base, query, page=query.page - 1, extra=keep)
+            if query.page > 1 else None,
+            "next": search_url(base, query, page=query.page + 1, extra=keep)
+            if query.page < pages else None,
+            "unfilter": search_url(base, query, page=1, filters={}, extra=keep)
+            if query.filters else None,
+        }
+        facet_titles = {"language": "in_language", "type": "types", "level": "levels",
+                        "subject": "subjects", "licence": "licence", "member": "member"}
+        title = f"{query.text} · {MESSAGES[ui]['search_title']}" if query.text \
+            else MESSAGES[ui]["search_title"]
+        path = search_url("", query)  # the switcher keeps the search, in another language
+        return self._render("search.html", path=path, languages=languages,
+                            title=title, base=base, query=query, total=result.total, hits=hits,
+                            facets=facets, facet_titles=facet_titles, links=links,
+                            page=query.page, pages=pages, order=list(FACETS))
+
+
+def _snippet(picked: tuple[str, str | None] | None, terms: Sequence[str], *,
+             width: int = 240) -> dict[str, Any] | None:
+    """A description cut to ``width`` characters around the first term found, terms marked."""
+    if picked is None:
+        return None
+    text, lang = " ".join(picked[0].split()), picked[1]
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)),
+                         re.IGNORECASE) if terms else None
+    found = pattern.search(text) if pattern else None
+    start = max(0, (found.start() if found else 0) - width // 3)
+    cut = text[start:start + width]
+    prefix, suffix = ("… " if start else ""), (" …" if start + width < len(text) else "")
+    parts: list[str] = []
+    last = 0
+    for match in pattern.finditer(cut) if pattern else ():
+        parts.append(str(escape(cut[last:match.start()])))
+        parts.append(f"<mark>{escape(match.group(0))}</mark>")
+        last = match.end()
+    parts.append(str(escape(cut[last:])))
+    html = str(escape(prefix)) + "".join(parts) + str(escape(suffix))
+    return {"html": Markup(html), "lang": lang}  # noqa: S704 - every piece escaped above
 
 
 # -- OAI-PMH through the stylesheet ------------------------------------------------------------
