@@ -35,7 +35,7 @@ _SUBJECTS = [
     ("0531", {"en": "chemical bonds", "zh": "化学键", "fr": "les liaisons chimiques",
               "ar": "الروابط الكيميائية", "es": "los enlaces químicos", "ru": "химические связи"}),
 ]
-_TITLE = {"en": "Introduction to {s}", "zh": "{s}入门", "fr": "Introduction à {s}",
+_TITLE = {"en": "Introduction to {s}", "zh": "{s}入门", "fr": "Introduction : {s}",
           "ar": "مقدمة في {s}", "es": "Introducción a {s}", "ru": "Введение: {s}"}
 _TYPES = ["lecture", "exercise", "self assessment", "narrative text", "simulation", "exam"]
 _DC_TYPES = ["MovingImage", "Text", "InteractiveResource", "Text", "Software", "Text"]
