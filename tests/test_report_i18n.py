@@ -104,6 +104,12 @@ def test_member_page_shows_the_report_in_the_page_language(site: PagesSite, lang
     rows = [row[0].text_content() for row in inner.xpath(
         f".//table[caption='{t['completeness.caption']}']//tr[td]")]
     assert f"{labels['name']} (name)" in rows and f"{labels['license']} (license)" in rows
+    # The mapping table to fill in is a TSV file: left to right on a right-to-left page too.
+    pre = inner.find(".//pre")
+    assert pre is not None and pre.get("dir") == "ltr"
+    assert pre.text_content().startswith("field\tsource\tvalue\tconcept")
+    # The charts are drawn left to right in every language (their labels before the bars).
+    assert {svg.get("direction") for svg in inner.xpath(".//*[local-name()='svg']")} == {"ltr"}
     # The chart titles are in the language too.
     titles = inner.xpath(".//*[local-name()='svg']/*[local-name()='title']/text()")
     assert t["chart"].format(what=t["summary.caption"]) in titles

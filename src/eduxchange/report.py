@@ -1194,6 +1194,11 @@ svg{max-width:100%;height:auto}
 pre{background:#f4f4f4;padding:.5rem;overflow-x:auto}
 code{word-break:break-all}
 """
+#: The charts are drawn left to right in every language: ``direction="ltr"`` keeps their
+#: ``text-anchor="end"`` labels before the bars in a right-to-left page (SVG 1.1, 10.9.1: the
+#: anchor follows the inherited ``direction``), while each label's own script still reads in
+#: its own direction (the Unicode bidirectional algorithm).
+_SVG: Final = '<svg xmlns="http://www.w3.org/2000/svg" direction="ltr" role="img"'
 _BAR_ROWS: Final = 12  # values shown in a chart; the table lists the rest
 _TABLE_ROWS: Final = 50
 
@@ -1207,7 +1212,7 @@ def _bar_chart(title: str, rows: Sequence[tuple[str, float, str]], *, maximum: f
     rows = list(rows)[:_BAR_ROWS]
     bar_h, gap, label_w, bar_w = 18, 6, 220, 300
     height = max(1, len(rows)) * (bar_h + gap) + gap
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{_e(title)}" '
+    parts = [f'{_SVG} aria-label="{_e(title)}" '
              f'width="{label_w + bar_w + 80}" height="{height}" '
              f'viewBox="0 0 {label_w + bar_w + 80} {height}" font-size="12">',
              f"<title>{_e(title)}</title>"]
@@ -1307,7 +1312,8 @@ def render_html(report: MemberReport, lang: str = "en", *, fragment: bool = Fals
                             for u in r.unmapped[:_TABLE_ROWS * 4]], numeric=(3,)))
         shown = _TABLE_ROWS * 4
         body.append(f"<p>{_e(t('unmapped.howto'))}</p>"
-                    f"<pre>{_e(mapping_tsv(r, limit=shown))}</pre>")
+                    # A TSV file's columns read left to right in every interface language.
+                    f'<pre dir="ltr">{_e(mapping_tsv(r, limit=shown))}</pre>')
         if len(r.unmapped) > shown:
             body.append(f"<p>{_e(t('unmapped.all', n=len(r.unmapped)))}</p>")
     else:
@@ -1351,7 +1357,7 @@ def _completeness_chart(title: str, fields: Sequence[FieldCompleteness]) -> str:
     bar_h, gap, label_w, bar_w = 12, 3, 220, 300
     height = len(fields) * (bar_h + gap) + gap
     width = label_w + bar_w + 60
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{_e(title)}" '
+    parts = [f'{_SVG} aria-label="{_e(title)}" '
              f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-size="10">',
              f"<title>{_e(title)}</title>"]
     for i, c in enumerate(fields):
@@ -1373,7 +1379,7 @@ def _trend_chart(title: str, report: MemberReport, t: Callable[..., str]) -> str
     width = max(1, len(points)) * col + 40
     top = max([p.counts.get("new", 0) + p.counts.get("updated", 0) + p.counts.get("quarantined", 0)
                for p in points] + [1])
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{_e(title)}" '
+    parts = [f'{_SVG} aria-label="{_e(title)}" '
              f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-size="10">',
              f"<title>{_e(title)}</title>"]
     for i, p in enumerate(points):
