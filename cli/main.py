@@ -989,7 +989,11 @@ def check(config_path: str, members: tuple[str, ...], timeout: float | None,
 @click.option("--output", "-o", "output", metavar="DIR", type=click.Path(file_okay=False),
               help="Write one file per member into DIR (default: stdout, one member for html "
                    "and csv).")
-def report(config_path: str, members: tuple[str, ...], format_: str, output: str | None) -> None:
+@click.option("--lang", "lang", metavar="LANG", default=None,
+              help="Interface language of the html page: en (default), fr, es, ru, zh, ar or "
+                   "de. csv and json are always English, for scripts.")
+def report(config_path: str, members: tuple[str, ...], format_: str, output: str | None,
+           lang: str | None) -> None:
     """Quality reports for members: counts, quarantine reasons, completeness, unmapped values.
 
     Each report's key figures are kept in the store under the member's latest run, so the
@@ -999,6 +1003,12 @@ def report(config_path: str, members: tuple[str, ...], format_: str, output: str
 
     from eduxchange import report as reports
 
+    if lang is not None and format_ != "html":
+        _fail_usage(f"--lang applies to --format html only; {format_} stays English, for scripts")
+    if lang is not None and lang not in reports.MESSAGES:
+        _fail_usage(f"--lang {lang}: no interface text in that language; choose one of "
+                    + ", ".join(reports.MESSAGES))
+    page_lang = lang or "en"
     config = _load(config_path)
     if not config.catalog.store.exists():
         _fail_usage(f"no catalogue yet at {config.catalog.store}; run `eduxchange harvest` first")
@@ -1016,7 +1026,9 @@ def report(config_path: str, members: tuple[str, ...], format_: str, output: str
     try:
         with eduxchange.open_store(config) as store:
             for member in chosen:
-                made = reports.member_report(store, member)
+                # Concept and licence-openness labels in the page's language (html only).
+                made = reports.member_report(store, member,
+                                             lang=page_lang if format_ == "html" else "en")
                 reports.save_snapshot(store, made)
                 if format_ == "json":
                     documents.append(made.to_dict())
@@ -1032,10 +1044,10 @@ def report(config_path: str, members: tuple[str, ...], format_: str, output: str
                                   newline="") as fh:
                             reports.write_warnings_csv(store, member, fh)
                 elif out_dir is None:
-                    click.echo(reports.render_html(made), nl=False)
+                    click.echo(reports.render_html(made, page_lang), nl=False)
                 else:
-                    (out_dir / f"{member.id}.html").write_text(reports.render_html(made),
-                                                               encoding="utf-8")
+                    (out_dir / f"{member.id}.html").write_text(
+                        reports.render_html(made, page_lang), encoding="utf-8")
                     (out_dir / f"{member.id}-mappings.tsv").write_text(
                         reports.mapping_tsv(made), encoding="utf-8")
                 if out_dir is not None:

@@ -39,6 +39,7 @@ from .store.base import CatalogStore, QuarantineEntry
 
 __all__ = [
     "ELEMENTS",
+    "FIELD_LABELS",
     "FIELD_NOUNS",
     "MESSAGES",
     "REASONS",
@@ -115,6 +116,81 @@ FIELD_NOUNS: Final[Mapping[str, str]] = MappingProxyType({
     "sameAs": "other identifiers", "mainEntityOfPage": "provenance", "id": "catalogue IRI",
 })
 
+#: :data:`FIELD_NOUNS` in the other interface languages, for the completeness table and chart
+#: of the HTML page only (the JSON's ``label`` and the CSV stay English); a field missing here
+#: falls back to its English noun.
+FIELD_LABELS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType({
+    "fr": MappingProxyType({
+        "type": "type", "url": "lien vers la ressource", "identifier": "identifiant",
+        "name": "titre", "description": "description", "keywords": "mots-clés",
+        "inLanguage": "langue", "license": "licence", "copyrightNotice": "mention de droits",
+        "learningResourceType": "type de ressource", "educationalLevel": "niveau d’études",
+        "audience": "public", "about": "discipline", "creator": "auteur",
+        "contributor": "contributeur", "publisher": "éditeur", "dateCreated": "date de création",
+        "datePublished": "date de publication", "dateModified": "date de modification",
+        "duration": "durée", "encodingFormat": "format de fichier", "isAccessibleForFree": "coût",
+        "image": "vignette", "typicalAgeRange": "tranche d’âge",
+        "sameAs": "autres identifiants", "mainEntityOfPage": "provenance",
+        "id": "IRI du catalogue"}),
+    "es": MappingProxyType({
+        "type": "tipo", "url": "enlace al recurso", "identifier": "identificador",
+        "name": "título", "description": "descripción", "keywords": "palabras clave",
+        "inLanguage": "idioma", "license": "licencia", "copyrightNotice": "aviso de derechos",
+        "learningResourceType": "tipo de recurso", "educationalLevel": "nivel educativo",
+        "audience": "destinatarios", "about": "materia", "creator": "autor",
+        "contributor": "colaborador", "publisher": "editor", "dateCreated": "fecha de creación",
+        "datePublished": "fecha de publicación", "dateModified": "fecha de modificación",
+        "duration": "duración", "encodingFormat": "formato de archivo",
+        "isAccessibleForFree": "coste", "image": "miniatura", "typicalAgeRange": "rango de edad",
+        "sameAs": "otros identificadores", "mainEntityOfPage": "procedencia",
+        "id": "IRI del catálogo"}),
+    "ru": MappingProxyType({
+        "type": "тип", "url": "ссылка на ресурс", "identifier": "идентификатор",
+        "name": "название", "description": "описание", "keywords": "ключевые слова",
+        "inLanguage": "язык", "license": "лицензия",
+        "copyrightNotice": "уведомление об авторском праве",
+        "learningResourceType": "тип ресурса", "educationalLevel": "уровень образования",
+        "audience": "аудитория", "about": "предмет", "creator": "автор",
+        "contributor": "соавтор", "publisher": "издатель", "dateCreated": "дата создания",
+        "datePublished": "дата публикации", "dateModified": "дата изменения",
+        "duration": "продолжительность", "encodingFormat": "формат файла",
+        "isAccessibleForFree": "стоимость", "image": "миниатюра",
+        "typicalAgeRange": "возрастной диапазон", "sameAs": "другие идентификаторы",
+        "mainEntityOfPage": "происхождение", "id": "IRI в каталоге"}),
+    "zh": MappingProxyType({
+        "type": "类型", "url": "资源链接", "identifier": "标识符", "name": "标题",
+        "description": "描述", "keywords": "关键词", "inLanguage": "语言", "license": "许可协议",
+        "copyrightNotice": "版权声明", "learningResourceType": "资源类型",
+        "educationalLevel": "教育层次", "audience": "对象", "about": "学科", "creator": "作者",
+        "contributor": "贡献者", "publisher": "出版者", "dateCreated": "创建日期",
+        "datePublished": "发布日期", "dateModified": "修改日期", "duration": "时长",
+        "encodingFormat": "文件格式", "isAccessibleForFree": "费用", "image": "缩略图",
+        "typicalAgeRange": "年龄范围", "sameAs": "其他标识符", "mainEntityOfPage": "来源",
+        "id": "目录 IRI"}),
+    "ar": MappingProxyType({
+        "type": "النوع", "url": "رابط المورد", "identifier": "المعرّف", "name": "العنوان",
+        "description": "الوصف", "keywords": "الكلمات المفتاحية", "inLanguage": "اللغة",
+        "license": "الترخيص", "copyrightNotice": "إشعار حقوق النشر",
+        "learningResourceType": "نوع المورد", "educationalLevel": "المستوى التعليمي",
+        "audience": "الجمهور", "about": "المادة", "creator": "المؤلف", "contributor": "المساهم",
+        "publisher": "الناشر", "dateCreated": "تاريخ الإنشاء", "datePublished": "تاريخ النشر",
+        "dateModified": "تاريخ التعديل", "duration": "المدة", "encodingFormat": "صيغة الملف",
+        "isAccessibleForFree": "التكلفة", "image": "الصورة المصغّرة",
+        "typicalAgeRange": "الفئة العمرية", "sameAs": "معرّفات أخرى",
+        "mainEntityOfPage": "المصدر", "id": "IRI في الفهرس"}),
+    "de": MappingProxyType({
+        "type": "Typ", "url": "Link zur Ressource", "identifier": "Kennung", "name": "Titel",
+        "description": "Beschreibung", "keywords": "Schlagwörter", "inLanguage": "Sprache",
+        "license": "Lizenz", "copyrightNotice": "Urheberrechtsvermerk",
+        "learningResourceType": "Ressourcentyp", "educationalLevel": "Bildungsstufe",
+        "audience": "Zielgruppe", "about": "Fach", "creator": "Autor/in",
+        "contributor": "Mitwirkende", "publisher": "Verlag", "dateCreated": "Erstellungsdatum",
+        "datePublished": "Veröffentlichungsdatum", "dateModified": "Änderungsdatum",
+        "duration": "Dauer", "encodingFormat": "Dateiformat", "isAccessibleForFree": "Kosten",
+        "image": "Vorschaubild", "typicalAgeRange": "Altersgruppe",
+        "sameAs": "weitere Kennungen", "mainEntityOfPage": "Herkunft", "id": "Katalog-IRI"}),
+})
+
 #: The fields whose absence is a warning of the per-field CSV (DPLA's "recommended" fields;
 #: the catalogue's search facets and the licence a reuser needs).
 RECOMMENDED: Final[tuple[str, ...]] = (
@@ -160,8 +236,11 @@ _REQUIRED = re.compile(r"'(?P<field>[^']+)' is a required property")
 _FORMAT_PREFIX = re.compile(r"^(?P<format>[a-z_]+): (?P<rest>.*)$", re.S)
 _SPLIT = re.compile(r"; (?=\$)")
 
-#: The interface text of the page and the CSV (English; another language is another key).
-MESSAGES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType({"en": MappingProxyType({
+#: The interface text of the page and the CSV, in the web pages' seven interface languages
+#: (:mod:`eduxchange.web.messages`, whose terms it shares). English is the reference and the
+#: fallback; ``tests/test_report_i18n.py`` checks every language has its keys and placeholders.
+#: The CSV and JSON outputs are always English (scripts read them); only the HTML is localized.
+_EN: Final[Mapping[str, str]] = {
     "title": "Quality report: {name}",
     "generated": "Generated {at} from the catalogue store.",
     "endpoint": "OAI-PMH endpoint",
@@ -227,7 +306,435 @@ MESSAGES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType({"en": Mappi
     "chart": "Chart: {what}",
     "csv.missing": "no {noun}",
     "csv.unmapped": "value not mapped to a concept",
-})})
+}
+
+_FR: Final[Mapping[str, str]] = {
+    "title": "Rapport de qualité : {name}",
+    "generated": "Produit le {at} à partir du magasin du catalogue.",
+    "endpoint": "Point d’accès OAI-PMH",
+    "state": "Dernier moissonnage",
+    "never": "jamais moissonné",
+    "summary": "Synthèse",
+    "summary.caption": "Notices de ce membre",
+    "attempted": "Notices reçues",
+    "harvested": "Moissonnées (lisibles)",
+    "unreadable": "Illisibles au moissonnage",
+    "deleted": "Supprimées par le membre",
+    "normalized": "Normalisées dans le catalogue",
+    "quarantined": "En quarantaine",
+    "quarantine": "Notices en quarantaine",
+    "quarantine.caption": "Pourquoi des notices ont été mises en quarantaine (une notice peut "
+                          "avoir plusieurs raisons)",
+    "quarantine.none": "Aucune notice n’est en quarantaine.",
+    "reason": "Raison",
+    "stage": "Étape",
+    "records": "Notices",
+    "examples": "Exemples",
+    "detail": "Exemple de détail",
+    "completeness": "Complétude",
+    "completeness.caption": "Part des notices normalisées ayant chaque champ de la notice "
+                            "commune",
+    "field": "Champ",
+    "filled": "Rempli",
+    "percent": "Pourcentage",
+    "distributions": "Répartitions",
+    "dist.inLanguage": "Langues",
+    "dist.license": "Licences",
+    "dist.openness": "Licences libres",
+    "dist.learningResourceType": "Types de ressource",
+    "dist.educationalLevel": "Niveaux d’études",
+    "dist.audience": "Publics",
+    "dist.about": "Disciplines",
+    "value": "Valeur",
+    "key": "IRI ou code",
+    "none": "aucun",
+    "more": "{n} valeurs de plus",
+    "unmapped": "Valeurs sans concept",
+    "unmapped.caption": "Valeurs source qu’aucun vocabulaire n’associe (complétez la table de "
+                        "correspondance ci-dessous)",
+    "unmapped.none": "Chaque valeur correspond à un concept.",
+    "unmapped.howto": "Enregistrez cette table dans un fichier .tsv, remplissez la colonne "
+                      "concept (un IRI du schéma du champ), indiquez le fichier dans [catalog] "
+                      "extra_mappings et lancez eduxchange normalize --all. Les lignes sans "
+                      "concept sont ignorées.",
+    "unmapped.all": "La table ci-dessus montre les valeurs les plus fréquentes ; les {n} "
+                    "figurent dans le fichier qu’écrit eduxchange report -o DIR "
+                    "(ID-mappings.tsv).",
+    "source": "Source",
+    "trend": "Au fil des derniers moissonnages",
+    "trend.caption": "Moissonnages, et les chiffres du rapport conservés pour chacun",
+    "trend.none": "Aucun moissonnage pour l’instant.",
+    "run": "Moissonnage",
+    "started": "Début",
+    "run.state": "État",
+    "new": "Nouvelles",
+    "updated": "Mises à jour",
+    "gone": "Supprimées",
+    "unmapped.values": "Valeurs sans correspondance",
+    "not.kept": "non conservé",
+    "open": "libre",
+    "open.restricted": "libre, avec restrictions (NC ou ND)",
+    "unrecognised": "pas une licence libre reconnue",
+    "no.licence": "aucune licence",
+    "chart": "Graphique : {what}",
+    "csv.missing": "pas de {noun}",
+    "csv.unmapped": "valeur non associée à un concept",
+}
+
+_ES: Final[Mapping[str, str]] = {
+    "title": "Informe de calidad: {name}",
+    "generated": "Generado el {at} a partir del almacén del catálogo.",
+    "endpoint": "Punto de acceso OAI-PMH",
+    "state": "Última recolección",
+    "never": "nunca recolectado",
+    "summary": "Resumen",
+    "summary.caption": "Registros de este miembro",
+    "attempted": "Registros recibidos",
+    "harvested": "Recolectados (legibles)",
+    "unreadable": "Ilegibles al recolectar",
+    "deleted": "Eliminados por el miembro",
+    "normalized": "Normalizados en el catálogo",
+    "quarantined": "En cuarentena",
+    "quarantine": "Registros en cuarentena",
+    "quarantine.caption": "Por qué se pusieron registros en cuarentena (un registro puede "
+                          "tener varios motivos)",
+    "quarantine.none": "Ningún registro está en cuarentena.",
+    "reason": "Motivo",
+    "stage": "Etapa",
+    "records": "Registros",
+    "examples": "Ejemplos",
+    "detail": "Detalle de ejemplo",
+    "completeness": "Completitud",
+    "completeness.caption": "Proporción de registros normalizados con cada campo del registro "
+                            "común",
+    "field": "Campo",
+    "filled": "Con valor",
+    "percent": "Porcentaje",
+    "distributions": "Distribuciones",
+    "dist.inLanguage": "Idiomas",
+    "dist.license": "Licencias",
+    "dist.openness": "Licencias abiertas",
+    "dist.learningResourceType": "Tipos de recurso",
+    "dist.educationalLevel": "Niveles educativos",
+    "dist.audience": "Destinatarios",
+    "dist.about": "Materias",
+    "value": "Valor",
+    "key": "IRI o código",
+    "none": "ninguno",
+    "more": "{n} valores más",
+    "unmapped": "Valores sin concepto",
+    "unmapped.caption": "Valores de origen que ningún vocabulario asigna (complete la tabla de "
+                        "correspondencias de abajo)",
+    "unmapped.none": "Cada valor corresponde a un concepto.",
+    "unmapped.howto": "Guarde esta tabla como archivo .tsv, rellene la columna concept (un IRI "
+                      "del esquema del campo), inclúyala en [catalog] extra_mappings y ejecute "
+                      "eduxchange normalize --all. Las filas sin concepto se omiten.",
+    "unmapped.all": "La tabla de arriba muestra los valores más frecuentes; los {n} están en el "
+                    "archivo que escribe eduxchange report -o DIR (ID-mappings.tsv).",
+    "source": "Origen",
+    "trend": "En las últimas recolecciones",
+    "trend.caption": "Recolecciones, y las cifras del informe guardadas para cada una",
+    "trend.none": "Todavía no hay ninguna recolección.",
+    "run": "Recolección",
+    "started": "Inicio",
+    "run.state": "Estado",
+    "new": "Nuevos",
+    "updated": "Actualizados",
+    "gone": "Eliminados",
+    "unmapped.values": "Valores sin correspondencia",
+    "not.kept": "no guardado",
+    "open": "abierta",
+    "open.restricted": "abierta, con restricciones (NC o ND)",
+    "unrecognised": "no es una licencia abierta reconocida",
+    "no.licence": "sin licencia",
+    "chart": "Gráfico: {what}",
+    "csv.missing": "sin {noun}",
+    "csv.unmapped": "valor no asignado a un concepto",
+}
+
+_RU: Final[Mapping[str, str]] = {
+    "title": "Отчёт о качестве: {name}",
+    "generated": "Составлен {at} по хранилищу каталога.",
+    "endpoint": "Точка доступа OAI-PMH",
+    "state": "Последний сбор",
+    "never": "сбор не проводился",
+    "summary": "Сводка",
+    "summary.caption": "Записи этого участника",
+    "attempted": "Получено записей",
+    "harvested": "Собрано (читаемых)",
+    "unreadable": "Нечитаемых при сборе",
+    "deleted": "Удалено участником",
+    "normalized": "Нормализовано в каталог",
+    "quarantined": "В карантине",
+    "quarantine": "Записи в карантине",
+    "quarantine.caption": "Почему записи попали в карантин (у записи может быть несколько "
+                          "причин)",
+    "quarantine.none": "В карантине нет ни одной записи.",
+    "reason": "Причина",
+    "stage": "Этап",
+    "records": "Записи",
+    "examples": "Примеры",
+    "detail": "Пример подробностей",
+    "completeness": "Полнота",
+    "completeness.caption": "Доля нормализованных записей, в которых заполнено каждое поле "
+                            "общей записи",
+    "field": "Поле",
+    "filled": "Заполнено",
+    "percent": "Процент",
+    "distributions": "Распределения",
+    "dist.inLanguage": "Языки",
+    "dist.license": "Лицензии",
+    "dist.openness": "Открытые лицензии",
+    "dist.learningResourceType": "Типы ресурсов",
+    "dist.educationalLevel": "Уровни образования",
+    "dist.audience": "Аудитории",
+    "dist.about": "Предметы",
+    "value": "Значение",
+    "key": "IRI или код",
+    "none": "нет",
+    "more": "ещё значений: {n}",
+    "unmapped": "Значения без понятия",
+    "unmapped.caption": "Исходные значения, которые не сопоставлены ни одному словарю "
+                        "(заполните таблицу соответствий ниже)",
+    "unmapped.none": "Каждое значение сопоставлено понятию.",
+    "unmapped.howto": "Сохраните эту таблицу в файл .tsv, заполните столбец concept (IRI из "
+                      "схемы поля), укажите файл в [catalog] extra_mappings и выполните "
+                      "eduxchange normalize --all. Строки без понятия пропускаются.",
+    "unmapped.all": "В таблице выше — самые частые значения; все {n} есть в файле, который "
+                    "пишет eduxchange report -o DIR (ID-mappings.tsv).",
+    "source": "Источник",
+    "trend": "За последние сборы",
+    "trend.caption": "Сборы и сохранённые для каждого показатели отчёта",
+    "trend.none": "Сборов ещё не было.",
+    "run": "Сбор",
+    "started": "Начало",
+    "run.state": "Состояние",
+    "new": "Новые",
+    "updated": "Обновлённые",
+    "gone": "Удалённые",
+    "unmapped.values": "Несопоставленные значения",
+    "not.kept": "не сохранено",
+    "open": "открытая",
+    "open.restricted": "открытая, с ограничениями (NC или ND)",
+    "unrecognised": "не признанная открытая лицензия",
+    "no.licence": "лицензии нет",
+    "chart": "Диаграмма: {what}",
+    "csv.missing": "нет поля «{noun}»",
+    "csv.unmapped": "значение не сопоставлено понятию",
+}
+
+_ZH: Final[Mapping[str, str]] = {
+    "title": "质量报告：{name}",
+    "generated": "根据目录存储生成于 {at}。",
+    "endpoint": "OAI-PMH 接口",
+    "state": "最近采集",
+    "never": "从未采集",
+    "summary": "概要",
+    "summary.caption": "该成员的记录",
+    "attempted": "尝试处理的记录",
+    "harvested": "已采集（可读）",
+    "unreadable": "采集时不可读",
+    "deleted": "成员已删除",
+    "normalized": "已规范化并收入目录",
+    "quarantined": "已隔离",
+    "quarantine": "被隔离的记录",
+    "quarantine.caption": "记录被隔离的原因（一条记录可能有多个原因）",
+    "quarantine.none": "没有被隔离的记录。",
+    "reason": "原因",
+    "stage": "阶段",
+    "records": "记录",
+    "examples": "示例",
+    "detail": "示例详情",
+    "completeness": "完整性",
+    "completeness.caption": "已规范化的记录中具有通用记录各字段的比例",
+    "field": "字段",
+    "filled": "已填写",
+    "percent": "百分比",
+    "distributions": "分布",
+    "dist.inLanguage": "语言",
+    "dist.license": "许可协议",
+    "dist.openness": "开放许可协议",
+    "dist.learningResourceType": "资源类型",
+    "dist.educationalLevel": "教育层次",
+    "dist.audience": "对象",
+    "dist.about": "学科",
+    "value": "值",
+    "key": "IRI 或代码",
+    "none": "无",
+    "more": "另有 {n} 个值",
+    "unmapped": "没有对应概念的值",
+    "unmapped.caption": "没有任何词表映射的源值（请填写下面的映射表）",
+    "unmapped.none": "每个值都对应一个概念。",
+    "unmapped.howto": "将此表保存为 .tsv 文件，填写 concept 列（该字段概念方案中的一个 IRI），"
+                      "在 [catalog] extra_mappings 中列出该文件，然后运行 "
+                      "eduxchange normalize --all。没有填写概念的行将被跳过。",
+    "unmapped.all": "上表列出最常见的值；全部 {n} 个值都在 eduxchange report -o DIR "
+                    "写出的文件（ID-mappings.tsv）中。",
+    "source": "来源",
+    "trend": "最近几次采集",
+    "trend.caption": "各次采集，以及为每次保存的报告数据",
+    "trend.none": "尚未进行采集。",
+    "run": "采集",
+    "started": "开始时间",
+    "run.state": "状态",
+    "new": "新增",
+    "updated": "更新",
+    "gone": "删除",
+    "unmapped.values": "未映射的值",
+    "not.kept": "未保存",
+    "open": "开放",
+    "open.restricted": "开放，但有限制（NC 或 ND）",
+    "unrecognised": "不是公认的开放许可协议",
+    "no.licence": "无许可协议",
+    "chart": "图表：{what}",
+    "csv.missing": "缺少{noun}",
+    "csv.unmapped": "值未映射到概念",
+}
+
+_AR: Final[Mapping[str, str]] = {
+    "title": "تقرير الجودة: {name}",
+    "generated": "أُنشئ في {at} من مخزن الفهرس.",
+    "endpoint": "نقطة وصول OAI-PMH",
+    "state": "آخر جمع",
+    "never": "لم يُجمع قط",
+    "summary": "ملخص",
+    "summary.caption": "سجلات هذا العضو",
+    "attempted": "السجلات التي جرت محاولة معالجتها",
+    "harvested": "المجموعة (المقروءة)",
+    "unreadable": "غير مقروءة عند الجمع",
+    "deleted": "حذفها العضو",
+    "normalized": "وُحِّدت وأُدرجت في الفهرس",
+    "quarantined": "في الحجر",
+    "quarantine": "السجلات المحجورة",
+    "quarantine.caption": "أسباب حجر السجلات (قد يكون للسجل الواحد عدة أسباب)",
+    "quarantine.none": "لا يوجد أي سجل في الحجر.",
+    "reason": "السبب",
+    "stage": "المرحلة",
+    "records": "السجلات",
+    "examples": "أمثلة",
+    "detail": "تفاصيل مثال",
+    "completeness": "الاكتمال",
+    "completeness.caption": "نسبة السجلات الموحّدة التي تحتوي على كل حقل من حقول السجل المشترك",
+    "field": "الحقل",
+    "filled": "مُعبّأ",
+    "percent": "النسبة المئوية",
+    "distributions": "التوزيعات",
+    "dist.inLanguage": "اللغات",
+    "dist.license": "التراخيص",
+    "dist.openness": "التراخيص المفتوحة",
+    "dist.learningResourceType": "أنواع الموارد",
+    "dist.educationalLevel": "المستويات التعليمية",
+    "dist.audience": "الجمهور",
+    "dist.about": "المواد الدراسية",
+    "value": "القيمة",
+    "key": "IRI أو رمز",
+    "none": "لا شيء",
+    "more": "{n} قيم أخرى",
+    "unmapped": "قيم بلا مفهوم",
+    "unmapped.caption": "قيم المصدر التي لا يربطها أي معجم بمفهوم (املأ جدول الربط أدناه)",
+    "unmapped.none": "كل قيمة مرتبطة بمفهوم.",
+    "unmapped.howto": "احفظ هذا الجدول في ملف ‎.tsv، واملأ العمود concept (معرّف IRI من مخطط "
+                      "الحقل)، وأدرج الملف في [catalog] extra_mappings، ثم شغّل "
+                      "eduxchange normalize --all. تُتجاهل الصفوف التي تبقى بلا مفهوم.",
+    "unmapped.all": "يسرد الجدول أعلاه القيم الأكثر تكرارًا؛ وجميع القيم الـ {n} موجودة في "
+                    "الملف الذي يكتبه eduxchange report -o DIR ‏(ID-mappings.tsv).",
+    "source": "المصدر",
+    "trend": "عبر آخر عمليات الجمع",
+    "trend.caption": "عمليات الجمع، وأرقام التقرير المحفوظة لكل منها",
+    "trend.none": "لم تجرِ أي عملية جمع بعد.",
+    "run": "عملية الجمع",
+    "started": "البدء",
+    "run.state": "الحالة",
+    "new": "جديدة",
+    "updated": "محدّثة",
+    "gone": "محذوفة",
+    "unmapped.values": "قيم غير مربوطة",
+    "not.kept": "غير محفوظ",
+    "open": "مفتوح",
+    "open.restricted": "مفتوح، مع قيود (NC أو ND)",
+    "unrecognised": "ليس ترخيصًا مفتوحًا معروفًا",
+    "no.licence": "بلا ترخيص",
+    "chart": "رسم بياني: {what}",
+    "csv.missing": "لا يوجد {noun}",
+    "csv.unmapped": "قيمة غير مربوطة بمفهوم",
+}
+
+_DE: Final[Mapping[str, str]] = {
+    "title": "Qualitätsbericht: {name}",
+    "generated": "Erstellt am {at} aus dem Katalogspeicher.",
+    "endpoint": "OAI-PMH-Schnittstelle",
+    "state": "Letzte Ernte",
+    "never": "nie geerntet",
+    "summary": "Übersicht",
+    "summary.caption": "Datensätze dieses Mitglieds",
+    "attempted": "Empfangene Datensätze",
+    "harvested": "Geerntet (lesbar)",
+    "unreadable": "Beim Ernten unlesbar",
+    "deleted": "Vom Mitglied gelöscht",
+    "normalized": "In den Katalog normalisiert",
+    "quarantined": "In Quarantäne",
+    "quarantine": "Datensätze in Quarantäne",
+    "quarantine.caption": "Warum Datensätze in Quarantäne kamen (ein Datensatz kann mehrere "
+                          "Gründe haben)",
+    "quarantine.none": "Kein Datensatz ist in Quarantäne.",
+    "reason": "Grund",
+    "stage": "Schritt",
+    "records": "Datensätze",
+    "examples": "Beispiele",
+    "detail": "Beispieldetail",
+    "completeness": "Vollständigkeit",
+    "completeness.caption": "Anteil der normalisierten Datensätze mit jedem Feld des "
+                            "gemeinsamen Datensatzes",
+    "field": "Feld",
+    "filled": "Ausgefüllt",
+    "percent": "Prozent",
+    "distributions": "Verteilungen",
+    "dist.inLanguage": "Sprachen",
+    "dist.license": "Lizenzen",
+    "dist.openness": "Offene Lizenzen",
+    "dist.learningResourceType": "Ressourcentypen",
+    "dist.educationalLevel": "Bildungsstufen",
+    "dist.audience": "Zielgruppen",
+    "dist.about": "Fächer",
+    "value": "Wert",
+    "key": "IRI oder Code",
+    "none": "keine",
+    "more": "{n} weitere Werte",
+    "unmapped": "Werte ohne Konzept",
+    "unmapped.caption": "Quellwerte, die kein Vokabular zuordnet (füllen Sie die "
+                        "Zuordnungstabelle unten aus)",
+    "unmapped.none": "Jeder Wert ist einem Konzept zugeordnet.",
+    "unmapped.howto": "Speichern Sie diese Tabelle als .tsv-Datei, füllen Sie die Spalte "
+                      "concept aus (eine IRI aus dem Schema des Feldes), tragen Sie die Datei "
+                      "in [catalog] extra_mappings ein und führen Sie eduxchange normalize --all "
+                      "aus. Zeilen ohne Konzept werden übersprungen.",
+    "unmapped.all": "Die Tabelle oben zeigt die häufigsten Werte; alle {n} stehen in der Datei, "
+                    "die eduxchange report -o DIR schreibt (ID-mappings.tsv).",
+    "source": "Quelle",
+    "trend": "Über die letzten Ernten",
+    "trend.caption": "Ernteläufe und die für jeden gespeicherten Kennzahlen des Berichts",
+    "trend.none": "Noch keine Ernte.",
+    "run": "Lauf",
+    "started": "Beginn",
+    "run.state": "Zustand",
+    "new": "Neu",
+    "updated": "Geändert",
+    "gone": "Gelöscht",
+    "unmapped.values": "Nicht zugeordnete Werte",
+    "not.kept": "nicht gespeichert",
+    "open": "offen",
+    "open.restricted": "offen, mit Einschränkungen (NC oder ND)",
+    "unrecognised": "keine anerkannte offene Lizenz",
+    "no.licence": "keine Lizenz",
+    "chart": "Diagramm: {what}",
+    "csv.missing": "kein(e) {noun}",
+    "csv.unmapped": "Wert keinem Konzept zugeordnet",
+}
+
+MESSAGES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType({
+    lang: MappingProxyType(dict(table)) for lang, table in (
+        ("en", _EN), ("fr", _FR), ("es", _ES), ("ru", _RU), ("zh", _ZH), ("ar", _AR),
+        ("de", _DE))})
 
 #: Fields counted value by value in the distributions, in the page's order.
 DISTRIBUTIONS: Final[tuple[str, ...]] = (
@@ -237,6 +744,9 @@ _CONCEPT_FIELDS: Final = ("learningResourceType", "educationalLevel", "audience"
 #: Fields the catalogue makes rather than the member (left out of completeness).
 _CATALOGUE_FIELDS: Final = frozenset({"@context", "id", "type", "sameAs", "mainEntityOfPage"})
 _EXAMPLES: Final = 3
+#: Interface languages written right to left (as :data:`eduxchange.web.messages.RTL_LANGUAGES`,
+#: which this lower layer may not import).
+_RTL: Final = frozenset({"ar"})
 _TREND_RUNS: Final = 10
 
 
@@ -677,13 +1187,18 @@ def write_warnings_csv(store: CatalogStore, member: MemberConfig, out: TextIO, *
 _CSS: Final = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:0 auto;padding:1rem;line-height:1.4;color:#1b1b1b}
 table{border-collapse:collapse;margin:.5rem 0 1.5rem;width:100%}
-caption{text-align:left;font-weight:600;padding:.25rem 0}
-th,td{border-bottom:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
+caption{text-align:start;font-weight:600;padding:.25rem 0}
+th,td{border-bottom:1px solid #ccc;padding:.25rem .5rem;text-align:start;vertical-align:top}
+td.n{text-align:end;font-variant-numeric:tabular-nums}
 svg{max-width:100%;height:auto}
 pre{background:#f4f4f4;padding:.5rem;overflow-x:auto}
 code{word-break:break-all}
 """
+#: The charts are drawn left to right in every language: ``direction="ltr"`` keeps their
+#: ``text-anchor="end"`` labels before the bars in a right-to-left page (SVG 1.1, 10.9.1: the
+#: anchor follows the inherited ``direction``), while each label's own script still reads in
+#: its own direction (the Unicode bidirectional algorithm).
+_SVG: Final = '<svg xmlns="http://www.w3.org/2000/svg" direction="ltr" role="img"'
 _BAR_ROWS: Final = 12  # values shown in a chart; the table lists the rest
 _TABLE_ROWS: Final = 50
 
@@ -697,7 +1212,7 @@ def _bar_chart(title: str, rows: Sequence[tuple[str, float, str]], *, maximum: f
     rows = list(rows)[:_BAR_ROWS]
     bar_h, gap, label_w, bar_w = 18, 6, 220, 300
     height = max(1, len(rows)) * (bar_h + gap) + gap
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{_e(title)}" '
+    parts = [f'{_SVG} aria-label="{_e(title)}" '
              f'width="{label_w + bar_w + 80}" height="{height}" '
              f'viewBox="0 0 {label_w + bar_w + 80} {height}" font-size="12">',
              f"<title>{_e(title)}</title>"]
@@ -736,6 +1251,9 @@ def render_html(report: MemberReport, lang: str = "en", *, fragment: bool = Fals
     """
     # The page says the language its text is in: English until MESSAGES has the one asked for.
     lang = lang if lang in MESSAGES else "en"
+    # Field nouns in the page's language; the report itself (its JSON) keeps the English ones.
+    nouns = FIELD_LABELS.get(lang, {})
+    completeness = [replace(c, label=nouns.get(c.field, c.label)) for c in report.completeness]
 
     def t(key: str, **values: object) -> str:
         return _t(lang, key, **values)
@@ -766,10 +1284,10 @@ def render_html(report: MemberReport, lang: str = "en", *, fragment: bool = Fals
         body.append(f"<p>{_e(t('quarantine.none'))}</p>")
     # Completeness
     body.append(f"<h2>{_e(t('completeness'))}</h2>")
-    body.append(_completeness_chart(t("chart", what=t("completeness.caption")), r.completeness))
+    body.append(_completeness_chart(t("chart", what=t("completeness.caption")), completeness))
     body.append(_table(t("completeness.caption"), (t("field"), t("filled"), t("percent")),
                        [(f"{c.label} ({c.field})", c.filled, f"{c.percent:g}%")
-                        for c in r.completeness], numeric=(1, 2)))
+                        for c in completeness], numeric=(1, 2)))
     # Distributions
     body.append(f"<h2>{_e(t('distributions'))}</h2>")
     for name, values in r.distributions.items():
@@ -794,7 +1312,8 @@ def render_html(report: MemberReport, lang: str = "en", *, fragment: bool = Fals
                             for u in r.unmapped[:_TABLE_ROWS * 4]], numeric=(3,)))
         shown = _TABLE_ROWS * 4
         body.append(f"<p>{_e(t('unmapped.howto'))}</p>"
-                    f"<pre>{_e(mapping_tsv(r, limit=shown))}</pre>")
+                    # A TSV file's columns read left to right in every interface language.
+                    f'<pre dir="ltr">{_e(mapping_tsv(r, limit=shown))}</pre>')
         if len(r.unmapped) > shown:
             body.append(f"<p>{_e(t('unmapped.all', n=len(r.unmapped)))}</p>")
     else:
@@ -825,7 +1344,9 @@ def render_html(report: MemberReport, lang: str = "en", *, fragment: bool = Fals
             section = section.replace(f"<h{level}>", f"<h{level + 1}>").replace(
                 f"</h{level}>", f"</h{level + 1}>")
         return section
-    return (f'<!DOCTYPE html>\n<html lang="{_e(lang)}"><head><meta charset="utf-8">'
+    # A fragment takes the direction of the page it is embedded in (that page's own ``dir``).
+    direction = ' dir="rtl"' if lang in _RTL else ""
+    return (f'<!DOCTYPE html>\n<html lang="{_e(lang)}"{direction}><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{_e(t('title', name=r.name))}</title><style>{_CSS}</style></head>"
             f"<body>\n{section}\n</body></html>\n")
@@ -836,7 +1357,7 @@ def _completeness_chart(title: str, fields: Sequence[FieldCompleteness]) -> str:
     bar_h, gap, label_w, bar_w = 12, 3, 220, 300
     height = len(fields) * (bar_h + gap) + gap
     width = label_w + bar_w + 60
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{_e(title)}" '
+    parts = [f'{_SVG} aria-label="{_e(title)}" '
              f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-size="10">',
              f"<title>{_e(title)}</title>"]
     for i, c in enumerate(fields):
@@ -858,7 +1379,7 @@ def _trend_chart(title: str, report: MemberReport, t: Callable[..., str]) -> str
     width = max(1, len(points)) * col + 40
     top = max([p.counts.get("new", 0) + p.counts.get("updated", 0) + p.counts.get("quarantined", 0)
                for p in points] + [1])
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{_e(title)}" '
+    parts = [f'{_SVG} aria-label="{_e(title)}" '
              f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-size="10">',
              f"<title>{_e(title)}</title>"]
     for i, p in enumerate(points):
