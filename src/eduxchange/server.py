@@ -83,6 +83,7 @@ from .web import (
     Pages,
     member_report_html,
     oai_html,
+    parse_accept,
     prefers_html,
     ui_language,
     visitor_languages,
@@ -214,26 +215,6 @@ def _http_time(iso: str | None) -> datetime | None:
 # -- content negotiation ---------------------------------------------------------------------
 
 
-def _parse_accept(header: str) -> list[tuple[str, str, float]]:
-    """``Accept`` -> ``[(type, subtype, q)]``; malformed entries are skipped (RFC 9110, 12.5.1)."""
-    ranges = []
-    for part in header.split(",")[:64]:
-        fields = [f.strip() for f in part.split(";")]
-        main, _, sub = fields[0].lower().partition("/")
-        if not main or not sub:
-            continue
-        q = 1.0
-        for param in fields[1:]:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = min(max(float(value.strip()), 0.0), 1.0)
-                except ValueError:
-                    q = 0.0
-        ranges.append((main, sub, q))
-    return ranges
-
-
 def negotiate(accept: str | None) -> str | None:
     """The record format for an ``Accept`` header: a key of :data:`RECORD_FORMATS`, or None.
 
@@ -242,7 +223,7 @@ def negotiate(accept: str | None) -> str | None:
     """
     if not accept or not accept.strip():
         return "jsonld"
-    ranges = _parse_accept(accept)
+    ranges = parse_accept(accept)
     if not ranges:
         return "jsonld"
     best: tuple[float, int] | None = None

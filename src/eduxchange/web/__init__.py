@@ -13,10 +13,11 @@ from .pages import (
     Pages,
     member_report_html,
     oai_html,
+    parse_accept,
     prefers_html,
     ui_language,
     visitor_languages,
 )
 
-__all__ = ["OAI_STYLESHEET", "Page", "Pages", "UI_LANGUAGES", "member_report_html", "oai_html",
+__all__ = ["OAI_STYLESHEET", "Page", "Pages", "UI_LANGUAGES", "member_report_html", "oai_html", "parse_accept",
            "prefers_html", "ui_language", "visitor_languages"]

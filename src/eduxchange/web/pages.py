@@ -38,7 +38,7 @@ from ..vocab import default_vocabularies
 from .messages import LANGUAGE_NAMES, MESSAGES, RTL_LANGUAGES, UI_LANGUAGES
 from .search import page_count, search_url
 
-__all__ = ["Page", "Pages", "prefers_html", "visitor_languages", "ui_language",
+__all__ = ["Page", "Pages", "parse_accept", "prefers_html", "visitor_languages", "ui_language",
            "OAI_STYLESHEET", "member_report_html", "oai_html", "licence_badge", "Badge"]
 
 #: Media types that mean "a page for a person".
@@ -47,7 +47,7 @@ _LANG_TAG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8}){0,4}$")
 _MEMBER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,100}$")
 
 
-def _ranges(header: str) -> list[tuple[str, str, float]]:
+def parse_accept(header: str) -> list[tuple[str, str, float]]:
     """``Accept`` -> ``[(type, subtype, q)]`` (RFC 9110, 12.5.1); malformed parts skipped."""
     out = []
     for part in header.split(",")[:64]:
@@ -80,7 +80,7 @@ def prefers_html(accept: str | None, data_types: Iterable[str], *,
     """
     if not accept:
         return False
-    ranges = _ranges(accept)
+    ranges = parse_accept(accept)
     html_q = max((q for m, s, q in ranges if (m, s) in _HTML_TYPES), default=0.0)
     if html_q <= 0:
         return False
