@@ -85,6 +85,7 @@ from .web import (
     oai_html,
     parse_accept,
     prefers_html,
+    q_value,
     ui_language,
     visitor_languages,
 )
@@ -287,14 +288,7 @@ def _accepts_gzip(header: str | None) -> bool:
     for part in header.split(",")[:32]:
         fields = [f.strip() for f in part.split(";")]
         coding = fields[0].lower()
-        q = 1.0
-        for param in fields[1:]:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value.strip())
-                except ValueError:
-                    q = 0.0
+        q = q_value(fields[1:])
         if coding in ("gzip", "x-gzip"):
             return q > 0
         if coding == "*":

@@ -15,9 +15,10 @@ from .pages import (
     oai_html,
     parse_accept,
     prefers_html,
+    q_value,
     ui_language,
     visitor_languages,
 )
 
 __all__ = ["OAI_STYLESHEET", "Page", "Pages", "UI_LANGUAGES", "member_report_html", "oai_html", "parse_accept",
-           "prefers_html", "ui_language", "visitor_languages"]
+           "prefers_html", "q_value", "ui_language", "visitor_languages"]

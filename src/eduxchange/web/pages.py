@@ -38,13 +38,27 @@ from ..vocab import default_vocabularies
 from .messages import LANGUAGE_NAMES, MESSAGES, RTL_LANGUAGES, UI_LANGUAGES
 from .search import page_count, search_url
 
-__all__ = ["Page", "Pages", "parse_accept", "prefers_html", "visitor_languages", "ui_language",
+__all__ = ["Page", "Pages", "parse_accept", "prefers_html", "q_value", "visitor_languages", "ui_language",
            "OAI_STYLESHEET", "member_report_html", "oai_html", "licence_badge", "Badge"]
 
 #: Media types that mean "a page for a person".
 _HTML_TYPES = (("text", "html"), ("application", "xhtml+xml"))
 _LANG_TAG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8}){0,4}$")
 _MEMBER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,100}$")
+
+
+def q_value(params: Iterable[str]) -> float:
+    """The quality (``q``, RFC 9110, 12.4.2) among a header element's parameters: 1 when
+    absent, 0 when unreadable, clamped to [0, 1]."""
+    q = 1.0
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                q = min(max(float(value.strip()), 0.0), 1.0)
+            except ValueError:
+                q = 0.0
+    return q
 
 
 def parse_accept(header: str) -> list[tuple[str, str, float]]:
@@ -55,15 +69,7 @@ def parse_accept(header: str) -> list[tuple[str, str, float]]:
         main, _, sub = fields[0].lower().partition("/")
         if not main or not sub:
             continue
-        q = 1.0
-        for param in fields[1:]:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = min(max(float(value.strip()), 0.0), 1.0)
-                except ValueError:
-                    q = 0.0
-        out.append((main, sub, q))
+        out.append((main, sub, q_value(fields[1:])))
     return out
 
 
@@ -101,14 +107,7 @@ def visitor_languages(accept_language: str | None, lang: str | None) -> list[str
         tag, *params = (p.strip() for p in part.split(";"))
         if not _LANG_TAG.match(tag):
             continue
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
+        q = q_value(params)
         if q > 0:
             found.append((q, order, tag.lower()))
     seen: list[str] = []
