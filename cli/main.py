@@ -35,6 +35,7 @@ import eduxchange
 from eduxchange.config import DEFAULT_CONFIG
 from eduxchange.errors import ConfigError, StoreError, StoreLocked
 from eduxchange.harvester import ProgressEvent
+from eduxchange.models import HarvestResult
 from eduxchange.store.base import SEVERITIES, EventInfo
 from eduxchange.vocab import VocabularyError
 
@@ -157,7 +158,18 @@ def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: b
         for r in results:
             if r.error:
                 _say(err_console, f"[red]{escape(r.member_id)}[/red]: {escape(r.error)}")
-    sys.exit(EXIT_OK if all(r.ok for r in results) else EXIT_FAILED)
+            if _normalization_error(r):
+                _say(err_console, f"[red]{escape(r.member_id)}[/red]: harvested, but "
+                                  f"{escape(_normalization_error(r) or '')}; run `eduxchange "
+                                  "normalize` once the cause is fixed")
+    failed = any(not r.ok or _normalization_error(r) for r in results)
+    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+def _normalization_error(result: HarvestResult) -> str | None:
+    """Why normalizing a harvested member failed, or None (its harvest itself may be ok)."""
+    error = (result.normalization or {}).get("error")
+    return str(error) if error else None
 
 
 @contextmanager

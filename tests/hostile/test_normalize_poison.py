@@ -141,3 +141,28 @@ def test_a_member_whose_normalization_fails_does_not_stop_the_others(tmp_path: P
     code, results = _normalize(config_path)
     assert code == 0 and results[0]["created"] == 3
     assert eduxchange.catalogue_counts(config)["resources"] == 6
+
+
+def test_harvest_exits_1_when_a_member_s_normalization_fails(tmp_path: Path) -> None:
+    """A member harvested but not normalized (its store refuses, as a broken disk would) is
+    a failure of `eduxchange harvest` too: exit 1, saying so; the other member is normalized."""
+    with serve_faulty(lom_records(range(1, 4))) as first, \
+            serve_faulty(lom_records(range(50, 53))) as second:
+        config_path = write_config(tmp_path / "alliance.toml", [
+            {"id": "a", "endpoint": first.url, "metadata_prefix": "lom"},
+            {"id": "b", "endpoint": second.url, "metadata_prefix": "lom"}])
+        harvested = CliRunner().invoke(main, ["harvest", "-c", str(config_path),
+                                              "--no-normalize", "-q"])
+        assert harvested.exit_code == 0, harvested.output
+        with sqlite3.connect(tmp_path / "catalog.sqlite") as conn:
+            conn.execute("CREATE TRIGGER refuse_a BEFORE UPDATE OF normalized_seq ON members "
+                         "WHEN NEW.id = 'a' BEGIN SELECT RAISE(ABORT, 'the disk says no'); END")
+        result = CliRunner().invoke(main, ["harvest", "-c", str(config_path)])
+        assert result.exit_code == 1, result.output
+        assert "a: harvested, but" in result.stderr and "the disk says no" in result.stderr
+        as_json = CliRunner().invoke(main, ["harvest", "-c", str(config_path), "--json"])
+    assert as_json.exit_code == 1
+    by_member = {r["member"]: r for r in json.loads(as_json.stdout)["results"]}
+    assert "the disk says no" in str(by_member["a"]["normalization"]["error"])
+    assert "error" not in (by_member["b"]["normalization"] or {})
+    assert eduxchange.catalogue_counts(eduxchange.load_config(config_path))["resources"] == 3
