@@ -52,6 +52,7 @@ references, geolocations.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from lxml import etree
@@ -120,6 +121,22 @@ def _resource(payload: etree._Element) -> etree._Element:
     return payload  # nothing inside: an empty description, and the record says what is missing
 
 
+
+def _typed_texts(el: Any, name: str, type_attribute: str, wanted: Collection[str]
+                 ) -> list[tuple[str, str]]:
+    """(language key, text) of the ``name`` children of ``el`` whose ``type_attribute`` (e.g.
+    ``titleType``, lower-cased; absent is ``""``) is one of ``wanted``; empty texts skipped."""
+    found: list[tuple[str, str]] = []
+    for child in el:
+        if _local(child) != name:
+            continue
+        if (child.get(type_attribute) or "").strip().lower() not in wanted:
+            continue
+        text = _text(child)
+        if text:
+            found.append((language_key(child.get(_XML_LANG)), text))
+    return found
+
 class _Walk:
     def __init__(self, options: CrosswalkOptions) -> None:
         self.options = options
@@ -155,27 +172,14 @@ class _Walk:
 
     def titles(self, el: Any) -> None:
         names: dict[str, str] = self.out.get("name", {})
-        for child in el:
-            if _local(child) != "title":
-                continue
-            if (child.get("titleType") or "").strip().lower() not in _NAME_TITLE_TYPES:
-                continue
-            text = _text(child)
-            if text:
-                put_text(names, language_key(child.get(_XML_LANG)), text, join=False)
+        for lang, text in _typed_texts(el, "title", "titleType", _NAME_TITLE_TYPES):
+            put_text(names, lang, text, join=False)
         if names:
             self.out["name"] = names
 
     def descriptions(self, el: Any) -> None:
         pairs: list[tuple[str, str]] = list(self.out.get("description", {}).items())
-        for child in el:
-            if _local(child) != "description":
-                continue
-            if (child.get("descriptionType") or "").strip().lower() not in _DESCRIPTION_TYPES:
-                continue
-            text = _text(child)
-            if text:
-                pairs.append((language_key(child.get(_XML_LANG)), text))
+        pairs += _typed_texts(el, "description", "descriptionType", _DESCRIPTION_TYPES)
         texts = description_map(pairs)  # kept apart, untagged ones by language (.common)
         if texts:
             self.out["description"] = texts
