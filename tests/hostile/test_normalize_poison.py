@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -111,10 +113,11 @@ def test_a_poison_record_joining_a_good_resource_leaves_it_intact(tmp_path: Path
         assert "cannot merge or write" in entry.reason and entry.identifier == "oai:poison:join"
 
 
-def test_a_member_whose_normalization_fails_does_not_stop_the_others(tmp_path: Path) -> None:
-    """The store refuses member "a"'s progress (a trigger in the real SQLite file, as a
-    broken disk would): "a" fails with the reason, exit code 1, "b" after it is normalized;
-    once the store is repaired the next run normalizes "a", nothing lost."""
+@contextmanager
+def _harvested_and_refusing_a(tmp_path: Path) -> Iterator[Path]:
+    """Members "a" and "b" (3 LOM records each) on loopback, harvested without normalizing into
+    ``tmp_path``; the store then refuses "a"'s normalization progress (a trigger in the real
+    SQLite file, as a broken disk would). Yields the config's path while the members serve."""
     with serve_faulty(lom_records(range(1, 4))) as first, \
             serve_faulty(lom_records(range(50, 53))) as second:
         config_path = write_config(tmp_path / "alliance.toml", [
@@ -123,11 +126,19 @@ def test_a_member_whose_normalization_fails_does_not_stop_the_others(tmp_path: P
         harvested = CliRunner().invoke(main, ["harvest", "-c", str(config_path),
                                               "--no-normalize", "-q"])
         assert harvested.exit_code == 0, harvested.output
+        with sqlite3.connect(tmp_path / "catalog.sqlite") as conn:
+            conn.execute("CREATE TRIGGER refuse_a BEFORE UPDATE OF normalized_seq ON members "
+                         "WHEN NEW.id = 'a' BEGIN SELECT RAISE(ABORT, 'the disk says no'); END")
+        yield config_path
+
+
+def test_a_member_whose_normalization_fails_does_not_stop_the_others(tmp_path: Path) -> None:
+    """The store refuses member "a"'s progress (a trigger in the real SQLite file, as a
+    broken disk would): "a" fails with the reason, exit code 1, "b" after it is normalized;
+    once the store is repaired the next run normalizes "a", nothing lost."""
+    with _harvested_and_refusing_a(tmp_path) as config_path:
+        result = CliRunner().invoke(main, ["normalize", "-c", str(config_path), "--json"])
     store_path = tmp_path / "catalog.sqlite"
-    with sqlite3.connect(store_path) as conn:
-        conn.execute("CREATE TRIGGER refuse_a BEFORE UPDATE OF normalized_seq ON members "
-                     "WHEN NEW.id = 'a' BEGIN SELECT RAISE(ABORT, 'the disk says no'); END")
-    result = CliRunner().invoke(main, ["normalize", "-c", str(config_path), "--json"])
     assert result.exit_code == 1, result.output
     by_member = {r["member"]: r for r in json.loads(result.stdout)["results"]}
     assert "the disk says no" in str(by_member["a"]["error"])
@@ -146,17 +157,7 @@ def test_a_member_whose_normalization_fails_does_not_stop_the_others(tmp_path: P
 def test_harvest_exits_1_when_a_member_s_normalization_fails(tmp_path: Path) -> None:
     """A member harvested but not normalized (its store refuses, as a broken disk would) is
     a failure of `eduxchange harvest` too: exit 1, saying so; the other member is normalized."""
-    with serve_faulty(lom_records(range(1, 4))) as first, \
-            serve_faulty(lom_records(range(50, 53))) as second:
-        config_path = write_config(tmp_path / "alliance.toml", [
-            {"id": "a", "endpoint": first.url, "metadata_prefix": "lom"},
-            {"id": "b", "endpoint": second.url, "metadata_prefix": "lom"}])
-        harvested = CliRunner().invoke(main, ["harvest", "-c", str(config_path),
-                                              "--no-normalize", "-q"])
-        assert harvested.exit_code == 0, harvested.output
-        with sqlite3.connect(tmp_path / "catalog.sqlite") as conn:
-            conn.execute("CREATE TRIGGER refuse_a BEFORE UPDATE OF normalized_seq ON members "
-                         "WHEN NEW.id = 'a' BEGIN SELECT RAISE(ABORT, 'the disk says no'); END")
+    with _harvested_and_refusing_a(tmp_path) as config_path:
         result = CliRunner().invoke(main, ["harvest", "-c", str(config_path)])
         assert result.exit_code == 1, result.output
         assert "a: harvested, but" in result.stderr and "the disk says no" in result.stderr
