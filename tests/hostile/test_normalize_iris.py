@@ -9,7 +9,6 @@ to be one, the retired IRI answers a 301 to the surviving record, which says ``s
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -29,6 +28,7 @@ from tests.conftest import SERVING, write_config
 from tests.support.faulty import FaultyServer, serve_faulty
 from tests.support.hostile_normalize import dc_records, iri_map, lom_records, lrmi_record
 from tests.support.records import MemberRecord, utcnow
+from tests.support._net import running
 
 SCHEMA = Namespace("http://schema.org/")
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
@@ -129,15 +129,10 @@ def test_a_member_that_fails_half_way_and_resumes_gets_the_same_iris(tmp_path: P
 def serving(config: eduxchange.Config) -> Iterator[str]:
     store = ReadOnlySQLiteStore(config.catalog.store)
     server = make_server(make_app(config, store), "127.0.0.1", 0, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
+        with running(server):  # waitress: serve_forever, shutdown, server_close
+            yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
         store.close()
 
 

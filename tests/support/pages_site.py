@@ -8,7 +8,6 @@ French and Chinese and a description full of markup meant to break out of an HTM
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from tests.conftest import SERVING, write_config
 from tests.support.lomgen import make_records
 from tests.support.pyoai_member import serve_pyoai_member
 from tests.support.records import MemberRecord
+from tests.support._net import running
 
 __all__ = ["HOSTILE_MEMBER_NAME", "HOSTILE_TEXT", "MULTILINGUAL_TITLES", "PagesSite",
            "pages_site"]
@@ -94,16 +94,7 @@ def pages_site(tmp: Path) -> Iterator[PagesSite]:
         store = ReadOnlySQLiteStore(config.catalog.store)
         stack.callback(store.close)
         server = make_server(make_app(config, store), "127.0.0.1", 0, quiet=True)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                  daemon=True)
-        thread.start()
-
-        def stop() -> None:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=10)
-
-        stack.callback(stop)
+        stack.enter_context(running(server))  # waitress: serve_forever, shutdown, server_close
         with eduxchange.open_store(config) as rw:
             uuid = next(r.id.rsplit("/", 1)[1] for r in rw.iter_resources()
                         if MULTILINGUAL_TITLES["fr"] in r.record["name"].values())

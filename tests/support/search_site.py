@@ -6,7 +6,6 @@ catalogue under ``tmp`` and the catalogue is served read-only, as ``eduxchange s
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import eduxchange
 from eduxchange.demo import demo_alliance
 from eduxchange.server import make_app, make_server
 from eduxchange.store.sqlite import ReadOnlySQLiteStore
+from tests.support._net import running
 
 __all__ = ["BASE_URI", "SearchSite", "search_site"]
 
@@ -46,14 +46,5 @@ def search_site(tmp: Path) -> Iterator[SearchSite]:
         store = ReadOnlySQLiteStore(config.catalog.store)
         stack.callback(store.close)
         server = make_server(make_app(config, store), "127.0.0.1", 0, quiet=True)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                  daemon=True)
-        thread.start()
-
-        def stop() -> None:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=10)
-
-        stack.callback(stop)
+        stack.enter_context(running(server))  # waitress: serve_forever, shutdown, server_close
         yield SearchSite(f"http://127.0.0.1:{server.server_address[1]}/", config)
