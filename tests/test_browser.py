@@ -190,9 +190,18 @@ def test_oai_page_rendered_through_the_stylesheet(browser: Any, site: PagesSite)
 
 def test_search_with_a_facet(browser: Any, site: PagesSite) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    def navigate(click: Any) -> None:
+        """Click, then wait until the page it leads to has replaced this one (a click returns
+        before the navigation ends; on a loaded machine the old page is still there)."""
+        old = browser.find_element(By.TAG_NAME, "html")
+        click.click()
+        WebDriverWait(browser, 20).until(expected_conditions.staleness_of(old))
 
     browser.get(site.url + "?lang=en")
-    browser.find_element(By.CSS_SELECTOR, "form[role=search] button").click()  # empty: all
+    navigate(browser.find_element(By.CSS_SELECTOR, "form[role=search] button"))  # empty: all
     assert browser.find_element(By.TAG_NAME, "h1").text == "Search"
     assert browser.find_element(By.ID, "results-h").text == "12 resources found"
     assert len(browser.find_elements(By.CSS_SELECTOR, "li.hit")) == 12
@@ -200,7 +209,7 @@ def test_search_with_a_facet(browser: Any, site: PagesSite) -> None:
     count = int(browser.find_element(
         By.CSS_SELECTOR, "section[data-facet=member] li:last-child .count").text)
     assert 0 < count < 12
-    link.click()
+    navigate(link)
     assert browser.find_element(By.ID, "results-h").text == f"{count} resources found"
     assert len(browser.find_elements(By.CSS_SELECTOR, "li.hit")) == count
     assert browser.find_elements(By.CSS_SELECTOR, ".facets a[aria-current=true]")
