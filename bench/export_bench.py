@@ -4,7 +4,7 @@ Fills a fresh SQLite catalogue with N synthetic records (the docs/record.md exam
 tests/fixtures/records/valid/record-md-example.json, with its id, url and name varied; checked
 by ``validate_record`` first) straight through ``SQLiteStore.catalog()`` -> ``put_resource`` in
 big transactions, then exports it in each format in a child process (the library's
-``eduxchange.export.export``), measured alone in a wrapper process like harvest_bench.py's
+``eduxchange.publish.export.export``), measured alone in a wrapper process like harvest_bench.py's
 ``run_rss_only``. Prints records/second and peak RSS per format (target: flat, < 200 MB).
 
     python bench/export_bench.py --records 100000 --formats ndjson,turtle
@@ -37,7 +37,7 @@ def record(n: int, base: dict[str, Any]) -> dict[str, Any]:
 def fill(workdir: Path, n: int, batch: int = 10_000) -> Path:
     """Write N records and a config naming the store; return the config's path."""
     from eduxchange.store.sqlite import SQLiteStore
-    from eduxchange.validate import validate_record
+    from eduxchange.catalog.validate import validate_record
 
     base = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     problems = validate_record(record(0, base))
@@ -61,7 +61,7 @@ def fill(workdir: Path, n: int, batch: int = 10_000) -> Path:
 def child(config: str, format_: str, output: str) -> None:
     """The measured process: export the catalogue to ``output``; print the record count."""
     import eduxchange
-    from eduxchange.export import export
+    from eduxchange.publish.export import export
 
     cfg = eduxchange.load_config(config)
     with eduxchange.open_store(cfg) as store, open(output, "wb") as out:

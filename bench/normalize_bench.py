@@ -4,7 +4,7 @@ Both sides get the same N generated IEEE LOM records (bytes, about 3 KB each) an
 run on one core in this process, alternately, several rounds:
 
 * reference: ``lxml.etree.fromstring(record)`` for every record;
-* eduxchange: ``eduxchange.catalog.describe`` of each record, the function harvest
+* eduxchange: ``eduxchange.catalog.normalization.describe`` of each record, the function harvest
   and normalize run per record: parse safely, detect the format, crosswalk, map
   vocabularies, add provenance and the catalogue IRI, and validate the result
   against the JSON Schema (everything but the store's merge and writes).
@@ -34,10 +34,10 @@ sys.path.insert(0, str(ROOT))
 
 from lxml import etree  # noqa: E402
 
-from eduxchange.catalog import describe  # noqa: E402
-from eduxchange.config import MemberConfig  # noqa: E402
+from eduxchange.catalog.normalization import describe  # noqa: E402
+from eduxchange.core.config import MemberConfig  # noqa: E402
 from eduxchange.store.base import StoredRecord  # noqa: E402
-from eduxchange.vocab import default_vocabularies  # noqa: E402
+from eduxchange.catalog.vocab import default_vocabularies  # noqa: E402
 from tests.support.lomgen import lom_xml  # noqa: E402
 
 BASE = "https://catalog.example.org/"

@@ -32,16 +32,16 @@ from oaipmh import common
 from oaipmh.metadata import MetadataRegistry
 from oaipmh.server import BatchingServer, encodeResumptionToken, oai_dc_writer
 
-import eduxchange.catalog
-import eduxchange.provider
+import eduxchange.catalog.normalization
+import eduxchange.publish.provider
 from dataclasses import replace
 from types import MappingProxyType
 
-from eduxchange.config import parse_config
-from eduxchange.catalog import Catalog, prewrite
-from eduxchange.provider import Provider, _ListState
+from eduxchange.core.config import parse_config
+from eduxchange.catalog.normalization import Catalog, prewrite
+from eduxchange.publish.provider import Provider, _ListState
 from eduxchange.store.sqlite import ReadOnlySQLiteStore, SQLiteStore
-from eduxchange.writers import WRITERS
+from eduxchange.publish.writers import WRITERS
 
 BASE = "https://catalog.example.org/"
 URL = "http://127.0.0.1/oai"
@@ -195,8 +195,8 @@ def main() -> None:
         # After a writer change (a new release): every pre-rendered oai_dc page is stale.
         table = dict(WRITERS)
         table["oai_dc"] = replace(WRITERS["oai_dc"], version=WRITERS["oai_dc"].version + "+bench")
-        saved = eduxchange.provider.WRITERS, eduxchange.catalog.WRITERS
-        eduxchange.provider.WRITERS = eduxchange.catalog.WRITERS = MappingProxyType(table)
+        saved = eduxchange.publish.provider.WRITERS, eduxchange.catalog.normalization.WRITERS
+        eduxchange.publish.provider.WRITERS = eduxchange.catalog.normalization.WRITERS = MappingProxyType(table)
         stale: dict[str, list[float]] = {"first": [], "deep": [], "first_x": [], "deep_x": []}
         for _ in range(rounds):
             a, b = rate(first, repeat // rounds or 1), rate(pyoai_first, repeat // rounds or 1)
@@ -209,7 +209,7 @@ def main() -> None:
         rerendered = Catalog(config, store).refresh_written()
         refresh = time.perf_counter() - t0
         after = [rate(first, repeat // rounds or 1) for _ in range(rounds)]
-        eduxchange.provider.WRITERS, eduxchange.catalog.WRITERS = saved
+        eduxchange.publish.provider.WRITERS, eduxchange.catalog.normalization.WRITERS = saved
         store.close()
     print(f"eduxchange ListRecords oai_dc, 100-record pages: first {ours_first:.1f} pages/s, "
           f"deep (record {deep_seq}) {ours_deep:.1f} pages/s, deep/first {ours_deep / ours_first:.2f}")

@@ -32,12 +32,12 @@ from rich.measure import Measurement
 from rich.table import Table
 
 import eduxchange
-from eduxchange.config import DEFAULT_CONFIG
-from eduxchange.errors import ConfigError, StoreError, StoreLocked
-from eduxchange.harvester import ProgressEvent
-from eduxchange.models import HarvestResult
+from eduxchange.core.config import DEFAULT_CONFIG
+from eduxchange.core.errors import ConfigError, StoreError, StoreLocked
+from eduxchange.harvesting.harvester import ProgressEvent
+from eduxchange.core.models import HarvestResult
 from eduxchange.store.base import SEVERITIES, EventInfo
-from eduxchange.vocab import VocabularyError
+from eduxchange.catalog.vocab import VocabularyError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
@@ -331,7 +331,7 @@ def export(config_path: str, format_: str | None, output: str | None, since: str
             _fail_usage("--vocabularies needs an RDF format: --format turtle, ntriples, rdfxml "
                         "or jsonld")
         vocabulary_format = format_ or "turtle"
-        _write_out(output, lambda fh: eduxchange.export.export_vocabularies(
+        _write_out(output, lambda fh: eduxchange.publish.export.export_vocabularies(
             fh, format=vocabulary_format))
         return
     if as_json and not output:
@@ -340,7 +340,7 @@ def export(config_path: str, format_: str | None, output: str | None, since: str
     config = _load(config_path)
     if since:
         try:
-            eduxchange.dates.parse_datestamp(since)
+            eduxchange.core.dates.parse_datestamp(since)
         except ValueError:
             _fail_usage(f"--since {since!r} is not an ISO 8601 date or date-time "
                         "(e.g. 2024-01-31 or 2024-01-31T12:00:00Z)")
@@ -353,7 +353,7 @@ def export(config_path: str, format_: str | None, output: str | None, since: str
 
     try:
         with eduxchange.open_store(config) as store:
-            count = _write_out(output, lambda fh: eduxchange.export.export(
+            count = _write_out(output, lambda fh: eduxchange.publish.export.export(
                 config, store, fh, format=format_, since=since, member=member, skipped=skip))
     except (ConfigError, StoreError) as err:
         _fail_usage(str(err))
@@ -403,7 +403,7 @@ def serve(config_path: str, host: str, port: int, public_url: str | None) -> Non
 
 def _serve(config: eduxchange.Config, host: str, port: int, *, example: str | None = None,
            public_url: str | None = None) -> None:
-    from eduxchange import server
+    from eduxchange.publish import server
 
     def ready(info: server.ServerInfo) -> None:
         click.echo(info.describe())
@@ -733,7 +733,7 @@ def _probe(url: str, timeout: float, *, sets: bool = True, formats: bool = True,
            sample: bool = True) -> Any:
     from dataclasses import replace
 
-    from eduxchange import probe
+    from eduxchange.harvesting import probe
 
     _check_url(url)
     return probe.probe_endpoint(url, settings=replace(probe.PROBE_SETTINGS, timeout=timeout),
@@ -772,7 +772,7 @@ def _show_identify(console: Console, report: Any) -> None:
 
 
 def _show_formats(console: Console, report: Any) -> None:
-    from eduxchange.formats import identify_format
+    from eduxchange.harvesting.formats import identify_format
 
     if not report.formats:
         return
@@ -893,7 +893,7 @@ def init(config_path: str, endpoints: tuple[str, ...], base_uri: str, force: boo
     from dataclasses import replace
     from pathlib import Path
 
-    from eduxchange import probe
+    from eduxchange.harvesting import probe
 
     path = Path(config_path)
     if path.exists() and not force:
@@ -941,7 +941,7 @@ def check(config_path: str, members: tuple[str, ...], timeout: float | None,
     eduxchange can read, when none is configured), and the configured sets exist.
     Exit 0 when every member passes, 1 when any fails a probe, 2 for config errors.
     """
-    from eduxchange import probe
+    from eduxchange.harvesting import probe
 
     config = _load(config_path)
     try:
@@ -1013,7 +1013,7 @@ def report(config_path: str, members: tuple[str, ...], format_: str, output: str
     """
     from pathlib import Path
 
-    from eduxchange import report as reports
+    from eduxchange.publish import report as reports
 
     if lang is not None and format_ != "html":
         _fail_usage(f"--lang applies to --format html only; {format_} stays English, for scripts")

@@ -18,13 +18,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rdflib import RDF, URIRef
 
-from eduxchange import rdf
+from eduxchange.publish import rdf
 from eduxchange.crosswalks import CrosswalkOptions, crosswalk
 from eduxchange.normalize.agents import classify, looks_like_organization, word_lists
 from eduxchange.normalize.vcard import parse_name, parse_vcard
-from eduxchange.validate import validate_record
-from eduxchange.writers.amb import to_amb
-from eduxchange.writers.lom import vcard
+from eduxchange.catalog.validate import validate_record
+from eduxchange.publish.writers.amb import to_amb
+from eduxchange.publish.writers.lom import vcard
 from tests.support.amb import amb_errors
 from tests.test_formats_real_records import all_normalized
 
@@ -326,7 +326,7 @@ def test_zenodo_harvest_rdf_types_publishers_as_organizations(tmp_path: Path) ->
 
 
 def test_merge_takes_the_type_another_member_gave_evidence_of() -> None:
-    from eduxchange.merge import Ranked, merge_descriptions
+    from eduxchange.catalog.merge import Ranked, merge_descriptions
 
     untyped = {"name": {"@none": "T"}, "creator": [{"name": "Zenodo"}]}
     typed = {"name": {"@none": "T"}, "creator": [{"type": "Organization", "name": "Zenodo"}]}

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given, settings
 
 import eduxchange
-from eduxchange.merge import Ranked, merge_descriptions
-from eduxchange.validate import validate_record
-from eduxchange.vocab import default_vocabularies
-from eduxchange.writers.amb import AMB_CONTEXT, HCRT, NotAmb, to_amb
+from eduxchange.catalog.merge import Ranked, merge_descriptions
+from eduxchange.catalog.validate import validate_record
+from eduxchange.catalog.vocab import default_vocabularies
+from eduxchange.publish.writers.amb import AMB_CONTEXT, HCRT, NotAmb, to_amb
 
 from .support.amb import AMB_DIR, amb_errors, amb_examples
 from .support.standards import absent_param, missing, standards_dir

@@ -22,8 +22,8 @@ from click.testing import CliRunner
 
 import eduxchange
 from cli.main import main
-from eduxchange.server import ServerInfo, negotiate_profile, serve
-from eduxchange.writers.amb import AMB_CONTEXT, AMB_PROFILE
+from eduxchange.publish.server import ServerInfo, negotiate_profile, serve
+from eduxchange.publish.writers.amb import AMB_CONTEXT, AMB_PROFILE
 from tests.conftest import SERVING, write_config
 from tests.support.amb import amb_errors
 from tests.support.faulty import serve_faulty

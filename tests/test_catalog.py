@@ -15,9 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import eduxchange
-from eduxchange.catalog import record_id_for
-from eduxchange.merge import Ranked, canonical_url, match_keys, merge_descriptions
-from eduxchange.validate import validate_record
+from eduxchange.catalog.normalization import record_id_for
+from eduxchange.catalog.merge import Ranked, canonical_url, match_keys, merge_descriptions
+from eduxchange.catalog.validate import validate_record
 from eduxchange_cli.main import main
 from tests.conftest import ConfigMaker
 from tests.support.faulty import serve_faulty
@@ -43,7 +43,7 @@ def dc_records(numbers: range, datestamp: datetime | None = None) -> list[Member
 def exported(config: eduxchange.Config, **kw: Any) -> list[dict[str, Any]]:
     out = io.BytesIO()
     with eduxchange.open_store(config) as store:
-        eduxchange.export.export(config, store, out, **kw)
+        eduxchange.publish.export.export(config, store, out, **kw)
     return [json.loads(line) for line in out.getvalue().splitlines()]
 
 
@@ -174,7 +174,7 @@ def test_canonical_url_matches_variants(a: str, b: str) -> None:
 
 
 def test_clean_url_for_display() -> None:
-    from eduxchange.merge import clean_url
+    from eduxchange.catalog.merge import clean_url
     assert clean_url("HTTP://OER.Example.org:80/a/B/?utm_source=x&b=2&a=1#top") == \
         "http://oer.example.org/a/B/?b=2&a=1"
     assert clean_url("https://example.org") == "https://example.org/"
@@ -220,7 +220,7 @@ def test_merge_precedence_and_union() -> None:
 
 
 def test_catalogue_records_as_rdf_conform_to_the_shapes(make_config: ConfigMaker) -> None:
-    from eduxchange.rdf import conforms, record_to_graph
+    from eduxchange.publish.rdf import conforms, record_to_graph
 
     with serve_pyoai_member(lom_records(8)) as lom, serve_faulty(dc_records(range(5, 12))) as dc:
         config = make_config([{"id": "lom", "endpoint": lom.url},
@@ -262,7 +262,7 @@ def test_catalogue_iris_are_uuid5_of_member_and_identifier(member: str, identifi
 def test_provenance_quotes_identifiers_as_urllib_does(identifier: str) -> None:
     from urllib.parse import quote
 
-    from eduxchange.catalog import _quote
+    from eduxchange.catalog.normalization import _quote
 
     assert _quote(identifier) == quote(identifier, safe="")
 

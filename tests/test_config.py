@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from eduxchange import load_config
-from eduxchange.errors import ConfigError
+from eduxchange.core.errors import ConfigError
 
 GOOD = """
 [catalog]

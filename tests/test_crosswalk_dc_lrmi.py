@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from eduxchange import xmlsafe
+from eduxchange.core import xmlsafe
 from eduxchange.crosswalks import CrosswalkOptions, crosswalk
 from eduxchange.crosswalks.dc import crosswalk_dc, crosswalk_qdc
 from eduxchange.crosswalks.lrmi import crosswalk_lrmi

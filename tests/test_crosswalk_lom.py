@@ -15,7 +15,7 @@ from lxml import etree
 
 from eduxchange import crosswalk
 from eduxchange.crosswalks import CrosswalkError, CrosswalkOptions, detect_format, metadata_element
-from eduxchange.vocab import default_vocabularies
+from eduxchange.catalog.vocab import default_vocabularies
 from tests.support.lomgen import lom_xml
 from tests.support.standards import LOM_SAMPLES, standard
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eduxchange.dates import DAY, SECONDS, format_datestamp, normalize_datestamp, parse_datestamp
-from eduxchange.transport import backoff_delay, parse_retry_after
+from eduxchange.core.dates import DAY, SECONDS, format_datestamp, normalize_datestamp, parse_datestamp
+from eduxchange.harvesting.transport import backoff_delay, parse_retry_after
 
 
 @pytest.mark.parametrize(

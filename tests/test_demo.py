@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 import eduxchange
 from eduxchange.demo import demo_alliance
-from eduxchange.validate import validate_record
+from eduxchange.catalog.validate import validate_record
 from eduxchange_cli.main import main
 
 
@@ -29,7 +29,7 @@ def test_sample_alliance_shows_formats_languages_and_dedup(tmp_path: Path) -> No
     assert [r.metadata_prefix for r in results] == ["lom", "lom", "oai_dc"]
     out = io.BytesIO()
     with eduxchange.open_store(config) as store:
-        eduxchange.export.export(config, store, out)
+        eduxchange.publish.export.export(config, store, out)
     records = [json.loads(line) for line in out.getvalue().splitlines()]
     assert len(records) == 30
     languages = {lang for r in records for lang in r["name"]}

@@ -26,11 +26,11 @@ from rdflib.compare import isomorphic
 from rdflib.plugins.parsers.jsonld import to_rdf
 
 import eduxchange
-from eduxchange import rdf
-from eduxchange.export import FORMATS, export, export_vocabularies
+from eduxchange.publish import rdf
+from eduxchange.publish.export import FORMATS, export, export_vocabularies
 from eduxchange.store.base import Resource
 from eduxchange.store.sqlite import SQLiteStore
-from eduxchange.validate import validate_record
+from eduxchange.catalog.validate import validate_record
 from tests.conftest import write_config
 from tests.support.faulty import serve_faulty
 from tests.support.lomgen import lom_xml, make_records, oai_dc_xml

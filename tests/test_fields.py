@@ -25,18 +25,18 @@ from hypothesis import strategies as st
 from lxml import etree
 
 import eduxchange
-from eduxchange.catalog import describe, record_id_for
-from eduxchange.config import MemberConfig
+from eduxchange.catalog.normalization import describe, record_id_for
+from eduxchange.core.config import MemberConfig
 from eduxchange.crosswalks import crosswalk, metadata_element
 from eduxchange.crosswalks.common import classify_identifier, description_map, pick_url
 from eduxchange.demo.samples import MEMBERS, records_for
-from eduxchange.merge import match_keys
+from eduxchange.catalog.merge import match_keys
 from eduxchange.normalize.ages import MAX_HIGH, MAX_LOW, age_range, span
 from eduxchange.normalize.languages import normalize_languages
 from eduxchange.normalize.text import clean_text, repair_mojibake
 from eduxchange.store.base import StoredRecord
-from eduxchange.validate import validate_record
-from eduxchange.vocab import default_vocabularies
+from eduxchange.catalog.validate import validate_record
+from eduxchange.catalog.vocab import default_vocabularies
 from tests.conftest import ConfigMaker
 from tests.support import real_corpus
 from tests.support.faulty import serve_faulty
@@ -177,7 +177,7 @@ def test_the_schema_refuses_backwards_ranges_and_accepts_every_forward_one() -> 
     for good in ("14-100", "14-", "7-7", "0-3", "99-120", "9-11"):
         assert validate_record({**base, "typicalAgeRange": good}) == [], good
     # Exhaustively: the schema's pattern is exactly "low <= high" over the ages allowed.
-    from eduxchange.validate import _schema  # the schema as shipped
+    from eduxchange.catalog.validate import _schema  # the schema as shipped
     pattern = re.compile(_schema()["properties"]["typicalAgeRange"]["pattern"])
     for low in range(0, 130):
         for high in (None, *range(0, 130)):
@@ -306,7 +306,7 @@ def test_the_same_resource_from_lom_dc_and_lrmi_members_is_one_catalogue_resourc
         assert all(r.ok for r in results), [r.error for r in results]
     out = io.BytesIO()
     with eduxchange.open_store(config) as store:
-        eduxchange.export.export(config, store, out)
+        eduxchange.publish.export.export(config, store, out)
     records = [json.loads(line) for line in out.getvalue().splitlines()]
     assert len(records) == 1, [r.get("url") for r in records]
     with eduxchange.open_store(config) as store, store.catalog() as txn:

@@ -23,7 +23,7 @@ import requests
 from click.testing import CliRunner, Result
 
 import eduxchange
-from eduxchange.probe import suggest_member_id
+from eduxchange.harvesting.probe import suggest_member_id
 from eduxchange_cli.main import main
 from tests.conftest import write_config
 from tests.support._net import HOST, LoopbackHTTPServer, running

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from eduxchange.formats import choose_format, identify_format
-from eduxchange.models import MetadataFormat as F
+from eduxchange.harvesting.formats import choose_format, identify_format
+from eduxchange.core.models import MetadataFormat as F
 
 DC = F(prefix="oai_dc", namespace="http://www.openarchives.org/OAI/2.0/oai_dc/")
 LOM = F(prefix="lom", namespace="http://ltsc.ieee.org/xsd/LOM")

@@ -2,7 +2,7 @@
 
 The real responses are read from the standards folder (``real_records/``, see
 tests/support/standards.py) and their tests skip without it. Each test runs the whole
-normalization of one record (:func:`eduxchange.catalog.describe`: crosswalk, vocabulary mapping,
+normalization of one record (:func:`eduxchange.catalog.normalization.describe`: crosswalk, vocabulary mapping,
 validation), so "not quarantined" means what the catalogue would do with it; the expected values
 are ours, written from reading the records.
 """
@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from eduxchange import xmlsafe
-from eduxchange.catalog import Described, describe
-from eduxchange.config import MemberConfig
+from eduxchange.core import xmlsafe
+from eduxchange.catalog.normalization import Described, describe
+from eduxchange.core.config import MemberConfig
 from eduxchange.crosswalks import crosswalk, detect_format, metadata_element
 from eduxchange.store.base import StoredRecord
-from eduxchange.vocab import default_vocabularies
+from eduxchange.catalog.vocab import default_vocabularies
 from tests.support.standards import standard
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
@@ -320,8 +320,8 @@ def test_datacite_kernel_and_oai_wrapper(namespace: str) -> None:
 
 
 def test_datacite_formats_rank_between_lrmi_and_qualified_dc() -> None:
-    from eduxchange.formats import choose_format
-    from eduxchange.models import MetadataFormat
+    from eduxchange.harvesting.formats import choose_format
+    from eduxchange.core.models import MetadataFormat
 
     def offered(*pairs: tuple[str, str]) -> list[MetadataFormat]:
         return [MetadataFormat(prefix=p, schema="", namespace=n) for p, n in pairs]

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 import eduxchange
-from eduxchange.harvester import ProgressEvent
+from eduxchange.harvesting.harvester import ProgressEvent
 from tests.conftest import ConfigMaker
 from tests.support.faulty import (
     DAY,

@@ -1,4 +1,9 @@
-"""Keep the layers honest (STYLE.md): imports only go downward, one module owns requests."""
+"""Keep the layers honest (STYLE.md): imports only go downward, one module owns requests.
+
+The folders of ``src/eduxchange`` are the pipeline's stages (``core``, ``harvesting``,
+``crosswalks`` and ``normalize``, ``catalog``, ``store``, ``publish``); the layers below are
+per module inside them, because a stage holds both pure steps and the composition on top.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +12,47 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "eduxchange"
 
-# Lower number = lower layer. A module may import only from its own layer or below.
+# Lower number = lower layer. A module may import only from its own layer or below. A key names
+# a module or a folder (dotted, under eduxchange); the longest key that contains a module wins.
 LAYERS = {
-    "errors": 0, "models": 0, "dates": 0,
-    "xmlsafe": 1, "response": 1, "formats": 1, "config": 1, "normalize": 1, "crosswalks": 1,
-    "vocab": 1, "validate": 1, "rdf": 1, "merge": 1,
-    "transport": 2, "store": 2, "client": 2,
-    "harvester": 3, "catalog": 3, "export": 3, "probe": 3, "report": 3,
-    "pipeline": 4, "__init__": 5,
-    "demo": 5, "writers": 1, "changes": 1, "provider": 3, "server": 4, "web": 4,
+    "core.errors": 0, "core.models": 0, "core.dates": 0,
+    "core.xmlsafe": 1, "core.config": 1,
+    "harvesting.response": 1, "harvesting.formats": 1,
+    "normalize": 1, "crosswalks": 1,
+    "catalog.vocab": 1, "catalog.validate": 1, "catalog.merge": 1,
+    "publish.rdf": 1, "publish.writers": 1, "publish.changes": 1,
+    "harvesting.transport": 2, "store": 2, "harvesting.client": 2,
+    "harvesting.harvester": 3, "catalog.normalization": 3, "harvesting.probe": 3,
+    "publish.export": 3, "publish.report": 3, "publish.provider": 3,
+    "pipeline": 4, "publish.server": 4, "publish.web": 4,
+    "demo": 5, "__init__": 5,
 }
+# Package __init__ files of the stage folders hold only a docstring: the lowest layer.
+STAGES = {"core", "harvesting", "catalog", "publish"}
+
+
+def _dotted(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    return ".".join(parts)
 
 
 def _imports(path: Path) -> set[str]:
+    """Every module a file imports, as dotted names under ``eduxchange`` (no prefix) or absolute."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    here = _dotted(path).split(".")
+    package = here if here[-1] == "__init__" else here[:-1]
+    if package and package[-1] == "__init__":
+        package = package[:-1]
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             if node.level:  # relative import inside the package
-                base = (node.module or "").split(".")[0]
-                if base:
-                    names.add(base)
-                else:
-                    names.update(alias.name for alias in node.names)
+                base = package[: len(package) - (node.level - 1)]
+                module = ".".join([*base, *([node.module] if node.module else [])])
+                if node.module:
+                    names.add(module)
+                for alias in node.names:  # `from . import x` may name a module
+                    names.add(f"{module}.{alias.name}" if module else alias.name)
             elif node.module:
                 names.add(node.module)
         elif isinstance(node, ast.Import):
@@ -37,41 +60,69 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-def _module(path: Path) -> str:
-    rel = path.relative_to(PACKAGE)
-    return rel.parts[0] if len(rel.parts) > 1 else rel.stem
+def _unit(dotted: str) -> str | None:
+    """The LAYERS key of a module under eduxchange, or None for a name outside it."""
+    parts = dotted.split(".")
+    for n in range(len(parts), 0, -1):
+        key = ".".join(parts[:n])
+        if key in LAYERS:
+            return key
+    return None
+
+
+def test_every_module_has_a_layer() -> None:
+    for path in PACKAGE.rglob("*.py"):
+        dotted = _dotted(path)
+        if dotted in {f"{stage}.__init__" for stage in STAGES}:
+            assert ast.get_docstring(ast.parse(path.read_text("utf-8"))), path
+            continue
+        assert _unit(dotted.removesuffix(".__init__")) is not None, f"{dotted} has no layer"
 
 
 def test_imports_only_go_downward() -> None:
     for path in PACKAGE.rglob("*.py"):
-        module = _module(path)
-        layer = LAYERS[module]
+        dotted = _dotted(path).removesuffix(".__init__")
+        unit = _unit(dotted)
+        if unit is None:
+            continue  # a stage folder's docstring-only __init__
         for imported in _imports(path):
-            if imported in LAYERS and imported != module:
-                assert LAYERS[imported] <= layer, f"{path.name} ({module}) imports {imported}"
+            if imported.startswith("eduxchange."):
+                imported = imported.removeprefix("eduxchange.")
+            target = _unit(imported)
+            if target is not None and target != unit:
+                assert LAYERS[target] <= LAYERS[unit], f"{dotted} ({unit}) imports {imported}"
+
+
+def test_stage_folders_import_nothing() -> None:
+    """A stage's __init__ is its signpost, not a second way to reach its modules."""
+    for stage in STAGES:
+        assert not _imports(PACKAGE / stage / "__init__.py") - {"__future__"}, stage
 
 
 def test_only_transport_imports_requests_and_nothing_imports_click() -> None:
     for path in PACKAGE.rglob("*.py"):
         imports = _imports(path)
-        if _module(path) != "transport":
+        if _dotted(path) != "harvesting.transport":
             assert "requests" not in imports, path
         assert "click" not in imports and "rich" not in imports, path
 
 
 def test_core_types_use_only_the_standard_library() -> None:
     for name in ("errors", "models", "dates"):
-        for imported in _imports(PACKAGE / f"{name}.py"):
+        for imported in _imports(PACKAGE / "core" / f"{name}.py"):
             assert imported.split(".")[0] in {"__future__", "dataclasses", "typing", "re",
-                                              "datetime", "errors", "models"}, (name, imported)
+                                              "datetime", "core"}, (name, imported)
 
 
 def test_pure_steps_do_no_io() -> None:
     """Crosswalks, normalizers, vocabularies, validation and merging take no network or store."""
-    io_modules = {"requests", "sqlite3", "socket", "urllib.request", "http", "store", "transport",
-                  "client"}
-    pure = [PACKAGE / "merge.py", PACKAGE / "validate.py", *(PACKAGE / "crosswalks").glob("*.py"),
-            *(PACKAGE / "normalize").glob("*.py")]
+    io_modules = {"requests", "sqlite3", "socket", "urllib.request", "http", "store",
+                  "harvesting.transport", "harvesting.client"}
+    pure = [PACKAGE / "catalog" / "merge.py", PACKAGE / "catalog" / "validate.py",
+            *(PACKAGE / "crosswalks").glob("*.py"), *(PACKAGE / "normalize").glob("*.py")]
+    assert all(path.exists() for path in pure[:2])
     for path in pure:
-        if path.exists():
-            assert not (_imports(path) & io_modules), path
+        imported = _imports(path)
+        hits = {name for name in imported for io in io_modules
+                if name == io or name.startswith(io + ".")}
+        assert not hits, (path, hits)

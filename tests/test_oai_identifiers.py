@@ -24,8 +24,8 @@ from sickle import Sickle
 from wsgiref.simple_server import WSGIServer, make_server
 
 import eduxchange
-from eduxchange.errors import ConfigError
-from eduxchange.provider import DEFAULT_REPOSITORY_IDENTIFIER, Provider, repository_identifier_for
+from eduxchange.core.errors import ConfigError
+from eduxchange.publish.provider import DEFAULT_REPOSITORY_IDENTIFIER, Provider, repository_identifier_for
 from eduxchange.store.sqlite import SQLiteStore
 from tests.conftest import SERVING, write_config
 from tests.support.faulty import serve_faulty

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from lxml import etree, html
 
-from eduxchange.web import UI_LANGUAGES, prefers_html, ui_language, visitor_languages
-from eduxchange.web.messages import MESSAGES, RTL_LANGUAGES
-from eduxchange.web.pages import _safe_url, licence_badge
+from eduxchange.publish.web import UI_LANGUAGES, prefers_html, ui_language, visitor_languages
+from eduxchange.publish.web.messages import MESSAGES, RTL_LANGUAGES
+from eduxchange.publish.web.pages import _safe_url, licence_badge
 from tests.support.pages_site import (
     HOSTILE_MEMBER_NAME,
     HOSTILE_TEXT,
@@ -232,7 +232,7 @@ def test_member_page(site: PagesSite) -> None:
     assert re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC$", facts["Last harvest"])
     report = doc.find(".//section[@id='quality-report']")
     assert report is not None
-    # The member's quality report (eduxchange.report) is the page's section, one heading level
+    # The member's quality report (eduxchange.publish.report) is the page's section, one heading level
     # under the page's: its summary counts the member's twelve records, its charts are inline.
     inner = report.find(".//section[@class='member-report']")
     assert inner is not None and not inner.findall(".//h1") and not inner.findall(".//h2")
@@ -341,7 +341,7 @@ def test_landing_page_counts(site: PagesSite) -> None:
 
 def test_static_files_are_package_data() -> None:
     from importlib.resources import files
-    folder = files("eduxchange.web") / "templates"
+    folder = files("eduxchange.publish.web") / "templates"
     names = {p.name for p in folder.iterdir()}
     assert {"base.html", "index.html", "resource.html", "member.html", "oai.xsl",
             "style.css"} <= names

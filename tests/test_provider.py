@@ -26,7 +26,7 @@ from oaipmh.metadata import MetadataRegistry, oai_dc_reader
 from sickle import Sickle
 
 import eduxchange
-from eduxchange.provider import Provider
+from eduxchange.publish.provider import Provider
 from eduxchange.store.sqlite import SQLiteStore
 from tests.conftest import write_config
 from tests.support.faulty import serve_faulty
@@ -59,7 +59,7 @@ class _Quiet(WSGIRequestHandler):
 
 
 def wsgi(provider: Provider) -> Any:
-    """A minimal WSGI wrapper (the real one is eduxchange.server): GET query or POST form."""
+    """A minimal WSGI wrapper (the real one is eduxchange.publish.server): GET query or POST form."""
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         if environ["REQUEST_METHOD"] == "POST":

@@ -17,10 +17,10 @@ from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 import eduxchange
-from eduxchange import rdf
-from eduxchange.merge import Ranked, merge_descriptions
-from eduxchange.validate import validate_record
-from eduxchange.vocab import default_vocabularies
+from eduxchange.publish import rdf
+from eduxchange.catalog.merge import Ranked, merge_descriptions
+from eduxchange.catalog.validate import validate_record
+from eduxchange.catalog.vocab import default_vocabularies
 
 from .support.amb import AMB_DIR
 from .support.standards import LOM_SAMPLES, standard

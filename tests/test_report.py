@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 import eduxchange
-from eduxchange.report import member_report, render_html
+from eduxchange.publish.report import member_report, render_html
 from eduxchange_cli.main import main
 from tests.conftest import ConfigMaker
 from tests.support.faulty import serve_faulty
@@ -297,7 +297,7 @@ def test_report_usage_errors(make_config: ConfigMaker, tmp_path: Path) -> None:
 
 
 def test_a_mapping_row_waiting_for_its_concept_is_skipped(tmp_path: Path) -> None:
-    from eduxchange.vocab import Vocabularies, VocabularyError, check_mapping_tables
+    from eduxchange.catalog.vocab import Vocabularies, VocabularyError, check_mapping_tables
 
     table = tmp_path / "about.tsv"
     table.write_text(f"source\tvalue\tconcept\ntext\tBasket weaving\t{HANDICRAFTS}\n"

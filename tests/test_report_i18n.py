@@ -1,6 +1,6 @@
 """The member quality report in the web pages' seven interface languages.
 
-The report's interface text (:data:`eduxchange.report.MESSAGES`) exists in every language the
+The report's interface text (:data:`eduxchange.publish.report.MESSAGES`) exists in every language the
 web pages have; the member page shows the report in the page's language through the real
 server, and ``eduxchange report --format html --lang`` writes the page in the language asked
 for. The CSV and JSON stay English.
@@ -19,9 +19,9 @@ import pytest
 from click.testing import CliRunner
 
 import eduxchange
-from eduxchange import report as reports
-from eduxchange.web import UI_LANGUAGES
-from eduxchange.web.messages import RTL_LANGUAGES
+from eduxchange.publish import report as reports
+from eduxchange.publish.web import UI_LANGUAGES
+from eduxchange.publish.web.messages import RTL_LANGUAGES
 from eduxchange_cli.main import main
 from tests.conftest import ConfigMaker
 from tests.support.lomgen import make_records

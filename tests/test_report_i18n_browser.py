@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from eduxchange import report as reports
+from eduxchange.publish import report as reports
 from tests.test_browser import _axe, _no_horizontal_overflow, _shot, browser, pytestmark, site
 
 __all__ = ["browser", "pytestmark", "site"]  # the fixtures and the skip rule, reused

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from eduxchange import errors
-from eduxchange import response as parse
-from eduxchange.errors import MalformedResponseError, NoRecordsMatch
+from eduxchange.core import errors
+from eduxchange.harvesting import response as parse
+from eduxchange.core.errors import MalformedResponseError, NoRecordsMatch
 from tests.support.standards import standard
 
 

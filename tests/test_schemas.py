@@ -24,8 +24,8 @@ from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import SH, XSD
 
-from eduxchange import rdf
-from eduxchange.validate import _fast, _rule, fast_path, fast_rule, is_valid_record, validate_record
+from eduxchange.publish import rdf
+from eduxchange.catalog.validate import _fast, _rule, fast_path, fast_rule, is_valid_record, validate_record
 
 RECORDS = Path(__file__).parent / "fixtures" / "records"
 VALID = sorted((RECORDS / "valid").glob("*.json"))

@@ -27,8 +27,8 @@ from eduxchange.store.search import (
     search_terms,
 )
 from eduxchange.store.sqlite import SQLiteStore
-from eduxchange.vocab import default_vocabularies
-from eduxchange.web.messages import MESSAGES, UI_LANGUAGES
+from eduxchange.catalog.vocab import default_vocabularies
+from eduxchange.publish.web.messages import MESSAGES, UI_LANGUAGES
 from tests.support.search_site import BASE_URI, SearchSite, search_site
 
 ISCED = "http://data.europa.eu/esco/isced-f/"
@@ -297,7 +297,7 @@ def test_an_old_catalogue_served_read_only_says_how_to_index_it(
     import requests
     from click.testing import CliRunner
 
-    from eduxchange.server import make_app, make_server
+    from eduxchange.publish.server import make_app, make_server
     from eduxchange.store.sqlite import ReadOnlySQLiteStore
     from eduxchange_cli.main import main
 

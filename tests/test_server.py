@@ -26,8 +26,8 @@ from rdflib.compare import isomorphic
 from rdflib.plugins.parsers.jsonld import to_rdf
 
 import eduxchange
-from eduxchange.errors import StoreError
-from eduxchange.server import ServerInfo, make_app, make_server, negotiate, serve
+from eduxchange.core.errors import StoreError
+from eduxchange.publish.server import ServerInfo, make_app, make_server, negotiate, serve
 from eduxchange.store.sqlite import ReadOnlySQLiteStore
 from tests.conftest import write_config
 from tests.support.lomgen import lom_xml, make_records
@@ -134,7 +134,7 @@ def test_records_by_content_negotiation_parse_as_the_same_graph(
     assert "Accept" in r.headers["Vary"] and "Accept-Encoding" in r.headers["Vary"]
     if media == "application/json":
         # Plain JSON is the common record as stored (docs/record.md); its RDF reading is the
-        # JSON-LD representation, which types dates and concepts (eduxchange.rdf.jsonld_document).
+        # JSON-LD representation, which types dates and concepts (eduxchange.publish.rdf.jsonld_document).
         with eduxchange.open_store(site.config) as store:
             stored = next(x.record for x in store.iter_resources() if x.id.endswith(uuid))
         assert r.json() == stored
@@ -475,7 +475,7 @@ def test_serve_blocks_until_shutdown_and_announces_its_urls(site: Site) -> None:
 
 _SERVE_SCRIPT = """
 import sys, eduxchange
-from eduxchange.server import serve
+from eduxchange.publish.server import serve
 serve(eduxchange.load_config(sys.argv[1]), "127.0.0.1", 0, quiet=True,
       ready=lambda info: print(info.describe(), flush=True))
 print("stopped", flush=True)

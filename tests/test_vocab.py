@@ -1,4 +1,4 @@
-"""The shipped vocabularies (vocabularies/*.ttl, mappings/*.tsv) and the mapping step (eduxchange.vocab).
+"""The shipped vocabularies (vocabularies/*.ttl, mappings/*.tsv) and the mapping step (eduxchange.catalog.vocab).
 
 Oracles: the schemes parse, use only the published IRIs and carry the six UN languages; every table
 row points at a shipped concept and maps back to it; golden mappings from the standards' own value
@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rdflib.namespace import RDF, SKOS
 
-from eduxchange.vocab import (
+from eduxchange.catalog.vocab import (
     FIELDS,
     SCHEMES,
     SOURCES,

@@ -20,7 +20,7 @@ import rdflib
 from rdflib.namespace import RDF, SKOS
 
 from eduxchange.crosswalks import crosswalk
-from eduxchange.vocab import (
+from eduxchange.catalog.vocab import (
     EXTRA_SCHEMES,
     HCRT_SCHEME,
     SCHEMES,
@@ -267,7 +267,7 @@ def test_obaa_and_zenodo_types_map_to_hcrt(vocab: Vocabularies) -> None:
 def test_lom_writer_writes_hcrt_concepts_back_as_lom_values_once(vocab: Vocabularies) -> None:
     from lxml import etree
 
-    from eduxchange.writers.lom import LOM_NS, write_lom
+    from eduxchange.publish.writers.lom import LOM_NS, write_lom
     from tests.support.standards import xml_schema
 
     out, _ = vocab.apply({"type": ["LearningResource"], "name": {"en": "x"}, "_terms": {FIELD: [

@@ -33,12 +33,12 @@ from rdflib.compare import to_canonical_graph
 from sickle import Sickle
 
 import eduxchange
-import eduxchange.catalog
-import eduxchange.provider
-from eduxchange.server import make_app, make_server
+import eduxchange.catalog.normalization
+import eduxchange.publish.provider
+from eduxchange.publish.server import make_app, make_server
 from eduxchange.store.sqlite import SCHEMA_VERSION, ReadOnlySQLiteStore, SQLiteStore
-from eduxchange.writers import WRITERS, MetadataWriter
-from eduxchange.writers.lom import write_lom
+from eduxchange.publish.writers import WRITERS, MetadataWriter
+from eduxchange.publish.writers.lom import write_lom
 from eduxchange_cli.main import main as cli
 from tests.conftest import write_config
 from tests.support.lomgen import make_records
@@ -99,7 +99,7 @@ def _upgrade_lom(monkeypatch: pytest.MonkeyPatch) -> None:
 
     table = dict(WRITERS)
     table["lom"] = replace(WRITERS["lom"], write=write_lom_v2, version="2")
-    for module in (eduxchange.catalog, eduxchange.provider):
+    for module in (eduxchange.catalog.normalization, eduxchange.publish.provider):
         monkeypatch.setattr(module, "WRITERS", MappingProxyType(table))
 
 
@@ -207,7 +207,7 @@ def test_after_a_writer_upgrade_list_and_get_agree_and_normalize_rerenders(
 
 def test_the_steady_state_rerenders_nothing(catalogue: eduxchange.Config) -> None:
     with SQLiteStore(catalogue.catalog.store) as store:
-        catalog = eduxchange.catalog.Catalog(catalogue, store)
+        catalog = eduxchange.catalog.normalization.Catalog(catalogue, store)
         assert store.written_versions() == {"oai_dc": "1", "lom": "1"}
         # Count every write of pre-rendered metadata on the connection normalization uses.
         conn = store._conn()

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from eduxchange import xmlsafe
-from eduxchange.errors import HostileXMLError
+from eduxchange.core import xmlsafe
+from eduxchange.core.errors import HostileXMLError
 
 XXE = b"""<?xml version="1.0"?>
 <!DOCTYPE OAI-PMH [ <!ENTITY xxe SYSTEM "file:///etc/passwd"> ]>

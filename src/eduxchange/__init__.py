@@ -21,9 +21,9 @@ Read one repository without a store::
 
 from __future__ import annotations
 
-from .client import OAIClient
-from .config import Config, HarvestSettings, MemberConfig, load_config, parse_config
-from .errors import (
+from .harvesting.client import OAIClient
+from .core.config import Config, HarvestSettings, MemberConfig, load_config, parse_config
+from .core.errors import (
     ConfigError,
     EduxchangeError,
     HostileXMLError,
@@ -33,11 +33,11 @@ from .errors import (
     StoreError,
     TransportError,
 )
-from .catalog import Catalog, NormalizeResult
+from .catalog.normalization import Catalog, NormalizeResult
 from .crosswalks import CrosswalkError, CrosswalkOptions, crosswalk
-from .formats import choose_format
-from .harvester import Harvester, ProgressEvent
-from .models import (
+from .harvesting.formats import choose_format
+from .harvesting.harvester import Harvester, ProgressEvent
+from .core.models import (
     HarvestResult,
     Header,
     IdentifyInfo,
@@ -49,7 +49,8 @@ from .models import (
     RawRecord,
     SetInfo,
 )
-from . import dates, export
+from .core import dates
+from .publish import export
 from .pipeline import (
     catalogue_counts,
     harvest,

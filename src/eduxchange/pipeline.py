@@ -15,11 +15,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from .config import Config, MemberConfig
-from .errors import ConfigError
-from .catalog import Catalog, NormalizeResult, normalization_order
-from .harvester import Harvester, ProgressCallback, ProgressEvent
-from .models import HarvestResult, MemberStatus
+from .core.config import Config, MemberConfig
+from .core.errors import ConfigError
+from .catalog.normalization import Catalog, NormalizeResult, normalization_order
+from .harvesting.harvester import Harvester, ProgressCallback, ProgressEvent
+from .core.models import HarvestResult, MemberStatus
 from .store.base import CatalogStore, EventInfo, QuarantineEntry, RunInfo
 from .store.sqlite import SQLiteStore
 
@@ -72,11 +72,11 @@ def harvest(
     time approaches that of the slowest member. With ``normalize`` (the default),
     each member's new and changed records go into the unified catalogue as soon as
     its harvest and those of the members before it in
-    :func:`~eduxchange.catalog.normalization_order` (by id) have ended: one member at a
+    :func:`~eduxchange.catalog.normalization.normalization_order` (by id) have ended: one member at a
     time, in an order that does not depend on timing, so neither do catalogue IRIs.
 
     One harvest per store at a time: while another process (or thread) harvests into
-    the same store this raises :class:`~eduxchange.errors.StoreLocked`, naming the
+    the same store this raises :class:`~eduxchange.core.errors.StoreLocked`, naming the
     holder, before any member is contacted.
     """
     chosen = select_members(config, members)
@@ -146,7 +146,7 @@ def normalize_catalog(
 
     Only what changed since the last normalization, or with ``all_`` every raw
     record again (after a mapping or crosswalk fix), in bounded memory. Members go in
-    :func:`~eduxchange.catalog.normalization_order`; one that fails has its result's
+    :func:`~eduxchange.catalog.normalization.normalization_order`; one that fails has its result's
     ``error`` set and the others still go on (a record that fails is quarantined, it
     never stops its member).
     """

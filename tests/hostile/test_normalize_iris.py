@@ -20,9 +20,9 @@ from lxml import etree
 from rdflib import Graph, Namespace, URIRef
 
 import eduxchange
-from eduxchange.server import make_app, make_server
+from eduxchange.publish.server import make_app, make_server
 from eduxchange.store.sqlite import ReadOnlySQLiteStore
-from eduxchange.validate import validate_record
+from eduxchange.catalog.validate import validate_record
 from eduxchange_cli.main import main
 from tests.conftest import SERVING, write_config
 from tests.support.faulty import FaultyServer, serve_faulty

@@ -17,7 +17,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 import eduxchange
-from eduxchange.catalog import MAX_RECORD_BYTES
+from eduxchange.catalog.normalization import MAX_RECORD_BYTES
 from eduxchange_cli.main import main
 from tests.conftest import write_config
 from tests.support.faulty import serve_faulty

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import eduxchange
-from eduxchange.errors import ConfigError
+from eduxchange.core.errors import ConfigError
 from eduxchange_cli.main import main
 from tests.conftest import write_config
 from tests.support.faulty import serve_faulty

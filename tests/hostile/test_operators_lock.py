@@ -17,7 +17,7 @@ from typing import Any
 from click.testing import CliRunner
 
 import eduxchange
-from eduxchange.errors import StoreLocked
+from eduxchange.core.errors import StoreLocked
 from eduxchange.store.lock import lock_path
 from eduxchange_cli.main import EXIT_BUSY, main
 from tests.conftest import write_config

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 import eduxchange
-from eduxchange.models import Issue
+from eduxchange.core.models import Issue
 from eduxchange_cli.main import main
 from tests.conftest import write_config
 from tests.support.faulty import serve_faulty

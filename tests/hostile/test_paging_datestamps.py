@@ -11,7 +11,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import eduxchange
-from eduxchange.dates import normalize_datestamp, parse_datestamp
+from eduxchange.core.dates import normalize_datestamp, parse_datestamp
 from tests.conftest import ConfigMaker
 from tests.support.hostile_paging import serve_hostile
 from tests.support.lomgen import make_records

@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 import eduxchange
-from eduxchange.client import ListGuard
-from eduxchange.config import HarvestSettings
-from eduxchange.errors import EndlessListError
-from eduxchange.models import Header, Page, Quarantined, RawRecord, ResumptionToken
+from eduxchange.harvesting.client import ListGuard
+from eduxchange.core.config import HarvestSettings
+from eduxchange.core.errors import EndlessListError
+from eduxchange.core.models import Header, Page, Quarantined, RawRecord, ResumptionToken
 from eduxchange_cli.main import main
 from tests.conftest import ConfigMaker, write_config
 from tests.support.hostile_paging import serve_hostile

@@ -30,8 +30,8 @@ from click.testing import CliRunner
 from lxml import etree
 
 import eduxchange
-from eduxchange.export import FORMATS
-from eduxchange.server import RECORD_FORMATS, make_app, make_server
+from eduxchange.publish.export import FORMATS
+from eduxchange.publish.server import RECORD_FORMATS, make_app, make_server
 from eduxchange.store.sqlite import ReadOnlySQLiteStore
 from eduxchange_cli.main import main
 from tests.conftest import SERVING, write_config

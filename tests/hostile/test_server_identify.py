@@ -14,9 +14,9 @@ from lxml import etree
 
 import eduxchange
 from eduxchange.demo import write_config as write_demo_config
-from eduxchange.errors import ConfigError
-from eduxchange.provider import Provider
-from eduxchange.server import serve
+from eduxchange.core.errors import ConfigError
+from eduxchange.publish.provider import Provider
+from eduxchange.publish.server import serve
 from eduxchange.store.sqlite import ReadOnlySQLiteStore
 from eduxchange_cli.main import main
 from tests.support.hostile_server import ADMIN_EMAIL, Published, catalogue, published

@@ -210,7 +210,7 @@ def test_the_token_key_is_kept_in_the_store_across_restarts(tmp_path: Path,
         key = _stored_key(first)
         assert token
         # The same catalogue served again (a restart, or a second server): the token still works.
-        from eduxchange.server import make_app
+        from eduxchange.publish.server import make_app
         from eduxchange.store.sqlite import ReadOnlySQLiteStore
         store = ReadOnlySQLiteStore(first.config.catalog.store)
         try:

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from eduxchange.provider import Provider
+from eduxchange.publish.provider import Provider
 from tests.support.hostile_server import Published, published, raw_exchange
 from tests.support.standards import oai_response_schema
 

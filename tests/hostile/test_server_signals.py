@@ -20,7 +20,7 @@ from tests.support.hostile_server import catalogue
 ROOT = Path(__file__).resolve().parents[2]
 _SERVE = """
 import sys, eduxchange
-from eduxchange.server import serve
+from eduxchange.publish.server import serve
 serve(eduxchange.load_config(sys.argv[1]), "127.0.0.1", 0, quiet=True,
       ready=lambda info: print(info.url, flush=True))
 print("stopped", flush=True)

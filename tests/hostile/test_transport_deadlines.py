@@ -22,9 +22,9 @@ import pytest
 from click.testing import CliRunner
 
 import eduxchange
-from eduxchange.config import HarvestSettings
-from eduxchange.errors import DeadlineExceeded, TransportError
-from eduxchange.transport import HttpTransport
+from eduxchange.core.config import HarvestSettings
+from eduxchange.core.errors import DeadlineExceeded, TransportError
+from eduxchange.harvesting.transport import HttpTransport
 from eduxchange_cli.main import main
 from tests.conftest import ConfigMaker, write_config
 from tests.support.faulty import serve_faulty

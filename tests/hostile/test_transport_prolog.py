@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from lxml import etree
 
 import eduxchange
-from eduxchange import xmlsafe
-from eduxchange.errors import HostileXMLError
+from eduxchange.core import xmlsafe
+from eduxchange.core.errors import HostileXMLError
 from tests.conftest import ConfigMaker
 from tests.support.faulty import serve_faulty
 from tests.support.lomgen import make_records

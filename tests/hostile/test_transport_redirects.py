@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 import pytest
 
 import eduxchange
-from eduxchange.config import HarvestSettings
-from eduxchange.errors import RedirectRefused, TransportError
-from eduxchange.transport import HttpTransport, redirect_target
+from eduxchange.core.config import HarvestSettings
+from eduxchange.core.errors import RedirectRefused, TransportError
+from eduxchange.harvesting.transport import HttpTransport, redirect_target
 from tests.conftest import ConfigMaker
 from tests.support.hostile_transport import serve_hostile_transport
 from tests.support.lomgen import make_records

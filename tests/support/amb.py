@@ -1,7 +1,7 @@
 """AMB's published JSON Schema, read from the standards folder (never shipped with the project).
 
 :func:`amb_validators` gives two validators of the version the writer targets
-(:data:`eduxchange.writers.amb.AMB_VERSION`): python-jsonschema (the reference, which does not
+(:data:`eduxchange.publish.writers.amb.AMB_VERSION`): python-jsonschema (the reference, which does not
 assert ``format``) and jsonschema-rs asserting ``format`` (``uri``, ``date``, ``date-time``), so
 what we write is held to the stricter reading. Every ``$ref`` resolves to the folder's files by
 their ``$id``; nothing is fetched.
@@ -22,7 +22,7 @@ from jsonschema import Draft7Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
-from eduxchange.writers.amb import AMB_SCHEMA, AMB_VERSION
+from eduxchange.publish.writers.amb import AMB_SCHEMA, AMB_VERSION
 
 from .standards import standard
 

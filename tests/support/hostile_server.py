@@ -4,7 +4,7 @@
   one byte at a time, from a single thread (bounded in time, every socket closed on exit).
 * :func:`raw_exchange` sends raw bytes and reports what came back and when.
 * :func:`catalogue` harvests a few generated LOM records into a fresh catalogue, and
-  :func:`published` serves one with the real server (:func:`eduxchange.server.make_server`).
+  :func:`published` serves one with the real server (:func:`eduxchange.publish.server.make_server`).
 
 Everything talks to 127.0.0.1 only.
 """
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import eduxchange
-from eduxchange.server import App, make_app, make_server
+from eduxchange.publish.server import App, make_app, make_server
 from eduxchange.store.sqlite import ReadOnlySQLiteStore
 from tests.conftest import write_config
 from tests.support.lomgen import make_records
@@ -182,7 +182,7 @@ class Published:
 @contextmanager
 def published(tmp: Path, n: int = 8, **server_options: Any) -> Iterator[Published]:
     """Harvest :func:`catalogue` into ``tmp`` and serve it read-only, as ``eduxchange serve``
-    does (``server_options`` go to :func:`~eduxchange.server.make_server`)."""
+    does (``server_options`` go to :func:`~eduxchange.publish.server.make_server`)."""
     with catalogue(tmp, n) as config:
         store = ReadOnlySQLiteStore(config.catalog.store)
         try:

@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 import requests
 
 import eduxchange
-from eduxchange.server import make_app, make_server
+from eduxchange.publish.server import make_app, make_server
 from eduxchange.store.sqlite import ReadOnlySQLiteStore
 from tests.conftest import SERVING, write_config
 from tests.support.lomgen import make_records

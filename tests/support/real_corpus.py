@@ -3,8 +3,8 @@
 The standards folder holds responses recorded from real repositories (``real_records/``: Brazilian
 federations, Zenodo, an Erasmus repository, ...) and AMB's valid LRMI examples
 (``json_profiles/amb/<version>/examples/valid/``). This module splits the responses into records
-with the project's own response parser (:func:`eduxchange.response.parse_list_page`, which also
-salvages the records of a truncated page), runs each through :func:`eduxchange.catalog.describe`
+with the project's own response parser (:func:`eduxchange.harvesting.response.parse_list_page`, which also
+salvages the records of a truncated page), runs each through :func:`eduxchange.catalog.normalization.describe`
 (crosswalk, vocabulary mapping, validation) and reduces the outcome to a compact *projection* of the
 fields that matter: a golden file written by us pins it, per source file, in
 ``tests/golden/real/<folder>/<file>.json``. A crosswalk change is thus measured against the real
@@ -35,13 +35,13 @@ from typing import Any
 
 from lxml import etree
 
-from eduxchange.catalog import Described, describe
-from eduxchange.config import MemberConfig
-from eduxchange.errors import EduxchangeError
-from eduxchange.merge import match_keys
-from eduxchange.response import parse_get_record, parse_list_page
+from eduxchange.catalog.normalization import Described, describe
+from eduxchange.core.config import MemberConfig
+from eduxchange.core.errors import EduxchangeError
+from eduxchange.catalog.merge import match_keys
+from eduxchange.harvesting.response import parse_get_record, parse_list_page
 from eduxchange.store.base import StoredRecord
-from eduxchange.vocab import default_vocabularies
+from eduxchange.catalog.vocab import default_vocabularies
 
 __all__ = ["GOLDEN", "Outcome", "source_files", "records", "describe_record", "outcomes", "project",
            "golden_path", "summary"]
@@ -117,7 +117,7 @@ def records(folder: Path, relative: str) -> list[StoredRecord]:
 
 
 def describe_record(record: StoredRecord) -> Described:
-    """What the pipeline makes of one corpus record (:func:`eduxchange.catalog.describe`)."""
+    """What the pipeline makes of one corpus record (:func:`eduxchange.catalog.normalization.describe`)."""
     return describe(record, _MEMBER, base_uri=_BASE, vocabularies=default_vocabularies())
 
 

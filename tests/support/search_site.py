@@ -16,7 +16,7 @@ import requests
 
 import eduxchange
 from eduxchange.demo import demo_alliance
-from eduxchange.server import make_app, make_server
+from eduxchange.publish.server import make_app, make_server
 from eduxchange.store.sqlite import ReadOnlySQLiteStore
 from tests.support._net import running
 

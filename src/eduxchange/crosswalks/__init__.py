@@ -21,8 +21,8 @@ from typing import Any
 
 from lxml import etree
 
-from .. import xmlsafe
-from ..errors import EduxchangeError
+from ..core import xmlsafe
+from ..core.errors import EduxchangeError
 
 __all__ = [
     "CrosswalkError",
@@ -64,7 +64,7 @@ def _lazy(name: str, module: str, function: str) -> Crosswalk:
     return load
 
 
-#: Crosswalks by format name (the names of :data:`eduxchange.formats.KNOWN_FORMATS`). Each module
+#: Crosswalks by format name (the names of :data:`eduxchange.harvesting.formats.KNOWN_FORMATS`). Each module
 #: is imported on first use (see :func:`_lazy`).
 CROSSWALKS: dict[str, Crosswalk] = {
     "lom": _lazy("lom", "lom", "crosswalk_lom"),
@@ -86,7 +86,7 @@ _OAI_ENVELOPE = _OAI + "OAI-PMH"
 
 
 def _namespaces() -> dict[str, str]:
-    from ..formats import KNOWN_FORMATS
+    from ..harvesting.formats import KNOWN_FORMATS
     return {ns.rstrip("/"): f.name for f in KNOWN_FORMATS for ns in f.namespaces}
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..config import Config, load_config
+from ..core.config import Config, load_config
 from .members import RunningMember, serve_members
 
 __all__ = ["write_config", "demo_alliance", "RunningMember"]

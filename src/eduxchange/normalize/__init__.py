@@ -18,7 +18,7 @@ languages, licences, dates and agents recur in every harvested record.
 * :mod:`.ages`: ``age_range``, ``span`` (typical age ranges, never invented);
 * :mod:`.langid`: ``detect_language`` (py3langid, offline, only when confident);
 * :mod:`.dates`: ``normalize_date``, ``normalize_duration`` (ISO 8601; OAI-PMH datestamps
-  are :mod:`eduxchange.dates`).
+  are :mod:`eduxchange.core.dates`).
 """
 
 from __future__ import annotations

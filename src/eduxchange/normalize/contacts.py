@@ -13,7 +13,7 @@ the member's config sets ``publish_contacts = true`` (docs/normalization.md, "Pr
 * :func:`redact` replaces contact data in *free text* with ``[…]`` (the editorial mark of an
   omission, which needs no translation), so a sentence keeps its shape.
 * :func:`scrub_description` is the one gate every description passes
-  (:func:`eduxchange.catalog.describe`): agents' names cleaned in every case, agents' contact
+  (:func:`eduxchange.catalog.normalization.describe`): agents' names cleaned in every case, agents' contact
   fields and contact data anywhere else in the description removed unless contacts are published.
 
 What counts as a phone number, and why (titles and descriptions are full of digits: years,

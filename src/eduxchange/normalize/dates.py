@@ -1,6 +1,6 @@
 """Dates and durations of resources to ISO 8601 (docs/record.md ``dateCreated``, ``duration``).
 
-Not to be confused with :mod:`eduxchange.dates`, which handles OAI-PMH datestamps.
+Not to be confused with :mod:`eduxchange.core.dates`, which handles OAI-PMH datestamps.
 
 Dates keep the precision the source gives: ``2004``, ``2004-05``, ``2004-05-17``, or a date-time
 with its zone, ``2004-05-17T10:00:00Z`` / ``2004-05-17T10:00:00-05:00`` (seconds always written,

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
-from ..dates import parse_datestamp
-from ..models import Issue, Quarantined, RawRecord
+from ..core.dates import parse_datestamp
+from ..core.models import Issue, Quarantined, RawRecord
 from .search import SearchQuery, SearchResult
 
 __all__ = [
@@ -194,7 +194,7 @@ class Resource:
 
 class CatalogTxn(Protocol):
     """Primitive catalogue operations inside one write transaction (the merge policy lives
-    in :mod:`eduxchange.catalog`, not in the store)."""
+    in :mod:`eduxchange.catalog.normalization`, not in the store)."""
 
     def description(self, member_id: str, identifier: str) -> StoredDescription | None: ...
 
@@ -248,7 +248,7 @@ class CatalogTxn(Protocol):
     def set_unmapped(self, member_id: str, identifier: str,
                      terms: Sequence[tuple[str, str, str]]) -> None:
         """Keep a record's unmapped ``(field, source, value)`` triples, replacing its earlier
-        ones (the member's quality report counts them: :mod:`eduxchange.report`)."""
+        ones (the member's quality report counts them: :mod:`eduxchange.publish.report`)."""
         ...
 
 
@@ -286,7 +286,7 @@ class CatalogStore(Protocol):
         ...
 
     def harvest_lock(self) -> AbstractContextManager[None]:
-        """Hold the store's harvest lock for the block; :class:`~eduxchange.errors.StoreLocked`
+        """Hold the store's harvest lock for the block; :class:`~eduxchange.core.errors.StoreLocked`
         when another process or thread holds it."""
         ...
 
@@ -324,7 +324,7 @@ class CatalogStore(Protocol):
 
     def resource_counts(self) -> dict[str, int]: ...
 
-    # -- readers of the member quality report (eduxchange.report) ----------------------------
+    # -- readers of the member quality report (eduxchange.publish.report) ----------------------------
 
     def iter_descriptions(self, member_id: str) -> Iterator[StoredDescription]:
         """One member's normalized descriptions, by identifier, in bounded memory."""

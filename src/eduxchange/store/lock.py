@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..errors import StoreError, StoreLocked
+from ..core.errors import StoreError, StoreLocked
 
 __all__ = ["exclusive_lock", "lock_path"]
 

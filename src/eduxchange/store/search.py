@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from ..vocab import Vocabularies
+from ..catalog.vocab import Vocabularies
 
 __all__ = ["FACETS", "FacetCount", "MAX_QUERY_CHARS", "MAX_TERMS", "SearchDocument", "SearchHit",
            "SearchQuery", "SearchResult", "fts5_match", "search_document", "search_terms",

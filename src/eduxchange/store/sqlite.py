@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..dates import normalize_datestamp
-from ..errors import StoreError
-from ..models import Issue, Quarantined, RawRecord
-from ..vocab import default_vocabularies
+from ..core.dates import normalize_datestamp
+from ..core.errors import StoreError
+from ..core.models import Issue, Quarantined, RawRecord
+from ..catalog.vocab import default_vocabularies
 from .base import (
     SEVERITIES,
     EventInfo,
@@ -657,7 +657,7 @@ class SQLiteStore:
         ).fetchone()
         return {"resources": int(live), "deleted": int(gone)}
 
-    # -- member quality reports (eduxchange.report) ------------------------------------------
+    # -- member quality reports (eduxchange.publish.report) ------------------------------------------
 
     def iter_descriptions(self, member_id: str) -> Iterator[StoredDescription]:
         """Stream one member's normalized descriptions, by identifier, in bounded memory."""
@@ -930,7 +930,7 @@ class _SQLiteCatalogTxn:
 # -- read-only access for publishing (server, change feed) ----------------------------------
 # Appended section: the queries the HTTP server needs, and a store that cannot write.
 # (Imported here to keep this section self-contained; changes is a pure, lower module.)
-from ..changes import Change  # noqa: E402
+from ..publish.changes import Change  # noqa: E402
 
 
 class ReadOnlySQLiteStore(SQLiteStore):
@@ -1267,7 +1267,7 @@ def oai_token_key(store: SQLiteStore) -> bytes:
 
 
 # -- member quality reports ----------------------------------------------------------------------
-# Appended section: what eduxchange.report reads besides descriptions and quarantine.
+# Appended section: what eduxchange.publish.report reads besides descriptions and quarantine.
 # ``unmapped_terms`` holds each normalized record's source values that no vocabulary maps
 # (written with its description, so it stays right whatever run normalized which record);
 # ``reports`` keeps a report's key figures per member and run, for the trend across runs.

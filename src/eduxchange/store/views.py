@@ -1,4 +1,4 @@
-"""Read-only views of the catalogue for the web pages (:mod:`eduxchange.web`).
+"""Read-only views of the catalogue for the web pages (:mod:`eduxchange.publish.web`).
 
 Small queries the landing, record and member pages need and no other reader does: catalogue
 totals, distinct languages and licences, one resource's member descriptions with their times.

@@ -39,9 +39,9 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from .config import HarvestSettings
-from .errors import DeadlineExceeded, RedirectRefused, TransportError
-from .models import Issue
+from ..core.config import HarvestSettings
+from ..core.errors import DeadlineExceeded, RedirectRefused, TransportError
+from ..core.models import Issue
 
 __all__ = ["Transport", "HttpTransport", "parse_retry_after", "backoff_delay",
            "redirect_target", "MAX_REDIRECTS"]
@@ -238,7 +238,7 @@ def redirect_target(endpoint: str, current: str, location: str | None,
     Allowed: the member ``endpoint``'s own scheme and host[:port], or a URL that
     starts with an entry of ``allowed`` (the member's ``allow_redirects_to``).
     Never from https to http, never to a scheme other than http(s). Raises
-    :class:`~eduxchange.errors.RedirectRefused` saying what to configure otherwise.
+    :class:`~eduxchange.core.errors.RedirectRefused` saying what to configure otherwise.
     """
     if not location or not location.strip():
         raise RedirectRefused(f"{current} redirected without a Location header", url=current)

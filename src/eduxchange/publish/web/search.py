@@ -1,5 +1,5 @@
 """``/search``: reading the request into a :class:`~eduxchange.store.search.SearchQuery`, and
-the JSON answer for machines (the HTML page is :meth:`eduxchange.web.pages.Pages.search`).
+the JSON answer for machines (the HTML page is :meth:`eduxchange.publish.web.pages.Pages.search`).
 
 Parameters (documented in docs/republishing.md): ``q`` the text; one parameter per facet of
 :data:`~eduxchange.store.search.FACETS` (``language``, ``type``, ``level``, ``subject``,
@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import urlencode
 
-from ..errors import EduxchangeError
-from ..store.search import FACETS, MAX_QUERY_CHARS, SearchQuery, SearchResult, member_of
+from ...core.errors import EduxchangeError
+from ...store.search import FACETS, MAX_QUERY_CHARS, SearchQuery, SearchResult, member_of
 
 __all__ = ["BadSearch", "DEFAULT_PAGE_SIZE", "MAX_PAGE", "MAX_PAGE_SIZE", "search_json",
            "search_query", "search_url"]

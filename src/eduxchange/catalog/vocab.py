@@ -50,7 +50,7 @@ from typing import Any, Final
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 
-from .errors import EduxchangeError
+from ..core.errors import EduxchangeError
 
 __all__ = [
     "EXTRA_SCHEMES",

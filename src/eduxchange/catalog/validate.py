@@ -21,7 +21,7 @@ import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from .models import Issue
+from ..core.models import Issue
 
 __all__ = ["validate_record", "is_valid_record"]
 
@@ -64,7 +64,7 @@ def _fast() -> jsonschema_rs.Validator:
 def _fast_shipped() -> jsonschema_rs.Validator:
     """The whole schema but concept labels, checked for shape only (``shipped_concepts=True``).
 
-    Every concept that :meth:`~eduxchange.vocab.Vocabularies.apply` puts into a record is a copy
+    Every concept that :meth:`~eduxchange.catalog.vocab.Vocabularies.apply` puts into a record is a copy
     of a shipped concept, and tests/test_vocab.py checks each shipped concept against the full
     concept definition; re-checking their seven-language labels was a third of the check.
     """
@@ -91,10 +91,10 @@ def validate_record(record: dict[str, Any], *, shipped_concepts: bool = False) -
     """The schema problems of ``record`` (docs/record.md); an empty list when it is valid.
 
     ``shipped_concepts=True`` says every concept in the record came from
-    :meth:`~eduxchange.vocab.Vocabularies.apply` (as in :func:`eduxchange.catalog.describe`), so
+    :meth:`~eduxchange.catalog.vocab.Vocabularies.apply` (as in :func:`eduxchange.catalog.normalization.describe`), so
     their labels, copies of shipped ones, are checked for shape only.
 
-    Each problem is an :class:`~eduxchange.models.Issue` with code ``"schema"``, severity
+    Each problem is an :class:`~eduxchange.core.models.Issue` with code ``"schema"``, severity
     ``"error"`` and a message naming the JSON path and the rule broken, for example
     ``$.dateCreated: '2023-05-01T10:00:00' is not an ISO 8601 date ... [pattern]``.
     """

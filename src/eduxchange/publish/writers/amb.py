@@ -55,7 +55,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from ..errors import EduxchangeError
+from ...core.errors import EduxchangeError
 
 __all__ = ["AMB_VERSION", "AMB_PROFILE", "AMB_SCHEMA", "AMB_CONTEXT", "HCRT", "LRMI_TO_HCRT",
            "NotAmb", "to_amb"]

@@ -4,9 +4,9 @@ What an operator does in their first five minutes with a new member (like metha'
 ``metha-id`` and ``metha-ls``), without a config or a store:
 
 * :func:`probe_endpoint` asks ``Identify``, ``ListMetadataFormats`` (and says which
-  format eduxchange would choose, :func:`eduxchange.formats.choose_format`), ``ListSets``
+  format eduxchange would choose, :func:`eduxchange.harvesting.formats.choose_format`), ``ListSets``
   and the first page of ``ListRecords``, and normalizes one sample record exactly as a
-  harvest would (:func:`eduxchange.catalog.describe`);
+  harvest would (:func:`eduxchange.catalog.normalization.describe`);
 * :func:`check_member` probes one configured member: it answers ``Identify``, offers the
   configured (or a readable) ``metadata_prefix``, and has the configured sets;
 * :func:`init_config` writes a commented ``alliance.toml`` for a list of endpoints.
@@ -26,10 +26,10 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from .catalog import describe
+from ..catalog.normalization import describe
 from .client import OAIClient
-from .config import Config, HarvestSettings, MemberConfig
-from .errors import (
+from ..core.config import Config, HarvestSettings, MemberConfig
+from ..core.errors import (
     EduxchangeError,
     MalformedResponseError,
     NoRecordsMatch,
@@ -38,9 +38,9 @@ from .errors import (
     TransportError,
 )
 from .formats import choose_format, describe_offered, identify_format
-from .models import IdentifyInfo, MetadataFormat, SetInfo
-from .store.base import StoredRecord
-from .vocab import default_vocabularies
+from ..core.models import IdentifyInfo, MetadataFormat, SetInfo
+from ..store.base import StoredRecord
+from ..catalog.vocab import default_vocabularies
 
 __all__ = [
     "EndpointReport",

@@ -2,7 +2,7 @@
 
 Every format is written one record at a time: a record is read from the store, turned into its
 own small list of triples (:func:`record_triples`: the triples of
-:func:`eduxchange.rdf.record_to_graph`, the shipped context inline, no network) and written out; no graph of the whole catalogue is ever built, so memory stays flat
+:func:`eduxchange.publish.rdf.record_to_graph`, the shipped context inline, no network) and written out; no graph of the whole catalogue is ever built, so memory stays flat
 however large the catalogue is. Records come in catalogue change order.
 
 ``ndjson``
@@ -11,7 +11,7 @@ however large the catalogue is. Records come in catalogue change order.
     one JSON-LD document ``{"@context": {...}, "@graph": [record, ...]}``; the context is the
     shipped ``schemas/context.jsonld`` *inline*, and the records inside carry no ``@context`` of
     their own, so the dump expands offline with any JSON-LD 1.1 processor. Each record is its
-    :func:`eduxchange.rdf.jsonld_document` (typed dates and duration, concepts typed), so the
+    :func:`eduxchange.publish.rdf.jsonld_document` (typed dates and duration, concepts typed), so the
     dump says what the RDF dumps say.
 ``ntriples``
     N-Triples, each record's triples in a block.
@@ -25,7 +25,7 @@ however large the catalogue is. Records come in catalogue change order.
     ``rdf:Description`` per subject streamed inside (a predicate outside those namespaces
     declares its own namespace on its element).
 ``amb``
-    one AMB document (:mod:`eduxchange.writers.amb`, AMB version 20231019) per line,
+    one AMB document (:mod:`eduxchange.publish.writers.amb`, AMB version 20231019) per line,
     UTF-8, each with its own ``@context`` as AMB requires. A record that cannot be valid AMB
     is skipped, and ``skipped(record id, reason)`` is called for it.
 
@@ -61,9 +61,9 @@ from rdflib.plugins.shared.jsonld.context import Context
 from rdflib.term import Node
 
 from . import rdf
-from .config import Config
-from .dates import format_datestamp, parse_datestamp
-from .store.base import CatalogStore
+from ..core.config import Config
+from ..core.dates import format_datestamp, parse_datestamp
+from ..store.base import CatalogStore
 from .writers.amb import NotAmb, to_amb
 
 __all__ = ["FORMATS", "VOCABULARY_FORMATS", "export", "export_vocabularies", "record_triples"]
@@ -131,7 +131,7 @@ def _shipped_context() -> Context:
 def record_triples(record: dict[str, Any]) -> list[Triple]:
     """The triples of one record, duplicates dropped, blank nodes labelled ``b{uuid}x{n}``.
 
-    The same triples as :func:`eduxchange.rdf.record_to_graph` (the record's ``@context``
+    The same triples as :func:`eduxchange.publish.rdf.record_to_graph` (the record's ``@context``
     replaced by the shipped one), but the context is processed once, not per record: rdflib
     builds a context of closures and reference cycles each time, which only the cycle collector
     frees, so per-record contexts made memory grow between collections (and cost 15% of the

@@ -25,7 +25,7 @@ from typing import Any
 
 from lxml import etree
 
-from ..vocab import EXTRA_SCHEME_TABLES, EXTRA_SCHEMES, SCHEMES, default_vocabularies
+from ...catalog.vocab import EXTRA_SCHEME_TABLES, EXTRA_SCHEMES, SCHEMES, default_vocabularies
 
 __all__ = ["LOM_NS", "write_lom", "vcard", "lom_vocab_values"]
 

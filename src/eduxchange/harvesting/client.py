@@ -1,7 +1,7 @@
-"""An OAI-PMH 2.0 client: the six verbs over a :class:`~eduxchange.transport.Transport`.
+"""An OAI-PMH 2.0 client: the six verbs over a :class:`~eduxchange.harvesting.transport.Transport`.
 
 No store, no state between calls: this is what a developer uses to read one
-repository from Python. :class:`~eduxchange.harvester.Harvester` builds the
+repository from Python. :class:`~eduxchange.harvesting.harvester.Harvester` builds the
 resilient, incremental, stored harvest on top of it.
 
     >>> client = OAIClient("https://example.org/oai")            # doctest: +SKIP
@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from typing import Literal
 
 from . import response as parse
-from .config import HarvestSettings
-from .errors import EndlessListError, NoRecordsMatch, ProtocolError
-from .models import IdentifyInfo, MetadataFormat, Page, RawRecord, SetInfo
+from ..core.config import HarvestSettings
+from ..core.errors import EndlessListError, NoRecordsMatch, ProtocolError
+from ..core.models import IdentifyInfo, MetadataFormat, Page, RawRecord, SetInfo
 from .transport import HttpTransport, Transport
 
 __all__ = ["OAIClient", "ListVerb", "ListGuard"]
@@ -104,7 +104,7 @@ class ListGuard:
                 f"it (now {s.list_size_margin:g}, a fraction of completeListSize)")
 
     def check(self) -> None:
-        """Raise :class:`~eduxchange.errors.EndlessListError` if the last page decided it."""
+        """Raise :class:`~eduxchange.core.errors.EndlessListError` if the last page decided it."""
         if self._verdict is not None:
             raise EndlessListError(self._verdict)
 
@@ -151,7 +151,7 @@ class OAIClient:
 
         Bounded like a record list (:class:`ListGuard`): more than ``max_pages`` pages, or
         more than ``max_empty_pages`` pages in a row with no new setSpec, raise
-        :class:`~eduxchange.errors.EndlessListError`.
+        :class:`~eduxchange.core.errors.EndlessListError`.
         """
         sets, token = parse.parse_sets(self._get(verb="ListSets"))
         yield from sets
@@ -203,7 +203,7 @@ class OAIClient:
         Start a new list with ``metadata_prefix`` (and ``from_``/``until``/``set_``), or
         continue one with ``token``. ``noRecordsMatch`` yields nothing. A repository
         that repeats a token, or serves more than ``max_empty_pages`` empty pages in a
-        row, raises :class:`~eduxchange.errors.ProtocolError` instead of looping forever;
+        row, raises :class:`~eduxchange.core.errors.ProtocolError` instead of looping forever;
         one whose list does not end otherwise is stopped by ``guard`` (by default a
         :class:`ListGuard` over this client's settings), after the page that decides it.
         """

@@ -1,7 +1,7 @@
 """Exceptions: one root, :class:`EduxchangeError`, for runs that cannot go on.
 
 Problems with *data* (a record that cannot be read, a repaired byte) are not
-exceptions: they are :class:`eduxchange.models.Issue` values gathered in a
+exceptions: they are :class:`eduxchange.core.models.Issue` values gathered in a
 harvest result. Exceptions are for a run (or one member's run) that must stop.
 
 OAI-PMH error codes (OAI-PMH 2.0, section 3.6) map to classes through the
@@ -99,7 +99,7 @@ class ProtocolError(EduxchangeError):
 class EndlessListError(ProtocolError):
     """A list keeps handing out fresh resumption tokens without making progress.
 
-    Raised by :class:`eduxchange.client.ListGuard`; the harvester keeps every page
+    Raised by :class:`eduxchange.harvesting.client.ListGuard`; the harvester keeps every page
     committed before and does not resume from the last token of such a list.
     """
 

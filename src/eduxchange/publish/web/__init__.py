@@ -1,6 +1,6 @@
 """Pages for people: the landing page, record and member pages, OAI-PMH through XSLT.
 
-See :mod:`eduxchange.web.pages`; the interface text is :mod:`eduxchange.web.messages`, the
+See :mod:`eduxchange.publish.web.pages`; the interface text is :mod:`eduxchange.publish.web.messages`, the
 templates and the OAI-PMH stylesheet are package data in ``templates/``.
 """
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .models import MetadataFormat
+from ..core.models import MetadataFormat
 
 __all__ = ["KnownFormat", "KNOWN_FORMATS", "identify_format", "choose_format", "describe_offered"]
 

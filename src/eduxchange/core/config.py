@@ -1,6 +1,6 @@
 """The alliance configuration file (TOML): load, validate, explain what is wrong.
 
-Every message of a :class:`~eduxchange.errors.ConfigError` names the file, the
+Every message of a :class:`~eduxchange.core.errors.ConfigError` names the file, the
 member (when it is about one) and the key, e.g.::
 
     alliance.toml: members[1] (id 'ouc'): key 'endpoint': must be an http(s) URL, got 'ftp://x'
@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
-from .vocab import VocabularyError, check_mapping_tables
+from ..catalog.vocab import VocabularyError, check_mapping_tables
 
 __all__ = [
     "CatalogConfig",
@@ -49,7 +49,7 @@ class HarvestSettings:
     ``reconcile_days`` is how often a member whose ``deletedRecord`` is ``no`` or
     ``transient`` gets its identifiers listed in full to retire what it no longer has.
     ``max_pages``, ``list_size_margin`` and ``max_empty_pages`` stop a list that does not
-    end (see :class:`eduxchange.client.ListGuard`).
+    end (see :class:`eduxchange.harvesting.client.ListGuard`).
     ``timeout`` bounds one whole response (connecting to its last byte) and
     ``run_timeout`` one member's whole run, both in seconds; ``allow_redirects_to``
     lists the URLs (origins or URL prefixes) a member may redirect to besides its

@@ -8,7 +8,7 @@ For every raw record a harvest stored or changed (in change order), this module
    reasons and its raw bytes, never silently dropped;
 3. finds the catalogue resource it belongs to (its own from before, or one that
    shares a canonical URL or identifier, or a new one), and rebuilds that
-   resource's record from all its descriptions (:mod:`eduxchange.merge`);
+   resource's record from all its descriptions (:mod:`eduxchange.catalog.merge`);
 4. writes the record and a change-log entry only when the record changed.
 
 A description a member deletes takes only its provenance away; the resource
@@ -29,17 +29,17 @@ from urllib.parse import quote
 
 from lxml import etree
 
-from .config import Config, MemberConfig
-from .crosswalks import CrosswalkError, CrosswalkOptions, crosswalk, detect_format, metadata_element
-from .dates import normalize_datestamp
-from .errors import StoreError
-from .formats import KNOWN_FORMATS
+from ..core.config import Config, MemberConfig
+from ..crosswalks import CrosswalkError, CrosswalkOptions, crosswalk, detect_format, metadata_element
+from ..core.dates import normalize_datestamp
+from ..core.errors import StoreError
+from ..harvesting.formats import KNOWN_FORMATS
 from .merge import Ranked, match_keys, merge_descriptions
-from .normalize.contacts import scrub_description
-from .store.base import CatalogStore, CatalogTxn, StoredDescription, StoredRecord
+from ..normalize.contacts import scrub_description
+from ..store.base import CatalogStore, CatalogTxn, StoredDescription, StoredRecord
 from .validate import validate_record
 from .vocab import Vocabularies, default_vocabularies
-from .writers import WRITERS
+from ..publish.writers import WRITERS
 
 __all__ = ["Catalog", "NormalizeResult", "describe", "Described", "record_id_for", "prewrite",
            "normalization_order", "MAX_RECORD_BYTES"]

@@ -34,8 +34,8 @@ from importlib.resources import files
 from types import MappingProxyType
 from typing import Any, Final, TextIO
 
-from .config import MemberConfig
-from .store.base import CatalogStore, QuarantineEntry
+from ..core.config import MemberConfig
+from ..store.base import CatalogStore, QuarantineEntry
 
 __all__ = [
     "ELEMENTS",
@@ -237,7 +237,7 @@ _FORMAT_PREFIX = re.compile(r"^(?P<format>[a-z_]+): (?P<rest>.*)$", re.S)
 _SPLIT = re.compile(r"; (?=\$)")
 
 #: The interface text of the page and the CSV, in the web pages' seven interface languages
-#: (:mod:`eduxchange.web.messages`, whose terms it shares). English is the reference and the
+#: (:mod:`eduxchange.publish.web.messages`, whose terms it shares). English is the reference and the
 #: fallback; ``tests/test_report_i18n.py`` checks every language has its keys and placeholders.
 #: The CSV and JSON outputs are always English (scripts read them); only the HTML is localized.
 _EN: Final[Mapping[str, str]] = {
@@ -744,7 +744,7 @@ _CONCEPT_FIELDS: Final = ("learningResourceType", "educationalLevel", "audience"
 #: Fields the catalogue makes rather than the member (left out of completeness).
 _CATALOGUE_FIELDS: Final = frozenset({"@context", "id", "type", "sameAs", "mainEntityOfPage"})
 _EXAMPLES: Final = 3
-#: Interface languages written right to left (as :data:`eduxchange.web.messages.RTL_LANGUAGES`,
+#: Interface languages written right to left (as :data:`eduxchange.publish.web.messages.RTL_LANGUAGES`,
 #: which this lower layer may not import).
 _RTL: Final = frozenset({"ar"})
 _TREND_RUNS: Final = 10

@@ -3,23 +3,23 @@
 Routes (all read-only; ``GET`` and ``HEAD``, plus ``POST`` for ``/oai``; anything else is 405):
 
 ==============================  =====================================================================
-``/oai``                        OAI-PMH 2.0 (:mod:`eduxchange.provider`)
-``/changes``                    the change feed (:mod:`eduxchange.changes`), pages at
+``/oai``                        OAI-PMH 2.0 (:mod:`eduxchange.publish.provider`)
+``/changes``                    the change feed (:mod:`eduxchange.publish.changes`), pages at
                                 ``/changes/page/{n}``
 ``/resources/{uuid}``           one record: JSON-LD (default), JSON, Turtle, N-Triples, RDF/XML by
                                 ``Accept`` or ``?format=``; 404 unknown, 410 deleted, 406 unacceptable
 ``/context.jsonld``             the JSON-LD context records name
 ``/vocabularies/``              the SKOS vocabularies concepts come from, ``/vocabularies/{name}.ttl``
 ``/schemas/rdf-lax.xsd``        the XML Schema ListMetadataFormats names for ``rdf``
-                                (:data:`eduxchange.provider.SERVED_SCHEMAS`)
+                                (:data:`eduxchange.publish.provider.SERVED_SCHEMAS`)
 ``/members/{id}``               a member's page (HTML)
 ``/search?q=...``               full-text search with facets: JSON, or a page for browsers
-                                (:mod:`eduxchange.web.search`); 400 for out-of-range parameters
+                                (:mod:`eduxchange.publish.web.search`); 400 for out-of-range parameters
 ``/oai.xsl``                    the XSLT stylesheet OAI-PMH responses name
 ==============================  =====================================================================
 
-Clients that prefer HTML (browsers: :func:`eduxchange.web.prefers_html`) get pages for ``/``,
-records, members and ``/oai`` (:mod:`eduxchange.web`); machines keep what they got before.
+Clients that prefer HTML (browsers: :func:`eduxchange.publish.web.prefers_html`) get pages for ``/``,
+records, members and ``/oai`` (:mod:`eduxchange.publish.web`); machines keep what they got before.
 
 Every response carries ``ETag`` (a hash of the representation), ``Last-Modified`` where the
 data has a time, ``Cache-Control`` and ``Vary``; conditional requests get 304 (RFC 9110,
@@ -62,12 +62,12 @@ from waitress.server import TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher
 
 from . import changes as feed
-from .config import Config
-from .errors import StoreError
+from ..core.config import Config
+from ..core.errors import StoreError
 from .provider import SERVED_SCHEMAS, Provider
 from .rdf import jsonld_document, record_to_graph
 from .writers.amb import AMB_PROFILE, NotAmb, to_amb
-from .store.sqlite import (
+from ..store.sqlite import (
     ReadOnlySQLiteStore,
     SQLiteStore,
     alias_target,
@@ -134,7 +134,7 @@ _HOST = re.compile(r"^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{
 
 
 class OAIHandler(Protocol):
-    """What ``/oai`` needs: :class:`eduxchange.provider.Provider` (or a stand-in in tests)."""
+    """What ``/oai`` needs: :class:`eduxchange.publish.provider.Provider` (or a stand-in in tests)."""
 
     def handle(self, params: Mapping[str, Sequence[str]], *, base_url: str) -> bytes: ...
 
@@ -182,7 +182,7 @@ def _problem(status: int, detail: str, *, cache: str = "no-store", **extra: Any)
 def _html(body: bytes, language: str, *, cache: str, last_modified: datetime | None,
           vary: tuple[str, ...] = ("Accept", "Accept-Language"),
           etag_of: bytes | None = None) -> Response:
-    """A page for people (:mod:`eduxchange.web`), in the interface language ``language``."""
+    """A page for people (:mod:`eduxchange.publish.web`), in the interface language ``language``."""
     return Response(200, body, "text/html; charset=utf-8", cache=cache,
                     last_modified=last_modified, vary=vary, etag_of=etag_of,
                     headers=[("Content-Language", language)])
@@ -450,7 +450,7 @@ class App:
         return Response(200, _json(body), cache=_STATIC, vary=("Accept",))
 
     def _search(self, base: str, environ: dict[str, Any], query: str) -> Response:
-        """``/search``: HTML for browsers, JSON for machines (:mod:`eduxchange.web.search`)."""
+        """``/search``: HTML for browsers, JSON for machines (:mod:`eduxchange.publish.web.search`)."""
         try:
             text = query.encode("latin-1").decode("utf-8")
         except (UnicodeEncodeError, UnicodeDecodeError):
@@ -620,7 +620,7 @@ class App:
 
     def _amb(self, record: dict[str, Any], updated_at: str | None, uuid: str, fmt: str,
              vary: tuple[str, ...]) -> Response:
-        """The record in the AMB profile (:mod:`eduxchange.writers.amb`): JSON-LD only."""
+        """The record in the AMB profile (:mod:`eduxchange.publish.writers.amb`): JSON-LD only."""
         if fmt not in ("jsonld", "json"):
             response = _problem(406, "the AMB profile is JSON-LD: ask for application/ld+json",
                                 available=["application/ld+json", "application/json"])
@@ -964,8 +964,8 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8000, *,
 
     ``ready`` is called once the socket listens, with a :class:`ServerInfo` (print its
     :meth:`~ServerInfo.describe`). Requests in flight finish before this returns.
-    Raises :class:`~eduxchange.errors.StoreError` when there is no catalogue yet,
-    :class:`~eduxchange.errors.ConfigError` when the config cannot be served (no
+    Raises :class:`~eduxchange.core.errors.StoreError` when there is no catalogue yet,
+    :class:`~eduxchange.core.errors.ConfigError` when the config cannot be served (no
     ``[feed] admin_email``), and :class:`OSError` when the address cannot be bound.
     """
     store = ReadOnlySQLiteStore(config.catalog.store)

@@ -1,14 +1,14 @@
 """Server-rendered HTML pages for people: the landing page, record pages, member pages.
 
-The server (:mod:`eduxchange.server`) routes here when a client prefers HTML
+The server (:mod:`eduxchange.publish.server`) routes here when a client prefers HTML
 (:func:`prefers_html`); machines keep the JSON, JSON-LD and RDF they always got. Pages are
 rendered by Jinja2 with autoescaping on: every value from a member (titles, descriptions,
 names, URLs) is hostile text until escaped, and a link is only written for an ``http`` or
 ``https`` URL (a ``javascript:`` URL survives escaping). Pages need no JavaScript, no external
 font, image or stylesheet (CSS is inline, badges are inline SVG), so they work on thin links.
 
-Interface text comes from :mod:`eduxchange.web.messages`; concept labels from the shipped SKOS
-vocabularies (:mod:`eduxchange.vocab`), licence names from ``vocabularies/licenses.ttl``.
+Interface text comes from :mod:`eduxchange.publish.web.messages`; concept labels from the shipped SKOS
+vocabularies (:mod:`eduxchange.catalog.vocab`), licence names from ``vocabularies/licenses.ttl``.
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ from markupsafe import Markup, escape
 from rdflib import Graph, URIRef
 from rdflib.namespace import SKOS
 
-from ..config import Config, MemberConfig
+from ...core.config import Config, MemberConfig
 from ..report import member_report, render_html
-from ..store.search import FACETS, SearchQuery, SearchResult, member_of, search_terms
-from ..store.sqlite import SQLiteStore, latest_change
-from ..store.views import CatalogueTotals, catalogue_totals, descriptions_of, member_resource_count
-from ..vocab import default_vocabularies
+from ...store.search import FACETS, SearchQuery, SearchResult, member_of, search_terms
+from ...store.sqlite import SQLiteStore, latest_change
+from ...store.views import CatalogueTotals, catalogue_totals, descriptions_of, member_resource_count
+from ...catalog.vocab import default_vocabularies
 from .messages import LANGUAGE_NAMES, MESSAGES, RTL_LANGUAGES, UI_LANGUAGES
 from .search import page_count, search_url
 
@@ -270,7 +270,7 @@ def _short_time(value: Any) -> str:
 
 def member_report_html(config: Config, store: SQLiteStore, member_id: str, *,
                        lang: str = "en") -> Markup | None:
-    """The member's quality report (:mod:`eduxchange.report`) as an HTML fragment for its
+    """The member's quality report (:mod:`eduxchange.publish.report`) as an HTML fragment for its
     page, in ``lang``; None for a member the config does not name (nothing to report against).
     """
     member = next((m for m in config.members if m.id == member_id), None)
@@ -289,17 +289,17 @@ class Page:
 
 
 class Pages:
-    """Renders the pages of one catalogue (thread-safe; one per :class:`~eduxchange.server.App`)."""
+    """Renders the pages of one catalogue (thread-safe; one per :class:`~eduxchange.publish.server.App`)."""
 
     def __init__(self, config: Config, store: SQLiteStore) -> None:
         self.config = config
         self.store = store
         self.members: dict[str, MemberConfig] = {m.id: m for m in config.members}
         self._env = jinja2.Environment(
-            loader=jinja2.PackageLoader("eduxchange.web", "templates"),
+            loader=jinja2.PackageLoader("eduxchange.publish.web", "templates"),
             autoescape=True, undefined=jinja2.StrictUndefined,
             trim_blocks=True, lstrip_blocks=True)
-        self._css = Markup((files("eduxchange.web") / "templates" / "style.css")
+        self._css = Markup((files("eduxchange.publish.web") / "templates" / "style.css")
                            .read_text("utf-8").replace("</", ""))
         self._totals: tuple[int, CatalogueTotals] | None = None
         self._lock = threading.Lock()
@@ -555,7 +555,7 @@ def _snippet(picked: tuple[str, str | None] | None, terms: Sequence[str], *,
 # -- OAI-PMH through the stylesheet ------------------------------------------------------------
 
 #: The XSLT 1.0 stylesheet OAI-PMH responses name in their ``xml-stylesheet`` instruction.
-OAI_STYLESHEET: bytes = (files("eduxchange.web") / "templates" / "oai.xsl").read_bytes()
+OAI_STYLESHEET: bytes = (files("eduxchange.publish.web") / "templates" / "oai.xsl").read_bytes()
 
 
 _XSLT = threading.local()

@@ -26,9 +26,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .client import ListGuard, ListVerb, OAIClient
-from .config import MemberConfig
-from .dates import format_datestamp, normalize_datestamp, parse_datestamp, utcnow
-from .errors import (
+from ..core.config import MemberConfig
+from ..core.dates import format_datestamp, normalize_datestamp, parse_datestamp, utcnow
+from ..core.errors import (
     BadResumptionToken,
     CannotDisseminateFormat,
     DeadlineExceeded,
@@ -38,8 +38,8 @@ from .errors import (
     ProtocolError,
 )
 from .formats import choose_format, describe_offered
-from .models import HarvestResult, IdentifyInfo, Issue, Page
-from .store.base import CatalogStore, MemberState
+from ..core.models import HarvestResult, IdentifyInfo, Issue, Page
+from ..store.base import CatalogStore, MemberState
 from .transport import HttpTransport
 
 __all__ = ["Harvester", "ProgressEvent", "ProgressCallback"]
@@ -92,8 +92,8 @@ class _Run:
 class Harvester:
     """Harvest one member into ``store``.
 
-    ``client`` defaults to an :class:`~eduxchange.client.OAIClient` over a polite,
-    retrying :class:`~eduxchange.transport.HttpTransport` built from the member's
+    ``client`` defaults to an :class:`~eduxchange.harvesting.client.OAIClient` over a polite,
+    retrying :class:`~eduxchange.harvesting.transport.HttpTransport` built from the member's
     settings; pass your own to change the transport.
     """
 

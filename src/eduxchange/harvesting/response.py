@@ -1,7 +1,7 @@
 """Parse OAI-PMH 2.0 responses: bytes in, typed values out. No I/O.
 
 The list parser has two paths. The fast one parses the whole page once. When a
-page is not well-formed even after :func:`eduxchange.xmlsafe.repair`, the slow
+page is not well-formed even after :func:`eduxchange.core.xmlsafe.repair`, the slow
 one cuts the page into its ``<record>`` elements and parses each alone, so one
 broken record is quarantined (with its raw bytes and the parser's reason) and
 the rest of the page goes on.
@@ -14,10 +14,10 @@ from collections.abc import Iterator
 
 from lxml import etree
 
-from . import xmlsafe
-from .dates import parse_datestamp
-from .errors import MalformedResponseError, OAIError, oai_error
-from .models import (
+from ..core import xmlsafe
+from ..core.dates import parse_datestamp
+from ..core.errors import MalformedResponseError, OAIError, oai_error
+from ..core.models import (
     Header,
     IdentifyInfo,
     Issue,
@@ -46,9 +46,9 @@ _O = "{" + OAI_NS + "}"
 def parse_root(body: bytes) -> tuple[etree._Element, list[Issue]]:
     """Repair, parse and check an OAI-PMH response; raise the OAI error it carries.
 
-    Raises :class:`~eduxchange.errors.OAIError` subclasses for ``<error>``
-    responses (OAI-PMH 3.6), :class:`~eduxchange.errors.HostileXMLError`,
-    or :class:`~eduxchange.errors.MalformedResponseError` (also for XML that is
+    Raises :class:`~eduxchange.core.errors.OAIError` subclasses for ``<error>``
+    responses (OAI-PMH 3.6), :class:`~eduxchange.core.errors.HostileXMLError`,
+    or :class:`~eduxchange.core.errors.MalformedResponseError` (also for XML that is
     not well-formed).
     """
     body, repairs = xmlsafe.repair(body)
@@ -183,7 +183,7 @@ def _record(el: etree._Element, verb: str) -> RawRecord:
 def parse_list_page(body: bytes, verb: str = "ListRecords") -> Page:
     """Parse one page of ``ListRecords`` or ``ListIdentifiers`` (OAI-PMH 4.3, 4.5).
 
-    ``noRecordsMatch`` is raised as :class:`~eduxchange.errors.NoRecordsMatch`;
+    ``noRecordsMatch`` is raised as :class:`~eduxchange.core.errors.NoRecordsMatch`;
     the caller decides that it is an empty, successful list.
     """
     repaired, repairs = xmlsafe.repair(body)

@@ -23,13 +23,13 @@ surviving record: an OAI-PMH item has one identifier, and the survivor (which li
 IRI in ``sameAs``) changed in the same transaction, so incremental harvesters get both.
 
 Formats: ``oai_dc``, ``lom`` (IEEE LOM, lomLoose.xsd) and ``rdf`` (the common record as RDF/XML,
-namespace ``http://www.w3.org/1999/02/22-rdf-syntax-ns#``), see :mod:`eduxchange.writers`. RDF/XML
+namespace ``http://www.w3.org/1999/02/22-rdf-syntax-ns#``), see :mod:`eduxchange.publish.writers`. RDF/XML
 has no official XML Schema, so ListMetadataFormats names the project's own lax one, which the
 server publishes (:data:`SERVED_SCHEMAS`), and strict validators accept the format.
 
 Identify names the repository as ``[feed] repository_name`` and its administrators as
 ``[feed] admin_email`` (§4.2 requires at least one: a provider without one is a
-:class:`~eduxchange.errors.ConfigError`, never an invented address).
+:class:`~eduxchange.core.errors.ConfigError`, never an invented address).
 
 Sets (§2.7.2): ``member:<member id>`` (a merged record is in the set of every member it came from),
 ``lang:<BCP 47 tag>`` (``inLanguage``), ``type:<local name>`` (LRMI learningResourceType concept
@@ -64,11 +64,11 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from .config import Config
-from .errors import ConfigError
-from .store.base import Resource
-from .store.sqlite import SQLiteOAIBackend, SQLiteStore
-from .vocab import SCHEMES, default_vocabularies
+from ..core.config import Config
+from ..core.errors import ConfigError
+from ..store.base import Resource
+from ..store.sqlite import SQLiteOAIBackend, SQLiteStore
+from ..catalog.vocab import SCHEMES, default_vocabularies
 from .writers import WRITERS
 
 __all__ = ["Provider", "OAIBackend", "OAI_NS", "ERROR_CODES", "SERVED_SCHEMAS",

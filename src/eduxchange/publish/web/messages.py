@@ -2,7 +2,7 @@
 
 Data, not code (STYLE.md, habit 7): one table per language, the same keys in each
 (``tests/test_pages.py`` checks it). English is the reference and the fallback. Placeholders
-are ``str.format`` fields, filled in after escaping (:mod:`eduxchange.web.pages`).
+are ``str.format`` fields, filled in after escaping (:mod:`eduxchange.publish.web.pages`).
 """
 
 from __future__ import annotations

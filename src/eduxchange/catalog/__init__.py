@@ -1,0 +1,1 @@
+"""Normalization into the unified catalogue: vocabularies, validation, merging, the normalization step."""

@@ -1,0 +1,1 @@
+"""Republishing the catalogue: the OAI-PMH provider, writers, the change feed, exports, reports, pages."""
