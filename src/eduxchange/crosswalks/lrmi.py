@@ -368,12 +368,14 @@ def _agent(value: Any, options: CrosswalkOptions, index: Mapping[str, Node],
         affiliation = next((a for a in (_agent(v, options, index, 1)
                                         for v in _values(node.get("affiliation"))) if a), None)
         if affiliation is not None:
-            if affiliation.get("type") != "Organization":  # schema.org: its range
-                affiliation = {"type": "Organization", **affiliation}
-                affiliation["type"] = "Organization"
+            # schema.org: an affiliation is an Organization, named and identified; its contacts
+            # are no part of it (the record's affiliation allows type, name and id alone).
+            organization = {"type": "Organization", "name": affiliation["name"]}
+            if "id" in affiliation:
+                organization["id"] = affiliation["id"]
             if "type" not in agent:  # schema.org: affiliation is a Person's property
                 agent = {"type": "Person", **agent}
-            agent["affiliation"] = affiliation
+            agent["affiliation"] = organization
     if options.include_contacts:
         email = _first_string(node.get("email"))
         found = find_emails(email) if email else []
