@@ -376,7 +376,9 @@ def _agent(value: Any, include_contacts: bool) -> dict[str, Any] | None:
     agent["name"] = name
     affiliation = agent.get("affiliation")
     if affiliation is not None:
-        cleaned = _agent(affiliation, include_contacts)
+        # An affiliation is an organization's type, name and id (the record's schema allows
+        # nothing else): contacts found in its name are taken out, never kept on it.
+        cleaned = _agent(affiliation, False)
         if cleaned is None:
             del agent["affiliation"]
         else:
