@@ -123,3 +123,20 @@ def test_the_check_sees_a_drift() -> None:
     assert any("no rule" in p or "schema says" in p for p in problems)
     assert _problems(list[str], DEFS["iri"], "iri")
     assert _problems(dict[str, int], DEFS["languageMap"], "languageMap")
+
+
+def test_the_field_name_types_name_the_schema_s_fields_of_each_kind() -> None:
+    """``ConceptField``, ``AgentField`` and ``DateField`` (the keys code loops over) are the
+    schema's concept, agent and date fields, and the vocabularies' and agents' own lists."""
+    from eduxchange.catalog.vocab import FIELDS
+    from eduxchange.core.record import AgentField, ConceptField, DateField
+    from eduxchange.normalize.agents import Role
+
+    def of_kind(definition: str) -> set[str]:
+        return {key for key, node in SCHEMA["properties"].items()
+                if node.get("$ref") == f"#/$defs/{definition}"}
+
+    assert set(get_args(ConceptField)) == of_kind("concepts") == set(FIELDS)
+    assert get_args(ConceptField) == FIELDS
+    assert set(get_args(AgentField)) == of_kind("agents") == set(get_args(Role))
+    assert set(get_args(DateField)) == of_kind("date")

@@ -28,6 +28,9 @@ __all__ = [
     "Affiliation",
     "Agent",
     "AgentType",
+    "AgentField",
+    "DateField",
+    "ConceptField",
     "License",
     "Provider",
     "Provenance",
@@ -101,6 +104,14 @@ class Provenance(TypedDict):
     identifier: str  # the OAI identifier
     dateModified: str  # the member's datestamp, normalised
     sdDatePublished: str  # when eduxchange harvested it
+
+
+#: An agent field of a record or description (the agent's role).
+AgentField = Literal["creator", "contributor", "publisher"]
+#: A date field of a record or description.
+DateField = Literal["dateCreated", "datePublished", "dateModified"]
+#: A field holding concepts (vocabulary mapping fills them from ``_terms``).
+ConceptField = Literal["learningResourceType", "educationalLevel", "audience", "about"]
 
 
 class _Fields(TypedDict, total=False):
