@@ -23,6 +23,7 @@ from typing import Any
 from ..core.dates import normalize_datestamp
 from ..core.errors import StoreError
 from ..core.models import Issue, Quarantined, RawRecord
+from ..core.record import CommonRecord
 from ..catalog.vocab import default_vocabularies
 from .base import (
     SEVERITIES,
@@ -832,7 +833,7 @@ class _SQLiteCatalogTxn:
         return Resource(id=resource_id, record=json.loads(row[0]), deleted=bool(row[1]),
                         created_at=row[2], updated_at=row[3], seq=row[4])
 
-    def put_resource(self, resource_id: str, record: dict[str, Any], *, deleted: bool
+    def put_resource(self, resource_id: str, record: CommonRecord, *, deleted: bool
                      ) -> str | None:
         text = _dumps(record)
         row = self.conn.execute("SELECT record, deleted FROM resources WHERE id = ?",
@@ -1029,7 +1030,7 @@ OAI_SET_ROOTS: tuple[str, ...] = ("member", "lang", "type")
 _SET_PART = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+$")
 
 
-def oai_set_specs(record: dict[str, Any]) -> list[str]:
+def oai_set_specs(record: CommonRecord) -> list[str]:
     """The setSpecs of a catalogue record, its top-level sets included.
 
     ``member:<id>`` for every member whose description it was built from (``mainEntityOfPage``
@@ -1056,7 +1057,7 @@ def oai_set_specs(record: dict[str, Any]) -> list[str]:
     return specs
 
 
-def _oai_sync_sets(conn: sqlite3.Connection, resource_id: str, record: dict[str, Any],
+def _oai_sync_sets(conn: sqlite3.Connection, resource_id: str, record: CommonRecord,
                    seq: int) -> None:
     conn.execute("DELETE FROM resource_sets WHERE resource_id = ?", (resource_id,))
     conn.executemany("INSERT INTO resource_sets (resource_id, set_spec, seq) VALUES (?, ?, ?)",
@@ -1199,7 +1200,8 @@ class SQLiteOAIBackend:
     def _item(row: Any, with_record: bool) -> OAIItem:
         sets = tuple(s for s in (row[5] or "").split() if ":" in s)
         written: bytes | None = row[7] if len(row) > 7 else None
-        record = json.loads(row[6]) if with_record and written is None else {}
+        # Without its record (the pre-rendered metadata is served instead), nothing reads it.
+        record: Any = json.loads(row[6]) if with_record and written is None else {}
         return (Resource(id=row[0], record=record, deleted=bool(row[1]), created_at=row[2],
                          updated_at=row[3], seq=row[4]), sets, written)
 
@@ -1345,7 +1347,7 @@ CREATE INDEX IF NOT EXISTS search_facets_value ON search_facets (facet, value);
 _BM25 = "bm25(search_text, 0.0, 10.0, 2.0, 1.0)"
 
 
-def _search_sync(conn: sqlite3.Connection, resource_id: str, record: dict[str, Any],
+def _search_sync(conn: sqlite3.Connection, resource_id: str, record: CommonRecord,
                  deleted: bool) -> None:
     """Rewrite one resource's search rows (a withdrawn resource has none)."""
     conn.execute("DELETE FROM search_text WHERE resource_id = ?", (resource_id,))
