@@ -341,7 +341,7 @@ class _LRU:
 class App:
     """The WSGI application over one catalogue store (see the module docstring for routes)."""
 
-    def __init__(self, config: Config, store: SQLiteStore, *, page_size: int | None = None,
+    def __init__(self, config: Config, store: SQLiteStore | ReadOnlySQLiteStore, *, page_size: int | None = None,
                  public_url: str | None = None, provider: OAIHandler | None = None) -> None:
         self.config = config
         self.store = store
@@ -712,7 +712,7 @@ class App:
         return False
 
 
-def make_app(config: Config, store: SQLiteStore, *, page_size: int | None = None,
+def make_app(config: Config, store: SQLiteStore | ReadOnlySQLiteStore, *, page_size: int | None = None,
              public_url: str | None = None) -> App:
     """The WSGI application serving ``store`` (a :class:`ReadOnlySQLiteStore` in production).
 
