@@ -15,13 +15,18 @@ from .catalog import CatalogWriters
 from .connection import ReadOnlyConnections
 from .fts import SearchReader
 from .harvest import HarvestReaders, HarvestWriters
-from .readers import CatalogReaders
+from .oai import OAIReaders
+from .readers import CatalogReaders, ChangeFeedReaders
 from .schema import SCHEMA_VERSION, migrate
 
 __all__ = ["ReadOnlySQLiteStore", "SQLiteStore"]
 
 
-class SQLiteStore(HarvestWriters, CatalogWriters, HarvestReaders, CatalogReaders, SearchReader):
+class _Readers(HarvestReaders, CatalogReaders, ChangeFeedReaders, OAIReaders, SearchReader):
+    """Every reader (:class:`~eduxchange.store.base.StoreReader`), over any connections."""
+
+
+class SQLiteStore(HarvestWriters, CatalogWriters, _Readers):
     """A :class:`~eduxchange.store.base.CatalogStore` in one SQLite file."""
 
     def __init__(self, path: str | Path) -> None:
@@ -38,8 +43,9 @@ class SQLiteStore(HarvestWriters, CatalogWriters, HarvestReaders, CatalogReaders
             raise StoreError(f"cannot open the catalogue store {self.path}: {err}") from err
 
 
-class ReadOnlySQLiteStore(ReadOnlyConnections, HarvestReaders, CatalogReaders, SearchReader):
-    """An existing catalogue opened read-only (``mode=ro``, ``query_only``): for publishing.
+class ReadOnlySQLiteStore(ReadOnlyConnections, _Readers):
+    """An existing catalogue opened read-only (``mode=ro``, ``query_only``): for publishing, a
+    :class:`~eduxchange.store.base.StoreReader`.
 
     Creates nothing: the file must exist (:class:`StoreError` otherwise). It has the store's
     readers only, no write method, and its connections cannot write, so nothing served can
