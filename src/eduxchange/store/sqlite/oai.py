@@ -16,23 +16,11 @@ from collections.abc import Sequence
 from contextlib import closing
 from typing import Any
 
-from ...catalog.sets import oai_set_specs
 from ...core.errors import StoreError
 from ..base import OAIItem, Resource
 from .connection import Connections, store_errors
 
 __all__ = ["OAIReaders", "oai_token_key"]
-
-_OAI_SCHEMA = """
-CREATE TABLE IF NOT EXISTS resource_sets (
-    resource_id TEXT NOT NULL,
-    set_spec    TEXT NOT NULL,
-    seq         INTEGER NOT NULL,
-    PRIMARY KEY (resource_id, set_spec)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS resource_sets_spec ON resource_sets (set_spec, seq);
-CREATE INDEX IF NOT EXISTS resources_updated ON resources (updated_at);
-"""
 
 def _oai_sync_sets(conn: sqlite3.Connection, resource_id: str, sets: Sequence[str],
                    seq: int) -> None:
@@ -40,25 +28,6 @@ def _oai_sync_sets(conn: sqlite3.Connection, resource_id: str, sets: Sequence[st
     conn.execute("DELETE FROM resource_sets WHERE resource_id = ?", (resource_id,))
     conn.executemany("INSERT INTO resource_sets (resource_id, set_spec, seq) VALUES (?, ?, ?)",
                      [(resource_id, spec, seq) for spec in dict.fromkeys(sets)])
-
-
-def _oai_migrate(conn: sqlite3.Connection) -> None:
-    """Create the provider's table and indexes; fill ``resource_sets`` once for older stores."""
-    conn.executescript(_OAI_SCHEMA)
-    if conn.execute("SELECT 1 FROM meta WHERE key = 'resource_sets'").fetchone():
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        if not conn.execute("SELECT 1 FROM meta WHERE key = 'resource_sets'").fetchone():
-            for resource_id, text, seq in conn.execute(
-                    "SELECT id, record, seq FROM resources").fetchall():
-                # Older stores kept no sets: the catalogue's rule fills them once.
-                _oai_sync_sets(conn, resource_id, oai_set_specs(json.loads(text)), seq)
-            conn.execute("INSERT INTO meta VALUES ('resource_sets', '1')")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 class OAIReaders(Connections):

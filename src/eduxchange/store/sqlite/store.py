@@ -13,11 +13,11 @@ from pathlib import Path
 from ...core.errors import StoreError
 from .catalog import CatalogWriters
 from .connection import ReadOnlyConnections
-from .fts import SearchReader
+from .fts import SearchReader, ensure_search_index
 from .harvest import HarvestReaders, HarvestWriters
 from .oai import OAIReaders
 from .readers import CatalogReaders, ChangeFeedReaders
-from .schema import SCHEMA_VERSION, migrate
+from .schema import migrate
 
 __all__ = ["ReadOnlySQLiteStore", "SQLiteStore"]
 
@@ -33,12 +33,9 @@ class SQLiteStore(HarvestWriters, CatalogWriters, _Readers):
         super().__init__(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            migrate(self._conn())
-            with self._write() as c:
-                c.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                          (str(SCHEMA_VERSION),))
-                c.execute("INSERT OR IGNORE INTO meta VALUES ('seq', '0')")
-                c.execute("INSERT OR IGNORE INTO meta VALUES ('catalog_seq', '0')")
+            conn = self._conn()
+            migrate(conn, self.path)
+            ensure_search_index(conn)
         except (sqlite3.Error, OSError) as err:
             raise StoreError(f"cannot open the catalogue store {self.path}: {err}") from err
 
