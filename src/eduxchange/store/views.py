@@ -9,11 +9,11 @@ functions (``jsonb_array_elements_text`` for SQLite's ``json_each``).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from .sqlite import ReadOnlySQLiteStore, SQLiteStore
+from .sqlite.connection import _load_json
 
 __all__ = ["CatalogueTotals", "MemberDescription", "catalogue_totals", "descriptions_of",
            "member_resource_count"]
@@ -57,7 +57,7 @@ def descriptions_of(store: SQLiteStore | ReadOnlySQLiteStore, resource_id: str) 
     """The member descriptions a catalogue record was merged from, by member and identifier."""
     return [
         MemberDescription(member_id=r[0], identifier=r[1], format=r[2],
-                          description=json.loads(r[3]), updated_at=r[4])
+                          description=_load_json(r[3]), updated_at=r[4])
         for r in store._conn().execute(
             "SELECT member_id, identifier, format, description, updated_at FROM descriptions "
             "WHERE resource_id = ? ORDER BY rank, member_id, identifier LIMIT 100",

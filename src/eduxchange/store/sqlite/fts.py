@@ -33,7 +33,8 @@ from .connection import Connections
 __all__ = ["SEARCH_INDEX_VERSION", "SearchReader"]
 
 #: Bump when store.search.search_document or the schema below changes: stores then re-index.
-SEARCH_INDEX_VERSION = "1"
+#: 2: ``search_rows`` (a resource's FTS5 rowid), filled by the re-index.
+SEARCH_INDEX_VERSION = "2"
 
 _SEARCH_SCHEMA = """
 CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5 (
@@ -43,6 +44,11 @@ CREATE TABLE IF NOT EXISTS search_facets (
     resource_id TEXT NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (resource_id, facet, value)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS search_facets_value ON search_facets (facet, value);
+-- Each resource's row of search_text: an FTS5 table finds rows by rowid only, so deleting by
+-- its UNINDEXED resource_id scanned the whole index for every resource written (the
+-- catalogue's cost per record then grew with its size).
+CREATE TABLE IF NOT EXISTS search_rows (
+    resource_id TEXT PRIMARY KEY, fts_rowid INTEGER NOT NULL) WITHOUT ROWID;
 """
 # bm25 weights of title, body, concepts: a word of the title counts most.
 _BM25 = "bm25(search_text, 0.0, 10.0, 2.0, 1.0)"
@@ -51,13 +57,20 @@ _BM25 = "bm25(search_text, 0.0, 10.0, 2.0, 1.0)"
 def _search_sync(conn: sqlite3.Connection, resource_id: str, record: dict[str, Any],
                  deleted: bool) -> None:
     """Rewrite one resource's search rows (a withdrawn resource has none)."""
-    conn.execute("DELETE FROM search_text WHERE resource_id = ?", (resource_id,))
-    conn.execute("DELETE FROM search_facets WHERE resource_id = ?", (resource_id,))
+    row = conn.execute("SELECT fts_rowid FROM search_rows WHERE resource_id = ?",
+                       (resource_id,)).fetchone()
+    if row is not None:
+        conn.execute("DELETE FROM search_text WHERE rowid = ?", row)
+        conn.execute("DELETE FROM search_facets WHERE resource_id = ?", (resource_id,))
     if deleted:
+        if row is not None:
+            conn.execute("DELETE FROM search_rows WHERE resource_id = ?", (resource_id,))
         return
     doc = search_document(record, default_vocabularies())
-    conn.execute("INSERT INTO search_text (resource_id, title, body, concepts) "
-                 "VALUES (?, ?, ?, ?)", (resource_id, doc.title, doc.body, doc.concepts))
+    cur = conn.execute("INSERT INTO search_text (resource_id, title, body, concepts) "
+                       "VALUES (?, ?, ?, ?)", (resource_id, doc.title, doc.body, doc.concepts))
+    conn.execute("INSERT OR REPLACE INTO search_rows (resource_id, fts_rowid) VALUES (?, ?)",
+                 (resource_id, cur.lastrowid))
     conn.executemany("INSERT INTO search_facets (resource_id, facet, value) VALUES (?, ?, ?)",
                      [(resource_id, facet, value) for facet, value in doc.facets])
 
@@ -74,6 +87,7 @@ def _search_migrate(conn: sqlite3.Connection) -> None:
                             (SEARCH_INDEX_VERSION,)).fetchone():
             conn.execute("DELETE FROM search_text")
             conn.execute("DELETE FROM search_facets")
+            conn.execute("DELETE FROM search_rows")
             for resource_id, text, deleted in conn.execute(
                     "SELECT id, record, deleted FROM resources").fetchall():
                 _search_sync(conn, resource_id, json.loads(text), bool(deleted))

@@ -18,7 +18,7 @@ from typing import Any
 
 from ...core.errors import StoreError
 from ..base import Resource
-from .connection import Connections
+from .connection import Connections, _zdecompress
 
 __all__ = ["OAI_SET_ROOTS", "OAIItem", "SQLiteOAIBackend", "oai_set_specs", "oai_token_key"]
 
@@ -30,7 +30,6 @@ CREATE TABLE IF NOT EXISTS resource_sets (
     PRIMARY KEY (resource_id, set_spec)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS resource_sets_spec ON resource_sets (set_spec, seq);
-CREATE INDEX IF NOT EXISTS resources_updated ON resources (updated_at);
 """
 
 #: The set hierarchy's top levels (OAI-PMH 2.0 §2.7.2: a record in ``member:x`` is in ``member``).
@@ -66,8 +65,10 @@ def oai_set_specs(record: dict[str, Any]) -> list[str]:
 
 
 def _oai_sync_sets(conn: sqlite3.Connection, resource_id: str, record: dict[str, Any],
-                   seq: int) -> None:
-    conn.execute("DELETE FROM resource_sets WHERE resource_id = ?", (resource_id,))
+                   seq: int, *, fresh: bool = False) -> None:
+    """Rewrite a resource's set rows (``fresh``: it had none, a new resource)."""
+    if not fresh:
+        conn.execute("DELETE FROM resource_sets WHERE resource_id = ?", (resource_id,))
     conn.executemany("INSERT INTO resource_sets (resource_id, set_spec, seq) VALUES (?, ?, ?)",
                      [(resource_id, spec, seq) for spec in oai_set_specs(record)])
 
@@ -104,16 +105,19 @@ class SQLiteOAIBackend:
 
     def __init__(self, store: Connections) -> None:
         self.store = store
-        self._versioned: bool | None = None
+        self._columns: set[str] | None = None
+
+    def _dissemination_columns(self) -> set[str]:
+        if self._columns is None:
+            self._columns = {row[1] for row in self.store._conn().execute(
+                "PRAGMA table_info(disseminations)")}
+        return self._columns
 
     def _has_versions(self) -> bool:
         """Whether the store's pre-rendered metadata carries writer versions (schema 2): a
         store of an older release opened read-only is not migrated, and its metadata, of no
         known version, is then never served."""
-        if self._versioned is None:
-            self._versioned = "writer_version" in {row[1] for row in self.store._conn().execute(
-                "PRAGMA table_info(disseminations)")}
-        return self._versioned
+        return "writer_version" in self._dissemination_columns()
 
     _COLUMNS = ("r.id, r.deleted, r.created_at, r.updated_at, r.seq, "
                 "(SELECT group_concat(x.set_spec, ' ') FROM resource_sets x "
@@ -149,15 +153,27 @@ class SQLiteOAIBackend:
         that version), and the record itself is then not decoded.
         """
         source, seq_column, where, params = self._filters(from_, until, set_)
+        if from_ is not None and after_seq == 0:
+            # A new list with 'from': start at the lowest seq any record changed since then
+            # has (an index-only range of resources_updated_seq), not at the first record.
+            # Later pages start after their token's seq, past it already.
+            (lowest,) = self.store._conn().execute(
+                "SELECT MIN(seq) FROM resources WHERE updated_at >= ?", (from_,)).fetchone()
+            if lowest is None:
+                return []
+            after_seq = int(lowest) - 1
         columns = self._COLUMNS
         join_params: list[Any] = []
         if with_records:
-            columns += ", r.record"
             if prefix is not None and writer_version is not None and self._has_versions():
-                columns += ", d.xml"
+                # The record's JSON only where no current metadata is written (it is not read).
+                codec = "d.codec" if "codec" in self._dissemination_columns() else "''"
+                columns += f", CASE WHEN d.xml IS NULL THEN r.record END, d.xml, {codec}"
                 source += (" LEFT JOIN disseminations d ON d.resource_id = r.id "
                            "AND d.prefix = ? AND d.seq = r.seq AND d.writer_version = ?")
                 join_params += [prefix, writer_version]
+            else:
+                columns += ", r.record"
         rows = self.store._conn().execute(
             f"SELECT {columns} FROM {source} WHERE {' AND '.join([f'{seq_column} > ?', *where])} "
             f"ORDER BY {seq_column} LIMIT ?",
@@ -167,6 +183,8 @@ class SQLiteOAIBackend:
     def oai_count(self, *, from_: str | None, until: str | None, set_: str | None) -> int:
         """How many items the list has (``completeListSize``)."""
         source, _, where, params = self._filters(from_, until, set_)
+        if set_ is None:  # counted on resources_updated_seq alone (the '+' is for lists)
+            where = [w.replace("+r.updated_at", "r.updated_at") for w in where]
         sql = f"SELECT COUNT(*) FROM {source}"
         if where:
             sql += f" WHERE {' AND '.join(where)}"
@@ -181,8 +199,16 @@ class SQLiteOAIBackend:
 
     def oai_sets(self) -> list[str]:
         """Every setSpec some resource is in, top levels included, sorted."""
-        return [r[0] for r in self.store._conn().execute(
-            "SELECT DISTINCT set_spec FROM resource_sets ORDER BY set_spec")]
+        # One seek of resource_sets_spec per set (the next spec after the last one), instead
+        # of a DISTINCT over every row: a handful of sets, however many records.
+        specs: list[str] = []
+        conn = self.store._conn()
+        while True:
+            (spec,) = conn.execute("SELECT MIN(set_spec) FROM resource_sets WHERE set_spec > ?",
+                                   (specs[-1] if specs else "",)).fetchone()
+            if spec is None:
+                return specs
+            specs.append(str(spec))
 
     def oai_earliest(self) -> str | None:
         """The earliest datestamp in the catalogue (``None`` when it is empty)."""
@@ -208,6 +234,8 @@ class SQLiteOAIBackend:
     def _item(row: Any, with_record: bool) -> OAIItem:
         sets = tuple(s for s in (row[5] or "").split() if ":" in s)
         written: bytes | None = row[7] if len(row) > 7 else None
+        if written is not None and row[8] == "zstd":
+            written = _zdecompress(written)
         record = json.loads(row[6]) if with_record and written is None else {}
         return (Resource(id=row[0], record=record, deleted=bool(row[1]), created_at=row[2],
                          updated_at=row[3], seq=row[4]), sets, written)

@@ -13,7 +13,9 @@ from .oai import _oai_migrate
 __all__ = ["SCHEMA_VERSION", "migrate"]
 
 #: 2: ``disseminations.writer_version`` (the version of the writer that made the bytes).
-SCHEMA_VERSION = 2
+#: 3: zstd-compressed raw records (``records.raw_z``) and pre-rendered metadata
+#: (``disseminations.codec``), ``records (member_id, seq)`` and ``resources (updated_at, seq)``.
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -186,9 +188,32 @@ def migrate(conn: sqlite3.Connection) -> None:
     if "writer_version" not in columns:
         conn.execute("ALTER TABLE disseminations ADD COLUMN writer_version TEXT NOT NULL "
                      "DEFAULT ''")
+    _migrate_3(conn)
     conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version' "
                  "AND CAST(value AS INTEGER) < ?", (str(SCHEMA_VERSION), SCHEMA_VERSION))
     _oai_migrate(conn)  # the OAI-PMH provider's resource_sets (.oai)
     conn.executescript(_ALIAS_SCHEMA)  # retired catalogue IRIs
     conn.executescript(_REPORT_SCHEMA)  # member quality reports
     _search_migrate(conn)  # the full-text search index (.fts)
+
+
+def _migrate_3(conn: sqlite3.Connection) -> None:
+    """Schema 3 (issue 10, the store's cost per record), on a store of schema 2 or new.
+
+    - ``records.raw_z``: the raw record zstd-compressed (``raw`` is then NULL; rows written
+      before keep their plain ``raw``, read as they are: nothing is rewritten on upgrade).
+    - ``disseminations.codec``: ``'zstd'`` for compressed pre-rendered metadata, ``''`` plain.
+    - ``records (member_id, seq)``: a member's records in change order (normalization reads
+      them so; without it every batch re-read and sorted all of the member's rows).
+    - ``resources (updated_at, seq)``, covering: the lowest seq a ListRecords ``from`` can
+      match, so a narrow ``from`` starts there instead of walking the seq index from the start.
+    """
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(records)")}
+    if "raw_z" not in columns:
+        conn.execute("ALTER TABLE records ADD COLUMN raw_z BLOB")
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(disseminations)")}
+    if "codec" not in columns:
+        conn.execute("ALTER TABLE disseminations ADD COLUMN codec TEXT NOT NULL DEFAULT ''")
+    conn.execute("CREATE INDEX IF NOT EXISTS records_member_seq ON records (member_id, seq)")
+    conn.execute("CREATE INDEX IF NOT EXISTS resources_updated_seq ON resources (updated_at, seq)")
+    conn.execute("DROP INDEX IF EXISTS resources_updated")  # the covering one above replaces it
