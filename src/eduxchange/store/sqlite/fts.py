@@ -30,33 +30,24 @@ from ..search import (
 )
 from .connection import Connections
 
-__all__ = ["SEARCH_INDEX_VERSION", "SearchReader"]
+__all__ = ["SEARCH_INDEX_VERSION", "SearchReader", "ensure_search_index"]
 
-#: Bump when store.search.search_document or the schema below changes: stores then re-index.
-#: 2: ``search_rows`` (a resource's FTS5 rowid), filled by the re-index.
+#: Bump when store.search.search_document or the index tables change: stores then re-index.
+#: 2: ``search_rows`` (each resource's FTS5 rowid, schema 4), filled by the re-index.
 SEARCH_INDEX_VERSION = "2"
 
-_SEARCH_SCHEMA = """
-CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5 (
-    resource_id UNINDEXED, title, body, concepts,
-    tokenize = 'unicode61 remove_diacritics 2');
-CREATE TABLE IF NOT EXISTS search_facets (
-    resource_id TEXT NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL,
-    PRIMARY KEY (resource_id, facet, value)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS search_facets_value ON search_facets (facet, value);
--- Each resource's row of search_text: an FTS5 table finds rows by rowid only, so deleting by
--- its UNINDEXED resource_id scanned the whole index for every resource written (the
--- catalogue's cost per record then grew with its size).
-CREATE TABLE IF NOT EXISTS search_rows (
-    resource_id TEXT PRIMARY KEY, fts_rowid INTEGER NOT NULL) WITHOUT ROWID;
-"""
 # bm25 weights of title, body, concepts: a word of the title counts most.
 _BM25 = "bm25(search_text, 0.0, 10.0, 2.0, 1.0)"
 
 
 def _search_sync(conn: sqlite3.Connection, resource_id: str, record: dict[str, Any],
                  deleted: bool) -> None:
-    """Rewrite one resource's search rows (a withdrawn resource has none)."""
+    """Rewrite one resource's search rows (a withdrawn resource has none).
+
+    Its search_text row is found by rowid (``search_rows``): an FTS5 table finds rows by rowid
+    only, and deleting by its UNINDEXED resource_id scanned the whole index for every resource
+    written (normalization's cost per record then grew with the catalogue).
+    """
     row = conn.execute("SELECT fts_rowid FROM search_rows WHERE resource_id = ?",
                        (resource_id,)).fetchone()
     if row is not None:
@@ -75,9 +66,9 @@ def _search_sync(conn: sqlite3.Connection, resource_id: str, record: dict[str, A
                      [(resource_id, facet, value) for facet, value in doc.facets])
 
 
-def _search_migrate(conn: sqlite3.Connection) -> None:
-    """Create the search index; (re)build it once for stores without it or of another version."""
-    conn.executescript(_SEARCH_SCHEMA)
+def ensure_search_index(conn: sqlite3.Connection) -> None:
+    """(Re)build the search index once for stores without it or with one of another version
+    (its tables are made by the migrations, :mod:`.schema`)."""
     if conn.execute("SELECT 1 FROM meta WHERE key = 'search_index' AND value = ?",
                     (SEARCH_INDEX_VERSION,)).fetchone():
         return
