@@ -169,9 +169,22 @@ class OAIReaders(Connections):
     def oai_id_prefixes(self) -> list[str]:
         """The distinct ``{base_uri}resources/`` prefixes of the resources' IRIs (36: a uuid),
         the one of the earliest change first."""
-        return [str(r[0]) for r in self._conn().execute(
-            "SELECT substr(id, 1, length(id) - 36) AS prefix FROM resources "
-            "GROUP BY prefix ORDER BY MIN(seq)")]
+        # One seek of the primary key per prefix (the next id past every id of the last one),
+        # not a GROUP BY over the catalogue: a provider asks this when it starts.
+        conn = self._conn()
+        found: list[str] = []
+        while True:
+            row = conn.execute("SELECT id FROM resources WHERE id > ? ORDER BY id LIMIT 1",
+                               (found[-1] + "\U0010ffff" if found else "",)).fetchone()
+            if row is None:
+                break
+            found.append(str(row[0])[:max(0, len(row[0]) - 36)])
+        if len(found) < 2:
+            return found
+        # Several (base_uri changed): the one of the earliest change first (a range each).
+        return sorted(found, key=lambda p: conn.execute(
+            "SELECT MIN(seq) FROM resources WHERE id >= ? AND id < ?",
+            (p, p + "\U0010ffff")).fetchone()[0])
 
     @staticmethod
     def _item(row: Any, with_record: bool) -> OAIItem:
