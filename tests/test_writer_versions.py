@@ -253,7 +253,7 @@ def test_a_store_of_the_previous_schema_opens_serves_and_upgrades(
     with SQLiteStore(catalogue.catalog.store) as store:  # opening a writable store migrates
         conn = store._conn()
         assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'"
-                            ).fetchone()[0] == str(SCHEMA_VERSION) == "3"
+                            ).fetchone()[0] == str(SCHEMA_VERSION) == "4"
     assert _versions(catalogue) == {("oai_dc", ""): N, ("lom", ""): N}
     result = CliRunner().invoke(cli, ["normalize", "--config", str(_config_path(catalogue))])
     assert result.exit_code == 0, result.output
@@ -264,3 +264,19 @@ def test_a_store_of_the_previous_schema_opens_serves_and_upgrades(
         assert listed_after == got_after == listed
     finally:
         site.close()
+
+
+def test_normalizing_unchanged_records_writes_nothing(catalogue: eduxchange.Config) -> None:
+    # Issue 10: an unchanged record costs no write at all (not even an UPDATE that matches
+    # nothing): normalize --all over a catalogue where nothing changed issues no write.
+    with SQLiteStore(catalogue.catalog.store) as store:
+        catalog = eduxchange.catalog.normalization.Catalog(catalogue, store)
+        conn = store._conn()
+        writes: list[str] = []
+        conn.set_trace_callback(lambda sql: writes.append(sql) if sql.lstrip().upper().startswith(
+            ("INSERT", "UPDATE", "DELETE", "REPLACE")) else None)
+        before = conn.total_changes
+        results = catalog.normalize(all_=True)
+        conn.set_trace_callback(None)
+        assert (results[0].processed, results[0].unchanged) == (N, N)
+        assert writes == [] and conn.total_changes == before

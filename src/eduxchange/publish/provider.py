@@ -435,8 +435,7 @@ class Provider:
         item = self._get(args["identifier"])
         if prefix not in WRITERS:
             raise _OAIError("cannotDisseminateFormat", f"unknown metadataPrefix {prefix!r}")
-        self._record(etree.SubElement(response.verb("GetRecord"), _O + "record"), item, prefix,
-                     response)
+        response.splice(response.verb("GetRecord"), self._record_xml(item, prefix))
 
     def _ListIdentifiers(self, response: _Response, args: dict[str, str]) -> None:
         self._list(response, args, "ListIdentifiers")
@@ -484,11 +483,13 @@ class Provider:
         more = len(items) > self.page_size
         items = items[:self.page_size]
         root = response.verb(verb)
-        for item in items:
-            if verb == "ListRecords":
-                self._record(etree.SubElement(root, _O + "record"), item, state.prefix, response)
-            else:
-                self._header(root, item)
+        # The page's records as bytes, spliced in whole: building them with lxml cost more
+        # than the query (a header is four elements; the metadata is mostly pre-rendered).
+        if verb == "ListRecords":
+            response.splice(root, b"".join(self._record_xml(item, state.prefix)
+                                           for item in items))
+        else:
+            response.splice(root, b"".join(self._header_xml(item) for item in items))
         if token is None and not more:
             return
         delivered = state.cursor + len(items)
@@ -499,31 +500,40 @@ class Provider:
             element.text = self._token(_ListState(state.prefix, state.from_, state.until,
                                                   state.set_, items[-1][0].seq, delivered, total))
 
-    def _header(self, parent: etree._Element, item: OAIItem) -> None:
+    def _header_xml(self, item: OAIItem) -> bytes:
+        """The item's ``<header>`` (§2.5: identifier, datestamp, setSpecs; ``status="deleted"``
+        for a deleted record), in the envelope's default namespace."""
         resource, sets, _ = item
-        header = etree.SubElement(parent, _O + "header")
-        if resource.deleted:
-            header.set("status", "deleted")
-        etree.SubElement(header, _O + "identifier").text = self.oai_identifier(resource.id)
-        etree.SubElement(header, _O + "datestamp").text = resource.updated_at
-        for spec in sets:
-            etree.SubElement(header, _O + "setSpec").text = spec
+        return "".join((
+            '<header status="deleted">' if resource.deleted else "<header>",
+            "<identifier>", _escape(self.oai_identifier(resource.id)), "</identifier>",
+            "<datestamp>", _escape(resource.updated_at), "</datestamp>",
+            *(f"<setSpec>{_escape(spec)}</setSpec>" for spec in sets),
+            "</header>")).encode("utf-8")
 
-    def _record(self, record: etree._Element, item: OAIItem, prefix: str,
-                response: _Response | None = None) -> None:
-        self._header(record, item)
+    def _record_xml(self, item: OAIItem, prefix: str) -> bytes:
+        """The item's ``<record>``: header and, unless it is deleted, its metadata."""
         resource, _, written = item
+        header = self._header_xml(item)
         if resource.deleted:  # §2.5.1: a deleted record has a header only
-            return
-        metadata = etree.SubElement(record, _O + "metadata")
-        if response is None:
-            metadata.append(WRITERS[prefix].write(resource.record))
-            return
+            return b"<record>" + header + b"</record>"
         if written is None:
             # Rendered now as normalization pre-renders it (a standalone element, its own
             # namespace declarations): GetRecord and ListRecords serve the same bytes.
             written = etree.tostring(WRITERS[prefix].write(resource.record), encoding="UTF-8")
-        response.splice(metadata, written)
+        return b"".join((b"<record>", header, b"<metadata>", written, b"</metadata></record>"))
+
+
+def _escape(text: str) -> str:
+    """XML character data as lxml writes it (``&``, ``<``, ``>``; CR as a reference so a
+    parser does not normalize it away)."""
+    if _PLAIN_TEXT.fullmatch(text):
+        return text
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("\r", "&#13;"))
+
+
+_PLAIN_TEXT = re.compile(r"[^&<>\r]*")
 
 
 def _echoable(name: str, value: str) -> bool:

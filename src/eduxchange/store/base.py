@@ -38,6 +38,7 @@ __all__ = [
     "OAIBackend",
     "OAIItem",
     "CatalogTxn",
+    "NormalizedBefore",
     "CatalogueTotals",
     "Change",
     "MemberDescription",
@@ -201,6 +202,18 @@ class StoredDescription:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class NormalizedBefore:
+    """What the catalogue holds of one member record from its last normalization: its
+    description, its unmapped terms, and whether it has an unresolved normalize-stage
+    quarantine entry (read for a whole batch at once, so an unchanged record costs no
+    statement of its own and no write)."""
+
+    description: StoredDescription | None
+    unmapped: frozenset[tuple[str, str, str]] = frozenset()
+    quarantined: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Resource:
     """A catalogue record; ``deleted`` records keep their last state (a tombstone)."""
 
@@ -219,6 +232,13 @@ class CatalogTxn(Protocol):
     def description(self, member_id: str, identifier: str) -> StoredDescription | None: ...
 
     def put_description(self, d: StoredDescription, raw_seq: int) -> None: ...
+
+    def normalized_before(self, member_id: str, identifiers: Sequence[str]
+                          ) -> dict[str, NormalizedBefore]:
+        """For each of the member's ``identifiers`` the catalogue knows (a description, an
+        unmapped term or an unresolved normalize-stage quarantine entry), what it holds;
+        identifiers it knows nothing of are left out."""
+        ...
 
     def delete_description(self, member_id: str, identifier: str) -> None: ...
 

@@ -15,8 +15,8 @@ from typing import Any
 
 from ...core.errors import StoreError
 from ...core.record import CommonRecord
-from ..base import Resource, StoredDescription
-from .connection import WriteConnections, _dumps, _now
+from ..base import NormalizedBefore, Resource, StoredDescription
+from .connection import WriteConnections, _dumps, _load_json, _now, _pack_json, _zcompress
 from .fts import _search_sync
 from .oai import _oai_sync_sets
 
@@ -37,7 +37,9 @@ class CatalogWriters(WriteConnections):
         """
         try:
             with self._write() as conn:
-                yield _SQLiteCatalogTxn(conn)
+                txn = _SQLiteCatalogTxn(conn)
+                yield txn
+                txn.flush()
         except sqlite3.OperationalError as err:
             raise StoreError(f"catalogue store {self.path}: {err}") from err
 
@@ -59,6 +61,24 @@ class _SQLiteCatalogTxn:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self.now = _now()
+        self._seq: int | None = None  # catalog_seq as this transaction has taken it
+        self._stored_seq = 0
+
+    def _next_seq(self) -> int:
+        """The next catalogue seq: counted here, written to ``meta`` once, by :meth:`flush`
+        (one statement a batch instead of one a change; the transaction holds the lock)."""
+        if self._seq is None:
+            self._seq = self._stored_seq = int(self.conn.execute(
+                "SELECT value FROM meta WHERE key = 'catalog_seq'").fetchone()[0])
+        self._seq += 1
+        return self._seq
+
+    def flush(self) -> None:
+        """Write what the transaction counted in memory (before it commits)."""
+        if self._seq is not None and self._seq != self._stored_seq:
+            self.conn.execute("UPDATE meta SET value = ? WHERE key = 'catalog_seq'",
+                              (str(self._seq),))
+            self._stored_seq = self._seq
 
     def description(self, member_id: str, identifier: str) -> StoredDescription | None:
         row = self.conn.execute(
@@ -67,7 +87,35 @@ class _SQLiteCatalogTxn:
         if row is None:
             return None
         return StoredDescription(member_id=member_id, identifier=identifier, resource_id=row[0],
-                                 format=row[1], rank=row[2], description=json.loads(row[3]))
+                                 format=row[1], rank=row[2], description=_load_json(row[3]))
+
+    def normalized_before(self, member_id: str, identifiers: Sequence[str]
+                          ) -> dict[str, NormalizedBefore]:
+        descriptions: dict[str, StoredDescription] = {}
+        unmapped: dict[str, set[tuple[str, str, str]]] = {}
+        quarantined: set[str] = set()
+        ids = list(dict.fromkeys(identifiers))
+        for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit, with room
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for ident, resource_id, format_, rank, text in self.conn.execute(
+                    "SELECT identifier, resource_id, format, rank, description FROM descriptions "
+                    f"WHERE member_id = ? AND identifier IN ({marks})", (member_id, *chunk)):
+                descriptions[ident] = StoredDescription(
+                    member_id=member_id, identifier=ident, resource_id=resource_id,
+                    format=format_, rank=rank, description=_load_json(text))
+            for ident, field_, source, value in self.conn.execute(
+                    "SELECT identifier, field, source, value FROM unmapped_terms "
+                    f"WHERE member_id = ? AND identifier IN ({marks})", (member_id, *chunk)):
+                unmapped.setdefault(ident, set()).add((field_, source, value))
+            quarantined.update(r[0] for r in self.conn.execute(
+                "SELECT identifier FROM quarantine WHERE member_id = ? AND stage = 'normalize' "
+                f"AND resolved = 0 AND identifier IN ({marks})", (member_id, *chunk)))
+        return {ident: NormalizedBefore(description=descriptions.get(ident),
+                                        unmapped=frozenset(unmapped.get(ident, ())),
+                                        quarantined=ident in quarantined)
+                for ident in ids if ident in descriptions or ident in unmapped
+                or ident in quarantined}
 
     def put_description(self, d: StoredDescription, raw_seq: int) -> None:
         self.conn.execute(
@@ -76,7 +124,7 @@ class _SQLiteCatalogTxn:
             "ON CONFLICT (member_id, identifier) DO UPDATE SET resource_id = excluded.resource_id, "
             "format = excluded.format, rank = excluded.rank, description = excluded.description, "
             "raw_seq = excluded.raw_seq, updated_at = excluded.updated_at",
-            (d.member_id, d.identifier, d.resource_id, d.format, d.rank, _dumps(d.description),
+            (d.member_id, d.identifier, d.resource_id, d.format, d.rank, _pack_json(d.description),
              raw_seq, self.now))
 
     def delete_description(self, member_id: str, identifier: str) -> None:
@@ -86,7 +134,7 @@ class _SQLiteCatalogTxn:
     def descriptions_of(self, resource_id: str) -> list[StoredDescription]:
         return [
             StoredDescription(member_id=r[0], identifier=r[1], resource_id=resource_id,
-                              format=r[2], rank=r[3], description=json.loads(r[4]))
+                              format=r[2], rank=r[3], description=_load_json(r[4]))
             for r in self.conn.execute(
                 "SELECT member_id, identifier, format, rank, description FROM descriptions "
                 "WHERE resource_id = ? ORDER BY member_id, identifier", (resource_id,))
@@ -127,15 +175,13 @@ class _SQLiteCatalogTxn:
         if row is not None and row[1] and not deleted:
             # A retired IRI that is minted again names a resource of its own once more.
             self.conn.execute("DELETE FROM aliases WHERE retired_id = ?", (resource_id,))
-        seq = int(self.conn.execute(
-            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'catalog_seq' "
-            "RETURNING value").fetchone()[0])
+        seq = self._next_seq()
         self.conn.execute(
             "INSERT INTO resources (id, record, deleted, created_at, updated_at, seq) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record, "
             "deleted = excluded.deleted, updated_at = excluded.updated_at, seq = excluded.seq",
             (resource_id, text, int(deleted), self.now, self.now, seq))
-        _oai_sync_sets(self.conn, resource_id, sets, seq)  # OAI-PMH sets (.oai)
+        _oai_sync_sets(self.conn, resource_id, sets, seq, fresh=row is None)  # OAI-PMH sets
         _search_sync(self.conn, resource_id, record, deleted)  # search index (.fts)
         self.conn.execute("INSERT INTO changes (seq, resource_id, kind, at) VALUES (?, ?, ?, ?)",
                           (seq, resource_id, kind, self.now))
@@ -159,9 +205,9 @@ class _SQLiteCatalogTxn:
         """Keep a record's metadata already written in ``prefix`` by the writer of
         ``version``, for the current ``seq``."""
         self.conn.execute(
-            "INSERT OR REPLACE INTO disseminations (resource_id, prefix, seq, xml, writer_version) "
-            "SELECT id, ?, seq, ?, ? FROM resources WHERE id = ?",
-            (prefix, xml, version, resource_id))
+            "INSERT OR REPLACE INTO disseminations (resource_id, prefix, seq, xml, writer_version, "
+            "codec) SELECT id, ?, seq, ?, ?, 'zstd' FROM resources WHERE id = ?",
+            (prefix, _zcompress(xml), version, resource_id))
 
     def stale_disseminations(self, prefix: str, version: str, *, after_seq: int = 0,
                              limit: int = 500) -> list[Resource]:

@@ -34,7 +34,8 @@ from .connection import Connections
 __all__ = ["SEARCH_INDEX_VERSION", "SearchReader", "ensure_search_index"]
 
 #: Bump when store.search.search_document or the index tables change: stores then re-index.
-SEARCH_INDEX_VERSION = "1"
+#: 2: ``search_rows`` (each resource's FTS5 rowid, schema 4), filled by the re-index.
+SEARCH_INDEX_VERSION = "2"
 
 # bm25 weights of title, body, concepts: a word of the title counts most.
 _BM25 = "bm25(search_text, 0.0, 10.0, 2.0, 1.0)"
@@ -42,14 +43,26 @@ _BM25 = "bm25(search_text, 0.0, 10.0, 2.0, 1.0)"
 
 def _search_sync(conn: sqlite3.Connection, resource_id: str, record: CommonRecord,
                  deleted: bool) -> None:
-    """Rewrite one resource's search rows (a withdrawn resource has none)."""
-    conn.execute("DELETE FROM search_text WHERE resource_id = ?", (resource_id,))
-    conn.execute("DELETE FROM search_facets WHERE resource_id = ?", (resource_id,))
+    """Rewrite one resource's search rows (a withdrawn resource has none).
+
+    Its search_text row is found by rowid (``search_rows``): an FTS5 table finds rows by rowid
+    only, and deleting by its UNINDEXED resource_id scanned the whole index for every resource
+    written (normalization's cost per record then grew with the catalogue).
+    """
+    row = conn.execute("SELECT fts_rowid FROM search_rows WHERE resource_id = ?",
+                       (resource_id,)).fetchone()
+    if row is not None:
+        conn.execute("DELETE FROM search_text WHERE rowid = ?", row)
+        conn.execute("DELETE FROM search_facets WHERE resource_id = ?", (resource_id,))
     if deleted:
+        if row is not None:
+            conn.execute("DELETE FROM search_rows WHERE resource_id = ?", (resource_id,))
         return
     doc = search_document(record, default_vocabularies())
-    conn.execute("INSERT INTO search_text (resource_id, title, body, concepts) "
-                 "VALUES (?, ?, ?, ?)", (resource_id, doc.title, doc.body, doc.concepts))
+    cur = conn.execute("INSERT INTO search_text (resource_id, title, body, concepts) "
+                       "VALUES (?, ?, ?, ?)", (resource_id, doc.title, doc.body, doc.concepts))
+    conn.execute("INSERT OR REPLACE INTO search_rows (resource_id, fts_rowid) VALUES (?, ?)",
+                 (resource_id, cur.lastrowid))
     conn.executemany("INSERT INTO search_facets (resource_id, facet, value) VALUES (?, ?, ?)",
                      [(resource_id, facet, value) for facet, value in doc.facets])
 
@@ -66,6 +79,7 @@ def ensure_search_index(conn: sqlite3.Connection) -> None:
                             (SEARCH_INDEX_VERSION,)).fetchone():
             conn.execute("DELETE FROM search_text")
             conn.execute("DELETE FROM search_facets")
+            conn.execute("DELETE FROM search_rows")
             for resource_id, text, deleted in conn.execute(
                     "SELECT id, record, deleted FROM resources").fetchall():
                 _search_sync(conn, resource_id, json.loads(text), bool(deleted))

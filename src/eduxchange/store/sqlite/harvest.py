@@ -28,7 +28,8 @@ from ..base import (
     is_stale,
 )
 from ..lock import exclusive_lock, lock_path
-from .connection import Connections, WriteConnections, _discard, _now, store_errors
+from .connection import (Connections, WriteConnections, _discard, _now, _zcompress, _zdecompress,
+                         store_errors)
 
 __all__ = ["HarvestReaders", "HarvestWriters"]
 
@@ -146,12 +147,12 @@ class HarvestReaders(Connections):
             where.append("deleted = 0")
         for r in self._by_seq(
                 "SELECT member_id, identifier, metadata_prefix, datestamp, sets, deleted, raw, "
-                "run_id, first_harvested, harvested_at, seq FROM records", where, params,
+                "run_id, first_harvested, harvested_at, raw_z, seq FROM records", where, params,
                 since_seq, batch=1000):
             yield StoredRecord(member_id=r[0], identifier=r[1], metadata_prefix=r[2],
                                datestamp=r[3], sets=tuple(json.loads(r[4])), deleted=bool(r[5]),
-                               raw=r[6], run_id=r[7], first_harvested=r[8], harvested_at=r[9],
-                               seq=r[10])
+                               raw=r[6] if r[10] is None else _zdecompress(r[10]), run_id=r[7],
+                               first_harvested=r[8], harvested_at=r[9], seq=r[11])
 
     @store_errors
     def quarantine(self, member_id: str | None = None, limit: int = 100) -> list[QuarantineEntry]:
@@ -312,28 +313,30 @@ class HarvestWriters(WriteConnections):
                     if old is None:
                         inserts.append((member_id, ident, metadata_prefix, h.datestamp,
                                         normalize_datestamp(h.datestamp), sets_json, 1, None,
-                                        run_id, run_id, now, now, seq))
+                                        None, run_id, run_id, now, now, seq))
                     else:
                         deletions.append((h.datestamp, normalize_datestamp(h.datestamp),
                                           run_id, run_id, now, seq, member_id, ident))
                 elif old is None:
                     new += 1
                     inserts.append((member_id, ident, metadata_prefix, h.datestamp,
-                                    normalize_datestamp(h.datestamp), sets_json, 0, rec.raw,
-                                    run_id, run_id, now, now, seq))
+                                    normalize_datestamp(h.datestamp), sets_json, 0, None,
+                                    _zcompress(rec.raw), run_id, run_id, now, now, seq))
                 else:
                     updated += 1
                     updates.append((metadata_prefix, h.datestamp, normalize_datestamp(h.datestamp),
-                                    sets_json, rec.raw, run_id, run_id, now, seq, member_id, ident))
+                                    sets_json, _zcompress(rec.raw), run_id, run_id, now, seq,
+                                    member_id, ident))
             if inserts:
                 conn.executemany(
                     "INSERT INTO records (member_id, identifier, metadata_prefix, datestamp, "
-                    "datestamp_utc, sets, deleted, raw, run_id, seen_run, first_harvested, "
-                    "harvested_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+                    "datestamp_utc, sets, deleted, raw, raw_z, run_id, seen_run, first_harvested, "
+                    "harvested_at, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
             if updates:
                 conn.executemany(
                     "UPDATE records SET metadata_prefix = ?, datestamp = ?, datestamp_utc = ?, "
-                    "sets = ?, deleted = 0, raw = ?, run_id = ?, seen_run = ?, harvested_at = ?, "
+                    "sets = ?, deleted = 0, raw = NULL, raw_z = ?, run_id = ?, seen_run = ?, "
+                    "harvested_at = ?, "
                     "seq = ? WHERE member_id = ? AND identifier = ?", updates)
             if deletions:
                 # The last raw record stays: a deletion marks, it does not erase.
@@ -346,11 +349,17 @@ class HarvestWriters(WriteConnections):
                     "UPDATE records SET seen_run = ?, sets = ? WHERE member_id = ? AND identifier = ?",
                     seen)
             stored = [i for i, r in latest.items() if not r.header.deleted and i not in ignored]
-            if stored:
-                # A record that now reads fine clears its earlier quarantine entries.
-                conn.executemany(
-                    "UPDATE quarantine SET resolved = 1 WHERE member_id = ? AND identifier = ? "
-                    "AND stage = 'harvest' AND resolved = 0", [(member_id, i) for i in stored])
+            # A record that now reads fine clears its earlier quarantine entries: found for
+            # the page at once (by quarantine_record), so a page with none costs no write.
+            entries: list[tuple[int]] = []
+            for start in range(0, len(stored), 500):
+                chunk = stored[start:start + 500]
+                entries += conn.execute(
+                    "SELECT id FROM quarantine WHERE member_id = ? AND identifier IN "
+                    f"({','.join('?' * len(chunk))}) AND stage = 'harvest' AND resolved = 0",
+                    (member_id, *chunk)).fetchall()
+            if entries:
+                conn.executemany("UPDATE quarantine SET resolved = 1 WHERE id = ?", entries)
             if quarantined:
                 conn.executemany(
                     "INSERT INTO quarantine (member_id, identifier, run_id, stage, reason, raw, "

@@ -18,14 +18,16 @@ from typing import Any
 
 from ...core.errors import StoreError
 from ..base import OAIItem, Resource
-from .connection import Connections, store_errors
+from .connection import Connections, _zdecompress, store_errors
 
 __all__ = ["OAIReaders", "oai_token_key"]
 
 def _oai_sync_sets(conn: sqlite3.Connection, resource_id: str, sets: Sequence[str],
-                   seq: int) -> None:
-    """Keep the resource's setSpecs (computed by the catalogue: :mod:`eduxchange.catalog.sets`)."""
-    conn.execute("DELETE FROM resource_sets WHERE resource_id = ?", (resource_id,))
+                   seq: int, *, fresh: bool = False) -> None:
+    """Keep the resource's setSpecs (computed by the catalogue: :mod:`eduxchange.catalog.sets`;
+    ``fresh``: a new resource, which has no rows to delete)."""
+    if not fresh:
+        conn.execute("DELETE FROM resource_sets WHERE resource_id = ?", (resource_id,))
     conn.executemany("INSERT INTO resource_sets (resource_id, set_spec, seq) VALUES (?, ?, ?)",
                      [(resource_id, spec, seq) for spec in dict.fromkeys(sets)])
 
@@ -38,16 +40,19 @@ class OAIReaders(Connections):
     in time order); ``from_``/``until`` are inclusive bounds in that form (OAI-PMH 2.0 §3.3.1).
     """
 
-    _oai_versioned: bool | None = None
+    _oai_columns: set[str] | None = None
+
+    def _dissemination_columns(self) -> set[str]:
+        if self._oai_columns is None:
+            self._oai_columns = {row[1] for row in self._conn().execute(
+                "PRAGMA table_info(disseminations)")}
+        return self._oai_columns
 
     def _has_versions(self) -> bool:
         """Whether the store's pre-rendered metadata carries writer versions (schema 2): a
         store of an older release opened read-only is not migrated, and its metadata, of no
         known version, is then never served."""
-        if self._oai_versioned is None:
-            self._oai_versioned = "writer_version" in {row[1] for row in self._conn().execute(
-                "PRAGMA table_info(disseminations)")}
-        return self._oai_versioned
+        return "writer_version" in self._dissemination_columns()
 
     _COLUMNS = ("r.id, r.deleted, r.created_at, r.updated_at, r.seq, "
                 "(SELECT group_concat(x.set_spec, ' ') FROM resource_sets x "
@@ -84,15 +89,27 @@ class OAIReaders(Connections):
         that version), and the record itself is then not decoded.
         """
         source, seq_column, where, params = self._filters(from_, until, set_)
+        if from_ is not None and after_seq == 0:
+            # A new list with 'from': start at the lowest seq any record changed since then
+            # has (an index-only range of resources_updated_seq), not at the first record.
+            # Later pages start after their token's seq, past it already.
+            (lowest,) = self._conn().execute(
+                "SELECT MIN(seq) FROM resources WHERE updated_at >= ?", (from_,)).fetchone()
+            if lowest is None:
+                return []
+            after_seq = int(lowest) - 1
         columns = self._COLUMNS
         join_params: list[Any] = []
         if with_records:
-            columns += ", r.record"
             if prefix is not None and writer_version is not None and self._has_versions():
-                columns += ", d.xml"
+                # The record's JSON only where no current metadata is written (it is not read).
+                codec = "d.codec" if "codec" in self._dissemination_columns() else "''"
+                columns += f", CASE WHEN d.xml IS NULL THEN r.record END, d.xml, {codec}"
                 source += (" LEFT JOIN disseminations d ON d.resource_id = r.id "
                            "AND d.prefix = ? AND d.seq = r.seq AND d.writer_version = ?")
                 join_params += [prefix, writer_version]
+            else:
+                columns += ", r.record"
         rows = self._conn().execute(
             f"SELECT {columns} FROM {source} WHERE {' AND '.join([f'{seq_column} > ?', *where])} "
             f"ORDER BY {seq_column} LIMIT ?",
@@ -103,6 +120,8 @@ class OAIReaders(Connections):
     def oai_count(self, *, from_: str | None, until: str | None, set_: str | None) -> int:
         """How many items the list has (``completeListSize``)."""
         source, _, where, params = self._filters(from_, until, set_)
+        if set_ is None:  # counted on resources_updated_seq alone (the '+' is for lists)
+            where = [w.replace("+r.updated_at", "r.updated_at") for w in where]
         sql = f"SELECT COUNT(*) FROM {source}"
         if where:
             sql += f" WHERE {' AND '.join(where)}"
@@ -119,8 +138,16 @@ class OAIReaders(Connections):
     @store_errors
     def oai_sets(self) -> list[str]:
         """Every setSpec some resource is in, top levels included, sorted."""
-        return [r[0] for r in self._conn().execute(
-            "SELECT DISTINCT set_spec FROM resource_sets ORDER BY set_spec")]
+        # One seek of resource_sets_spec per set (the next spec after the last one), instead
+        # of a DISTINCT over every row: a handful of sets, however many records.
+        specs: list[str] = []
+        conn = self._conn()
+        while True:
+            (spec,) = conn.execute("SELECT MIN(set_spec) FROM resource_sets WHERE set_spec > ?",
+                                   (specs[-1] if specs else "",)).fetchone()
+            if spec is None:
+                return specs
+            specs.append(str(spec))
 
     @store_errors
     def oai_earliest(self) -> str | None:
@@ -142,14 +169,29 @@ class OAIReaders(Connections):
     def oai_id_prefixes(self) -> list[str]:
         """The distinct ``{base_uri}resources/`` prefixes of the resources' IRIs (36: a uuid),
         the one of the earliest change first."""
-        return [str(r[0]) for r in self._conn().execute(
-            "SELECT substr(id, 1, length(id) - 36) AS prefix FROM resources "
-            "GROUP BY prefix ORDER BY MIN(seq)")]
+        # One seek of the primary key per prefix (the next id past every id of the last one),
+        # not a GROUP BY over the catalogue: a provider asks this when it starts.
+        conn = self._conn()
+        found: list[str] = []
+        while True:
+            row = conn.execute("SELECT id FROM resources WHERE id > ? ORDER BY id LIMIT 1",
+                               (found[-1] + "\U0010ffff" if found else "",)).fetchone()
+            if row is None:
+                break
+            found.append(str(row[0])[:max(0, len(row[0]) - 36)])
+        if len(found) < 2:
+            return found
+        # Several (base_uri changed): the one of the earliest change first (a range each).
+        return sorted(found, key=lambda p: conn.execute(
+            "SELECT MIN(seq) FROM resources WHERE id >= ? AND id < ?",
+            (p, p + "\U0010ffff")).fetchone()[0])
 
     @staticmethod
     def _item(row: Any, with_record: bool) -> OAIItem:
         sets = tuple(s for s in (row[5] or "").split() if ":" in s)
         written: bytes | None = row[7] if len(row) > 7 else None
+        if written is not None and row[8] == "zstd":
+            written = _zdecompress(written)
         # Without its record (the pre-rendered metadata is served instead), nothing reads it.
         record: Any = json.loads(row[6]) if with_record and written is None else {}
         return (Resource(id=row[0], record=record, deleted=bool(row[1]), created_at=row[2],

@@ -21,7 +21,7 @@ from ..base import (
     Resource,
     StoredDescription,
 )
-from .connection import Connections, store_errors
+from .connection import Connections, _load_json, store_errors
 
 __all__ = ["CatalogReaders", "ChangeFeedReaders"]
 
@@ -69,7 +69,7 @@ class CatalogReaders(Connections):
         """The member descriptions a catalogue record was merged from, by member and identifier."""
         return [
             MemberDescription(member_id=r[0], identifier=r[1], format=r[2],
-                              description=json.loads(r[3]), updated_at=r[4])
+                              description=_load_json(r[3]), updated_at=r[4])
             for r in self._conn().execute(
                 "SELECT member_id, identifier, format, description, updated_at FROM descriptions "
                 "WHERE resource_id = ? ORDER BY rank, member_id, identifier LIMIT 100",
@@ -101,7 +101,10 @@ class CatalogReaders(Connections):
         if not include_deleted:
             where.append("deleted = 0")
         if member_id is not None:
-            where.append("id IN (SELECT resource_id FROM descriptions WHERE member_id = ?)")
+            # Correlated, by descriptions_resource: an IN (subquery) was re-run (the member's
+            # whole list) for every batch.
+            where.append("EXISTS (SELECT 1 FROM descriptions d WHERE d.resource_id = resources.id "
+                         "AND d.member_id = ?)")
             params.append(member_id)
         for r in self._by_seq("SELECT id, record, deleted, created_at, updated_at, seq "
                               "FROM resources", where, params, since_seq, batch=500):
@@ -138,7 +141,7 @@ class CatalogReaders(Connections):
                 return
             for r in rows:
                 yield StoredDescription(member_id=member_id, identifier=r[0], resource_id=r[1],
-                                        format=r[2], rank=r[3], description=json.loads(r[4]))
+                                        format=r[2], rank=r[3], description=_load_json(r[4]))
             last = rows[-1][0]
 
     @store_errors
@@ -230,14 +233,22 @@ class ChangeFeedReaders(Connections):
 
     @store_errors
     def change_stats(self, before_seq: int | None = None) -> tuple[int, int, str | None]:
-        """``(count, max seq, latest time)`` of the changes (those with ``seq < before_seq``)."""
-        sql = "SELECT COUNT(*), COALESCE(MAX(seq), 0), MAX(at) FROM changes"
-        params: tuple[int, ...] = ()
-        if before_seq is not None:
-            sql += " WHERE seq < ?"
-            params = (before_seq,)
-        count, top, at = self._conn().execute(sql, params).fetchone()
-        return int(count), int(top), at
+        """``(count, max seq, latest time)`` of the changes (those with ``seq < before_seq``).
+
+        Two lookups of the primary key, not a count of the log: ``changes.seq`` is dense (each
+        catalogue change takes the next ``catalog_seq`` in the transaction that logs it, and
+        the log is never pruned), so the count is the span of its seqs.
+        """
+        conn = self._conn()
+        bound = "" if before_seq is None else " WHERE seq < ?"
+        params: tuple[int, ...] = () if before_seq is None else (before_seq,)
+        first = conn.execute(f"SELECT seq FROM changes{bound} ORDER BY seq LIMIT 1",
+                             params).fetchone()
+        last = conn.execute(f"SELECT seq, at FROM changes{bound} ORDER BY seq DESC LIMIT 1",
+                            params).fetchone()
+        if first is None or last is None:
+            return 0, 0, None
+        return int(last[0]) - int(first[0]) + 1, int(last[0]), last[1]
 
     @store_errors
     def latest_change(self) -> tuple[int, str | None]:
