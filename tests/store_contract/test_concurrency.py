@@ -98,7 +98,7 @@ def test_iter_records_paged_by_seq_while_two_writers_commit(make_store):
 def test_iter_resources_paged_by_seq_while_two_writers_commit(make_store):
     seed = make_store()
     with seed.catalog() as txn:
-        for n in range(800):
+        for n in range(600):
             txn.put_resource(rid(f"s{n:04d}"), record(rid(f"s{n:04d}"), f"seed {n}"),
                              deleted=False)
     reader = reader_of(make_store)
@@ -106,16 +106,16 @@ def test_iter_resources_paged_by_seq_while_two_writers_commit(make_store):
     def writer(name: str) -> Callable[[], None]:
         def write() -> None:
             store = make_store()
-            for batch in range(25):
+            for batch in range(20):
                 with store.catalog() as txn:
-                    for n in range(20):
+                    for n in range(15):
                         i = rid(f"{name}{batch:02d}{n:02d}")
                         txn.put_resource(i, record(i, f"{name} {batch} {n}"), deleted=False)
                     if batch:
-                        for n in range(0, 20, 4):  # change or withdraw earlier ones
+                        for n in range(0, 15, 3):  # change or withdraw earlier ones
                             i = rid(f"{name}{batch - 1:02d}{n:02d}")
                             txn.put_resource(i, record(i, f"{name} {batch} {n} v2"),
-                                             deleted=n % 8 == 0)
+                                             deleted=n % 6 == 0)
         return write
 
     threads, errors = run_threads(writer("a"), writer("b"))
@@ -127,7 +127,7 @@ def test_iter_resources_paged_by_seq_while_two_writers_commit(make_store):
     seqs = [r.seq for r in seen]
     assert seqs == sorted(set(seqs)), "a keyset reader saw a seq twice or out of order"
     final = {(r.id, r.seq, r.deleted) for r in make_store().iter_resources(include_deleted=True)}
-    assert len(final) == 800 + 2 * 25 * 20
+    assert len(final) == 600 + 2 * 20 * 15
     missed = final - {(r.id, r.seq, r.deleted) for r in seen}
     assert not missed, f"the reader skipped {len(missed)} committed changes"
 
