@@ -81,3 +81,50 @@ def test_a_read_only_handle_changes_nothing(make_store):
     assert writer.member_state("m1").state == "never"
     assert len(writer.runs("m1")) == 1
     assert [r.id for r in writer.iter_resources()] == [rid("a")]
+
+
+def _protocol_methods(protocol: type) -> set[str]:
+    return {name for klass in protocol.__mro__ if klass.__module__ == protocol.__module__
+            for name, value in vars(klass).items()
+            if callable(value) and not name.startswith("_")}
+
+
+def test_a_store_has_every_method_of_the_protocols(store):
+    from eduxchange.store import base
+
+    missing = sorted(name for name in _protocol_methods(base.CatalogStore)
+                     if not callable(getattr(store, name, None)))
+    assert not missing, f"{type(store).__name__} lacks {missing}"
+    with store.catalog() as txn:
+        missing = sorted(name for name in _protocol_methods(base.CatalogTxn)
+                         if not callable(getattr(txn, name, None)))
+    assert not missing, f"{type(txn).__name__} lacks {missing}"
+
+
+def test_a_read_only_handle_has_every_reader_method(make_store):
+    from eduxchange.store import base
+
+    make_store()
+    reader = make_store(read_only=True)
+    protocol = getattr(base, "StoreReader", None)  # the seam's reader protocol, where it exists
+    names = _protocol_methods(protocol) if protocol is not None else {
+        "iter_records", "iter_resources", "counts", "resource_counts", "search", "close"}
+    missing = sorted(name for name in names if not callable(getattr(reader, name, None)))
+    assert not missing, f"{type(reader).__name__} lacks {missing}"
+
+
+def test_the_suite_calls_every_method_of_every_store_protocol():
+    """A guard for the suite itself: a method added to ``store/base.py`` needs its test here."""
+    import re
+    from pathlib import Path
+
+    from eduxchange.store import base
+
+    here = Path(__file__).parent
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(here.glob("*.py")))
+    protocols = [value for value in vars(base).values()
+                 if isinstance(value, type) and getattr(value, "_is_protocol", False)]
+    untested = sorted({f"{p.__name__}.{name}" for p in protocols
+                       for name in _protocol_methods(p)
+                       if not re.search(rf"\.{re.escape(name)}\(", text)})
+    assert not untested, f"no contract test calls {untested}"
