@@ -9,7 +9,7 @@ import pytest
 
 from eduxchange.store.search import FACETS, SearchQuery
 
-from .helpers import bad, commit, description, record, rid, start
+from .helpers import bad, commit, description, put_resource, record, rid, start
 
 CC_BY = "https://creativecommons.org/licenses/by/4.0/"
 VIDEO = "http://w3id.org/kim/hcrt/video"
@@ -19,7 +19,7 @@ TEXT = "http://w3id.org/kim/hcrt/text"
 def put(store: Any, *items: tuple[str, dict[str, Any], bool]) -> None:
     with store.catalog() as txn:
         for resource_id, rec, deleted in items:
-            txn.put_resource(resource_id, rec, deleted=deleted)
+            put_resource(txn, resource_id, rec, deleted=deleted)
 
 
 def test_iter_resources_in_seq_order_live_only_unless_asked(store):
@@ -64,7 +64,7 @@ def test_iter_resources_pages_through_many_by_seq_and_member(store):
     ids = [rid(f"r{n:04d}") for n in range(1050)]  # two keyset batches of 500 and then some
     with store.catalog() as txn:
         for n, i in enumerate(ids):
-            txn.put_resource(i, record(i, f"R{n}"), deleted=False)
+            put_resource(txn, i, record(i, f"R{n}"), deleted=False)
             txn.put_description(description("m1" if n % 2 else "m2", f"x{n:04d}", i), n)
     every = list(store.iter_resources())
     assert [r.id for r in every] == ids
