@@ -131,18 +131,18 @@ def test_unmapped_terms_most_frequent_first_with_example_records(store):
     assert store.unmapped_terms("none") == []
 
 
-def test_unmapped_terms_give_as_many_examples_as_asked(store, backend, request):
-    request.applymarker(pytest.mark.xfail(
-        backend == "sqlite", strict=True,
-        reason="SQLiteStore.unmapped_terms gives at most two examples (MIN and MAX identifier) "
-               "whatever `examples` asks: a silent cap (the report asks for 3)"))
+def test_unmapped_terms_give_as_many_examples_as_asked(store):
     with store.catalog() as txn:
         for n in range(5):
             txn.set_unmapped("m1", f"r{n}", [("type", "lom", "lecture")])
-    ((*_, count, examples),) = store.unmapped_terms("m1", examples=3)
+        txn.set_unmapped("m1", "s0", [("type", "lom", "seminar")])
+    (_, _, _, count, examples), single = store.unmapped_terms("m1", examples=3)
     assert count == 5
     assert len(examples) == 3 and len(set(examples)) == 3
     assert set(examples) <= {f"r{n}" for n in range(5)}
+    assert single[3:] == (1, ("s0",))
+    assert [len(t[4]) for t in store.unmapped_terms("m1", examples=5)] == [5, 1]
+    assert [t[4] for t in store.unmapped_terms("m1", examples=0)] == [(), ()]
 
 
 def test_iter_unmapped_by_identifier(store):
