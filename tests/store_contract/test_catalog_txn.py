@@ -270,3 +270,33 @@ def test_unmapped_terms_of_a_record_are_replaced_by_its_next_ones(store):
         txn.set_unmapped("m1", "x", [("type", "lom", "seminar")])
         txn.set_unmapped("m1", "y", [])
     assert list(store.iter_unmapped("m1")) == [("x", "type", "lom", "seminar")]
+
+
+def test_what_a_batch_held_before_is_read_at_once(store):
+    """normalized_before: a batch's descriptions, unmapped terms and open normalize-stage
+    quarantine, read together (so an unchanged record costs no statement of its own)."""
+    a, b = rid("a"), rid("b")
+    dx = description("m1", "x", a, fmt="oai_lom")
+    with store.catalog() as txn:
+        assert txn.normalized_before("m1", []) == {}
+        txn.put_description(dx, 10)
+        txn.put_description(description("m2", "x", b), 11)  # another member's x
+        txn.set_unmapped("m1", "x", [("type", "lom", "lecture")])
+        txn.set_unmapped("m1", "u", [("level", "lom", "uni"), ("type", "lom", "talk")])
+        txn.quarantine("m1", "q", stage="normalize", reason="invalid", raw=None)
+        txn.quarantine("m1", "h", stage="harvest", reason="unreadable", raw=None)
+        txn.quarantine("m1", "r", stage="normalize", reason="fixed later", raw=None)
+        txn.resolve_quarantine("m1", "r", stage="normalize")
+    ids = ["x", "u", "q", "h", "r", "never", "x"]  # repeats and unknowns are fine
+    with store.catalog() as txn:
+        before = txn.normalized_before("m1", ids)
+    assert set(before) == {"x", "u", "q"}  # the harvest stage and resolved entries don't count
+    assert before["x"].description == dx
+    assert before["x"].unmapped == frozenset({("type", "lom", "lecture")})
+    assert not before["x"].quarantined
+    assert before["u"].description is None
+    assert before["u"].unmapped == frozenset({("level", "lom", "uni"), ("type", "lom", "talk")})
+    assert before["q"].quarantined and before["q"].description is None
+    with store.catalog() as txn:  # more identifiers than one statement binds
+        many = txn.normalized_before("m1", [f"n{i}" for i in range(1500)] + ["x"])
+    assert list(many) == ["x"]
