@@ -387,23 +387,74 @@ def _write_out(output: str | None, write: Any) -> Any:
 @click.option("--public-url", metavar="URL",
               help="The URL clients reach the server at, when behind a reverse proxy "
                    "(links in the change feed and OAI-PMH baseURL are built from it).")
-def serve(config_path: str, host: str, port: int, public_url: str | None) -> None:
+@click.option("--workers", "-w", "processes", default=1, show_default=True,
+              type=click.IntRange(1, 512),
+              help="Server processes. 1: one process (waitress); more: a gunicorn master "
+                   "forking that many (POSIX; HUP reloads, USR2 upgrades, TERM drains).")
+@click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 1024),
+              help="Threads running requests in each process.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Request and server log lines on stderr: text (Common "
+                                      "Log Format) or json (one JSON object a line).")
+@click.option("--pid-file", type=click.Path(dir_okay=False), default=None,
+              help="With --workers > 1: write the master's pid here (to signal it).")
+def serve(config_path: str, host: str, port: int, public_url: str | None, processes: int,
+          threads: int, log_format: str, pid_file: str | None) -> None:
     """Serve the unified catalogue: OAI-PMH at /oai, a change feed at /changes, records at
-    /resources/{id} (JSON-LD, Turtle, N-Triples, RDF/XML), vocabularies at /vocabularies/.
+    /resources/{id} (JSON-LD, Turtle, N-Triples, RDF/XML), vocabularies at /vocabularies/,
+    health at /health and Prometheus metrics at /metrics.
 
-    Read-only: nothing from the network changes the catalogue. Stop with Ctrl-C.
+    Read-only: nothing from the network changes the catalogue. Stop with Ctrl-C (or TERM:
+    requests in flight finish first). See docs/deployment.md for running several processes.
     """
     config = _load(config_path)
     if not config.catalog.store.exists():
         _fail_usage(f"no catalogue yet at {config.catalog.store}; run `eduxchange harvest` first")
     if public_url and not public_url.startswith(("http://", "https://")):
         _fail_usage(f"--public-url must be an http(s) URL, got {public_url!r}")
-    _serve(config, host, port, public_url=public_url)
+    if pid_file and processes == 1:
+        _fail_usage("--pid-file is for --workers 2 or more (one process: its own pid)")
+    if processes > 1:
+        _serve_processes(config_path, host, port, processes=processes, threads=threads,
+                         public_url=public_url, log_format=log_format, pid_file=pid_file)
+        return
+    _serve(config, host, port, public_url=public_url, threads=threads, log_format=log_format)
+
+
+def _serve_processes(config_path: str, host: str, port: int, *, processes: int, threads: int,
+                     public_url: str | None, log_format: str, pid_file: str | None) -> None:
+    """``serve --workers N``: gunicorn's master over N waitress workers."""
+    if sys.platform == "win32":
+        _fail_usage("--workers above 1 needs a POSIX system (gunicorn forks); "
+                    "on Windows use --workers 1")
+    from eduxchange.core.logs import configure_logging
+    from eduxchange.publish import server
+    from eduxchange.publish.prefork import serve_processes
+
+    configure_logging(log_format)
+
+    def ready(info: server.ServerInfo) -> None:
+        click.echo(info.describe())
+        click.echo(f"  health       {info.url}health\n  metrics      {info.url}metrics\n"
+                   f"{processes} processes; TERM or Ctrl-C stops, HUP reloads.")
+
+    try:
+        status = serve_processes(config_path, host, port, workers=processes, threads=threads,
+                                 public_url=public_url, log_format=log_format,
+                                 pid_file=pid_file, ready=ready)
+    except (ConfigError, StoreError) as err:
+        _fail_usage(str(err))
+    click.echo("Stopped.", err=True)
+    sys.exit(EXIT_OK if status == 0 else EXIT_FAILED)
 
 
 def _serve(config: eduxchange.Config, host: str, port: int, *, example: str | None = None,
-           public_url: str | None = None) -> None:
+           public_url: str | None = None, threads: int = 16, log_format: str = "text") -> None:
+    from eduxchange.core.logs import configure_logging
     from eduxchange.publish import server
+
+    if log_format == "json":
+        configure_logging(log_format)
 
     def ready(info: server.ServerInfo) -> None:
         click.echo(info.describe())
@@ -412,7 +463,8 @@ def _serve(config: eduxchange.Config, host: str, port: int, *, example: str | No
         click.echo("Press Ctrl-C to stop.")
 
     try:
-        server.serve(config, host, port, ready=ready, public_url=public_url)
+        server.serve(config, host, port, ready=ready, public_url=public_url, workers=threads,
+                     log_format=log_format)
     except (ConfigError, StoreError) as err:  # e.g. no [feed] admin_email
         _fail_usage(str(err))
     except OSError as err:

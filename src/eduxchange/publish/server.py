@@ -65,6 +65,7 @@ from . import changes as feed
 from ..core.config import Config
 from ..core.errors import StoreError
 from .provider import SERVED_SCHEMAS, Provider
+from .ops import observed
 from .rdf import jsonld_document, record_to_graph
 from .writers.amb import AMB_PROFILE, NotAmb, to_amb
 from ..store.sqlite import (
@@ -805,7 +806,8 @@ class Server:
     """
 
     def __init__(self, app: WSGIApp, host: str, port: int, *, workers: int,
-                 request_timeout: float, idle_timeout: float, connection_limit: int) -> None:
+                 request_timeout: float, idle_timeout: float, connection_limit: int,
+                 sock: Any = None) -> None:
         if workers < 1 or request_timeout <= 0 or idle_timeout <= 0 or connection_limit < 1:
             raise ValueError("workers, timeouts and connection_limit must be positive")
         adjustments = Adjustments(
@@ -820,8 +822,10 @@ class Server:
         self._dispatcher = ThreadedTaskDispatcher()
         self._dispatcher.set_thread_count(workers)
         try:
+            # ``sock``: a socket already listening (inherited from a pre-fork master,
+            # :mod:`eduxchange.publish.prefork`), served as it is instead of binding one.
             self._server = _Waitress(app, map=self._map, dispatcher=self._dispatcher,
-                                     adj=adjustments)
+                                     adj=adjustments, _sock=sock, bind_socket=sock is None)
         except BaseException:
             self._dispatcher.shutdown(timeout=1)
             raise
@@ -834,18 +838,26 @@ class Server:
         self._stopped = threading.Event()
         self._closed = False
 
-    def serve_forever(self, poll_interval: float = 0.5) -> None:
+    def serve_forever(self, poll_interval: float = 0.5, *,
+                      tick: Callable[[], None] | None = None) -> None:
         """Serve until :meth:`shutdown` or :meth:`stop_soon`; then let requests in flight
-        finish (for up to ten seconds) and stop accepting connections."""
+        finish (for up to ten seconds) and stop accepting connections.
+
+        ``tick`` is called after every poll, draining included (a pre-fork worker's heartbeat).
+        """
         self._stopped.clear()
         self._running.set()
         try:
             while not self._stop_requested:
                 wasyncore.loop(timeout=poll_interval, use_poll=True, map=self._map, count=1)
+                if tick is not None:
+                    tick()
             self._server.accepting = False
             deadline = time.monotonic() + _DRAIN_SECONDS
             while self._busy() and time.monotonic() < deadline:
                 wasyncore.loop(timeout=0.05, use_poll=True, map=self._map, count=1)
+                if tick is not None:
+                    tick()
         finally:
             self._stop_requested = False
             self._running.clear()
@@ -959,8 +971,13 @@ class ServerInfo:
 
 def serve(config: Config, host: str = "127.0.0.1", port: int = 8000, *,
           ready: Callable[[ServerInfo], object] | None = None, quiet: bool = False,
-          workers: int = 16, public_url: str | None = None) -> None:
+          workers: int = 16, public_url: str | None = None, log_format: str = "text") -> None:
     """Serve the config's catalogue (opened read-only) until SIGINT, SIGTERM or ``shutdown()``.
+
+    One process, ``workers`` threads; ``/health`` and ``/metrics`` are served too
+    (:func:`eduxchange.publish.ops.observed`), and each request is logged to stderr in
+    ``log_format`` (``text``: Common Log Format; ``json``: JSON Lines) unless ``quiet``.
+    Several processes: :func:`eduxchange.publish.prefork.serve_processes`.
 
     ``ready`` is called once the socket listens, with a :class:`ServerInfo` (print its
     :meth:`~ServerInfo.describe`). Requests in flight finish before this returns.
@@ -970,8 +987,9 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8000, *,
     """
     store = ReadOnlySQLiteStore(config.catalog.store)
     try:
-        server = make_server(make_app(config, store, public_url=public_url), host, port,
-                             workers=workers, quiet=quiet)
+        app = observed(make_app(config, store, public_url=public_url), config, store,
+                       access_log=None if quiet else sys.stderr, log_format=log_format)
+        server = make_server(app, host, port, workers=workers, quiet=True)
         restore = _on_stop_signals(server.stop_soon)
         try:
             if ready is not None:

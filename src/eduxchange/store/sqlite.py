@@ -32,6 +32,7 @@ from .base import (
     QuarantineEntry,
     Resource,
     RunInfo,
+    RunStats,
     StaleRecord,
     StoredDescription,
     StoredRecord,
@@ -656,6 +657,16 @@ class SQLiteStore:
             "SELECT COALESCE(SUM(deleted = 0), 0), COALESCE(SUM(deleted = 1), 0) FROM resources"
         ).fetchone()
         return {"resources": int(live), "deleted": int(gone)}
+
+    def run_stats(self) -> dict[str, RunStats]:
+        """Runs per member, failures, last success and last finish (the ``runs`` table)."""
+        return {
+            str(r[0]): RunStats(member_id=str(r[0]), runs=int(r[1]), failed=int(r[2]),
+                                last_success=r[3], last_finished=r[4])
+            for r in self._conn().execute(
+                "SELECT member_id, COUNT(*), COALESCE(SUM(state = 'failed'), 0), "
+                "MAX(CASE WHEN state = 'ok' THEN finished_at END), MAX(finished_at) "
+                "FROM runs GROUP BY member_id")}
 
     # -- member quality reports (eduxchange.publish.report) ------------------------------------------
 
