@@ -64,7 +64,9 @@ class WaitressWorker(Worker):  # type: ignore[misc]  # gunicorn is untyped
         host, port = raw.getsockname()[:2]
         server = Server(self.wsgi, str(host), int(port), workers=int(self.cfg.threads),
                         request_timeout=REQUEST_TIMEOUT, idle_timeout=float(self.cfg.keepalive),
-                        connection_limit=int(self.cfg.worker_connections), sock=raw)
+                        connection_limit=int(self.cfg.worker_connections), sock=raw,
+                        # within the master's graceful timeout, after which it kills
+                        drain_seconds=max(1.0, float(self.cfg.graceful_timeout) - 1.0))
 
         def tick() -> None:
             self.notify()  # the master's heartbeat: a worker that stops calling this is killed
@@ -94,7 +96,8 @@ class _Application(BaseApplication):  # type: ignore[misc]
 
     def load_config(self) -> None:
         for key, value in self._options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # control_socket_disable is newer than gunicorn 23
+                self.cfg.set(key, value)
 
     def load(self) -> Any:
         return self._load()  # in each worker, after the fork: its own store connections

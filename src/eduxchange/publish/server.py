@@ -741,6 +741,7 @@ CONNECTION_LIMIT = 1000
 _MAX_HEADER = 131072  # request line (an OAI-PMH query may be _MAX_OAI_QUERY long) and headers
 _MAX_BODY = 2 * _MAX_POST  # waitress answers 413 beyond this; the app's own limit is lower
 _DRAIN_SECONDS = 10.0  # how long a stopping server lets requests in flight finish
+_LINGER_SECONDS = 2.0  # how long it waits for the first request of a connection just opened
 _TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
                      b"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 44\r\n\r\n"
                      b"the request did not arrive within the limit\n")
@@ -752,10 +753,13 @@ class _Channel(HTTPChannel):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.request_started: float | None = time.monotonic()  # silence counts too
+        self.answered_one = False  # a request came whole (so it is a kept-alive one when idle)
 
     def received(self, data: bytes) -> bool:
         before = self.request
         result = super().received(data)
+        if self.requests:
+            self.answered_one = True
         if self.request is None:
             self.request_started = None  # complete: handed to a worker (or nothing pending)
         elif self.request is not before:
@@ -807,7 +811,7 @@ class Server:
 
     def __init__(self, app: WSGIApp, host: str, port: int, *, workers: int,
                  request_timeout: float, idle_timeout: float, connection_limit: int,
-                 sock: Any = None) -> None:
+                 sock: Any = None, drain_seconds: float = 10.0) -> None:
         if workers < 1 or request_timeout <= 0 or idle_timeout <= 0 or connection_limit < 1:
             raise ValueError("workers, timeouts and connection_limit must be positive")
         adjustments = Adjustments(
@@ -833,6 +837,7 @@ class Server:
         assert self._server.socket is not None  # bound by the constructor
         bound = self._server.socket.getsockname()
         self.server_address: tuple[str, int] = (str(bound[0]), int(bound[1]))
+        self.drain_seconds = drain_seconds  # how long requests in flight get on a stop
         self._stop_requested = False  # a plain flag: set from signal handlers
         self._running = threading.Event()
         self._stopped = threading.Event()
@@ -840,8 +845,8 @@ class Server:
 
     def serve_forever(self, poll_interval: float = 0.5, *,
                       tick: Callable[[], None] | None = None) -> None:
-        """Serve until :meth:`shutdown` or :meth:`stop_soon`; then let requests in flight
-        finish (for up to ten seconds) and stop accepting connections.
+        """Serve until :meth:`shutdown` or :meth:`stop_soon`; then stop accepting connections
+        and let requests in flight finish (for up to ``drain_seconds``, ten by default).
 
         ``tick`` is called after every poll, draining included (a pre-fork worker's heartbeat).
         """
@@ -853,8 +858,10 @@ class Server:
                 if tick is not None:
                     tick()
             self._server.accepting = False
-            deadline = time.monotonic() + _DRAIN_SECONDS
-            while self._busy() and time.monotonic() < deadline:
+            started = time.monotonic()
+            deadline = started + self.drain_seconds
+            while (self._draining(time.monotonic() < started + _LINGER_SECONDS)
+                   and time.monotonic() < deadline):
                 wasyncore.loop(timeout=0.05, use_poll=True, map=self._map, count=1)
                 if tick is not None:
                     tick()
@@ -863,9 +870,26 @@ class Server:
             self._running.clear()
             self._stopped.set()
 
-    def _busy(self) -> bool:
-        channels: dict[int, HTTPChannel] = self._server.active_channels  # type: ignore[assignment]
-        return any(c.requests or c.total_outbufs_len for c in list(channels.values()))
+    def _draining(self, linger: bool) -> bool:
+        """One step of a graceful stop: whether a connection still needs the loop.
+
+        A connection answering a request, or receiving one, is waited for. One that was just
+        opened and has sent nothing yet is waited for during ``linger`` (its client is about
+        to send its request: under a pre-fork master the socket stays open in the other
+        processes, so it was accepted here and is answered here). An idle kept-alive
+        connection is closed (RFC 9112, 9.6: its client opens a new one, to a process that
+        is not stopping).
+        """
+        busy = False
+        channels: dict[int, _Channel] = self._server.active_channels  # type: ignore[assignment]
+        for channel in list(channels.values()):
+            if channel.requests or channel.total_outbufs_len or channel.request is not None:
+                busy = True
+            elif channel.answered_one or not linger:
+                channel.will_close = True  # closed by its next write step
+            else:
+                busy = True
+        return busy
 
     def stop_soon(self) -> None:
         """Ask :meth:`serve_forever` to stop (within its poll interval); returns at once."""
