@@ -333,3 +333,18 @@ def test_slow_clients_do_not_starve_the_others(config: Path, tmp_path: Path) -> 
     assert loaded[len(loaded) // 2] < max(0.5, 10 * baseline[len(baseline) // 2]), (
         baseline, loaded)
     assert loaded[-1] < 5, loaded
+
+
+def test_a_config_the_workers_cannot_serve_is_one_clear_error(config: Path,
+                                                              tmp_path: Path) -> None:
+    """Checked in the master before any worker forks: no traceback per worker."""
+    import shutil
+
+    from tests.support.served import run
+
+    broken = tmp_path / "alliance.toml"
+    broken.write_text(config.read_text().split("[feed]")[0])  # no [feed] admin_email
+    shutil.copy(config.parent / "catalog.sqlite", tmp_path / "catalog.sqlite")
+    result = run(["serve", "-c", str(broken), "--port", "0", "--workers", "2"], timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "admin_email" in result.stderr and "Traceback" not in result.stderr
