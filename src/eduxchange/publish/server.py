@@ -873,22 +873,22 @@ class Server:
     def _draining(self, linger: bool) -> bool:
         """One step of a graceful stop: whether a connection still needs the loop.
 
-        A connection answering a request, or receiving one, is waited for. One that was just
-        opened and has sent nothing yet is waited for during ``linger`` (its client is about
-        to send its request: under a pre-fork master the socket stays open in the other
-        processes, so it was accepted here and is answered here). An idle kept-alive
-        connection is closed (RFC 9112, 9.6: its client opens a new one, to a process that
-        is not stopping).
+        A connection answering a request is waited for. One that was just opened and has
+        sent nothing yet is waited for during ``linger`` (its client is about to send its
+        request: under a pre-fork master the socket stays open in the other processes, so
+        it was accepted here and is answered here). An idle kept-alive connection is closed
+        (RFC 9112, 9.6: its client opens a new one, to a process that is not stopping), and
+        so is one whose request is still trickling in: a slow client never holds up a stop.
         """
         busy = False
         channels: dict[int, _Channel] = self._server.active_channels  # type: ignore[assignment]
         for channel in list(channels.values()):
-            if channel.requests or channel.total_outbufs_len or channel.request is not None:
+            if channel.requests or channel.total_outbufs_len:
                 busy = True
-            elif channel.answered_one or not linger:
-                channel.will_close = True  # closed by its next write step
+            elif linger and channel.request is None and not channel.answered_one:
+                busy = True
             else:
-                busy = True
+                channel.will_close = True  # closed by its next write step
         return busy
 
     def stop_soon(self) -> None:
