@@ -20,7 +20,6 @@ from lxml import etree
 from prometheus_client.parser import text_string_to_metric_families
 from sickle import Sickle
 
-import eduxchange
 from tests.support.served import (
     N_RECORDS,
     REPO,
