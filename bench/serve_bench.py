@@ -136,7 +136,7 @@ def main() -> None:
                           'base_uri = "https://catalog.example.org/"\n\n'
                           '[feed]\nadmin_email = "oai@catalog.example.org"\n')
         print(f"catalogue of {args.records} records built in {time.monotonic() - started:.0f} s;"
-              f" {args.clients} clients, {args.seconds:g} s each run")
+              f" {args.clients} clients, {args.seconds:g} s each run", flush=True)
         rows = []
         for workers, slow in ((1, 0), (2, 0), (2, 64)):
             process, url = serve(config, workers)
