@@ -20,14 +20,15 @@ from .core.errors import ConfigError
 from .catalog.normalization import Catalog, NormalizeResult, normalization_order
 from .harvesting.harvester import Harvester, ProgressCallback, ProgressEvent
 from .core.models import HarvestResult, MemberStatus
-from .store.base import CatalogStore, EventInfo, QuarantineEntry, RunInfo
-from .store.sqlite import SQLiteStore
+from .store.backends import open_catalog_store, open_store_reader
+from .store.base import CatalogStore, EventInfo, QuarantineEntry, RunInfo, StoreReader
 
 __all__ = [
     "harvest",
     "member_statuses",
     "select_members",
     "open_store",
+    "open_read_only_store",
     "quarantine_entries",
     "harvest_log",
     "harvest_events",
@@ -39,9 +40,14 @@ __all__ = [
 T = TypeVar("T")
 
 
-def open_store(config: Config) -> SQLiteStore:
-    """Open (creating if needed) the catalogue store the config names."""
-    return SQLiteStore(config.catalog.store)
+def open_store(config: Config) -> CatalogStore:
+    """Open (creating or upgrading it if needed) the catalogue store the config names."""
+    return open_catalog_store(config.catalog.store)
+
+
+def open_read_only_store(config: Config) -> StoreReader:
+    """Open the config's existing catalogue store read-only (for serving and reading)."""
+    return open_store_reader(config.catalog.store)
 
 
 def select_members(config: Config, ids: Sequence[str] | None = None) -> list[MemberConfig]:

@@ -34,7 +34,7 @@ from typing import Any, TextIO
 
 from ..core.config import Config
 from ..core.logs import json_line
-from ..store.base import CatalogStore, RunStats
+from ..store.base import RunStats, StoreReader
 
 __all__ = ["observed", "health", "route_of", "Metrics", "LATENCY_BUCKETS"]
 
@@ -80,7 +80,7 @@ def _age(iso: str | None, now: datetime) -> float | None:
     return None if when is None else max(0.0, round((now - when).total_seconds(), 1))
 
 
-def health(config: Config, store: CatalogStore, *, now: datetime | None = None
+def health(config: Config, store: StoreReader, *, now: datetime | None = None
            ) -> tuple[bool, dict[str, Any]]:
     """``(ready, report)``: whether the store answers, and each member's harvest ages.
 
@@ -115,7 +115,7 @@ def health(config: Config, store: CatalogStore, *, now: datetime | None = None
 class _StoreCollector:
     """Catalogue and harvest figures, read from the store at each scrape."""
 
-    def __init__(self, config: Config, store: CatalogStore) -> None:
+    def __init__(self, config: Config, store: StoreReader) -> None:
         self.config = config
         self.store = store
 
@@ -159,7 +159,7 @@ class _StoreCollector:
 class Metrics:
     """The server's Prometheus metrics (see the module docstring for multiprocess mode)."""
 
-    def __init__(self, config: Config, store: CatalogStore) -> None:
+    def __init__(self, config: Config, store: StoreReader) -> None:
         # Imported here, not at module level: prometheus_client chooses between in-process
         # and multiprocess values when it is first imported, so it must be after the pre-fork
         # server has set PROMETHEUS_MULTIPROC_DIR.
@@ -207,7 +207,7 @@ def _clf(environ: dict[str, Any], status: str, size: int) -> str:
     return line.encode("ascii", "backslashreplace").decode("ascii")
 
 
-def observed(app: WSGIApp, config: Config, store: CatalogStore, *,
+def observed(app: WSGIApp, config: Config, store: StoreReader, *,
              access_log: TextIO | None = None, log_format: str = "text") -> WSGIApp:
     """``app`` with ``/health``, ``/health/live`` and ``/metrics``, counted in the metrics, and
     (with ``access_log``) one line per request written there in ``log_format``."""

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from ..core.config import DEFAULT_CONFIG, Config, load_config
-from ..store.sqlite import ReadOnlySQLiteStore
+from ..store.backends import open_store_reader
+from ..store.base import StoreReader
 from .ops import WSGIApp, observed
 from .server import make_app
 
@@ -32,9 +33,9 @@ __all__ = ["app_from_config", "app_from_env", "CONFIG_VARIABLE"]
 CONFIG_VARIABLE = "EDUXCHANGE_CONFIG"
 
 
-def _open_read_store(config: Config) -> ReadOnlySQLiteStore:
-    """The catalogue, opened read-only for serving."""
-    return ReadOnlySQLiteStore(config.catalog.store)
+def _open_read_store(config: Config) -> StoreReader:
+    """The catalogue, opened read-only for serving (whichever backend its location names)."""
+    return open_store_reader(config.catalog.store)
 
 
 def app_from_config(path: str | os.PathLike[str] = DEFAULT_CONFIG, *,

@@ -1,0 +1,293 @@
+"""The SQLite store's schema: one ordered list of migrations, version N to N+1.
+
+A store file says its version in ``meta`` (``schema_version``); opening it read-write runs every
+step after that version, each in its own transaction together with the new version number, so
+an interrupted upgrade resumes where it stopped. A new file runs them all from 0. A file of a
+newer release (a version above :data:`SCHEMA_VERSION`) is refused rather than guessed at. A
+read-only open migrates nothing (the readers tolerate the tables an older release lacks).
+
+To change the schema, append a step to :data:`MIGRATIONS`; never edit a released one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+
+from ...catalog.sets import oai_set_specs
+from ...core.errors import StoreError
+from .oai import _oai_sync_sets
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
+
+# -- 0 -> 1: the first schema: harvest state, raw records, the catalogue, its change log ---------
+
+_SCHEMA_1 = """
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS members (
+    id                 TEXT PRIMARY KEY,
+    metadata_prefix    TEXT,
+    granularity        TEXT,
+    deleted_record     TEXT,
+    earliest_datestamp TEXT,
+    next_from          TEXT,
+    last_harvest       TEXT,
+    state              TEXT NOT NULL DEFAULT 'never',
+    error              TEXT,
+    resume             TEXT,
+    last_reconcile     TEXT,
+    normalized_seq     INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id              INTEGER PRIMARY KEY,
+    member_id       TEXT NOT NULL,
+    mode            TEXT NOT NULL,
+    metadata_prefix TEXT,
+    from_           TEXT,
+    started_at      TEXT NOT NULL,
+    finished_at     TEXT,
+    state           TEXT NOT NULL DEFAULT 'running',
+    counts          TEXT NOT NULL DEFAULT '{}',
+    error           TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_member ON runs (member_id, id);
+CREATE TABLE IF NOT EXISTS records (
+    member_id       TEXT NOT NULL,
+    identifier      TEXT NOT NULL,
+    metadata_prefix TEXT NOT NULL,
+    datestamp       TEXT NOT NULL,
+    datestamp_utc   TEXT NOT NULL,
+    sets            TEXT NOT NULL DEFAULT '[]',
+    deleted         INTEGER NOT NULL DEFAULT 0,
+    raw             BLOB,
+    run_id          INTEGER,
+    seen_run        INTEGER,
+    first_harvested TEXT NOT NULL,
+    harvested_at    TEXT NOT NULL,
+    seq             INTEGER NOT NULL,
+    PRIMARY KEY (member_id, identifier)
+);
+CREATE INDEX IF NOT EXISTS records_seq ON records (seq);
+CREATE TABLE IF NOT EXISTS quarantine (
+    id          INTEGER PRIMARY KEY,
+    member_id   TEXT NOT NULL,
+    identifier  TEXT,
+    run_id      INTEGER,
+    stage       TEXT NOT NULL DEFAULT 'harvest',
+    reason      TEXT NOT NULL,
+    raw         BLOB,
+    created_at  TEXT NOT NULL,
+    resolved    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS quarantine_member ON quarantine (member_id, resolved);
+CREATE TABLE IF NOT EXISTS descriptions (
+    member_id   TEXT NOT NULL,
+    identifier  TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    format      TEXT NOT NULL,
+    rank        INTEGER NOT NULL,
+    description TEXT NOT NULL,
+    raw_seq     INTEGER NOT NULL,
+    updated_at  TEXT NOT NULL,
+    PRIMARY KEY (member_id, identifier)
+);
+CREATE INDEX IF NOT EXISTS descriptions_resource ON descriptions (resource_id);
+CREATE TABLE IF NOT EXISTS resources (
+    id          TEXT PRIMARY KEY,
+    record      TEXT NOT NULL,
+    deleted     INTEGER NOT NULL DEFAULT 0,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    seq         INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS resources_seq ON resources (seq);
+CREATE TABLE IF NOT EXISTS match_keys (
+    key         TEXT PRIMARY KEY,
+    resource_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS match_keys_resource ON match_keys (resource_id);
+CREATE TABLE IF NOT EXISTS changes (
+    seq         INTEGER PRIMARY KEY,
+    resource_id TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    at          TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS disseminations (
+    resource_id TEXT NOT NULL,
+    prefix      TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    xml         BLOB NOT NULL,
+    PRIMARY KEY (resource_id, prefix)
+);
+CREATE TABLE IF NOT EXISTS events (
+    id          INTEGER PRIMARY KEY,
+    run_id      INTEGER,
+    member_id   TEXT NOT NULL,
+    code        TEXT NOT NULL,
+    severity    TEXT NOT NULL,
+    message     TEXT NOT NULL,
+    identifier  TEXT,
+    created_at  TEXT NOT NULL
+);
+"""
+
+
+def _to_1(conn: sqlite3.Connection) -> None:
+    _run(conn, _SCHEMA_1)
+    for key in ("seq", "catalog_seq"):  # the raw records' and the catalogue's change counters
+        conn.execute("INSERT OR IGNORE INTO meta VALUES (?, '0')", (key,))
+
+
+# -- 1 -> 2: the version of the writer that made each pre-rendered metadata record ---------------
+# Metadata written before writers had versions is of no known version (''): it is never served
+# (OAIReaders.oai_list) and the next normalization re-renders it.
+
+def _to_2(conn: sqlite3.Connection) -> None:
+    # A file of release 2 whose first open stopped before meta got its version has the column.
+    if "writer_version" not in _columns(conn, "disseminations"):
+        conn.execute("ALTER TABLE disseminations ADD COLUMN writer_version TEXT NOT NULL "
+                     "DEFAULT ''")
+
+
+# -- 2 -> 3: what releases 1 and 2 added without a version number ---------------------------------
+# Those releases created these on every open (IF NOT EXISTS, a column check), so a store of
+# version 1 or 2 may have any of them: this step, the last of its kind, is idempotent.
+
+_SCHEMA_3 = """
+CREATE INDEX IF NOT EXISTS events_run ON events (run_id, severity);
+CREATE INDEX IF NOT EXISTS events_member ON events (member_id, id);
+-- The OAI-PMH provider's set membership (OAIReaders): a resource's setSpecs, by set and seq.
+CREATE TABLE IF NOT EXISTS resource_sets (
+    resource_id TEXT NOT NULL,
+    set_spec    TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    PRIMARY KEY (resource_id, set_spec)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS resource_sets_spec ON resource_sets (set_spec, seq);
+CREATE INDEX IF NOT EXISTS resources_updated ON resources (updated_at);
+-- Retired catalogue IRIs: when two resources turn out to be one, the IRI that is not kept is
+-- retired, not forgotten: ``aliases`` maps it to the surviving resource (docs/normalization.md,
+-- "Catalogue IRIs"), so /resources/{retired} can redirect and the survivor can say sameAs.
+CREATE TABLE IF NOT EXISTS aliases (
+    retired_id  TEXT PRIMARY KEY,
+    resource_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS aliases_resource ON aliases (resource_id);
+-- Member quality reports (eduxchange.publish.report): ``unmapped_terms`` holds each normalized
+-- record's source values that no vocabulary maps (written with its description, so it stays
+-- right whatever run normalized which record); ``reports`` keeps a report's key figures per
+-- member and run, for the trend across runs.
+CREATE TABLE IF NOT EXISTS unmapped_terms (
+    member_id   TEXT NOT NULL,
+    identifier  TEXT NOT NULL,
+    field       TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    PRIMARY KEY (member_id, identifier, field, source, value)
+);
+CREATE INDEX IF NOT EXISTS unmapped_terms_value ON unmapped_terms (member_id, field, source, value);
+-- The report reads the newest unresolved entry of each record (and normalization resolves by record).
+CREATE INDEX IF NOT EXISTS quarantine_record ON quarantine (member_id, identifier, stage, resolved);
+CREATE TABLE IF NOT EXISTS reports (
+    member_id   TEXT NOT NULL,
+    run_id      INTEGER NOT NULL,
+    created_at  TEXT NOT NULL,
+    figures     TEXT NOT NULL,
+    PRIMARY KEY (member_id, run_id)
+);
+-- Full-text search (.fts): one FTS5 table and facet rows, derived from the resources.
+CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5 (
+    resource_id UNINDEXED, title, body, concepts,
+    tokenize = 'unicode61 remove_diacritics 2');
+CREATE TABLE IF NOT EXISTS search_facets (
+    resource_id TEXT NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (resource_id, facet, value)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS search_facets_value ON search_facets (facet, value);
+"""
+
+
+def _to_3(conn: sqlite3.Connection) -> None:
+    # Stores made before normalization existed lack this column.
+    if "normalized_seq" not in _columns(conn, "members"):
+        conn.execute("ALTER TABLE members ADD COLUMN normalized_seq INTEGER NOT NULL DEFAULT 0")
+    _run(conn, _SCHEMA_3)
+    # Stores made before the provider kept sets: the catalogue's set rule fills them, once.
+    if not conn.execute("SELECT 1 FROM meta WHERE key = 'resource_sets'").fetchone():
+        for resource_id, text, seq in conn.execute(
+                "SELECT id, record, seq FROM resources").fetchall():
+            _oai_sync_sets(conn, resource_id, oai_set_specs(json.loads(text)), seq)
+        conn.execute("INSERT INTO meta VALUES ('resource_sets', '1')")
+    # The search index is filled after the migrations (.fts.ensure_search_index): it is
+    # derived data of its own version.
+
+
+#: The schema's history, in order: step ``i`` takes a store from version ``i`` to ``i + 1``.
+MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
+    ("harvest state, raw records, the catalogue and its change log", _to_1),
+    ("disseminations.writer_version", _to_2),
+    ("indexes, sets, aliases, reports and search tables added without a version", _to_3),
+)
+
+#: The version a store has after every migration (the number of the last one).
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _run(conn: sqlite3.Connection, script: str) -> None:
+    """Run each statement of ``script`` inside the open transaction (``executescript`` would
+    commit it first); statements end where SQLite says they are complete (comments may hold
+    semicolons)."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            conn.execute(statement)
+            statement = ""
+    if statement.strip() and not all(not s.strip() or s.strip().startswith("--")
+                                     for s in statement.splitlines()):
+        raise ValueError(f"an incomplete statement ends the script: {statement.strip()[:80]}")
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The schema version the store file says it has (0: a new file)."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+                        ).fetchone():
+        return 0
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    try:
+        return 0 if row is None else int(row[0])
+    except ValueError:
+        raise StoreError(f"meta schema_version is {row[0]!r}, not a number") from None
+
+
+def migrate(conn: sqlite3.Connection, path: object = "") -> int:
+    """Bring the store up to :data:`SCHEMA_VERSION`, one step per transaction; the version
+    it had before. A store of a newer release raises :class:`StoreError`."""
+    before = schema_version(conn)
+    if before > SCHEMA_VERSION:
+        raise StoreError(f"{path}: the store has schema version {before}, newer than this "
+                         f"release's {SCHEMA_VERSION}: upgrade eduxchange to open it")
+    if before == SCHEMA_VERSION:
+        return before  # the common case: no write lock taken just to open
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Read again under the write lock: another process may have migrated meanwhile.
+            version = schema_version(conn)
+            if version >= SCHEMA_VERSION:
+                conn.execute("ROLLBACK")
+                return before
+            MIGRATIONS[version][1](conn)
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                         (str(version + 1),))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
