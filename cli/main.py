@@ -9,6 +9,7 @@ It parses arguments, calls :mod:`eduxchange`, and shows the results. Exit codes:
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import tomllib
 import threading
@@ -122,10 +123,16 @@ def main() -> None:
                    "no longer has. Default: when due, for members that do not keep deletions.")
 @click.option("--no-normalize", is_flag=True,
               help="Only store the raw records; normalize them later with `eduxchange normalize`.")
+@click.option("--due", is_flag=True,
+              help="Only the members whose schedule (every = \"6h\") says they are due; "
+                   "nothing to do is success (for cron).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default=None,
+              help="json: progress and errors on stderr as JSON lines (no progress bars).")
 @json_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: bool | None,
-            no_normalize: bool, as_json: bool, quiet: bool) -> None:
+            no_normalize: bool, due: bool, log_format: str | None, as_json: bool,
+            quiet: bool) -> None:
     """Harvest alliance members into the catalogue store.
 
     Incremental by default: only what changed since the last successful harvest
@@ -139,10 +146,14 @@ def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: b
         chosen = eduxchange.pipeline.select_members(config, members or None)
     except ConfigError as err:
         _fail_usage(str(err))
+    if due:
+        chosen = _due_members(config, chosen, as_json=as_json, log_format=log_format)
     err_console = Console(stderr=True)
-    show_progress = not (quiet or as_json) and err_console.is_terminal
+    show_progress = not (quiet or as_json or log_format == "json") and err_console.is_terminal
     try:
         with _progress(err_console, [m.id for m in chosen], enabled=show_progress) as on_event:
+            if log_format == "json":
+                on_event = _json_progress
             results = eduxchange.harvest(config, members=[m.id for m in chosen], full=full,
                                          reconcile=reconcile, progress=on_event,
                                          normalize=not no_normalize)
@@ -151,8 +162,14 @@ def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: b
         sys.exit(EXIT_BUSY)
     except (StoreError, VocabularyError) as err:
         _fail_usage(str(err))
+    if log_format == "json":
+        for r in results:
+            _json_log("error" if not r.ok or _normalization_error(r) else "info",
+                      f"{r.member_id}: {r.state}", event="result", **r.to_dict())
     if as_json:
         click.echo(json.dumps({"results": [r.to_dict() for r in results]}, indent=2))
+    elif log_format == "json":
+        pass  # the result lines above say it all
     else:
         _summary(_out(), results)
         for r in results:
@@ -164,6 +181,42 @@ def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: b
                                   "normalize` once the cause is fixed")
     failed = any(not r.ok or _normalization_error(r) for r in results)
     sys.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+def _json_log(level: str, message: str, **fields: Any) -> None:
+    from eduxchange.core.logs import json_line
+
+    click.echo(json_line(level, "eduxchange.harvest", message, **fields), err=True)
+
+
+def _json_progress(event: ProgressEvent) -> None:
+    """``harvest --log-format json``: each progress event as a JSON line on stderr."""
+    _json_log("info", f"{event.member_id}: {event.phase}", event=event.phase,
+              member=event.member_id, done=event.done, total=event.total, note=event.message)
+
+
+def _due_members(config: eduxchange.Config, chosen: list[Any], *, as_json: bool,
+                 log_format: str | None) -> list[Any]:
+    """``harvest --due``: those of ``chosen`` that are due; exit 0 when none is."""
+    from eduxchange.schedule import take_due
+
+    if not config.catalog.store.exists():
+        return chosen  # never harvested: all are due (and the store is made by the harvest)
+    try:
+        with eduxchange.open_store(config) as store:
+            plan = take_due(config, store, members=chosen)
+    except StoreError as err:
+        _fail_usage(str(err))
+    if plan.members:
+        return list(plan.members)
+    next_at = plan.next_at.isoformat(timespec="seconds") if plan.next_at else None
+    if as_json:
+        click.echo(json.dumps({"results": [], "next_due": next_at}, indent=2))
+    elif log_format == "json":
+        _json_log("info", "no member is due", event="idle", next_due=next_at)
+    else:
+        click.echo(f"No member is due; the next is due at {next_at}.", err=True)
+    sys.exit(EXIT_OK)
 
 
 def _normalization_error(result: HarvestResult) -> str | None:
@@ -387,23 +440,74 @@ def _write_out(output: str | None, write: Any) -> Any:
 @click.option("--public-url", metavar="URL",
               help="The URL clients reach the server at, when behind a reverse proxy "
                    "(links in the change feed and OAI-PMH baseURL are built from it).")
-def serve(config_path: str, host: str, port: int, public_url: str | None) -> None:
+@click.option("--workers", "-w", "processes", default=1, show_default=True,
+              type=click.IntRange(1, 512),
+              help="Server processes. 1: one process (waitress); more: a gunicorn master "
+                   "forking that many (POSIX; HUP reloads, USR2 upgrades, TERM drains).")
+@click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 1024),
+              help="Threads running requests in each process.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Request and server log lines on stderr: text (Common "
+                                      "Log Format) or json (one JSON object a line).")
+@click.option("--pid-file", type=click.Path(dir_okay=False), default=None,
+              help="With --workers > 1: write the master's pid here (to signal it).")
+def serve(config_path: str, host: str, port: int, public_url: str | None, processes: int,
+          threads: int, log_format: str, pid_file: str | None) -> None:
     """Serve the unified catalogue: OAI-PMH at /oai, a change feed at /changes, records at
-    /resources/{id} (JSON-LD, Turtle, N-Triples, RDF/XML), vocabularies at /vocabularies/.
+    /resources/{id} (JSON-LD, Turtle, N-Triples, RDF/XML), vocabularies at /vocabularies/,
+    health at /health and Prometheus metrics at /metrics.
 
-    Read-only: nothing from the network changes the catalogue. Stop with Ctrl-C.
+    Read-only: nothing from the network changes the catalogue. Stop with Ctrl-C (or TERM:
+    requests in flight finish first). See docs/deployment.md for running several processes.
     """
     config = _load(config_path)
     if not config.catalog.store.exists():
         _fail_usage(f"no catalogue yet at {config.catalog.store}; run `eduxchange harvest` first")
     if public_url and not public_url.startswith(("http://", "https://")):
         _fail_usage(f"--public-url must be an http(s) URL, got {public_url!r}")
-    _serve(config, host, port, public_url=public_url)
+    if pid_file and processes == 1:
+        _fail_usage("--pid-file is for --workers 2 or more (one process: its own pid)")
+    if processes > 1:
+        _serve_processes(config_path, host, port, processes=processes, threads=threads,
+                         public_url=public_url, log_format=log_format, pid_file=pid_file)
+        return
+    _serve(config, host, port, public_url=public_url, threads=threads, log_format=log_format)
+
+
+def _serve_processes(config_path: str, host: str, port: int, *, processes: int, threads: int,
+                     public_url: str | None, log_format: str, pid_file: str | None) -> None:
+    """``serve --workers N``: gunicorn's master over N waitress workers."""
+    if sys.platform == "win32":
+        _fail_usage("--workers above 1 needs a POSIX system (gunicorn forks); "
+                    "on Windows use --workers 1")
+    from eduxchange.core.logs import configure_logging
+    from eduxchange.publish import server
+    from eduxchange.publish.prefork import serve_processes
+
+    configure_logging(log_format)
+
+    def ready(info: server.ServerInfo) -> None:
+        click.echo(info.describe())
+        click.echo(f"  health       {info.url}health\n  metrics      {info.url}metrics\n"
+                   f"{processes} processes; TERM or Ctrl-C stops, HUP reloads.")
+
+    try:
+        status = serve_processes(config_path, host, port, workers=processes, threads=threads,
+                                 public_url=public_url, log_format=log_format,
+                                 pid_file=pid_file, ready=ready)
+    except (ConfigError, StoreError) as err:
+        _fail_usage(str(err))
+    click.echo("Stopped.", err=True)
+    sys.exit(EXIT_OK if status == 0 else EXIT_FAILED)
 
 
 def _serve(config: eduxchange.Config, host: str, port: int, *, example: str | None = None,
-           public_url: str | None = None) -> None:
+           public_url: str | None = None, threads: int = 16, log_format: str = "text") -> None:
+    from eduxchange.core.logs import configure_logging
     from eduxchange.publish import server
+
+    if log_format == "json":
+        configure_logging(log_format)
 
     def ready(info: server.ServerInfo) -> None:
         click.echo(info.describe())
@@ -412,13 +516,70 @@ def _serve(config: eduxchange.Config, host: str, port: int, *, example: str | No
         click.echo("Press Ctrl-C to stop.")
 
     try:
-        server.serve(config, host, port, ready=ready, public_url=public_url)
+        server.serve(config, host, port, ready=ready, public_url=public_url, workers=threads,
+                     log_format=log_format)
     except (ConfigError, StoreError) as err:  # e.g. no [feed] admin_email
         _fail_usage(str(err))
     except OSError as err:
         _fail_usage(f"cannot listen on {host}:{port}: {err.strerror or err} "
                     "(choose another --port)")
     click.echo("Stopped.", err=True)
+
+
+@main.command()
+@config_option
+@click.option("--no-normalize", is_flag=True,
+              help="Only store the raw records; normalize them later with `eduxchange normalize`.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Log lines on stderr: text, or json (one JSON object a line).")
+def worker(config_path: str, no_normalize: bool, log_format: str) -> None:
+    """Harvest members whenever they are due, until stopped (TERM or Ctrl-C).
+
+    Each member is harvested again once its last successful harvest is `every` old
+    (`every = "6h"` per member or in [harvest]; default 1d), a failed one after at most 15
+    minutes; what changed is normalized. Between harvests it sleeps until the next member is
+    due. TERM or Ctrl-C lets the harvest in progress finish, then stops (exit 0); a second one
+    stops at once: committed pages are kept and the member resumes from there.
+    For cron, use `eduxchange harvest --due` instead.
+    """
+    import os
+    import signal
+
+    from eduxchange.core.logs import configure_logging
+    from eduxchange.schedule import run_worker
+
+    config = _load(config_path)
+    configure_logging(log_format)
+    logger = logging.getLogger("eduxchange.worker")
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            logger.warning("stopping now; harvested pages are kept and resume on the next start",
+                           extra={"fields": {"event": "abort"}})
+            os._exit(EXIT_FAILED)  # pages are committed one by one: nothing half-written
+        logger.info("stopping after the harvest in progress (again: stop now)",
+                    extra={"fields": {"event": "stopping", "signal": signum}})
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, on_signal)
+
+    def on_results(results: list[HarvestResult]) -> None:
+        for r in results:
+            problem = r.error or _normalization_error(r)
+            logger.log(logging.ERROR if problem else logging.INFO,
+                       f"{r.member_id}: {r.state}, +{r.new} ~{r.updated} -{r.deleted}"
+                       + (f": {problem}" if problem else ""),
+                       extra={"fields": {"event": "result", **r.to_dict()}})
+
+    logger.info("worker started (pid %d)", os.getpid(), extra={"fields": {"event": "start"}})
+    try:
+        run_worker(config, stop=stop, on_results=on_results, normalize=not no_normalize)
+    except (ConfigError, StoreError, VocabularyError) as err:
+        _fail_usage(str(err))
+    logger.info("worker stopped", extra={"fields": {"event": "stop"}})
+    sys.exit(EXIT_OK)
 
 
 @main.command()

@@ -54,6 +54,7 @@ __all__ = [
     "Resource",
     "FUTURE_SLACK",
     "is_stale",
+    "RunStats",
 ]
 
 #: A stored datestamp further than this ahead of the clock does not hold back a replacement.
@@ -225,6 +226,19 @@ class Resource:
     seq: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunStats:
+    """A member's harvest runs in total: how many, how many failed, when the last one
+    succeeded (ISO 8601, UTC; None before the first success), and when the last one of any
+    outcome finished. What schedules, ``/health`` and ``/metrics`` read."""
+
+    member_id: str
+    runs: int = 0
+    failed: int = 0
+    last_success: str | None = None
+    last_finished: str | None = None
+
+
 class CatalogTxn(Protocol):
     """Primitive catalogue operations inside one write transaction (the merge policy lives
     in :mod:`eduxchange.catalog.normalization`, not in the store)."""
@@ -357,6 +371,11 @@ class HarvestReader(Protocol):
 
     def last_run_warnings(self, member_id: str) -> tuple[int, EventInfo | None]:
         """The warnings of the member's last finished run: how many, and the latest one."""
+        ...
+
+    def run_stats(self) -> dict[str, RunStats]:
+        """Every member's :class:`RunStats` that has runs, by member id, in one query (read by
+        schedules, ``/health`` and every ``/metrics`` scrape)."""
         ...
 
 

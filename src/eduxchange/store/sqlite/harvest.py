@@ -23,6 +23,7 @@ from ..base import (
     PageCounts,
     QuarantineEntry,
     RunInfo,
+    RunStats,
     StaleRecord,
     StoredRecord,
     is_stale,
@@ -107,6 +108,17 @@ class HarvestReaders(Connections):
                 f"SELECT run_id, COUNT(*) FROM events WHERE severity = 'warning' AND run_id IN "
                 f"({','.join('?' * len(chunk))}) GROUP BY run_id", chunk))
         return counts
+
+    @store_errors
+    def run_stats(self) -> dict[str, RunStats]:
+        """Runs per member, failures, last success and last finish (the ``runs`` table)."""
+        return {
+            str(r[0]): RunStats(member_id=str(r[0]), runs=int(r[1]), failed=int(r[2]),
+                                last_success=r[3], last_finished=r[4])
+            for r in self._conn().execute(
+                "SELECT member_id, COUNT(*), COALESCE(SUM(state = 'failed'), 0), "
+                "MAX(CASE WHEN state = 'ok' THEN finished_at END), MAX(finished_at) "
+                "FROM runs GROUP BY member_id")}
 
     @store_errors
     def last_run_warnings(self, member_id: str) -> tuple[int, EventInfo | None]:
