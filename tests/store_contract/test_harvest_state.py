@@ -68,6 +68,26 @@ def test_runs_newest_first_with_their_mode_counts_and_error(store):
     assert store.runs("nobody") == []
 
 
+def test_run_stats_sum_each_members_runs_failures_and_last_finishes(store):
+    assert store.run_stats() == {}
+    ok = start(store, "m1")
+    store.finish_run(ok, state="ok", counts={}, error=None)
+    failed = start(store, "m1")
+    store.finish_run(failed, state="failed", counts={}, error="timed out")
+    start(store, "m1")  # still running: counted, not finished
+    other = start(store, "m2")
+    store.finish_run(other, state="failed", counts={}, error="refused")
+    stats = store.run_stats()
+    assert set(stats) == {"m1", "m2"}
+    m1, m2 = stats["m1"], stats["m2"]
+    assert (m1.member_id, m1.runs, m1.failed) == ("m1", 3, 1)
+    finished = {r.id: r.finished_at for r in store.runs()}
+    assert m1.last_success == finished[ok]
+    assert m1.last_finished == max(finished[ok], finished[failed])
+    assert (m2.runs, m2.failed, m2.last_success, m2.last_finished) == (
+        1, 1, None, finished[other])
+
+
 def test_beginning_a_run_marks_the_members_unfinished_run_interrupted(store):
     killed = start(store, "m1")
     other = start(store, "m2")
