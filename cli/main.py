@@ -32,6 +32,7 @@ from rich.measure import Measurement
 from rich.table import Table
 
 import eduxchange
+import eduxchange.workers
 from eduxchange.core.config import DEFAULT_CONFIG
 from eduxchange.core.errors import ConfigError, StoreError, StoreLocked
 from eduxchange.harvesting.harvester import ProgressEvent
@@ -47,6 +48,11 @@ config_option = click.option(
 )
 json_option = click.option("--json", "as_json", is_flag=True,
                            help="Print machine-readable JSON on stdout instead of a table.")
+lease_ttl_option = click.option(
+    "--lease-ttl", type=click.FloatRange(min=1.0), default=eduxchange.workers.LEASE_TTL,
+    show_default=True, metavar="SECONDS",
+    help="With workers: how long a member's lease lasts unrenewed, i.e. how soon another "
+         "worker takes over the member of a worker that died.")
 
 
 def _out() -> Console:
@@ -122,10 +128,16 @@ def main() -> None:
                    "no longer has. Default: when due, for members that do not keep deletions.")
 @click.option("--no-normalize", is_flag=True,
               help="Only store the raw records; normalize them later with `eduxchange normalize`.")
+@click.option("--workers", "-w", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Harvest in N worker processes sharing the members through leases in the "
+                   "store (each harvests up to [harvest] concurrency members at a time); "
+                   "`eduxchange worker` on other machines may join them.")
+@lease_ttl_option
 @json_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: bool | None,
-            no_normalize: bool, as_json: bool, quiet: bool) -> None:
+            no_normalize: bool, workers: int | None, lease_ttl: float, as_json: bool,
+            quiet: bool) -> None:
     """Harvest alliance members into the catalogue store.
 
     Incremental by default: only what changed since the last successful harvest
@@ -133,6 +145,10 @@ def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: b
     every member succeeded, 1 when any failed (the others still complete), 2 for
     usage or configuration errors, 3 when another harvest of the same store is
     running (its pid and start time are shown; nothing is done).
+
+    With --workers N, N processes harvest the members; one that dies mid-member is
+    replaced by another once its lease expires (--lease-ttl), and the member resumes
+    from its last stored page. The catalogue comes out the same as without --workers.
     """
     config = _load(config_path)
     try:
@@ -143,18 +159,30 @@ def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: b
     show_progress = not (quiet or as_json) and err_console.is_terminal
     try:
         with _progress(err_console, [m.id for m in chosen], enabled=show_progress) as on_event:
-            results = eduxchange.harvest(config, members=[m.id for m in chosen], full=full,
-                                         reconcile=reconcile, progress=on_event,
-                                         normalize=not no_normalize)
+            if workers is not None:
+                results = eduxchange.workers.harvest_with_workers(
+                    config, workers=workers, members=[m.id for m in chosen], full=full,
+                    reconcile=reconcile, progress=on_event, normalize=not no_normalize,
+                    ttl_s=lease_ttl)
+            else:
+                results = eduxchange.harvest(config, members=[m.id for m in chosen], full=full,
+                                             reconcile=reconcile, progress=on_event,
+                                             normalize=not no_normalize)
     except StoreLocked as err:
         click.echo(f"eduxchange: {err}", err=True)
         sys.exit(EXIT_BUSY)
     except (StoreError, VocabularyError) as err:
         _fail_usage(str(err))
+    _report_harvest(results, as_json=as_json, err_console=err_console)
+
+
+def _report_harvest(results: list[HarvestResult], *, as_json: bool, err_console: Console,
+                    title: str = "Harvest summary") -> None:
+    """Print what `harvest` (or `worker`) did, and exit 0, or 1 when anything failed."""
     if as_json:
         click.echo(json.dumps({"results": [r.to_dict() for r in results]}, indent=2))
     else:
-        _summary(_out(), results)
+        _summary(_out(), results, title=title)
         for r in results:
             if r.error:
                 _say(err_console, f"[red]{escape(r.member_id)}[/red]: {escape(r.error)}")
@@ -203,9 +231,10 @@ def _progress(console: Console, member_ids: list[str], *, enabled: bool) -> Iter
 _SUMMARY_DROP = ["pages", "mode", "retired", "time", "unchanged", "format", "catalogue (+ ~ - !)"]
 
 
-def _summary(console: Console, results: list[eduxchange.HarvestResult]) -> None:
+def _summary(console: Console, results: list[eduxchange.HarvestResult], *,
+             title: str = "Harvest summary") -> None:
     def build(dropped: set[str]) -> Table:
-        table = Table(title="Harvest summary", title_justify="left", box=box.SIMPLE_HEAD,
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD,
                       pad_edge=False, show_edge=False, collapse_padding=True)
         names = ["member", "state", "mode", "format", "new", "updated", "unchanged", "deleted",
                  "retired", "quarantined", "pages", "time", "catalogue (+ ~ - !)"]
@@ -487,6 +516,62 @@ def _port_problem(host: str, port: int) -> str | None:
         except OSError as err:
             return err.strerror or str(err)
     return None
+
+
+@main.command()
+@config_option
+@click.option("--member", "-m", "members", multiple=True, metavar="ID",
+              help="Only this member (repeatable). Default: every enabled member.")
+@click.option("--once", is_flag=True,
+              help="Harvest every free member once, then exit (required for now).")
+@click.option("--full", is_flag=True,
+              help="Start over from the beginning instead of harvesting what changed.")
+@click.option("--reconcile/--no-reconcile", default=None,
+              help="Force (or skip) the reconciliation of identifiers (see `harvest`).")
+@click.option("--no-normalize", is_flag=True, help="Only store the raw records.")
+@lease_ttl_option
+@json_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+def worker(config_path: str, members: tuple[str, ...], once: bool, full: bool,
+           reconcile: bool | None, no_normalize: bool, lease_ttl: float, as_json: bool,
+           quiet: bool) -> None:
+    """Harvest members alongside other workers sharing the same catalogue store.
+
+    Each member is leased by one worker at a time: run this on several machines (or
+    next to `harvest --workers`) and they share the alliance. With --once the worker
+    takes free members until none is left, harvests and normalizes them, and exits;
+    a member another worker holds is left to it (or, once its lease has expired,
+    taken over and resumed). Exit codes as for `harvest`; the summary lists the
+    members this worker harvested.
+    """
+    if not once:
+        _fail_usage("`eduxchange worker` needs --once for now (harvest every free member "
+                    "once, then exit); run it from cron or a systemd timer")
+    config = _load(config_path)
+    try:
+        chosen = eduxchange.pipeline.select_members(config, members or None)
+    except ConfigError as err:
+        _fail_usage(str(err))
+    err_console = Console(stderr=True)
+    show_progress = not (quiet or as_json) and err_console.is_terminal
+    try:
+        with _progress(err_console, [m.id for m in chosen], enabled=show_progress) as on_event:
+            results = eduxchange.workers.work(
+                config, members=[m.id for m in chosen], ttl_s=lease_ttl,
+                wait_for_others=False, full=full, reconcile=reconcile,
+                normalize=not no_normalize, progress=on_event)
+    except StoreLocked as err:
+        click.echo(f"eduxchange: {err}", err=True)
+        sys.exit(EXIT_BUSY)
+    except (StoreError, VocabularyError) as err:
+        _fail_usage(str(err))
+    order = {m.id: i for i, m in enumerate(chosen)}
+    results.sort(key=lambda r: order[r.member_id])
+    if not results and not as_json:
+        _say(err_console, "no member was free: every selected member was being harvested by "
+                          "another worker (or was harvested while this one ran)")
+    _report_harvest(results, as_json=as_json, err_console=err_console,
+                    title="Members this worker harvested")
 
 
 @main.command()

@@ -38,6 +38,7 @@ from .base import (
     is_stale,
 )
 from .lock import exclusive_lock, lock_path
+from .sqlite_leases import LEASE_SCHEMA, SQLiteLeases
 from .search import (
     FACETS,
     FacetCount,
@@ -184,7 +185,7 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteLeases):
     """A :class:`~eduxchange.store.base.CatalogStore` in one SQLite file."""
 
     def __init__(self, path: str | Path) -> None:
@@ -226,6 +227,7 @@ class SQLiteStore:
         conn.executescript(_ALIAS_SCHEMA)  # retired catalogue IRIs (section at the end)
         conn.executescript(_REPORT_SCHEMA)  # member quality reports (section at the end)
         _search_migrate(conn)  # the full-text search index (section at the end)
+        conn.executescript(LEASE_SCHEMA)  # harvest workers' leases (store/sqlite_leases.py)
 
     # -- connections -------------------------------------------------------
 

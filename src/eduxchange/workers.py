@@ -1,0 +1,400 @@
+"""Harvest workers: several processes, on one machine or many, sharing one alliance.
+
+``eduxchange harvest --workers N`` and ``eduxchange worker`` call these. Each member is
+harvested by one worker at a time, under a *lease* kept in the catalogue store
+(:class:`~eduxchange.store.base.LeaseStore`): a worker takes a free member's lease, renews it
+before every page it commits and from a heartbeat thread in between, and releases it when
+the member's harvest ends. A worker that dies (``SIGKILL``, a machine gone) stops renewing;
+once its lease has expired another worker takes the member over, and the harvester resumes
+from the last page the dead one committed (pages are committed with their resume point), so
+nothing is lost or stored twice. A worker that finds its lease taken (it was frozen longer
+than the lease's time to live) stops before its next write
+(:class:`~eduxchange.core.errors.LeaseLost`).
+
+Normalization (docs/normalization.md, "Harvest workers"): one worker at a time normalizes,
+under the store-wide lease :data:`NORMALIZE_LEASE`, so catalogue transactions of two members
+never interleave. Within one round (``harvest --workers``: every selected member once) the
+members are normalized in :func:`~eduxchange.catalog.normalization.normalization_order`, a
+member only once every member before it has been harvested in the round, by whichever
+worker gets there first: the catalogue and its IRIs are those a one-process
+``eduxchange harvest`` makes, however the harvests are spread and whichever ends first.
+
+The one entry point for other loops (a continuous worker with per-member schedules) is
+:func:`next_member`, with :class:`Lease` to hold what it returns and
+:func:`normalize_pending` to normalize afterwards.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from .catalog.normalization import Catalog, normalization_order
+from .core.config import Config, MemberConfig
+from .core.errors import EduxchangeError, LeaseLost, StoreError
+from .core.models import HarvestResult
+from .harvesting.harvester import Harvester, ProgressCallback, ProgressEvent
+from .pipeline import _normalize_guarded, open_store, select_members
+from .store.base import CatalogStore, LeaseStore
+
+__all__ = [
+    "LEASE_TTL",
+    "NORMALIZE_LEASE",
+    "Lease",
+    "Leased",
+    "harvest_with_workers",
+    "new_worker_id",
+    "next_member",
+    "normalize_pending",
+    "work",
+]
+
+#: Seconds a lease lasts without renewal: how long a dead worker's member waits for a taker.
+LEASE_TTL = 60.0
+#: The store-wide lease a worker holds while it normalizes (not a member id: those never
+#: start with ':').
+NORMALIZE_LEASE = ":normalize"
+#: Longest wait between two looks at leases others hold (a round's last members).
+_POLL = 1.0
+
+
+def new_worker_id() -> str:
+    """A worker's name in the leases: host, pid and a random part (pids are reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Leased:
+    """A member :func:`next_member` leased; ``took_over`` when another worker's lease on it
+    had expired (that worker died or froze mid-member)."""
+
+    member_id: str
+    took_over: bool = False
+
+
+def next_member(store: LeaseStore, worker_id: str, due: Sequence[str], *,
+                ttl_s: float = LEASE_TTL, finished_since: float | None = None) -> Leased | None:
+    """Lease the first member of ``due`` that no live lease holds; None when none is free.
+
+    ``due`` is in the caller's order of preference (members whose schedule says they are
+    due, say). With ``finished_since`` (a :meth:`~LeaseStore.lease_clock` time), a member
+    whose harvest ended at or after it is not taken again: a round that harvests each
+    member once. The caller holds the result with :class:`Lease`.
+    """
+    known = {lease.name: lease for lease in store.leases()}
+    for member_id in due:
+        seen = known.get(member_id)
+        if seen is not None and (seen.live or (finished_since is not None
+                                               and seen.finished_at is not None
+                                               and seen.finished_at >= finished_since)):
+            continue  # looks taken; skip a write transaction for it
+        if store.acquire_lease(member_id, worker_id, ttl_s,
+                               unless_finished_since=finished_since):
+            return Leased(member_id, took_over=seen is not None and seen.worker_id is not None)
+    return None
+
+
+class Lease:
+    """Hold a lease already taken: renew it from a heartbeat thread, and on :meth:`check`.
+
+    :meth:`check` (the harvester calls it before each page it commits) renews at once and
+    raises :class:`LeaseLost` when another worker holds the lease now. Leaving the block
+    releases the lease, recording the work as finished when :attr:`finished` is set.
+    """
+
+    def __init__(self, store: LeaseStore, name: str, worker_id: str, *,
+                 ttl_s: float = LEASE_TTL) -> None:
+        self.store, self.name, self.worker_id, self.ttl_s = store, name, worker_id, ttl_s
+        self.lost = False
+        self.finished = False
+        self._stop = threading.Event()
+        self._beat = threading.Thread(target=self._heartbeat, daemon=True,
+                                      name=f"lease {name}")
+
+    def __enter__(self) -> Lease:
+        self._beat.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._beat.join()
+        if not self.lost:
+            self.store.release_lease(self.name, self.worker_id, finished=self.finished)
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(self.ttl_s / 3):
+            try:
+                if not self.store.renew_lease(self.name, self.worker_id, self.ttl_s):
+                    self.lost = True
+                    return
+            except StoreError:
+                continue  # the store is busy or away: the next beat (or check) tries again
+
+    def check(self) -> None:
+        """Renew now; :class:`LeaseLost` when the lease was taken over."""
+        if self.lost or not self.store.renew_lease(self.name, self.worker_id, self.ttl_s):
+            self.lost = True
+            raise LeaseLost(
+                f"this worker ({self.worker_id}) lost its lease on {self.name!r}: it did not "
+                f"renew it for {self.ttl_s:g} s and another worker took the member over; "
+                "this run stopped before writing anything more")
+
+
+@contextmanager
+def _locked(store: LeaseStore, name: str, worker_id: str, ttl_s: float) -> Iterator[Lease]:
+    """Wait for the lease ``name`` (held by another worker while it works), then hold it."""
+    while not store.acquire_lease(name, worker_id, ttl_s):
+        time.sleep(min(0.2, ttl_s / 10))
+    with Lease(store, name, worker_id, ttl_s=ttl_s) as lease:
+        yield lease
+
+
+def _has_pending(store: CatalogStore, member_id: str) -> bool:
+    """Whether the member has raw records its last normalization did not see."""
+    since = store.member_state(member_id).normalized_seq
+    records = store.iter_records(member_id, since_seq=since)
+    try:
+        return next(records, None) is not None
+    finally:
+        close = getattr(records, "close", None)
+        if callable(close):
+            close()
+
+
+def normalize_pending(catalog: Catalog, members: Sequence[MemberConfig], worker_id: str, *,
+                      ttl_s: float = LEASE_TTL, progress: ProgressCallback | None = None
+                      ) -> dict[str, dict[str, object]]:
+    """Normalize, under the store-wide normalization lease, those of ``members`` with raw
+    records not normalized yet, in :func:`normalization_order`; what each one did, by id."""
+    store = catalog.store
+    done: dict[str, dict[str, object]] = {}
+    with _locked(store, NORMALIZE_LEASE, worker_id, ttl_s):
+        for member in normalization_order(members):
+            if _has_pending(store, member.id):
+                done[member.id] = _normalize_guarded(catalog, member, progress)
+    return done
+
+
+def _finished(store: LeaseStore, since: float) -> set[str]:
+    return {lease.name for lease in store.leases()
+            if lease.finished_at is not None and lease.finished_at >= since}
+
+
+def work(config: Config, *, members: Sequence[str] | None = None,
+         worker_id: str | None = None, ttl_s: float = LEASE_TTL, since: float | None = None,
+         wait_for_others: bool = True, full: bool = False, reconcile: bool | None = None,
+         normalize: bool = True, progress: ProgressCallback | None = None,
+         on_result: Callable[[HarvestResult], None] | None = None,
+         on_normalized: Callable[[str, dict[str, object]], None] | None = None,
+         store: CatalogStore | None = None) -> list[HarvestResult]:
+    """One worker's round: harvest free members of the selection until each was harvested once.
+
+    Up to ``[harvest] concurrency`` members at a time. ``since`` (store clock; default: now)
+    starts the round: members harvested since are not taken again. With
+    ``wait_for_others`` the worker stays until every selected member was harvested in the
+    round, taking over the members of workers whose leases expire; without it, it ends
+    once no member is free. Returns the results of the members this worker harvested;
+    ``on_result`` and ``on_normalized`` hear of them as they come (normalizations may be of
+    members another worker harvested: see the module docstring). Raises
+    :class:`~eduxchange.core.errors.StoreLocked` when a one-process harvest holds the store.
+    """
+    chosen = select_members(config, members)
+    by_id = {m.id: m for m in chosen}
+    order = normalization_order(chosen)
+    wid = worker_id or new_worker_id()
+    own_store = store is None
+    catalog_store: CatalogStore = store if store is not None else open_store(config)
+    results: list[HarvestResult] = []
+    lock = threading.Lock()
+    try:
+        with catalog_store.worker_lock():
+            start = catalog_store.lease_clock() if since is None else since
+            catalog = Catalog(config, catalog_store) if normalize else None
+
+            def normalize_ready() -> None:
+                assert catalog is not None
+                finished = _finished(catalog_store, start)
+                ready: list[MemberConfig] = []
+                for member in order:  # the prefix of the order harvested in this round
+                    if member.id not in finished:
+                        break
+                    ready.append(member)
+                if ready:
+                    for member_id, outcome in normalize_pending(
+                            catalog, ready, wid, ttl_s=ttl_s, progress=progress).items():
+                        if on_normalized is not None:
+                            on_normalized(member_id, outcome)
+
+            def slot() -> None:
+                while True:
+                    finished = _finished(catalog_store, start)
+                    due = [m.id for m in chosen if m.id not in finished]
+                    if not due:
+                        return
+                    leased = next_member(catalog_store, wid, due, ttl_s=ttl_s,
+                                         finished_since=start)
+                    if leased is None:
+                        if not wait_for_others:
+                            return
+                        time.sleep(min(_POLL, ttl_s / 4))
+                        continue
+                    result = _harvest_one(catalog_store, by_id[leased.member_id], leased, wid,
+                                          ttl_s=ttl_s, full=full, reconcile=reconcile,
+                                          progress=progress)
+                    if result is None:
+                        continue  # lost to another worker, which reports it
+                    with lock:
+                        results.append(result)
+                    if on_result is not None:
+                        on_result(result)
+                    if catalog is not None:
+                        normalize_ready()
+
+            slots = max(1, min(config.harvest.concurrency, len(chosen)))
+            errors: list[BaseException] = []
+            threads = [threading.Thread(target=_guard_slot, args=(slot, errors),
+                                        name=f"worker slot {i}") for i in range(slots)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            if errors:
+                raise errors[0]
+    finally:
+        if own_store:
+            catalog_store.close()
+    return results
+
+
+def _guard_slot(slot: Callable[[], None], errors: list[BaseException]) -> None:
+    try:
+        slot()
+    except BaseException as err:  # re-raised by work() in its own thread
+        errors.append(err)
+
+
+def _harvest_one(store: CatalogStore, member: MemberConfig, leased: Leased, worker_id: str, *,
+                 ttl_s: float, full: bool, reconcile: bool | None,
+                 progress: ProgressCallback | None) -> HarvestResult | None:
+    """Harvest one leased member; None when the lease was lost mid-way."""
+    with Lease(store, member.id, worker_id, ttl_s=ttl_s) as lease:
+        # A member taken over resumes from the dead worker's last page, even in a --full
+        # round (a full run would start over and fetch again what is already stored).
+        result = Harvester(member, store, progress=progress, check=lease.check).run(
+            full=full and not leased.took_over, reconcile=reconcile)
+        lease.finished = not lease.lost
+    return None if lease.lost else result
+
+
+# -- eduxchange harvest --workers N: N processes on this machine ---------------------------------
+
+
+def harvest_with_workers(
+    config: Config,
+    *,
+    workers: int,
+    members: Sequence[str] | None = None,
+    full: bool = False,
+    reconcile: bool | None = None,
+    progress: ProgressCallback | None = None,
+    normalize: bool = True,
+    ttl_s: float = LEASE_TTL,
+) -> list[HarvestResult]:
+    """:func:`~eduxchange.pipeline.harvest` with ``workers`` processes sharing the members.
+
+    One result per member, in config order, as :func:`~eduxchange.pipeline.harvest` gives
+    (progress events of every process come to ``progress``). The processes are
+    :func:`work` rounds that wait for each other, so when one dies mid-member another takes
+    the member over once its lease (``ttl_s``) expires. A member no worker finished (every
+    worker died) comes back ``failed``, saying so.
+    """
+    chosen = select_members(config, members)
+    ids = [m.id for m in chosen]
+    count = max(1, min(workers, len(chosen)))
+    context = multiprocessing.get_context("spawn")
+    with open_store(config) as store, store.worker_lock():
+        since = store.lease_clock()
+        pipes: dict[Connection, Any] = {}
+        processes = []
+        for index in range(count):
+            ours, theirs = context.Pipe(duplex=False)
+            process = context.Process(
+                target=_child, name=f"eduxchange-worker-{index}", daemon=True,
+                args=(theirs, config, ids, since, ttl_s, full, reconcile, normalize))
+            process.start()
+            theirs.close()
+            pipes[ours] = process
+            processes.append(process)
+        harvested: dict[str, HarvestResult] = {}
+        normalized: dict[str, dict[str, object]] = {}
+        errors: list[str] = []
+        while pipes:
+            for ready in wait(list(pipes)):
+                assert isinstance(ready, Connection)
+                try:
+                    message = ready.recv()
+                except (EOFError, OSError, ValueError):  # ended (or killed mid-message)
+                    pipes.pop(ready).join()
+                    ready.close()
+                    continue
+                kind = message[0]
+                if kind == "progress" and progress is not None:
+                    progress(message[1])
+                elif kind == "result":
+                    harvested[message[1].member_id] = message[1]
+                elif kind == "normalized":
+                    normalized.setdefault(message[1], message[2])
+                elif kind == "error":
+                    errors.append(message[1])
+        for process in processes:
+            process.join()
+    out: list[HarvestResult] = []
+    for member in chosen:
+        result = harvested.get(member.id)
+        if result is None:
+            codes = ", ".join(str(p.exitcode) for p in processes)
+            why = "; ".join(dict.fromkeys(errors)) or f"worker exit codes {codes}"
+            result = HarvestResult(
+                member_id=member.id, state="failed", mode="incremental",
+                error=f"no worker finished this member ({why}); what its pages stored is "
+                      "kept and the next harvest resumes from there")
+        if normalize and member.id in normalized:
+            result = dataclasses.replace(result, normalization=normalized[member.id])
+        out.append(result)
+    return out
+
+
+def _child(conn: Connection, config: Config, ids: list[str], since: float, ttl_s: float,
+           full: bool, reconcile: bool | None, normalize: bool) -> None:
+    """A worker process of :func:`harvest_with_workers`: its round, reported on ``conn``."""
+    sending = threading.Lock()
+
+    def send(message: tuple[Any, ...]) -> None:
+        with sending:
+            conn.send(message)
+
+    def on_progress(event: ProgressEvent) -> None:
+        send(("progress", event))
+
+    try:
+        work(config, members=ids, ttl_s=ttl_s, since=since, full=full, reconcile=reconcile,
+             normalize=normalize, progress=on_progress,
+             on_result=lambda r: send(("result", r)),
+             on_normalized=lambda m, n: send(("normalized", m, n)))
+    except EduxchangeError as err:
+        send(("error", str(err)))
+    except Exception as err:  # a bug: the parent reports it with the members left undone
+        send(("error", f"internal error in a worker ({type(err).__name__}: {err}); "
+                       "please report it"))
+    finally:
+        conn.close()
