@@ -27,10 +27,12 @@ The one entry point for other loops (a continuous worker with per-member schedul
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 import os
+import pickle
 import secrets
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -39,7 +41,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from .catalog.normalization import Catalog, normalization_order
+from .catalog.normalization import Catalog, NormalizeResult, normalization_order
 from .core.config import Config, MemberConfig
 from .core.errors import EduxchangeError, LeaseLost, StoreError
 from .core.models import HarvestResult
@@ -321,62 +323,82 @@ def harvest_with_workers(
     chosen = select_members(config, members)
     ids = [m.id for m in chosen]
     count = max(1, min(workers, len(chosen)))
-    context = multiprocessing.get_context("spawn")
     with open_store(config) as store, store.worker_lock():
         since = store.lease_clock()
-        pipes: dict[Connection, Any] = {}
-        processes = []
-        for index in range(count):
-            ours, theirs = context.Pipe(duplex=False)
-            process = context.Process(
-                target=_child, name=f"eduxchange-worker-{index}", daemon=True,
-                args=(theirs, config, ids, since, ttl_s, full, reconcile, normalize))
-            process.start()
-            theirs.close()
-            pipes[ours] = process
-            processes.append(process)
-        harvested: dict[str, HarvestResult] = {}
-        normalized: dict[str, dict[str, object]] = {}
-        errors: list[str] = []
-        while pipes:
-            for ready in wait(list(pipes)):
-                assert isinstance(ready, Connection)
-                try:
-                    message = ready.recv()
-                except (EOFError, OSError, ValueError):  # ended (or killed mid-message)
-                    pipes.pop(ready).join()
-                    ready.close()
-                    continue
-                kind = message[0]
-                if kind == "progress" and progress is not None:
-                    progress(message[1])
-                elif kind == "result":
-                    harvested[message[1].member_id] = message[1]
-                elif kind == "normalized":
-                    normalized.setdefault(message[1], message[2])
-                elif kind == "error":
-                    errors.append(message[1])
-        for process in processes:
-            process.join()
+        pipes: dict[Connection, subprocess.Popen[bytes]] = {}
+        try:
+            for _ in range(count):
+                pipes.update([_spawn((config, ids, since, ttl_s, full, reconcile, normalize))])
+            harvested: dict[str, HarvestResult] = {}
+            normalized: dict[str, dict[str, object]] = {}
+            errors: list[str] = []
+            while pipes:
+                for ready in wait(list(pipes)):
+                    assert isinstance(ready, Connection)
+                    try:
+                        message = ready.recv()
+                    except (EOFError, OSError, pickle.UnpicklingError):  # ended, or killed
+                        pipes.pop(ready).wait()
+                        ready.close()
+                        continue
+                    kind = message[0]
+                    if kind == "progress" and progress is not None:
+                        progress(message[1])
+                    elif kind == "result":
+                        harvested[message[1].member_id] = message[1]
+                    elif kind == "normalized":
+                        normalized.setdefault(message[1], message[2])
+                    elif kind == "error":
+                        errors.append(message[1])
+        finally:
+            for conn, process in pipes.items():  # interrupted: stop the rest
+                process.terminate()
+                process.wait()
+                conn.close()
     out: list[HarvestResult] = []
     for member in chosen:
         result = harvested.get(member.id)
         if result is None:
-            codes = ", ".join(str(p.exitcode) for p in processes)
-            why = "; ".join(dict.fromkeys(errors)) or f"worker exit codes {codes}"
+            why = "; ".join(dict.fromkeys(errors)) or "its worker processes died"
             result = HarvestResult(
                 member_id=member.id, state="failed", mode="incremental",
                 error=f"no worker finished this member ({why}); what its pages stored is "
                       "kept and the next harvest resumes from there")
-        if normalize and member.id in normalized:
-            result = dataclasses.replace(result, normalization=normalized[member.id])
+        if normalize and result.run_id is not None:
+            # None when nothing was left to normalize: that did nothing, as it says.
+            done = normalized.get(member.id) or NormalizeResult(member_id=member.id).to_dict()
+            result = dataclasses.replace(result, normalization=done)
         out.append(result)
     return out
 
 
-def _child(conn: Connection, config: Config, ids: list[str], since: float, ttl_s: float,
-           full: bool, reconcile: bool | None, normalize: bool) -> None:
-    """A worker process of :func:`harvest_with_workers`: its round, reported on ``conn``."""
+def _spawn(args: tuple[Any, ...]) -> tuple[Connection, subprocess.Popen[bytes]]:
+    """Start one worker process of :func:`harvest_with_workers`; its message pipe and process.
+
+    A fresh interpreter running :func:`_child` (not :mod:`multiprocessing`: its ``spawn``
+    runs the caller's main module again, and ``fork`` would share the parent's store
+    connections and lock), given its round on stdin, reporting on an inherited pipe.
+    """
+    read_fd, write_fd = os.pipe()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from eduxchange.workers import _child; _child()",
+             str(write_fd)], stdin=subprocess.PIPE, pass_fds=(write_fd,))
+    except BaseException:
+        os.close(read_fd)
+        raise
+    finally:
+        os.close(write_fd)
+    assert process.stdin is not None
+    with process.stdin:
+        process.stdin.write(pickle.dumps(args))
+    return Connection(read_fd, writable=False), process
+
+
+def _child() -> None:
+    """A worker process of :func:`harvest_with_workers`: its round, reported on the pipe."""
+    conn = Connection(int(sys.argv[1]), readable=False)
+    config, ids, since, ttl_s, full, reconcile, normalize = pickle.loads(sys.stdin.buffer.read())
     sending = threading.Lock()
 
     def send(message: tuple[Any, ...]) -> None:
