@@ -589,9 +589,10 @@ def status(config_path: str, as_json: bool) -> None:
     except StoreError as err:
         _fail_usage(str(err))
     catalogue = eduxchange.pipeline.catalogue_counts(config)
+    held = eduxchange.workers.held_leases(config)
     if as_json:
         click.echo(json.dumps({"members": [s.to_dict() for s in statuses],
-                               "catalog": catalogue}, indent=2))
+                               "catalog": catalogue, "leases": held}, indent=2))
         return
     console = _out()
     # Fits 80 columns: the long texts (name, error, latest warning) go below the table
@@ -627,6 +628,11 @@ def status(config_path: str, as_json: bool) -> None:
             _say(console, f"[yellow]{s.id}[/yellow]: {s.warnings} warning(s) in the last run; "
                           f"latest: {escape(str(w['code']))}: {escape(str(w['message']))} "
                           f"(see `eduxchange events -m {s.id}`)")
+    for lease in held:
+        what = ("normalizing" if lease["name"] == eduxchange.workers.NORMALIZE_LEASE
+                else f"{escape(str(lease['name']))}: being harvested")
+        _say(console, f"{what} by worker {escape(str(lease['worker']))} (lease renewed; it "
+                      f"expires in {lease['expires_in']} s unless renewed again)")
     console.print(f"Catalogue: {catalogue['resources']} resources "
                   f"({catalogue['deleted']} deleted) in {config.catalog.store}")
 

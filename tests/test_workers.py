@@ -20,7 +20,7 @@ import pytest
 import eduxchange
 from eduxchange.core.errors import LeaseLost, StoreLocked
 from eduxchange.store.sqlite import SQLiteStore
-from eduxchange.workers import Lease, harvest_with_workers, next_member, work
+from eduxchange.workers import Heartbeat, harvest_with_workers, next_member, work
 from tests.conftest import write_config
 from tests.support.faulty import serve_faulty
 from tests.support.lomgen import make_records
@@ -60,11 +60,11 @@ def test_next_member_skips_held_ones_and_the_lease_checks_renewal(tmp_path: Path
         assert store.acquire_lease("a", "other", 30)
         leased = next_member(store, "me", ["a", "b", "c"], ttl_s=30)
         assert leased is not None and leased.member_id == "b" and not leased.took_over
-        with Lease(store, "b", "me", ttl_s=30) as lease:
+        with Heartbeat(store, "me", ttl_s=30) as beat, beat.hold("b") as lease:
             lease.check()
             store.release_lease("b", "me")  # as if it had expired and been taken
             assert store.acquire_lease("b", "thief", 30)
-            with pytest.raises(LeaseLost, match="another worker took the member over"):
+            with pytest.raises(LeaseLost, match="another worker took it over"):
                 lease.check()
         assert store.leases()[1].worker_id == "thief"  # a lost lease is not released
         store.release_lease("a", "other")
@@ -72,6 +72,17 @@ def test_next_member_skips_held_ones_and_the_lease_checks_renewal(tmp_path: Path
         time.sleep(0.05)
         again = next_member(store, "me", ["c"], ttl_s=30)
         assert again is not None and again.took_over
+
+
+def test_the_heartbeat_keeps_a_lease_between_checks(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "c.sqlite") as store:
+        assert store.acquire_lease("m", "me", 0.6)
+        with Heartbeat(store, "me", ttl_s=0.6) as beat, beat.hold("m") as lease:
+            lease.finished = True
+            time.sleep(1.5)  # a slow page: no check, the heartbeat renews
+            assert not store.acquire_lease("m", "other", 30)
+        (info,) = store.leases()
+        assert info.worker_id is None and info.finished_by == "me"
 
 
 def test_workers_and_a_one_process_harvest_exclude_each_other(tmp_path: Path) -> None:
@@ -195,3 +206,21 @@ def test_a_killed_worker_s_member_is_taken_over_and_resumed(tmp_path: Path) -> N
     assert described == pages * size + 30
     assert resources["resources"] == pages * size + 30
     assert holder is not None and f":{killed}:" not in holder
+
+
+def test_status_shows_who_holds_a_member(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from eduxchange_cli.main import main
+
+    config = _config(tmp_path, {"a": "http://127.0.0.1:9/oai"})
+    assert config.path is not None
+    with eduxchange.open_store(config) as store:
+        assert store.acquire_lease("a", "host:4242:abc", 60)
+    out = CliRunner().invoke(main, ["status", "-c", str(config.path), "--json"])
+    assert out.exit_code == 0, out.output
+    (lease,) = json.loads(out.output)["leases"]
+    assert lease["name"] == "a" and lease["worker"] == "host:4242:abc"
+    assert 0 < float(lease["expires_in"]) <= 60
+    text = CliRunner().invoke(main, ["status", "-c", str(config.path)]).output
+    assert "a: being harvested by worker host:4242:abc" in text

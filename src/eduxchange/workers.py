@@ -20,8 +20,9 @@ worker gets there first: the catalogue and its IRIs are those a one-process
 ``eduxchange harvest`` makes, however the harvests are spread and whichever ends first.
 
 The one entry point for other loops (a continuous worker with per-member schedules) is
-:func:`next_member`, with :class:`Lease` to hold what it returns and
-:func:`normalize_pending` to normalize afterwards.
+:func:`next_member`; hold what it returns with the worker's :class:`Heartbeat`
+(``with beat.hold(member_id) as lease``, passing ``lease.check`` to the
+:class:`~eduxchange.harvesting.harvester.Harvester`), then :func:`normalize_pending`.
 """
 
 from __future__ import annotations
@@ -52,9 +53,11 @@ from .store.base import CatalogStore, LeaseStore
 __all__ = [
     "LEASE_TTL",
     "NORMALIZE_LEASE",
+    "Heartbeat",
     "Lease",
     "Leased",
     "harvest_with_workers",
+    "held_leases",
     "new_worker_id",
     "next_member",
     "normalize_pending",
@@ -106,58 +109,94 @@ def next_member(store: LeaseStore, worker_id: str, due: Sequence[str], *,
     return None
 
 
-class Lease:
-    """Hold a lease already taken: renew it from a heartbeat thread, and on :meth:`check`.
+class Heartbeat:
+    """One thread renewing, every ``ttl_s / 3`` seconds, every lease a worker holds.
 
-    :meth:`check` (the harvester calls it before each page it commits) renews at once and
-    raises :class:`LeaseLost` when another worker holds the lease now. Leaving the block
-    releases the lease, recording the work as finished when :attr:`finished` is set.
+    One per worker (and store), however many leases it takes in its life: a thread per
+    lease would open a store connection per lease. Leases are held with :meth:`hold`.
     """
 
-    def __init__(self, store: LeaseStore, name: str, worker_id: str, *,
-                 ttl_s: float = LEASE_TTL) -> None:
-        self.store, self.name, self.worker_id, self.ttl_s = store, name, worker_id, ttl_s
-        self.lost = False
-        self.finished = False
+    def __init__(self, store: LeaseStore, worker_id: str, *, ttl_s: float = LEASE_TTL) -> None:
+        self.store, self.worker_id, self.ttl_s = store, worker_id, ttl_s
+        self._held: dict[str, Lease] = {}
+        self._mutex = threading.Lock()
         self._stop = threading.Event()
-        self._beat = threading.Thread(target=self._heartbeat, daemon=True,
-                                      name=f"lease {name}")
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name=f"lease heartbeat {worker_id}")
 
-    def __enter__(self) -> Lease:
-        self._beat.start()
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        self._beat.join()
-        if not self.lost:
-            self.store.release_lease(self.name, self.worker_id, finished=self.finished)
+        self._thread.join()
 
-    def _heartbeat(self) -> None:
+    def hold(self, name: str) -> Lease:
+        """The lease ``name`` (already taken by this worker), renewed until its block ends."""
+        return Lease(self, name)
+
+    def _run(self) -> None:
         while not self._stop.wait(self.ttl_s / 3):
-            try:
-                if not self.store.renew_lease(self.name, self.worker_id, self.ttl_s):
-                    self.lost = True
-                    return
-            except StoreError:
-                continue  # the store is busy or away: the next beat (or check) tries again
+            with self._mutex:
+                held = list(self._held.values())
+            for lease in held:
+                try:
+                    if not self.store.renew_lease(lease.name, self.worker_id, self.ttl_s):
+                        lease.lost = True
+                except StoreError:
+                    continue  # the store is busy or away: the next beat (or check) tries again
+
+    def _add(self, lease: Lease) -> None:
+        with self._mutex:
+            self._held[lease.name] = lease
+
+    def _remove(self, lease: Lease) -> None:
+        with self._mutex:
+            self._held.pop(lease.name, None)
+
+
+class Lease:
+    """A lease a worker holds, renewed by its :class:`Heartbeat` and on :meth:`check`.
+
+    :meth:`check` (the harvester calls it before each page it commits) renews at once and
+    raises :class:`~eduxchange.core.errors.LeaseLost` when another worker holds the lease
+    now. Leaving the block releases the lease (not a lost one), recording the work as
+    finished when :attr:`finished` is set.
+    """
+
+    def __init__(self, heartbeat: Heartbeat, name: str) -> None:
+        self.heartbeat, self.name = heartbeat, name
+        self.lost = False
+        self.finished = False
+
+    def __enter__(self) -> Lease:
+        self.heartbeat._add(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        beat = self.heartbeat
+        beat._remove(self)
+        if not self.lost:
+            beat.store.release_lease(self.name, beat.worker_id, finished=self.finished)
 
     def check(self) -> None:
-        """Renew now; :class:`LeaseLost` when the lease was taken over."""
-        if self.lost or not self.store.renew_lease(self.name, self.worker_id, self.ttl_s):
+        """Renew now; :class:`~eduxchange.core.errors.LeaseLost` when it was taken over."""
+        beat = self.heartbeat
+        if self.lost or not beat.store.renew_lease(self.name, beat.worker_id, beat.ttl_s):
             self.lost = True
             raise LeaseLost(
-                f"this worker ({self.worker_id}) lost its lease on {self.name!r}: it did not "
-                f"renew it for {self.ttl_s:g} s and another worker took the member over; "
-                "this run stopped before writing anything more")
+                f"this worker ({beat.worker_id}) lost its lease on {self.name!r}: it did not "
+                f"renew it for {beat.ttl_s:g} s and another worker took it over; this run "
+                "stopped before writing anything more")
 
 
 @contextmanager
-def _locked(store: LeaseStore, name: str, worker_id: str, ttl_s: float) -> Iterator[Lease]:
+def _locked(heartbeat: Heartbeat, name: str) -> Iterator[Lease]:
     """Wait for the lease ``name`` (held by another worker while it works), then hold it."""
-    while not store.acquire_lease(name, worker_id, ttl_s):
-        time.sleep(min(0.2, ttl_s / 10))
-    with Lease(store, name, worker_id, ttl_s=ttl_s) as lease:
+    while not heartbeat.store.acquire_lease(name, heartbeat.worker_id, heartbeat.ttl_s):
+        time.sleep(min(0.2, heartbeat.ttl_s / 10))
+    with heartbeat.hold(name) as lease:
         yield lease
 
 
@@ -173,14 +212,15 @@ def _has_pending(store: CatalogStore, member_id: str) -> bool:
             close()
 
 
-def normalize_pending(catalog: Catalog, members: Sequence[MemberConfig], worker_id: str, *,
-                      ttl_s: float = LEASE_TTL, progress: ProgressCallback | None = None
+def normalize_pending(catalog: Catalog, members: Sequence[MemberConfig], heartbeat: Heartbeat,
+                      *, progress: ProgressCallback | None = None
                       ) -> dict[str, dict[str, object]]:
-    """Normalize, under the store-wide normalization lease, those of ``members`` with raw
-    records not normalized yet, in :func:`normalization_order`; what each one did, by id."""
+    """Normalize, under the store-wide normalization lease (waiting for it), those of
+    ``members`` with raw records not normalized yet, in :func:`normalization_order`; what
+    each one did, by id. ``heartbeat`` is the worker's, on ``catalog``'s store."""
     store = catalog.store
     done: dict[str, dict[str, object]] = {}
-    with _locked(store, NORMALIZE_LEASE, worker_id, ttl_s):
+    with _locked(heartbeat, NORMALIZE_LEASE):
         for member in normalization_order(members):
             if _has_pending(store, member.id):
                 done[member.id] = _normalize_guarded(catalog, member, progress)
@@ -219,7 +259,7 @@ def work(config: Config, *, members: Sequence[str] | None = None,
     results: list[HarvestResult] = []
     lock = threading.Lock()
     try:
-        with catalog_store.worker_lock():
+        with catalog_store.worker_lock(), Heartbeat(catalog_store, wid, ttl_s=ttl_s) as beat:
             start = catalog_store.lease_clock() if since is None else since
             catalog = Catalog(config, catalog_store) if normalize else None
 
@@ -233,7 +273,7 @@ def work(config: Config, *, members: Sequence[str] | None = None,
                     ready.append(member)
                 if ready:
                     for member_id, outcome in normalize_pending(
-                            catalog, ready, wid, ttl_s=ttl_s, progress=progress).items():
+                            catalog, ready, beat, progress=progress).items():
                         if on_normalized is not None:
                             on_normalized(member_id, outcome)
 
@@ -250,9 +290,8 @@ def work(config: Config, *, members: Sequence[str] | None = None,
                             return
                         time.sleep(min(_POLL, ttl_s / 4))
                         continue
-                    result = _harvest_one(catalog_store, by_id[leased.member_id], leased, wid,
-                                          ttl_s=ttl_s, full=full, reconcile=reconcile,
-                                          progress=progress)
+                    result = _harvest_one(catalog_store, by_id[leased.member_id], leased, beat,
+                                          full=full, reconcile=reconcile, progress=progress)
                     if result is None:
                         continue  # lost to another worker, which reports it
                     with lock:
@@ -285,17 +324,32 @@ def _guard_slot(slot: Callable[[], None], errors: list[BaseException]) -> None:
         errors.append(err)
 
 
-def _harvest_one(store: CatalogStore, member: MemberConfig, leased: Leased, worker_id: str, *,
-                 ttl_s: float, full: bool, reconcile: bool | None,
+def _harvest_one(store: CatalogStore, member: MemberConfig, leased: Leased, beat: Heartbeat, *,
+                 full: bool, reconcile: bool | None,
                  progress: ProgressCallback | None) -> HarvestResult | None:
     """Harvest one leased member; None when the lease was lost mid-way."""
-    with Lease(store, member.id, worker_id, ttl_s=ttl_s) as lease:
+    with beat.hold(member.id) as lease:
         # A member taken over resumes from the dead worker's last page, even in a --full
         # round (a full run would start over and fetch again what is already stored).
         result = Harvester(member, store, progress=progress, check=lease.check).run(
             full=full and not leased.took_over, reconcile=reconcile)
         lease.finished = not lease.lost
     return None if lease.lost else result
+
+
+def held_leases(config: Config, store: CatalogStore | None = None) -> list[dict[str, object]]:
+    """The live leases of the config's store (who is harvesting or normalizing what), as
+    JSON-ready dicts: ``name``, ``worker``, ``expires_in`` (seconds). ``[]`` when the store
+    does not exist yet."""
+    if store is None:
+        if not config.catalog.store.exists():
+            return []
+        with open_store(config) as own:
+            return held_leases(config, own)
+    now = store.lease_clock()
+    return [{"name": lease.name, "worker": lease.worker_id,
+             "expires_in": round((lease.expires_at or now) - now, 1)}
+            for lease in store.leases() if lease.live]
 
 
 # -- eduxchange harvest --workers N: N processes on this machine ---------------------------------
