@@ -5,20 +5,17 @@ transaction, so workers in several processes on one WAL file take turns through 
 write lock and its busy timeout, and a lease is never given to two of them. The clock is
 this machine's (a SQLite file is only ever shared by processes of one machine).
 
-Kept apart from :mod:`eduxchange.store.sqlite` as a mixin, so that it moves with the store
-wherever the store's code is split.
+A mixin of :class:`~eduxchange.store.sqlite.SQLiteStore`, like the store's other concerns.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from contextlib import AbstractContextManager
-from pathlib import Path
-from typing import TYPE_CHECKING
 
-from .base import LeaseInfo
-from .lock import lock_path, shared_lock
+from ..base import LeaseInfo
+from ..lock import lock_path, shared_lock
+from .connection import WriteConnections
 
 __all__ = ["SQLiteLeases", "LEASE_SCHEMA"]
 
@@ -34,16 +31,9 @@ CREATE TABLE IF NOT EXISTS leases (
 """
 
 
-class SQLiteLeases:
+class SQLiteLeases(WriteConnections):
     """The :class:`~eduxchange.store.base.LeaseStore` methods of
     :class:`~eduxchange.store.sqlite.SQLiteStore`."""
-
-    if TYPE_CHECKING:
-        path: Path
-
-        def _conn(self) -> sqlite3.Connection: ...
-
-        def _write(self) -> AbstractContextManager[sqlite3.Connection]: ...
 
     def lease_clock(self) -> float:
         return time.time()
