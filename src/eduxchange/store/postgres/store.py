@@ -617,16 +617,12 @@ class PostgresStore:
     def unmapped_terms(self, member_id: str, *, examples: int = 3
                        ) -> list[tuple[str, str, str, int, tuple[str, ...]]]:
         rows = self._rows(
-            "SELECT field, source, value, COUNT(*), MIN(identifier), "
-            "MAX(identifier) FROM unmapped_terms WHERE member_id = %s "
-            "GROUP BY field, source, value "
-            "ORDER BY COUNT(*) DESC, field, source, "
-            "value", (member_id,))
-        out = []
-        for field_, source, value, n, first, last_ in rows:
-            found = (first,) if first == last_ else (first, last_)
-            out.append((field_, source, value, int(n), found[:examples]))
-        return out
+            "SELECT field, source, value, COUNT(*), "
+            "(array_agg(identifier ORDER BY identifier))[1:%s] FROM unmapped_terms "
+            "WHERE member_id = %s GROUP BY field, source, value "
+            "ORDER BY COUNT(*) DESC, field, source, value", (max(0, examples), member_id))
+        return [(field_, source, value, int(n), tuple(found or ()))
+                for field_, source, value, n, found in rows]
 
     def iter_unmapped(self, member_id: str) -> Iterator[tuple[str, str, str, str]]:
         last_identifier, last_id = "", 0
