@@ -33,19 +33,39 @@ from rich.table import Table
 
 import eduxchange
 import eduxchange.workers
-from eduxchange.core.config import DEFAULT_CONFIG
+from eduxchange.core.config import DEFAULT_CONFIG, with_store
 from eduxchange.core.errors import ConfigError, StoreError, StoreLocked
 from eduxchange.harvesting.harvester import ProgressEvent
+from eduxchange.pipeline import store_exists
 from eduxchange.core.models import HarvestResult
 from eduxchange.store.base import SEVERITIES, EventInfo
 from eduxchange.catalog.vocab import VocabularyError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
-config_option = click.option(
+_config_file_option = click.option(
     "--config", "-c", "config_path", default=DEFAULT_CONFIG, show_default=True,
     type=click.Path(dir_okay=False), help="The alliance config file (TOML).",
 )
+_STORE_META = "eduxchange.store"
+
+
+def _remember_store(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.meta[_STORE_META] = value
+
+
+_store_option = click.option(
+    "--store", metavar="PATH|URL", expose_value=False, callback=_remember_store,
+    help="The catalogue store instead of the config's [catalog] store: a SQLite file, or "
+         "postgresql://user@host/dbname (password in EDUXCHANGE_STORE_PASSWORD or PGPASSWORD).")
+
+
+def config_option(command: Any) -> Any:
+    """``--config`` and ``--store`` (which ``_load`` applies)."""
+    return _config_file_option(_store_option(command))
+
+
 json_option = click.option("--json", "as_json", is_flag=True,
                            help="Print machine-readable JSON on stdout instead of a table.")
 lease_ttl_option = click.option(
@@ -100,10 +120,24 @@ def _fail_usage(message: str) -> None:
 
 def _load(config_path: str) -> eduxchange.Config:
     try:
-        return eduxchange.load_config(config_path)
+        config = eduxchange.load_config(config_path)
+        return _with_store_option(config)
     except ConfigError as err:
         _fail_usage(str(err))
         raise  # unreachable
+
+
+def _with_store_option(config: eduxchange.Config) -> eduxchange.Config:
+    """``config`` with the store ``--store`` named, if it was given."""
+    ctx = click.get_current_context(silent=True)
+    store = ctx.meta.get(_STORE_META) if ctx is not None else None
+    return with_store(config, store) if store else config
+
+
+def _no_catalogue_yet(config: eduxchange.Config) -> None:
+    if not store_exists(config):
+        _fail_usage(f"no catalogue yet at {config.catalog.location}; run `eduxchange harvest` "
+                    "first")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -373,8 +407,7 @@ def export(config_path: str, format_: str | None, output: str | None, since: str
         except ValueError:
             _fail_usage(f"--since {since!r} is not an ISO 8601 date or date-time "
                         "(e.g. 2024-01-31 or 2024-01-31T12:00:00Z)")
-    if not config.catalog.store.exists():
-        _fail_usage(f"no catalogue yet at {config.catalog.store}; run `eduxchange harvest` first")
+    _no_catalogue_yet(config)
     skipped: dict[str, list[str]] = {}  # reason -> record ids
 
     def skip(record_id: str, reason: str) -> None:
@@ -423,8 +456,7 @@ def serve(config_path: str, host: str, port: int, public_url: str | None) -> Non
     Read-only: nothing from the network changes the catalogue. Stop with Ctrl-C.
     """
     config = _load(config_path)
-    if not config.catalog.store.exists():
-        _fail_usage(f"no catalogue yet at {config.catalog.store}; run `eduxchange harvest` first")
+    _no_catalogue_yet(config)
     if public_url and not public_url.startswith(("http://", "https://")):
         _fail_usage(f"--public-url must be an http(s) URL, got {public_url!r}")
     _serve(config, host, port, public_url=public_url)
@@ -458,12 +490,16 @@ def _serve(config: eduxchange.Config, host: str, port: int, *, example: str | No
 @click.option("--workdir", default="eduxchange-demo", show_default=True,
               type=click.Path(file_okay=False), help="Where the demo writes its config and catalogue.")
 @click.option("--no-serve", is_flag=True, help="Harvest and normalize, then stop (no server).")
-def demo(host: str, port: int, workdir: str, no_serve: bool) -> None:
+@click.option("--store", "store_url", metavar="URL",
+              help="A PostgreSQL catalogue (postgresql://user@host/dbname) instead of "
+                   "WORKDIR/catalog.sqlite; the demo's config then names it.")
+def demo(host: str, port: int, workdir: str, no_serve: bool, store_url: str | None) -> None:
     """Run a whole sample alliance on this machine and serve its unified catalogue.
 
     Starts three sample members on loopback (pyoai's OAI-PMH server with bundled records in
     IEEE LOM, IMS MD 1.2 and oai_dc, in six languages, overlapping), harvests and normalizes
-    them into WORKDIR/catalog.sqlite, then serves the catalogue and prints the URLs to open.
+    them into WORKDIR/catalog.sqlite (or --store), then serves the catalogue and prints the
+    URLs to open.
     """
     from pathlib import Path
 
@@ -477,19 +513,27 @@ def demo(host: str, port: int, workdir: str, no_serve: bool) -> None:
             _fail_usage(f"cannot serve the demo on {host}:{port}: {taken}. Nothing was harvested; "
                         "choose another --port (0: any free port), or stop what listens there")
     base = f"http://{host}:{port}/" if port else f"http://{host}/"
+    if store_url is not None:
+        from eduxchange.core.config import is_store_url, store_url_problem
+
+        problem = (store_url_problem(store_url) if is_store_url(store_url)
+                   else "must be a PostgreSQL URL: postgresql://user@host/dbname")
+        if problem:
+            _fail_usage(f"--store {problem}")
 
     def started(members: list[Any]) -> None:
         for m in members:
             _say(err_console, f"sample member [bold]{escape(m.id)}[/bold] ({escape(m.name)}) "
                               f"at {m.url}")
 
-    with demo_alliance(Path(workdir), base_uri=base, on_members=started) as config:
+    with demo_alliance(Path(workdir), base_uri=base, on_members=started,
+                       store=store_url) as config:
         show = err_console.is_terminal
         with _progress(err_console, [m.id for m in config.members], enabled=show) as on_event:
             results = eduxchange.harvest(config, progress=on_event)
         _summary(_out(), results)
         counts = eduxchange.catalogue_counts(config)
-        click.echo(f"Catalogue: {counts['resources']} resources in {config.catalog.store} "
+        click.echo(f"Catalogue: {counts['resources']} resources in {config.catalog.location} "
                    f"(config: {config.path})")
         if not all(r.ok for r in results):
             sys.exit(EXIT_FAILED)
@@ -634,7 +678,7 @@ def status(config_path: str, as_json: bool) -> None:
         _say(console, f"{what} by worker {escape(str(lease['worker']))} (lease renewed; it "
                       f"expires in {lease['expires_in']} s unless renewed again)")
     console.print(f"Catalogue: {catalogue['resources']} resources "
-                  f"({catalogue['deleted']} deleted) in {config.catalog.store}")
+                  f"({catalogue['deleted']} deleted) in {config.catalog.location}")
 
 
 @main.command()
@@ -1113,8 +1157,7 @@ def report(config_path: str, members: tuple[str, ...], format_: str, output: str
                     + ", ".join(reports.MESSAGES))
     page_lang = lang or "en"
     config = _load(config_path)
-    if not config.catalog.store.exists():
-        _fail_usage(f"no catalogue yet at {config.catalog.store}; run `eduxchange harvest` first")
+    _no_catalogue_yet(config)
     try:
         chosen = eduxchange.pipeline.select_members(config, members or None)
     except ConfigError as err:

@@ -8,20 +8,22 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 import eduxchange
-from eduxchange.core.errors import LeaseLost, StoreLocked
-from eduxchange.store.sqlite import SQLiteStore
-from eduxchange.workers import Heartbeat, harvest_with_workers, next_member, work
+from eduxchange.store.base import CatalogStore
+from eduxchange.workers import harvest_with_workers, work
 from tests.conftest import write_config
+from tests.store_contract.conftest import _postgres_url_or_skip, _with_search_path
 from tests.support.faulty import serve_faulty
 from tests.support.lomgen import make_records
 
@@ -29,80 +31,45 @@ START = datetime(2024, 1, 1)
 MINUTE = timedelta(minutes=1)
 
 
-# -- the lease primitives (SQLite) ----------------------------------------------------------
-
-def test_a_lease_is_held_by_one_worker_until_it_expires(tmp_path: Path) -> None:
-    with SQLiteStore(tmp_path / "c.sqlite") as store:
-        assert store.acquire_lease("m", "w1", 0.5)
-        assert not store.acquire_lease("m", "w2", 0.5)
-        assert not store.acquire_lease("m", "w1", 0.5)  # not twice, even by its holder
-        assert store.renew_lease("m", "w1", 0.5)
-        assert not store.renew_lease("m", "w2", 0.5)
-        (info,) = store.leases()
-        assert info.name == "m" and info.worker_id == "w1" and info.live
-        time.sleep(0.6)
-        assert not store.leases()[0].live
-        assert store.acquire_lease("m", "w2", 30)  # expired: taken over
-        assert not store.renew_lease("m", "w1", 30)  # the old holder learns it lost it
-        store.release_lease("m", "w1", finished=True)  # not its lease: nothing happens
-        assert store.leases()[0].worker_id == "w2"
-        store.release_lease("m", "w2", finished=True)
-        (info,) = store.leases()
-        assert info.worker_id is None and not info.live and info.finished_by == "w2"
-        assert info.finished_at is not None
-        # A round does not take again a member finished since it began.
-        assert not store.acquire_lease("m", "w3", 30, unless_finished_since=info.finished_at)
-        assert store.acquire_lease("m", "w3", 30, unless_finished_since=info.finished_at + 1)
-
-
-def test_next_member_skips_held_ones_and_the_lease_checks_renewal(tmp_path: Path) -> None:
-    with SQLiteStore(tmp_path / "c.sqlite") as store:
-        assert store.acquire_lease("a", "other", 30)
-        leased = next_member(store, "me", ["a", "b", "c"], ttl_s=30)
-        assert leased is not None and leased.member_id == "b" and not leased.took_over
-        with Heartbeat(store, "me", ttl_s=30) as beat, beat.hold("b") as lease:
-            lease.check()
-            store.release_lease("b", "me")  # as if it had expired and been taken
-            assert store.acquire_lease("b", "thief", 30)
-            with pytest.raises(LeaseLost, match="another worker took it over"):
-                lease.check()
-        assert store.leases()[1].worker_id == "thief"  # a lost lease is not released
-        store.release_lease("a", "other")
-        store.acquire_lease("c", "dead", 0.01)
-        time.sleep(0.05)
-        again = next_member(store, "me", ["c"], ttl_s=30)
-        assert again is not None and again.took_over
-
-
-def test_the_heartbeat_keeps_a_lease_between_checks(tmp_path: Path) -> None:
-    with SQLiteStore(tmp_path / "c.sqlite") as store:
-        assert store.acquire_lease("m", "me", 0.6)
-        with Heartbeat(store, "me", ttl_s=0.6) as beat, beat.hold("m") as lease:
-            lease.finished = True
-            time.sleep(1.5)  # a slow page: no check, the heartbeat renews
-            assert not store.acquire_lease("m", "other", 30)
-        (info,) = store.leases()
-        assert info.worker_id is None and info.finished_by == "me"
-
-
-def test_workers_and_a_one_process_harvest_exclude_each_other(tmp_path: Path) -> None:
-    with SQLiteStore(tmp_path / "c.sqlite") as store:
-        with store.worker_lock(), store.worker_lock():  # any number of workers
-            with pytest.raises(StoreLocked, match="harvest workers"):
-                with store.harvest_lock():
-                    pass
-        with store.harvest_lock():
-            with pytest.raises(StoreLocked, match="harvest workers cannot start"):
-                with store.worker_lock():
-                    pass
+# The lease primitives are in the contract suite (tests/store_contract/test_leases.py).
 
 
 # -- workers harvesting an alliance ----------------------------------------------------------
 
-def _config(directory: Path, urls: dict[str, str], **harvest: object) -> eduxchange.Config:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def stores(request: pytest.FixtureRequest) -> Iterator[Callable[[], str | None]]:
+    """Makes fresh stores of each backend: None (the config's SQLite file) or a PostgreSQL
+    URL of a schema of its own (skipped without ``EDUXCHANGE_TEST_POSTGRES``)."""
+    if request.param == "sqlite":
+        yield lambda: None
+        return
+    url = _postgres_url_or_skip()
+    import psycopg
+
+    made: list[str] = []
+
+    def make() -> str:
+        schema = f"edx_workers_{secrets.token_hex(6)}"
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f'CREATE SCHEMA "{schema}"')
+        made.append(schema)
+        return _with_search_path(url, schema)
+
+    yield make
+    with psycopg.connect(url, autocommit=True) as admin:
+        for schema in made:
+            admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def _config(directory: Path, urls: dict[str, str], store: str | None = None,
+            **harvest: object) -> eduxchange.Config:
     directory.mkdir(parents=True, exist_ok=True)
     members = [{"id": m, "endpoint": u, "metadata_prefix": "lom"} for m, u in urls.items()]
-    return eduxchange.load_config(write_config(directory / "alliance.toml", members, harvest))
+    path = write_config(directory / "alliance.toml", members, harvest)
+    if store is not None:
+        path.write_text(path.read_text("utf-8").replace(
+            'store = "catalog.sqlite"', f'store = "{store}"'), "utf-8")
+    return eduxchange.load_config(path)
 
 
 def _catalogue(config: eduxchange.Config) -> dict[str, str]:
@@ -115,7 +82,8 @@ def _catalogue(config: eduxchange.Config) -> dict[str, str]:
         return {k: " ".join(sorted(v)) for k, v in out.items()}
 
 
-def test_workers_build_the_catalogue_a_one_process_harvest_builds(tmp_path: Path) -> None:
+def test_workers_build_the_catalogue_a_one_process_harvest_builds(
+        tmp_path: Path, stores: Callable[[], str | None]) -> None:
     # Overlapping records: members describe shared resources, so which member is normalized
     # first decides IRIs; workers must keep the one-process order.
     a = make_records(60, start=START, step=MINUTE, first=1)
@@ -126,8 +94,8 @@ def test_workers_build_the_catalogue_a_one_process_harvest_builds(tmp_path: Path
         for server in (sa, sb, sc):
             server.delay_next(3, 0.1, verb="ListRecords")
         urls = {"c-last": sc.url, "a-first": sa.url, "b-middle": sb.url}
-        one = _config(tmp_path / "one", urls)
-        many = _config(tmp_path / "many", urls, concurrency=1)
+        one = _config(tmp_path / "one", urls, stores())
+        many = _config(tmp_path / "many", urls, stores(), concurrency=1)
         single = eduxchange.harvest(one)
         results = harvest_with_workers(many, workers=3, ttl_s=5)
     assert [r.member_id for r in results] == ["c-last", "a-first", "b-middle"]
@@ -151,28 +119,30 @@ def test_a_worker_once_takes_only_free_members(tmp_path: Path) -> None:
     assert results[0].ok and results[0].new == 30
 
 
-def _worker_pid(store: SQLiteStore, member: str) -> int | None:
+def _worker_pid(store: CatalogStore, member: str) -> int | None:
     for lease in store.leases():
         if lease.name == member and lease.live and lease.worker_id:
             return int(lease.worker_id.split(":")[1])
     return None
 
 
-def test_a_killed_worker_s_member_is_taken_over_and_resumed(tmp_path: Path) -> None:
+def test_a_killed_worker_s_member_is_taken_over_and_resumed(
+        tmp_path: Path, stores: Callable[[], str | None]) -> None:
     pages, size = 24, 10
     slow = make_records(pages * size, start=START, step=MINUTE)
     quick = make_records(30, start=START, step=MINUTE, first=5000)
     with serve_faulty(slow, page_size=size) as s_slow, \
             serve_faulty(quick, page_size=size) as s_quick:
         s_slow.delay_next(10_000, 0.15, verb="ListRecords")
-        config = _config(tmp_path, {"slow": s_slow.url, "quick": s_quick.url}, concurrency=1)
+        config = _config(tmp_path, {"slow": s_slow.url, "quick": s_quick.url}, stores(),
+                         concurrency=1)
         assert config.path is not None
         cmd = [sys.executable, "-m", "eduxchange_cli.main", "harvest", "-c", str(config.path),
                "--workers", "2", "--lease-ttl", "2", "--json"]
         harvest = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         killed = None
         try:
-            with SQLiteStore(config.catalog.store) as store:
+            with eduxchange.open_store(config) as store:
                 deadline = time.monotonic() + 60
                 while time.monotonic() < deadline and killed is None:
                     stored = store.counts("slow")["records"]

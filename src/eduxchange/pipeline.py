@@ -13,21 +13,25 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from .core.config import Config, MemberConfig
-from .core.errors import ConfigError
+from .core.config import Config, MemberConfig, is_store_url
+from .core.errors import ConfigError, StoreError
 from .catalog.normalization import Catalog, NormalizeResult, normalization_order
 from .harvesting.harvester import Harvester, ProgressCallback, ProgressEvent
 from .core.models import HarvestResult, MemberStatus
 from .store.base import CatalogStore, EventInfo, QuarantineEntry, RunInfo
 from .store.sqlite import SQLiteStore
 
+if TYPE_CHECKING:
+    from .store.postgres import PostgresStore
+
 __all__ = [
     "harvest",
     "member_statuses",
     "select_members",
     "open_store",
+    "store_exists",
     "quarantine_entries",
     "harvest_log",
     "harvest_events",
@@ -39,9 +43,28 @@ __all__ = [
 T = TypeVar("T")
 
 
-def open_store(config: Config) -> SQLiteStore:
-    """Open (creating if needed) the catalogue store the config names."""
-    return SQLiteStore(config.catalog.store)
+def open_store(config: Config | str) -> SQLiteStore | PostgresStore:
+    """Open (creating and migrating if needed) the catalogue store the config names.
+
+    ``[catalog] store`` (or ``config`` itself, a string) is a SQLite file path or a PostgreSQL
+    store URL (``postgresql://user@host/dbname``: :mod:`eduxchange.store.postgres`).
+    """
+    target = config if isinstance(config, str) else config.catalog.location
+    if is_store_url(target):
+        try:  # psycopg is needed only for this backend: an extra, eduxchange[postgresql]
+            from .store.postgres import PostgresStore as Postgres
+        except ImportError as err:
+            raise StoreError(f"the store {target} is a PostgreSQL database, and this "
+                             f"installation has no PostgreSQL driver ({err}): pip install "
+                             f"'eduxchange[postgresql]'") from err
+        return Postgres(target)
+    return SQLiteStore(target)
+
+
+def store_exists(config: Config) -> bool:
+    """Whether the config's store may hold a catalogue already (a file that exists; a
+    PostgreSQL store is always asked: opening it creates its schema, which is empty)."""
+    return config.catalog.store_url is not None or config.catalog.store.exists()
 
 
 def select_members(config: Config, ids: Sequence[str] | None = None) -> list[MemberConfig]:
@@ -175,10 +198,13 @@ def _read(config: Config, store: CatalogStore | None, read: Callable[[CatalogSto
     """Run a read against the store; a store that does not exist yet is not created."""
     if store is not None:
         return read(store)
-    if not config.catalog.store.exists():
+    if not store_exists(config):
         return read(None)
-    with open_store(config) as catalog:
+    catalog = open_store(config)
+    try:
         return read(catalog)
+    finally:
+        catalog.close()
 
 
 def member_statuses(config: Config, store: CatalogStore | None = None) -> list[MemberStatus]:

@@ -47,7 +47,7 @@ from .core.config import Config, MemberConfig
 from .core.errors import EduxchangeError, LeaseLost, StoreError
 from .core.models import HarvestResult
 from .harvesting.harvester import Harvester, ProgressCallback, ProgressEvent
-from .pipeline import _normalize_guarded, open_store, select_members
+from .pipeline import _normalize_guarded, open_store, select_members, store_exists
 from .store.base import CatalogStore, LeaseStore
 
 __all__ = [
@@ -342,7 +342,7 @@ def held_leases(config: Config, store: CatalogStore | None = None) -> list[dict[
     JSON-ready dicts: ``name``, ``worker``, ``expires_in`` (seconds). ``[]`` when the store
     does not exist yet."""
     if store is None:
-        if not config.catalog.store.exists():
+        if not store_exists(config):
             return []
         with open_store(config) as own:
             return held_leases(config, own)
