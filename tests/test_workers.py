@@ -194,3 +194,23 @@ def test_status_shows_who_holds_a_member(tmp_path: Path) -> None:
     assert 0 < float(lease["expires_in"]) <= 60
     text = CliRunner().invoke(main, ["status", "-c", str(config.path)]).output
     assert "a: being harvested by worker host:4242:abc" in text
+
+
+def test_the_worker_command_harvests_free_members_once(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from eduxchange_cli.main import main
+
+    with serve_faulty(make_records(25, start=START, step=MINUTE), page_size=10) as server:
+        config = _config(tmp_path, {"a": server.url})
+        assert config.path is not None
+        refused = CliRunner().invoke(main, ["worker", "-c", str(config.path)])
+        assert refused.exit_code == 2 and "needs --once" in refused.output
+        done = CliRunner().invoke(main, ["worker", "--once", "-c", str(config.path), "--json"])
+        assert done.exit_code == 0, done.output
+        (result,) = json.loads(done.output)["results"]
+        assert result["member"] == "a" and result["new"] == 25
+        assert result["normalization"]["created"] == 25
+        with eduxchange.open_store(config) as store, store.harvest_lock():
+            busy = CliRunner().invoke(main, ["worker", "--once", "-c", str(config.path)])
+        assert busy.exit_code == 3 and "harvest workers cannot start" in busy.output

@@ -245,9 +245,10 @@ def work(config: Config, *, members: Sequence[str] | None = None,
     starts the round: members harvested since are not taken again. With
     ``wait_for_others`` the worker stays until every selected member was harvested in the
     round, taking over the members of workers whose leases expire; without it, it ends
-    once no member is free. Returns the results of the members this worker harvested;
-    ``on_result`` and ``on_normalized`` hear of them as they come (normalizations may be of
-    members another worker harvested: see the module docstring). Raises
+    once no member is free. Returns the results of the members this worker harvested, with
+    what this worker's normalization of them did; ``on_result`` and ``on_normalized`` hear
+    of them as they come (normalizations may be of members another worker harvested: see
+    the module docstring). Raises
     :class:`~eduxchange.core.errors.StoreLocked` when a one-process harvest holds the store.
     """
     chosen = select_members(config, members)
@@ -257,6 +258,7 @@ def work(config: Config, *, members: Sequence[str] | None = None,
     own_store = store is None
     catalog_store: CatalogStore = store if store is not None else open_store(config)
     results: list[HarvestResult] = []
+    normalized: dict[str, dict[str, object]] = {}
     lock = threading.Lock()
     try:
         with catalog_store.worker_lock(), Heartbeat(catalog_store, wid, ttl_s=ttl_s) as beat:
@@ -274,6 +276,8 @@ def work(config: Config, *, members: Sequence[str] | None = None,
                 if ready:
                     for member_id, outcome in normalize_pending(
                             catalog, ready, beat, progress=progress).items():
+                        with lock:
+                            normalized[member_id] = outcome
                         if on_normalized is not None:
                             on_normalized(member_id, outcome)
 
@@ -303,18 +307,29 @@ def work(config: Config, *, members: Sequence[str] | None = None,
 
             slots = max(1, min(config.harvest.concurrency, len(chosen)))
             errors: list[BaseException] = []
-            threads = [threading.Thread(target=_guard_slot, args=(slot, errors),
+            # Daemon threads: an interrupted worker (Ctrl-C) ends at once; what its slots
+            # committed is kept, and their leases expire for another worker to take over.
+            threads = [threading.Thread(target=_guard_slot, args=(slot, errors), daemon=True,
                                         name=f"worker slot {i}") for i in range(slots)]
             for thread in threads:
                 thread.start()
-            for thread in threads:
-                thread.join()
+            try:
+                for thread in threads:
+                    thread.join()
+            except BaseException:
+                own_store = False  # the slots may still be using it; the process is ending
+                raise
             if errors:
                 raise errors[0]
     finally:
         if own_store:
             catalog_store.close()
-    return results
+    if not normalize:
+        return results
+    # What normalizing each member did (nothing: it had nothing new, or another worker did it).
+    return [dataclasses.replace(r, normalization=normalized.get(r.member_id) or
+                                NormalizeResult(member_id=r.member_id).to_dict())
+            for r in results]
 
 
 def _guard_slot(slot: Callable[[], None], errors: list[BaseException]) -> None:
@@ -419,8 +434,11 @@ def harvest_with_workers(
                 error=f"no worker finished this member ({why}); what its pages stored is "
                       "kept and the next harvest resumes from there")
         if normalize and result.run_id is not None:
-            # None when nothing was left to normalize: that did nothing, as it says.
-            done = normalized.get(member.id) or NormalizeResult(member_id=member.id).to_dict()
+            done = normalized.get(member.id)
+            if done is None and errors:
+                done = {"error": f"it may not have been normalized ({'; '.join(errors)})"}
+            elif done is None:  # nothing was left to normalize: that did nothing, as it says
+                done = NormalizeResult(member_id=member.id).to_dict()
             result = dataclasses.replace(result, normalization=done)
         out.append(result)
     return out
