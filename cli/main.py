@@ -9,6 +9,7 @@ It parses arguments, calls :mod:`eduxchange`, and shows the results. Exit codes:
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import tomllib
 import threading
@@ -162,15 +163,21 @@ def main() -> None:
                    "no longer has. Default: when due, for members that do not keep deletions.")
 @click.option("--no-normalize", is_flag=True,
               help="Only store the raw records; normalize them later with `eduxchange normalize`.")
+@click.option("--due", is_flag=True,
+              help="Only the members whose schedule (every = \"6h\") says they are due; "
+                   "nothing to do is success (for cron).")
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=None, metavar="N",
               help="Harvest in N worker processes sharing the members through leases in the "
                    "store (each harvests up to [harvest] concurrency members at a time); "
                    "`eduxchange worker` on other machines may join them.")
 @lease_ttl_option
+@click.option("--log-format", type=click.Choice(["text", "json"]), default=None,
+              help="json: progress and errors on stderr as JSON lines (no progress bars).")
 @json_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: bool | None,
-            no_normalize: bool, workers: int | None, lease_ttl: float, as_json: bool,
+            no_normalize: bool, due: bool, workers: int | None, lease_ttl: float,
+            log_format: str | None, as_json: bool,
             quiet: bool) -> None:
     """Harvest alliance members into the catalogue store.
 
@@ -189,10 +196,14 @@ def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: b
         chosen = eduxchange.pipeline.select_members(config, members or None)
     except ConfigError as err:
         _fail_usage(str(err))
+    if due:
+        chosen = _due_members(config, chosen, as_json=as_json, log_format=log_format)
     err_console = Console(stderr=True)
-    show_progress = not (quiet or as_json) and err_console.is_terminal
+    show_progress = not (quiet or as_json or log_format == "json") and err_console.is_terminal
     try:
         with _progress(err_console, [m.id for m in chosen], enabled=show_progress) as on_event:
+            if log_format == "json":
+                on_event = _json_progress
             if workers is not None:
                 results = eduxchange.workers.harvest_with_workers(
                     config, workers=workers, members=[m.id for m in chosen], full=full,
@@ -207,14 +218,20 @@ def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: b
         sys.exit(EXIT_BUSY)
     except (StoreError, VocabularyError) as err:
         _fail_usage(str(err))
-    _report_harvest(results, as_json=as_json, err_console=err_console)
+    _report_harvest(results, as_json=as_json, err_console=err_console, log_format=log_format)
 
 
 def _report_harvest(results: list[HarvestResult], *, as_json: bool, err_console: Console,
-                    title: str = "Harvest summary") -> None:
-    """Print what `harvest` (or `worker`) did, and exit 0, or 1 when anything failed."""
+                    title: str = "Harvest summary", log_format: str | None = None) -> None:
+    """Print what `harvest` (or `worker --once`) did, and exit 0, or 1 when anything failed."""
+    if log_format == "json":
+        for r in results:
+            _json_log("error" if not r.ok or _normalization_error(r) else "info",
+                      f"{r.member_id}: {r.state}", event="result", **r.to_dict())
     if as_json:
         click.echo(json.dumps({"results": [r.to_dict() for r in results]}, indent=2))
+    elif log_format == "json":
+        pass  # the result lines above say it all
     else:
         _summary(_out(), results, title=title)
         for r in results:
@@ -226,6 +243,42 @@ def _report_harvest(results: list[HarvestResult], *, as_json: bool, err_console:
                                   "normalize` once the cause is fixed")
     failed = any(not r.ok or _normalization_error(r) for r in results)
     sys.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+def _json_log(level: str, message: str, **fields: Any) -> None:
+    from eduxchange.core.logs import json_line
+
+    click.echo(json_line(level, "eduxchange.harvest", message, **fields), err=True)
+
+
+def _json_progress(event: ProgressEvent) -> None:
+    """``harvest --log-format json``: each progress event as a JSON line on stderr."""
+    _json_log("info", f"{event.member_id}: {event.phase}", event=event.phase,
+              member=event.member_id, done=event.done, total=event.total, note=event.message)
+
+
+def _due_members(config: eduxchange.Config, chosen: list[Any], *, as_json: bool,
+                 log_format: str | None) -> list[Any]:
+    """``harvest --due``: those of ``chosen`` that are due; exit 0 when none is."""
+    from eduxchange.schedule import take_due
+
+    if not config.catalog.store.exists():
+        return chosen  # never harvested: all are due (and the store is made by the harvest)
+    try:
+        with eduxchange.open_store(config) as store:
+            plan = take_due(config, store, members=chosen)
+    except StoreError as err:
+        _fail_usage(str(err))
+    if plan.members:
+        return list(plan.members)
+    next_at = plan.next_at.isoformat(timespec="seconds") if plan.next_at else None
+    if as_json:
+        click.echo(json.dumps({"results": [], "next_due": next_at}, indent=2))
+    elif log_format == "json":
+        _json_log("info", "no member is due", event="idle", next_due=next_at)
+    else:
+        click.echo(f"No member is due; the next is due at {next_at}.", err=True)
+    sys.exit(EXIT_OK)
 
 
 def _normalization_error(result: HarvestResult) -> str | None:
@@ -449,22 +502,73 @@ def _write_out(output: str | None, write: Any) -> Any:
 @click.option("--public-url", metavar="URL",
               help="The URL clients reach the server at, when behind a reverse proxy "
                    "(links in the change feed and OAI-PMH baseURL are built from it).")
-def serve(config_path: str, host: str, port: int, public_url: str | None) -> None:
+@click.option("--workers", "-w", "processes", default=1, show_default=True,
+              type=click.IntRange(1, 512),
+              help="Server processes. 1: one process (waitress); more: a gunicorn master "
+                   "forking that many (POSIX; HUP reloads, USR2 upgrades, TERM drains).")
+@click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 1024),
+              help="Threads running requests in each process.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Request and server log lines on stderr: text (Common "
+                                      "Log Format) or json (one JSON object a line).")
+@click.option("--pid-file", type=click.Path(dir_okay=False), default=None,
+              help="With --workers > 1: write the master's pid here (to signal it).")
+def serve(config_path: str, host: str, port: int, public_url: str | None, processes: int,
+          threads: int, log_format: str, pid_file: str | None) -> None:
     """Serve the unified catalogue: OAI-PMH at /oai, a change feed at /changes, records at
-    /resources/{id} (JSON-LD, Turtle, N-Triples, RDF/XML), vocabularies at /vocabularies/.
+    /resources/{id} (JSON-LD, Turtle, N-Triples, RDF/XML), vocabularies at /vocabularies/,
+    health at /health and Prometheus metrics at /metrics.
 
-    Read-only: nothing from the network changes the catalogue. Stop with Ctrl-C.
+    Read-only: nothing from the network changes the catalogue. Stop with Ctrl-C (or TERM:
+    requests in flight finish first). See docs/deployment.md for running several processes.
     """
     config = _load(config_path)
     _no_catalogue_yet(config)
     if public_url and not public_url.startswith(("http://", "https://")):
         _fail_usage(f"--public-url must be an http(s) URL, got {public_url!r}")
-    _serve(config, host, port, public_url=public_url)
+    if pid_file and processes == 1:
+        _fail_usage("--pid-file is for --workers 2 or more (one process: its own pid)")
+    if processes > 1:
+        _serve_processes(config_path, host, port, processes=processes, threads=threads,
+                         public_url=public_url, log_format=log_format, pid_file=pid_file)
+        return
+    _serve(config, host, port, public_url=public_url, threads=threads, log_format=log_format)
+
+
+def _serve_processes(config_path: str, host: str, port: int, *, processes: int, threads: int,
+                     public_url: str | None, log_format: str, pid_file: str | None) -> None:
+    """``serve --workers N``: gunicorn's master over N waitress workers."""
+    if sys.platform == "win32":
+        _fail_usage("--workers above 1 needs a POSIX system (gunicorn forks); "
+                    "on Windows use --workers 1")
+    from eduxchange.core.logs import configure_logging
+    from eduxchange.publish import server
+    from eduxchange.publish.prefork import serve_processes
+
+    configure_logging(log_format)
+
+    def ready(info: server.ServerInfo) -> None:
+        click.echo(info.describe())
+        click.echo(f"  health       {info.url}health\n  metrics      {info.url}metrics\n"
+                   f"{processes} processes; TERM or Ctrl-C stops, HUP reloads.")
+
+    try:
+        status = serve_processes(config_path, host, port, workers=processes, threads=threads,
+                                 public_url=public_url, log_format=log_format,
+                                 pid_file=pid_file, ready=ready)
+    except (ConfigError, StoreError) as err:
+        _fail_usage(str(err))
+    click.echo("Stopped.", err=True)
+    sys.exit(EXIT_OK if status == 0 else EXIT_FAILED)
 
 
 def _serve(config: eduxchange.Config, host: str, port: int, *, example: str | None = None,
-           public_url: str | None = None) -> None:
+           public_url: str | None = None, threads: int = 16, log_format: str = "text") -> None:
+    from eduxchange.core.logs import configure_logging
     from eduxchange.publish import server
+
+    if log_format == "json":
+        configure_logging(log_format)
 
     def ready(info: server.ServerInfo) -> None:
         click.echo(info.describe())
@@ -473,13 +577,99 @@ def _serve(config: eduxchange.Config, host: str, port: int, *, example: str | No
         click.echo("Press Ctrl-C to stop.")
 
     try:
-        server.serve(config, host, port, ready=ready, public_url=public_url)
+        server.serve(config, host, port, ready=ready, public_url=public_url, workers=threads,
+                     log_format=log_format)
     except (ConfigError, StoreError) as err:  # e.g. no [feed] admin_email
         _fail_usage(str(err))
     except OSError as err:
         _fail_usage(f"cannot listen on {host}:{port}: {err.strerror or err} "
                     "(choose another --port)")
     click.echo("Stopped.", err=True)
+
+
+@main.command()
+@config_option
+@click.option("--no-normalize", is_flag=True,
+              help="Only store the raw records; normalize them later with `eduxchange normalize`.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Log lines on stderr: text, or json (one JSON object a line).")
+@lease_ttl_option
+@click.option("--once", is_flag=True,
+              help="Harvest every member no other worker holds once (not by schedule), then exit.")
+@click.option("--member", "-m", "members", multiple=True, metavar="ID",
+              help="With --once: only this member (repeatable).")
+@click.option("--full", is_flag=True, help="With --once: start over from the beginning.")
+@click.option("--reconcile/--no-reconcile", default=None,
+              help="With --once: force (or skip) the reconciliation of identifiers.")
+@json_option
+@click.option("--quiet", "-q", is_flag=True, help="With --once: no progress bars.")
+def worker(config_path: str, no_normalize: bool, log_format: str, lease_ttl: float, once: bool,
+           members: tuple[str, ...], full: bool, reconcile: bool | None, as_json: bool,
+           quiet: bool) -> None:
+    """Harvest members whenever they are due, until stopped (TERM or Ctrl-C).
+
+    Workers share the alliance: each member is leased by one worker at a time, so any
+    number of them, on this machine or others sharing the store (PostgreSQL), and
+    `harvest --workers`, divide the members; a member whose worker died is taken over
+    once its lease (--lease-ttl) expires and resumes from its last stored page.
+    With --once: harvest every free member once, then exit (exit codes as `harvest`).
+
+    Each member is harvested again once its last successful harvest is `every` old
+    (`every = "6h"` per member or in [harvest]; default 1d), a failed one after at most 15
+    minutes; what changed is normalized. Between harvests it sleeps until the next member is
+    due. TERM or Ctrl-C lets the harvest in progress finish, then stops (exit 0); a second one
+    stops at once: committed pages are kept and the member resumes from there.
+    For cron, use `eduxchange harvest --due` instead.
+    """
+    if once:
+        _worker_once(config_path, members, full, reconcile, no_normalize, lease_ttl, as_json,
+                     quiet)
+        return
+    given = [flag for flag, on in (("--member", bool(members)), ("--full", full),
+                                   ("--reconcile", reconcile is not None),
+                                   ("--json", as_json), ("--quiet", quiet)) if on]
+    if given:
+        _fail_usage(f"{', '.join(given)} go with --once (a continuous worker harvests every "
+                    "member when it is due)")
+    import os
+    import signal
+
+    from eduxchange.core.logs import configure_logging
+    from eduxchange.schedule import run_worker
+
+    config = _load(config_path)
+    configure_logging(log_format)
+    logger = logging.getLogger("eduxchange.worker")
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            logger.warning("stopping now; harvested pages are kept and resume on the next start",
+                           extra={"fields": {"event": "abort"}})
+            os._exit(EXIT_FAILED)  # pages are committed one by one: nothing half-written
+        logger.info("stopping after the harvest in progress (again: stop now)",
+                    extra={"fields": {"event": "stopping", "signal": signum}})
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, on_signal)
+
+    def on_results(results: list[HarvestResult]) -> None:
+        for r in results:
+            problem = r.error or _normalization_error(r)
+            logger.log(logging.ERROR if problem else logging.INFO,
+                       f"{r.member_id}: {r.state}, +{r.new} ~{r.updated} -{r.deleted}"
+                       + (f": {problem}" if problem else ""),
+                       extra={"fields": {"event": "result", **r.to_dict()}})
+
+    logger.info("worker started (pid %d)", os.getpid(), extra={"fields": {"event": "start"}})
+    try:
+        run_worker(config, stop=stop, on_results=on_results, normalize=not no_normalize,
+                   ttl_s=lease_ttl)
+    except (ConfigError, StoreError, VocabularyError) as err:
+        _fail_usage(str(err))
+    logger.info("worker stopped", extra={"fields": {"event": "stop"}})
+    sys.exit(EXIT_OK)
 
 
 @main.command()
@@ -562,35 +752,10 @@ def _port_problem(host: str, port: int) -> str | None:
     return None
 
 
-@main.command()
-@config_option
-@click.option("--member", "-m", "members", multiple=True, metavar="ID",
-              help="Only this member (repeatable). Default: every enabled member.")
-@click.option("--once", is_flag=True,
-              help="Harvest every free member once, then exit (required for now).")
-@click.option("--full", is_flag=True,
-              help="Start over from the beginning instead of harvesting what changed.")
-@click.option("--reconcile/--no-reconcile", default=None,
-              help="Force (or skip) the reconciliation of identifiers (see `harvest`).")
-@click.option("--no-normalize", is_flag=True, help="Only store the raw records.")
-@lease_ttl_option
-@json_option
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
-def worker(config_path: str, members: tuple[str, ...], once: bool, full: bool,
-           reconcile: bool | None, no_normalize: bool, lease_ttl: float, as_json: bool,
-           quiet: bool) -> None:
-    """Harvest members alongside other workers sharing the same catalogue store.
-
-    Each member is leased by one worker at a time: run this on several machines (or
-    next to `harvest --workers`) and they share the alliance. With --once the worker
-    takes free members until none is left, harvests and normalizes them, and exits;
-    a member another worker holds is left to it (or, once its lease has expired,
-    taken over and resumed). Exit codes as for `harvest`; the summary lists the
-    members this worker harvested.
-    """
-    if not once:
-        _fail_usage("`eduxchange worker` needs --once for now (harvest every free member "
-                    "once, then exit); run it from cron or a systemd timer")
+def _worker_once(config_path: str, members: tuple[str, ...], full: bool,
+                 reconcile: bool | None, no_normalize: bool, lease_ttl: float, as_json: bool,
+                 quiet: bool) -> None:
+    """`eduxchange worker --once`: take free members until none is left, then exit."""
     config = _load(config_path)
     try:
         chosen = eduxchange.pipeline.select_members(config, members or None)

@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "eduxchange"
 # Lower number = lower layer. A module may import only from its own layer or below. A key names
 # a module or a folder (dotted, under eduxchange); the longest key that contains a module wins.
 LAYERS = {
-    "core.errors": 0, "core.models": 0, "core.dates": 0,
+    "core.errors": 0, "core.models": 0, "core.dates": 0, "core.logs": 0,
     "core.xmlsafe": 1, "core.config": 1,
     "harvesting.response": 1, "harvesting.formats": 1,
     "normalize": 1, "crosswalks": 1,
@@ -25,6 +25,7 @@ LAYERS = {
     "harvesting.harvester": 3, "catalog.normalization": 3, "harvesting.probe": 3,
     "publish.export": 3, "publish.report": 3, "publish.provider": 3,
     "pipeline": 4, "publish.server": 4, "publish.web": 4, "workers": 4.5,
+    "publish.ops": 3, "publish.wsgi": 4, "publish.prefork": 4, "schedule": 5,
     "demo": 5, "__init__": 5,
 }
 # Package __init__ files of the stage folders hold only a docstring: the lowest layer.

@@ -214,3 +214,60 @@ def test_the_worker_command_harvests_free_members_once(tmp_path: Path) -> None:
         with eduxchange.open_store(config) as store, store.harvest_lock():
             busy = CliRunner().invoke(main, ["worker", "--once", "-c", str(config.path)])
         assert busy.exit_code == 3 and "harvest workers cannot start" in busy.output
+
+
+def _log_events(path: Path) -> list[dict[str, object]]:
+    out = []
+    for line in path.read_text().splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue
+    return out
+
+
+def test_continuous_workers_share_the_due_members(tmp_path: Path) -> None:
+    servers = [serve_faulty(make_records(20, start=START, step=MINUTE, first=1 + 100 * i),
+                            page_size=5) for i in range(3)]
+    running = [s.__enter__() for s in servers]
+    processes: list[subprocess.Popen[str]] = []
+    try:
+        for server in running:
+            server.delay_next(4, 0.4, verb="ListRecords")
+        config = _config(tmp_path, {f"m{i}": s.url for i, s in enumerate(running)},
+                         concurrency=1, every="1h")
+        assert config.path is not None
+        logs = [tmp_path / f"worker{i}.log" for i in range(2)]
+        for log in logs:
+            with log.open("w") as err:
+                processes.append(subprocess.Popen(
+                    [sys.executable, "-m", "eduxchange_cli.main", "worker", "-c",
+                     str(config.path), "--log-format", "json", "--lease-ttl", "5"],
+                    stdout=subprocess.DEVNULL, stderr=err, text=True))
+        deadline = time.monotonic() + 90
+        while True:
+            done = [e for log in logs for e in _log_events(log) if e.get("event") == "result"]
+            if len(done) >= 3:
+                break
+            assert time.monotonic() < deadline, [log.read_text() for log in logs]
+            assert all(p.poll() is None for p in processes), [log.read_text() for log in logs]
+            time.sleep(0.2)
+        time.sleep(1.5)  # a second harvest of a member would have begun by now
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=60)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        for server in servers:
+            server.__exit__(None, None, None)
+    assert all(p.returncode == 0 for p in processes)
+    done = [e for log in logs for e in _log_events(log) if e.get("event") == "result"]
+    assert sorted(str(e["member"]) for e in done) == ["m0", "m1", "m2"]  # each once
+    assert all(e["state"] == "ok" for e in done)
+    with eduxchange.open_store(config) as store:
+        assert {m: s.runs for m, s in store.run_stats().items()} == {"m0": 1, "m1": 1, "m2": 1}
+        assert store.resource_counts()["resources"] == 60

@@ -31,9 +31,29 @@ __all__ = [
     "is_store_url",
     "store_url_problem",
     "with_store",
+    "DEFAULT_EVERY",
+    "parse_duration",
 ]
 
 DEFAULT_CONFIG = "alliance.toml"
+#: The schedule of members with no ``every`` (and no ``[harvest] every``): once a day.
+DEFAULT_EVERY = 86400.0
+
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([smhdw])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration like ``"6h"``, ``"30m"``, ``"1d12h"`` or ``"90s"``.
+
+    Units: ``s``, ``m``, ``h``, ``d``, ``w``; parts add up. :class:`ValueError` otherwise.
+    """
+    compact = text.strip().lower()
+    parts = _DURATION_PART.findall(compact)
+    if not compact or _DURATION_PART.sub("", compact).strip():
+        raise ValueError(f"not a duration: {text!r} (like \"6h\", \"30m\", \"1d12h\"; "
+                         "units s, m, h, d, w)")
+    return float(sum(float(n) * _UNITS[u] for n, u in parts))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,10 +85,13 @@ class HarvestSettings:
     ``timeout`` bounds one whole response (connecting to its last byte) and
     ``run_timeout`` one member's whole run, both in seconds; ``allow_redirects_to``
     lists the URLs (origins or URL prefixes) a member may redirect to besides its
-    own scheme and host.
+    own scheme and host. ``every`` is the member's schedule in seconds (written ``"6h"`` in
+    the file: :func:`parse_duration`): ``eduxchange worker`` and ``harvest --due`` harvest a
+    member again once its last successful harvest is that old.
     """
 
     concurrency: int = 4
+    every: float = 86400.0
     timeout: float = 180.0
     run_timeout: float = 21600.0
     allow_redirects_to: tuple[str, ...] = ()
@@ -141,7 +164,7 @@ class Config:
 
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_SETTING_TYPES: dict[str, type] = {
+_SETTING_TYPES: dict[str, type | str] = {
     "concurrency": int,
     "timeout": float,
     "run_timeout": float,
@@ -157,6 +180,7 @@ _SETTING_TYPES: dict[str, type] = {
     "max_pages": int,
     "list_size_margin": float,
     "user_agent": str,
+    "every": "duration",
 }
 _MEMBER_KEYS = {"id", "name", "endpoint", "metadata_prefix", "sets", "country", "enabled",
                 "publish_contacts"}
@@ -371,6 +395,9 @@ def _settings(
         if key not in allowed:
             continue
         kind = _SETTING_TYPES[key]
+        if kind == "duration":
+            changes[key] = _every(ctx, where, key, value)
+            continue
         if kind is tuple:
             changes[key] = _redirect_targets(ctx, where, key, value)
             continue
@@ -384,10 +411,27 @@ def _settings(
         elif value < 0 or (key in ("concurrency", "requests_per_second", "timeout", "run_timeout")
                            and value <= 0):
             raise ctx.fail(where, key, f"must be greater than 0, got {value!r}")
-        changes[key] = kind(value)
+        changes[key] = value if kind is str else int(value) if kind is int else float(value)
     if where == "[harvest]":
         _no_unknown(ctx, where, table, allowed)
     return replace(base, **changes)
+
+
+_MIN_EVERY = 60.0  # a schedule tighter than a minute is a typo ("6" meant as hours), not a plan
+
+
+def _every(ctx: _Ctx, where: str, key: str, value: Any) -> float:
+    """``every``: a duration string (``"6h"``); at least a minute."""
+    if not isinstance(value, str):
+        raise ctx.fail(where, key, f"must be a duration string like \"6h\" or \"30m\", "
+                                   f"got {value!r}")
+    try:
+        seconds = parse_duration(value)
+    except ValueError as err:
+        raise ctx.fail(where, key, str(err)) from None
+    if seconds < _MIN_EVERY:
+        raise ctx.fail(where, key, f"must be at least 1m (a harvest schedule), got {value!r}")
+    return seconds
 
 
 def _redirect_targets(ctx: _Ctx, where: str, key: str, value: Any) -> tuple[str, ...]:

@@ -65,6 +65,7 @@ from . import changes as feed
 from ..core.config import Config
 from ..core.errors import StoreError
 from .provider import SERVED_SCHEMAS, Provider
+from .ops import observed
 from .rdf import jsonld_document, record_to_graph
 from .writers.amb import AMB_PROFILE, NotAmb, to_amb
 from ..store.sqlite import (
@@ -740,6 +741,7 @@ CONNECTION_LIMIT = 1000
 _MAX_HEADER = 131072  # request line (an OAI-PMH query may be _MAX_OAI_QUERY long) and headers
 _MAX_BODY = 2 * _MAX_POST  # waitress answers 413 beyond this; the app's own limit is lower
 _DRAIN_SECONDS = 10.0  # how long a stopping server lets requests in flight finish
+_LINGER_SECONDS = 2.0  # how long it waits for the first request of a connection just opened
 _TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
                      b"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 44\r\n\r\n"
                      b"the request did not arrive within the limit\n")
@@ -751,10 +753,13 @@ class _Channel(HTTPChannel):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.request_started: float | None = time.monotonic()  # silence counts too
+        self.answered_one = False  # a request came whole (so it is a kept-alive one when idle)
 
     def received(self, data: bytes) -> bool:
         before = self.request
         result = super().received(data)
+        if self.requests:
+            self.answered_one = True
         if self.request is None:
             self.request_started = None  # complete: handed to a worker (or nothing pending)
         elif self.request is not before:
@@ -805,7 +810,8 @@ class Server:
     """
 
     def __init__(self, app: WSGIApp, host: str, port: int, *, workers: int,
-                 request_timeout: float, idle_timeout: float, connection_limit: int) -> None:
+                 request_timeout: float, idle_timeout: float, connection_limit: int,
+                 sock: Any = None, drain_seconds: float = 10.0) -> None:
         if workers < 1 or request_timeout <= 0 or idle_timeout <= 0 or connection_limit < 1:
             raise ValueError("workers, timeouts and connection_limit must be positive")
         adjustments = Adjustments(
@@ -820,8 +826,10 @@ class Server:
         self._dispatcher = ThreadedTaskDispatcher()
         self._dispatcher.set_thread_count(workers)
         try:
+            # ``sock``: a socket already listening (inherited from a pre-fork master,
+            # :mod:`eduxchange.publish.prefork`), served as it is instead of binding one.
             self._server = _Waitress(app, map=self._map, dispatcher=self._dispatcher,
-                                     adj=adjustments)
+                                     adj=adjustments, _sock=sock, bind_socket=sock is None)
         except BaseException:
             self._dispatcher.shutdown(timeout=1)
             raise
@@ -829,31 +837,59 @@ class Server:
         assert self._server.socket is not None  # bound by the constructor
         bound = self._server.socket.getsockname()
         self.server_address: tuple[str, int] = (str(bound[0]), int(bound[1]))
+        self.drain_seconds = drain_seconds  # how long requests in flight get on a stop
         self._stop_requested = False  # a plain flag: set from signal handlers
         self._running = threading.Event()
         self._stopped = threading.Event()
         self._closed = False
 
-    def serve_forever(self, poll_interval: float = 0.5) -> None:
-        """Serve until :meth:`shutdown` or :meth:`stop_soon`; then let requests in flight
-        finish (for up to ten seconds) and stop accepting connections."""
+    def serve_forever(self, poll_interval: float = 0.5, *,
+                      tick: Callable[[], None] | None = None) -> None:
+        """Serve until :meth:`shutdown` or :meth:`stop_soon`; then stop accepting connections
+        and let requests in flight finish (for up to ``drain_seconds``, ten by default).
+
+        ``tick`` is called after every poll, draining included (a pre-fork worker's heartbeat).
+        """
         self._stopped.clear()
         self._running.set()
         try:
             while not self._stop_requested:
                 wasyncore.loop(timeout=poll_interval, use_poll=True, map=self._map, count=1)
+                if tick is not None:
+                    tick()
             self._server.accepting = False
-            deadline = time.monotonic() + _DRAIN_SECONDS
-            while self._busy() and time.monotonic() < deadline:
+            started = time.monotonic()
+            deadline = started + self.drain_seconds
+            while (self._draining(time.monotonic() < started + _LINGER_SECONDS)
+                   and time.monotonic() < deadline):
                 wasyncore.loop(timeout=0.05, use_poll=True, map=self._map, count=1)
+                if tick is not None:
+                    tick()
         finally:
             self._stop_requested = False
             self._running.clear()
             self._stopped.set()
 
-    def _busy(self) -> bool:
-        channels: dict[int, HTTPChannel] = self._server.active_channels  # type: ignore[assignment]
-        return any(c.requests or c.total_outbufs_len for c in list(channels.values()))
+    def _draining(self, linger: bool) -> bool:
+        """One step of a graceful stop: whether a connection still needs the loop.
+
+        A connection answering a request is waited for. One that was just opened and has
+        sent nothing yet is waited for during ``linger`` (its client is about to send its
+        request: under a pre-fork master the socket stays open in the other processes, so
+        it was accepted here and is answered here). An idle kept-alive connection is closed
+        (RFC 9112, 9.6: its client opens a new one, to a process that is not stopping), and
+        so is one whose request is still trickling in: a slow client never holds up a stop.
+        """
+        busy = False
+        channels: dict[int, _Channel] = self._server.active_channels  # type: ignore[assignment]
+        for channel in list(channels.values()):
+            if channel.requests or channel.total_outbufs_len:
+                busy = True
+            elif linger and channel.request is None and not channel.answered_one:
+                busy = True
+            else:
+                channel.will_close = True  # closed by its next write step
+        return busy
 
     def stop_soon(self) -> None:
         """Ask :meth:`serve_forever` to stop (within its poll interval); returns at once."""
@@ -959,8 +995,13 @@ class ServerInfo:
 
 def serve(config: Config, host: str = "127.0.0.1", port: int = 8000, *,
           ready: Callable[[ServerInfo], object] | None = None, quiet: bool = False,
-          workers: int = 16, public_url: str | None = None) -> None:
+          workers: int = 16, public_url: str | None = None, log_format: str = "text") -> None:
     """Serve the config's catalogue (opened read-only) until SIGINT, SIGTERM or ``shutdown()``.
+
+    One process, ``workers`` threads; ``/health`` and ``/metrics`` are served too
+    (:func:`eduxchange.publish.ops.observed`), and each request is logged to stderr in
+    ``log_format`` (``text``: Common Log Format; ``json``: JSON Lines) unless ``quiet``.
+    Several processes: :func:`eduxchange.publish.prefork.serve_processes`.
 
     ``ready`` is called once the socket listens, with a :class:`ServerInfo` (print its
     :meth:`~ServerInfo.describe`). Requests in flight finish before this returns.
@@ -970,8 +1011,9 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8000, *,
     """
     store = ReadOnlySQLiteStore(config.catalog.store)
     try:
-        server = make_server(make_app(config, store, public_url=public_url), host, port,
-                             workers=workers, quiet=quiet)
+        app = observed(make_app(config, store, public_url=public_url), config, store,
+                       access_log=None if quiet else sys.stderr, log_format=log_format)
+        server = make_server(app, host, port, workers=workers, quiet=True)
         restore = _on_stop_signals(server.stop_soon)
         try:
             if ready is not None:

@@ -36,6 +36,7 @@ __all__ = [
     "Resource",
     "FUTURE_SLACK",
     "is_stale",
+    "RunStats",
 ]
 
 #: A stored datestamp further than this ahead of the clock does not hold back a replacement.
@@ -193,6 +194,19 @@ class Resource:
     created_at: str
     updated_at: str
     seq: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunStats:
+    """A member's harvest runs in total: how many, how many failed, when the last one
+    succeeded (ISO 8601, UTC; None before the first success), and when the last one of any
+    outcome finished. What schedules, ``/health`` and ``/metrics`` read."""
+
+    member_id: str
+    runs: int = 0
+    failed: int = 0
+    last_success: str | None = None
+    last_finished: str | None = None
 
 
 class CatalogTxn(Protocol):
@@ -390,6 +404,12 @@ class StoreReader(Protocol):
         (:func:`~eduxchange.store.search.search_document`). A backend keeps its index in the
         catalogue transaction (:meth:`CatalogTxn.put_resource`).
         """
+        ...
+
+    # -- operations (schedules, /health, /metrics) -------------------------------------------
+
+    def run_stats(self) -> dict[str, RunStats]:
+        """Every member's :class:`RunStats` that has runs, by member id (one query: scraped)."""
         ...
 
     def close(self) -> None: ...

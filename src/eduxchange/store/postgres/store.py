@@ -30,6 +30,7 @@ from ..base import (
     QuarantineEntry,
     Resource,
     RunInfo,
+    RunStats,
     StaleRecord,
     StoredDescription,
     StoredRecord,
@@ -619,6 +620,16 @@ class PostgresStore(PostgresLeases):
                         "COUNT(*) FILTER (WHERE deleted) FROM resources")
         assert row is not None
         return {"resources": int(row[0]), "deleted": int(row[1])}
+
+    def run_stats(self) -> dict[str, RunStats]:
+        """Runs per member, failures, last success and last finish (as the SQLite store's)."""
+        return {
+            str(r[0]): RunStats(member_id=str(r[0]), runs=int(r[1]), failed=int(r[2]),
+                                last_success=r[3], last_finished=r[4])
+            for r in self._rows(
+                "SELECT member_id, COUNT(*), COUNT(*) FILTER (WHERE state = 'failed'), "
+                "MAX(finished_at) FILTER (WHERE state = 'ok'), MAX(finished_at) "
+                "FROM runs GROUP BY member_id")}
 
     # -- member quality reports ----------------------------------------------------------
 

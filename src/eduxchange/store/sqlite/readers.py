@@ -12,7 +12,7 @@ from typing import Any
 
 from ...core.errors import StoreError
 from ...publish.changes import Change
-from ..base import QuarantineEntry, Resource, StoredDescription
+from ..base import QuarantineEntry, Resource, RunStats, StoredDescription
 from .connection import Connections
 
 __all__ = ["CatalogReaders", "alias_target", "change_rows", "change_stats", "latest_change",
@@ -56,6 +56,16 @@ class CatalogReaders(Connections):
             "SELECT COALESCE(SUM(deleted = 0), 0), COALESCE(SUM(deleted = 1), 0) FROM resources"
         ).fetchone()
         return {"resources": int(live), "deleted": int(gone)}
+
+    def run_stats(self) -> dict[str, RunStats]:
+        """Runs per member, failures, last success and last finish (the ``runs`` table)."""
+        return {
+            str(r[0]): RunStats(member_id=str(r[0]), runs=int(r[1]), failed=int(r[2]),
+                                last_success=r[3], last_finished=r[4])
+            for r in self._conn().execute(
+                "SELECT member_id, COUNT(*), COALESCE(SUM(state = 'failed'), 0), "
+                "MAX(CASE WHEN state = 'ok' THEN finished_at END), MAX(finished_at) "
+                "FROM runs GROUP BY member_id")}
 
     # -- member quality reports (eduxchange.publish.report) ------------------------------------------
 
