@@ -204,8 +204,8 @@ def test_the_worker_command_harvests_free_members_once(tmp_path: Path) -> None:
     with serve_faulty(make_records(25, start=START, step=MINUTE), page_size=10) as server:
         config = _config(tmp_path, {"a": server.url})
         assert config.path is not None
-        refused = CliRunner().invoke(main, ["worker", "-c", str(config.path)])
-        assert refused.exit_code == 2 and "needs --once" in refused.output
+        refused = CliRunner().invoke(main, ["worker", "-c", str(config.path), "--full"])
+        assert refused.exit_code == 2 and "--full go with --once" in refused.output
         done = CliRunner().invoke(main, ["worker", "--once", "-c", str(config.path), "--json"])
         assert done.exit_code == 0, done.output
         (result,) = json.loads(done.output)["results"]
