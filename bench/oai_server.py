@@ -11,12 +11,17 @@ the server holds no harvest in memory and costs every client the same.
 title and a datestamp on day ``k`` of 2026 (after every record of generation 0), and
 ``responseDate`` is day ``G`` of 2026. ``from`` selects by datestamp (OAI-PMH 2.0 §3.3.1), so
 a harvest from the previous generation's ``responseDate`` lists that generation's edits only.
+
+``--offset K`` serves records ``K+1 ...`` instead of ``1 ...`` (several members that describe
+different resources), ``--delay S`` waits S seconds before answering each ListRecords page (a
+member slower than loopback; the workers benchmark).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
@@ -51,9 +56,9 @@ def record_stamp(i: int, generation: int) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def record_xml(i: int, generation: int) -> bytes:
+def record_xml(i: int, generation: int, offset: int = 0) -> bytes:
     k = edited_in(i, generation)
-    xml = lom_xml(i + 1)
+    xml = lom_xml(i + 1 + offset)
     if k:  # an edit the catalogue must notice: a second title string
         xml = xml.replace(b"<title>", b'<title><string language="de">Fassung %d</string>' % k, 1)
     return xml
@@ -73,6 +78,8 @@ class Handler(BaseHTTPRequestHandler):
     records = 0
     page_size = 100
     generation = 0
+    offset = 0
+    delay = 0.0
     order: Sequence[int] = range(0)
 
     def log_message(self, *args: object) -> None:
@@ -95,6 +102,8 @@ class Handler(BaseHTTPRequestHandler):
                     b"<metadataNamespace>http://ltsc.ieee.org/xsd/LOM</metadataNamespace>"
                     b"</metadataFormat></ListMetadataFormats>")
         elif verb == "ListRecords":
+            if self.delay:
+                time.sleep(self.delay)
             g, order = self.generation, self.order
             if "resumptionToken" in args:
                 start = int(args["resumptionToken"][1:].split(":")[0])
@@ -109,9 +118,11 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 parts = [b"<ListRecords>"]
                 for i in (order[n] for n in range(start, end)):
-                    parts += [b"<record><header><identifier>", record_identifier(i + 1).encode(),
+                    parts += [b"<record><header><identifier>",
+                              record_identifier(i + 1 + self.offset).encode(),
                               b"</identifier><datestamp>", record_stamp(i, g).encode(),
-                              b"</datestamp></header><metadata>", record_xml(i, g),
+                              b"</datestamp></header><metadata>",
+                              record_xml(i, g, self.offset),
                               b"</metadata></record>"]
                 token = f"p{end}:{first}".encode() if end < len(order) else b""
                 parts.append(b'<resumptionToken completeListSize="%d" cursor="%d">%s'
@@ -136,9 +147,14 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--generation", type=int, default=0, choices=range(100),
                         metavar="G", help="edits made so far (0-99; see above)")
+    parser.add_argument("--offset", type=int, default=0, metavar="K",
+                        help="serve records K+1 ... (another member's resources)")
+    parser.add_argument("--delay", type=float, default=0.0, metavar="SECONDS",
+                        help="wait this long before each ListRecords page")
     args = parser.parse_args()
     Handler.records, Handler.page_size = args.records, args.page_size
     Handler.generation = args.generation
+    Handler.offset, Handler.delay = args.offset, args.delay
     Handler.order = list_order(args.records, args.generation)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     print(f"http://127.0.0.1:{server.server_address[1]}/oai", flush=True)

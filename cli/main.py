@@ -33,21 +33,47 @@ from rich.measure import Measurement
 from rich.table import Table
 
 import eduxchange
-from eduxchange.core.config import DEFAULT_CONFIG
+import eduxchange.workers
+from eduxchange.core.config import DEFAULT_CONFIG, with_store
 from eduxchange.core.errors import ConfigError, StoreError, StoreLocked
 from eduxchange.harvesting.harvester import ProgressEvent
+from eduxchange.pipeline import store_exists
 from eduxchange.core.models import HarvestResult
 from eduxchange.store.base import SEVERITIES, EventInfo
 from eduxchange.catalog.vocab import VocabularyError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 
-config_option = click.option(
+_config_file_option = click.option(
     "--config", "-c", "config_path", default=DEFAULT_CONFIG, show_default=True,
     type=click.Path(dir_okay=False), help="The alliance config file (TOML).",
 )
+_STORE_META = "eduxchange.store"
+
+
+def _remember_store(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.meta[_STORE_META] = value
+
+
+_store_option = click.option(
+    "--store", metavar="PATH|URL", expose_value=False, callback=_remember_store,
+    help="The catalogue store instead of the config's [catalog] store: a SQLite file, or "
+         "postgresql://user@host/dbname (password in EDUXCHANGE_STORE_PASSWORD or PGPASSWORD).")
+
+
+def config_option(command: Any) -> Any:
+    """``--config`` and ``--store`` (which ``_load`` applies)."""
+    return _config_file_option(_store_option(command))
+
+
 json_option = click.option("--json", "as_json", is_flag=True,
                            help="Print machine-readable JSON on stdout instead of a table.")
+lease_ttl_option = click.option(
+    "--lease-ttl", type=click.FloatRange(min=1.0), default=eduxchange.workers.LEASE_TTL,
+    show_default=True, metavar="SECONDS",
+    help="With workers: how long a member's lease lasts unrenewed, i.e. how soon another "
+         "worker takes over the member of a worker that died.")
 
 
 def _out() -> Console:
@@ -95,10 +121,24 @@ def _fail_usage(message: str) -> None:
 
 def _load(config_path: str) -> eduxchange.Config:
     try:
-        return eduxchange.load_config(config_path)
+        config = eduxchange.load_config(config_path)
+        return _with_store_option(config)
     except ConfigError as err:
         _fail_usage(str(err))
         raise  # unreachable
+
+
+def _with_store_option(config: eduxchange.Config) -> eduxchange.Config:
+    """``config`` with the store ``--store`` named, if it was given."""
+    ctx = click.get_current_context(silent=True)
+    store = ctx.meta.get(_STORE_META) if ctx is not None else None
+    return with_store(config, store) if store else config
+
+
+def _no_catalogue_yet(config: eduxchange.Config) -> None:
+    if not store_exists(config):
+        _fail_usage(f"no catalogue yet at {config.catalog.location}; run `eduxchange harvest` "
+                    "first")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -126,12 +166,18 @@ def main() -> None:
 @click.option("--due", is_flag=True,
               help="Only the members whose schedule (every = \"6h\") says they are due; "
                    "nothing to do is success (for cron).")
+@click.option("--workers", "-w", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Harvest in N worker processes sharing the members through leases in the "
+                   "store (each harvests up to [harvest] concurrency members at a time); "
+                   "`eduxchange worker` on other machines may join them.")
+@lease_ttl_option
 @click.option("--log-format", type=click.Choice(["text", "json"]), default=None,
               help="json: progress and errors on stderr as JSON lines (no progress bars).")
 @json_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: bool | None,
-            no_normalize: bool, due: bool, log_format: str | None, as_json: bool,
+            no_normalize: bool, due: bool, workers: int | None, lease_ttl: float,
+            log_format: str | None, as_json: bool,
             quiet: bool) -> None:
     """Harvest alliance members into the catalogue store.
 
@@ -140,6 +186,10 @@ def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: b
     every member succeeded, 1 when any failed (the others still complete), 2 for
     usage or configuration errors, 3 when another harvest of the same store is
     running (its pid and start time are shown; nothing is done).
+
+    With --workers N, N processes harvest the members; one that dies mid-member is
+    replaced by another once its lease expires (--lease-ttl), and the member resumes
+    from its last stored page. The catalogue comes out the same as without --workers.
     """
     config = _load(config_path)
     try:
@@ -154,14 +204,26 @@ def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: b
         with _progress(err_console, [m.id for m in chosen], enabled=show_progress) as on_event:
             if log_format == "json":
                 on_event = _json_progress
-            results = eduxchange.harvest(config, members=[m.id for m in chosen], full=full,
-                                         reconcile=reconcile, progress=on_event,
-                                         normalize=not no_normalize)
+            if workers is not None:
+                results = eduxchange.workers.harvest_with_workers(
+                    config, workers=workers, members=[m.id for m in chosen], full=full,
+                    reconcile=reconcile, progress=on_event, normalize=not no_normalize,
+                    ttl_s=lease_ttl)
+            else:
+                results = eduxchange.harvest(config, members=[m.id for m in chosen], full=full,
+                                             reconcile=reconcile, progress=on_event,
+                                             normalize=not no_normalize)
     except StoreLocked as err:
         click.echo(f"eduxchange: {err}", err=True)
         sys.exit(EXIT_BUSY)
     except (StoreError, VocabularyError) as err:
         _fail_usage(str(err))
+    _report_harvest(results, as_json=as_json, err_console=err_console, log_format=log_format)
+
+
+def _report_harvest(results: list[HarvestResult], *, as_json: bool, err_console: Console,
+                    title: str = "Harvest summary", log_format: str | None = None) -> None:
+    """Print what `harvest` (or `worker --once`) did, and exit 0, or 1 when anything failed."""
     if log_format == "json":
         for r in results:
             _json_log("error" if not r.ok or _normalization_error(r) else "info",
@@ -171,7 +233,7 @@ def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: b
     elif log_format == "json":
         pass  # the result lines above say it all
     else:
-        _summary(_out(), results)
+        _summary(_out(), results, title=title)
         for r in results:
             if r.error:
                 _say(err_console, f"[red]{escape(r.member_id)}[/red]: {escape(r.error)}")
@@ -256,9 +318,10 @@ def _progress(console: Console, member_ids: list[str], *, enabled: bool) -> Iter
 _SUMMARY_DROP = ["pages", "mode", "retired", "time", "unchanged", "format", "catalogue (+ ~ - !)"]
 
 
-def _summary(console: Console, results: list[eduxchange.HarvestResult]) -> None:
+def _summary(console: Console, results: list[eduxchange.HarvestResult], *,
+             title: str = "Harvest summary") -> None:
     def build(dropped: set[str]) -> Table:
-        table = Table(title="Harvest summary", title_justify="left", box=box.SIMPLE_HEAD,
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD,
                       pad_edge=False, show_edge=False, collapse_padding=True)
         names = ["member", "state", "mode", "format", "new", "updated", "unchanged", "deleted",
                  "retired", "quarantined", "pages", "time", "catalogue (+ ~ - !)"]
@@ -397,8 +460,7 @@ def export(config_path: str, format_: str | None, output: str | None, since: str
         except ValueError:
             _fail_usage(f"--since {since!r} is not an ISO 8601 date or date-time "
                         "(e.g. 2024-01-31 or 2024-01-31T12:00:00Z)")
-    if not config.catalog.store.exists():
-        _fail_usage(f"no catalogue yet at {config.catalog.store}; run `eduxchange harvest` first")
+    _no_catalogue_yet(config)
     skipped: dict[str, list[str]] = {}  # reason -> record ids
 
     def skip(record_id: str, reason: str) -> None:
@@ -461,8 +523,7 @@ def serve(config_path: str, host: str, port: int, public_url: str | None, proces
     requests in flight finish first). See docs/deployment.md for running several processes.
     """
     config = _load(config_path)
-    if not config.catalog.store.exists():
-        _fail_usage(f"no catalogue yet at {config.catalog.store}; run `eduxchange harvest` first")
+    _no_catalogue_yet(config)
     if public_url and not public_url.startswith(("http://", "https://")):
         _fail_usage(f"--public-url must be an http(s) URL, got {public_url!r}")
     if pid_file and processes == 1:
@@ -532,8 +593,26 @@ def _serve(config: eduxchange.Config, host: str, port: int, *, example: str | No
               help="Only store the raw records; normalize them later with `eduxchange normalize`.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Log lines on stderr: text, or json (one JSON object a line).")
-def worker(config_path: str, no_normalize: bool, log_format: str) -> None:
+@lease_ttl_option
+@click.option("--once", is_flag=True,
+              help="Harvest every member no other worker holds once (not by schedule), then exit.")
+@click.option("--member", "-m", "members", multiple=True, metavar="ID",
+              help="With --once: only this member (repeatable).")
+@click.option("--full", is_flag=True, help="With --once: start over from the beginning.")
+@click.option("--reconcile/--no-reconcile", default=None,
+              help="With --once: force (or skip) the reconciliation of identifiers.")
+@json_option
+@click.option("--quiet", "-q", is_flag=True, help="With --once: no progress bars.")
+def worker(config_path: str, no_normalize: bool, log_format: str, lease_ttl: float, once: bool,
+           members: tuple[str, ...], full: bool, reconcile: bool | None, as_json: bool,
+           quiet: bool) -> None:
     """Harvest members whenever they are due, until stopped (TERM or Ctrl-C).
+
+    Workers share the alliance: each member is leased by one worker at a time, so any
+    number of them, on this machine or others sharing the store (PostgreSQL), and
+    `harvest --workers`, divide the members; a member whose worker died is taken over
+    once its lease (--lease-ttl) expires and resumes from its last stored page.
+    With --once: harvest every free member once, then exit (exit codes as `harvest`).
 
     Each member is harvested again once its last successful harvest is `every` old
     (`every = "6h"` per member or in [harvest]; default 1d), a failed one after at most 15
@@ -542,6 +621,16 @@ def worker(config_path: str, no_normalize: bool, log_format: str) -> None:
     stops at once: committed pages are kept and the member resumes from there.
     For cron, use `eduxchange harvest --due` instead.
     """
+    if once:
+        _worker_once(config_path, members, full, reconcile, no_normalize, lease_ttl, as_json,
+                     quiet)
+        return
+    given = [flag for flag, on in (("--member", bool(members)), ("--full", full),
+                                   ("--reconcile", reconcile is not None),
+                                   ("--json", as_json), ("--quiet", quiet)) if on]
+    if given:
+        _fail_usage(f"{', '.join(given)} go with --once (a continuous worker harvests every "
+                    "member when it is due)")
     import os
     import signal
 
@@ -575,7 +664,8 @@ def worker(config_path: str, no_normalize: bool, log_format: str) -> None:
 
     logger.info("worker started (pid %d)", os.getpid(), extra={"fields": {"event": "start"}})
     try:
-        run_worker(config, stop=stop, on_results=on_results, normalize=not no_normalize)
+        run_worker(config, stop=stop, on_results=on_results, normalize=not no_normalize,
+                   ttl_s=lease_ttl)
     except (ConfigError, StoreError, VocabularyError) as err:
         _fail_usage(str(err))
     logger.info("worker stopped", extra={"fields": {"event": "stop"}})
@@ -590,12 +680,16 @@ def worker(config_path: str, no_normalize: bool, log_format: str) -> None:
 @click.option("--workdir", default="eduxchange-demo", show_default=True,
               type=click.Path(file_okay=False), help="Where the demo writes its config and catalogue.")
 @click.option("--no-serve", is_flag=True, help="Harvest and normalize, then stop (no server).")
-def demo(host: str, port: int, workdir: str, no_serve: bool) -> None:
+@click.option("--store", "store_url", metavar="URL",
+              help="A PostgreSQL catalogue (postgresql://user@host/dbname) instead of "
+                   "WORKDIR/catalog.sqlite; the demo's config then names it.")
+def demo(host: str, port: int, workdir: str, no_serve: bool, store_url: str | None) -> None:
     """Run a whole sample alliance on this machine and serve its unified catalogue.
 
     Starts three sample members on loopback (pyoai's OAI-PMH server with bundled records in
     IEEE LOM, IMS MD 1.2 and oai_dc, in six languages, overlapping), harvests and normalizes
-    them into WORKDIR/catalog.sqlite, then serves the catalogue and prints the URLs to open.
+    them into WORKDIR/catalog.sqlite (or --store), then serves the catalogue and prints the
+    URLs to open.
     """
     from pathlib import Path
 
@@ -609,19 +703,27 @@ def demo(host: str, port: int, workdir: str, no_serve: bool) -> None:
             _fail_usage(f"cannot serve the demo on {host}:{port}: {taken}. Nothing was harvested; "
                         "choose another --port (0: any free port), or stop what listens there")
     base = f"http://{host}:{port}/" if port else f"http://{host}/"
+    if store_url is not None:
+        from eduxchange.core.config import is_store_url, store_url_problem
+
+        problem = (store_url_problem(store_url) if is_store_url(store_url)
+                   else "must be a PostgreSQL URL: postgresql://user@host/dbname")
+        if problem:
+            _fail_usage(f"--store {problem}")
 
     def started(members: list[Any]) -> None:
         for m in members:
             _say(err_console, f"sample member [bold]{escape(m.id)}[/bold] ({escape(m.name)}) "
                               f"at {m.url}")
 
-    with demo_alliance(Path(workdir), base_uri=base, on_members=started) as config:
+    with demo_alliance(Path(workdir), base_uri=base, on_members=started,
+                       store=store_url) as config:
         show = err_console.is_terminal
         with _progress(err_console, [m.id for m in config.members], enabled=show) as on_event:
             results = eduxchange.harvest(config, progress=on_event)
         _summary(_out(), results)
         counts = eduxchange.catalogue_counts(config)
-        click.echo(f"Catalogue: {counts['resources']} resources in {config.catalog.store} "
+        click.echo(f"Catalogue: {counts['resources']} resources in {config.catalog.location} "
                    f"(config: {config.path})")
         if not all(r.ok for r in results):
             sys.exit(EXIT_FAILED)
@@ -650,6 +752,37 @@ def _port_problem(host: str, port: int) -> str | None:
     return None
 
 
+def _worker_once(config_path: str, members: tuple[str, ...], full: bool,
+                 reconcile: bool | None, no_normalize: bool, lease_ttl: float, as_json: bool,
+                 quiet: bool) -> None:
+    """`eduxchange worker --once`: take free members until none is left, then exit."""
+    config = _load(config_path)
+    try:
+        chosen = eduxchange.pipeline.select_members(config, members or None)
+    except ConfigError as err:
+        _fail_usage(str(err))
+    err_console = Console(stderr=True)
+    show_progress = not (quiet or as_json) and err_console.is_terminal
+    try:
+        with _progress(err_console, [m.id for m in chosen], enabled=show_progress) as on_event:
+            results = eduxchange.workers.work(
+                config, members=[m.id for m in chosen], ttl_s=lease_ttl,
+                wait_for_others=False, full=full, reconcile=reconcile,
+                normalize=not no_normalize, progress=on_event)
+    except StoreLocked as err:
+        click.echo(f"eduxchange: {err}", err=True)
+        sys.exit(EXIT_BUSY)
+    except (StoreError, VocabularyError) as err:
+        _fail_usage(str(err))
+    order = {m.id: i for i, m in enumerate(chosen)}
+    results.sort(key=lambda r: order[r.member_id])
+    if not results and not as_json:
+        _say(err_console, "no member was free: every selected member was being harvested by "
+                          "another worker (or was harvested while this one ran)")
+    _report_harvest(results, as_json=as_json, err_console=err_console,
+                    title="Members this worker harvested")
+
+
 @main.command()
 @config_option
 @json_option
@@ -665,9 +798,10 @@ def status(config_path: str, as_json: bool) -> None:
     except StoreError as err:
         _fail_usage(str(err))
     catalogue = eduxchange.pipeline.catalogue_counts(config)
+    held = eduxchange.workers.held_leases(config)
     if as_json:
         click.echo(json.dumps({"members": [s.to_dict() for s in statuses],
-                               "catalog": catalogue}, indent=2))
+                               "catalog": catalogue, "leases": held}, indent=2))
         return
     console = _out()
     # Fits 80 columns: the long texts (name, error, latest warning) go below the table
@@ -703,8 +837,13 @@ def status(config_path: str, as_json: bool) -> None:
             _say(console, f"[yellow]{s.id}[/yellow]: {s.warnings} warning(s) in the last run; "
                           f"latest: {escape(str(w['code']))}: {escape(str(w['message']))} "
                           f"(see `eduxchange events -m {s.id}`)")
+    for lease in held:
+        what = ("normalizing" if lease["name"] == eduxchange.workers.NORMALIZE_LEASE
+                else f"{escape(str(lease['name']))}: being harvested")
+        _say(console, f"{what} by worker {escape(str(lease['worker']))} (lease renewed; it "
+                      f"expires in {lease['expires_in']} s unless renewed again)")
     console.print(f"Catalogue: {catalogue['resources']} resources "
-                  f"({catalogue['deleted']} deleted) in {config.catalog.store}")
+                  f"({catalogue['deleted']} deleted) in {config.catalog.location}")
 
 
 @main.command()
@@ -1183,8 +1322,7 @@ def report(config_path: str, members: tuple[str, ...], format_: str, output: str
                     + ", ".join(reports.MESSAGES))
     page_lang = lang or "en"
     config = _load(config_path)
-    if not config.catalog.store.exists():
-        _fail_usage(f"no catalogue yet at {config.catalog.store}; run `eduxchange harvest` first")
+    _no_catalogue_yet(config)
     try:
         chosen = eduxchange.pipeline.select_members(config, members or None)
     except ConfigError as err:

@@ -24,7 +24,7 @@ LAYERS = {
     "harvesting.transport": 2, "store": 2, "harvesting.client": 2,
     "harvesting.harvester": 3, "catalog.normalization": 3, "harvesting.probe": 3,
     "publish.export": 3, "publish.report": 3, "publish.provider": 3,
-    "pipeline": 4, "publish.server": 4, "publish.web": 4,
+    "pipeline": 4, "publish.server": 4, "publish.web": 4, "workers": 4.5,
     "publish.ops": 3, "publish.wsgi": 4, "publish.prefork": 4, "schedule": 5,
     "demo": 5, "__init__": 5,
 }

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from .core.config import Config, MemberConfig
-from .core.errors import ConfigError
+from .core.errors import ConfigError, StoreError
 from .catalog.normalization import Catalog, NormalizeResult, normalization_order
 from .harvesting.harvester import Harvester, ProgressCallback, ProgressEvent
 from .core.models import HarvestResult, MemberStatus
@@ -29,6 +29,7 @@ __all__ = [
     "select_members",
     "open_store",
     "open_read_only_store",
+    "store_exists",
     "quarantine_entries",
     "harvest_log",
     "harvest_events",
@@ -41,13 +42,20 @@ T = TypeVar("T")
 
 
 def open_store(config: Config) -> CatalogStore:
-    """Open (creating or upgrading it if needed) the catalogue store the config names."""
-    return open_catalog_store(config.catalog.store)
+    """Open (creating or upgrading it if needed) the catalogue store the config names: a
+    SQLite file, or a PostgreSQL database (``postgresql://user@host/dbname``)."""
+    return open_catalog_store(config.catalog.location)
 
 
 def open_read_only_store(config: Config) -> StoreReader:
     """Open the config's existing catalogue store read-only (for serving and reading)."""
-    return open_store_reader(config.catalog.store)
+    return open_store_reader(config.catalog.location)
+
+
+def store_exists(config: Config) -> bool:
+    """Whether the config's store may hold a catalogue already (a file that exists; a
+    PostgreSQL store is always asked: opening it creates its schema, which is empty)."""
+    return config.catalog.store_url is not None or config.catalog.store.exists()
 
 
 def select_members(config: Config, ids: Sequence[str] | None = None) -> list[MemberConfig]:
@@ -181,10 +189,13 @@ def _read(config: Config, store: CatalogStore | None, read: Callable[[CatalogSto
     """Run a read against the store; a store that does not exist yet is not created."""
     if store is not None:
         return read(store)
-    if not config.catalog.store.exists():
+    if not store_exists(config):
         return read(None)
-    with open_store(config) as catalog:
+    catalog = open_store(config)
+    try:
         return read(catalog)
+    finally:
+        catalog.close()
 
 
 def member_statuses(config: Config, store: CatalogStore | None = None) -> list[MemberStatus]:

@@ -6,9 +6,11 @@ every``, else one day). A member is due once its last *successful* harvest is ``
 ``min(every, RETRY_AFTER)`` from that failure, not at every pass, so a broken member is not
 hammered; its schedule resumes from its next success.
 
-:func:`take_due` is the one place that decides what a worker harvests now. On the embedded
-SQLite store it takes every due member, and the store's harvest lock keeps one harvest at a
-time; a backend that leases members to several workers replaces it with one that leases.
+:func:`take_due` is the one place that decides what a worker harvests now: the due members
+no other worker holds a lease on. :func:`run_worker` harvests them through
+:func:`eduxchange.workers.work`, which leases each member before it harvests it, so any number
+of workers (on one machine or several sharing a PostgreSQL store) divide the due members
+between them, and a member whose worker died is taken over once its lease expires.
 
 ``eduxchange worker`` runs :func:`run_worker`; ``eduxchange harvest --due`` harvests what
 :func:`take_due` gives once (for cron).
@@ -25,8 +27,9 @@ from datetime import UTC, datetime, timedelta
 from .core.config import Config, MemberConfig
 from .core.errors import StoreLocked
 from .core.models import HarvestResult
-from .pipeline import harvest, open_store, select_members
+from .pipeline import open_store, select_members
 from .store.base import CatalogStore, RunStats
+from .workers import LEASE_TTL, new_worker_id, work
 
 __all__ = ["RETRY_AFTER", "MAX_SLEEP", "Plan", "next_due", "due_now", "take_due", "run_worker"]
 
@@ -89,27 +92,32 @@ def due_now(config: Config, stats: dict[str, RunStats], *, now: datetime,
 
 def take_due(config: Config, store: CatalogStore, *, now: datetime | None = None,
              members: Sequence[MemberConfig] | None = None) -> Plan:
-    """The members this worker harvests now (the seam for leases, see the module docstring).
-
-    On one store shared by one worker at a time: every due member; the harvest lock, taken
-    by :func:`~eduxchange.pipeline.harvest`, turns a second worker away.
-    """
-    return due_now(config, store.run_stats(), now=now or datetime.now(UTC), members=members)
+    """The members this worker harvests now: the due ones no live lease holds (another
+    worker is harvesting those). :func:`~eduxchange.workers.work` then leases each one."""
+    held = {lease.name for lease in store.leases() if lease.live}
+    chosen = [m for m in (members if members is not None else config.members)
+              if members is not None or m.enabled]
+    plan = due_now(config, store.run_stats(), now=now or datetime.now(UTC),
+                   members=[m for m in chosen if m.id not in held])
+    return plan
 
 
 def run_worker(config: Config, *, stop: threading.Event,
                on_results: Callable[[list[HarvestResult]], None] | None = None,
-               normalize: bool = True, store: CatalogStore | None = None) -> None:
+               normalize: bool = True, store: CatalogStore | None = None,
+               ttl_s: float = LEASE_TTL) -> None:
     """Harvest (and normalize) members whenever they are due, until ``stop`` is set.
 
     Between passes it sleeps until the next member is due (at most :data:`MAX_SLEEP`);
     ``stop`` wakes it. A pass in progress is finished before this returns (each page is
     committed as it comes, so a process killed mid-pass loses nothing: the member resumes
-    from its last committed page). ``on_results`` gets each pass's results.
+    from its last committed page, taken over by another worker once its lease, ``ttl_s``,
+    expires). ``on_results`` gets each pass's results.
     """
     select_members(config)  # ConfigError when there is nothing to harvest
     own_store = store is None
     catalog_store: CatalogStore = store if store is not None else open_store(config)
+    worker_id = new_worker_id()
     try:
         while not stop.is_set():
             now = datetime.now(UTC)
@@ -119,15 +127,18 @@ def run_worker(config: Config, *, stop: threading.Event,
                 log.info("harvesting %s (due)", ", ".join(ids),
                          extra={"fields": {"event": "pass", "members": ids}})
                 try:
-                    results = harvest(config, members=ids, store=catalog_store,
-                                      normalize=normalize)
+                    results = work(config, members=ids, store=catalog_store,
+                                   worker_id=worker_id, ttl_s=ttl_s, wait_for_others=False,
+                                   normalize=normalize)
                 except StoreLocked as err:
                     log.warning("%s; waiting %ds", err, LOCKED_WAIT,
                                 extra={"fields": {"event": "locked"}})
                     stop.wait(LOCKED_WAIT)
                     continue
-                if on_results is not None:
+                if on_results is not None and results:
                     on_results(results)
+                if not results:  # other workers took them first: look again shortly
+                    stop.wait(1.0)
                 continue
             wait = MAX_SLEEP if plan.next_at is None else min(
                 MAX_SLEEP, max(1.0, (plan.next_at - now).total_seconds()))

@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from .errors import ConfigError
 from ..catalog.vocab import VocabularyError, check_mapping_tables
@@ -27,6 +27,10 @@ __all__ = [
     "load_config",
     "parse_config",
     "DEFAULT_CONFIG",
+    "STORE_PASSWORD_VARIABLE",
+    "is_store_url",
+    "store_url_problem",
+    "with_store",
     "DEFAULT_EVERY",
     "parse_duration",
 ]
@@ -56,9 +60,17 @@ def parse_duration(text: str) -> float:
 class CatalogConfig:
     """``[catalog]``: where the store lives and how catalogue IRIs are minted."""
 
-    store: Path
+    store: Path  # the SQLite file (the embedded default; unused when ``store_url`` is set)
     base_uri: str
     extra_mappings: tuple[Path, ...] = ()  # member-local vocabulary mapping tables (TSV)
+    #: A PostgreSQL store URL (``postgresql://user@host/dbname``), checked by
+    #: :func:`store_url_problem`; ``None`` for the SQLite file ``store``.
+    store_url: str | None = None
+
+    @property
+    def location(self) -> str:
+        """Where the store is, as messages show it: the URL, or the SQLite file's path."""
+        return self.store_url if self.store_url is not None else str(self.store)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -199,6 +211,53 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> Config:
     return parse_config(data, path=path)
 
 
+#: The store URL schemes of the PostgreSQL backend (libpq accepts both).
+STORE_URL_SCHEMES = ("postgresql", "postgres")
+#: Where the PostgreSQL store's password comes from (libpq's PGPASSWORD and ~/.pgpass work too).
+STORE_PASSWORD_VARIABLE = "EDUXCHANGE_STORE_PASSWORD"
+
+
+def is_store_url(value: str) -> bool:
+    """Whether ``[catalog] store`` (or ``--store``) names a PostgreSQL store, not a file."""
+    scheme, sep, _ = value.partition("://")
+    return bool(sep) and scheme.lower() in STORE_URL_SCHEMES
+
+
+def store_url_problem(url: str) -> str | None:
+    """What is wrong with a PostgreSQL store URL, or ``None``.
+
+    A password in it is refused: config files are shared and kept in version control, and a
+    command line is visible to every user of the machine. It belongs in the environment.
+    """
+    parts = urlsplit(url)
+    try:
+        has_password = parts.password is not None
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as err:
+        return f"is not a valid PostgreSQL URL ({err}): postgresql://user@host[:port]/dbname"
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if has_password or any(k == "password" for k, _ in query):
+        return (f"holds a password: remove it from the URL (postgresql://user@host/dbname) and "
+                f"set it in the environment variable {STORE_PASSWORD_VARIABLE} (or PGPASSWORD, "
+                f"or put it in ~/.pgpass)")
+    if not parts.hostname and "host=" not in parts.query:
+        return "names no host: postgresql://user@host[:port]/dbname"
+    if not parts.path.strip("/"):
+        return "names no database: postgresql://user@host[:port]/dbname"
+    return None
+
+
+def with_store(config: Config, store: str) -> Config:
+    """``config`` with its store replaced by ``store`` (``--store``: a file path, or a URL)."""
+    if is_store_url(store):
+        problem = store_url_problem(store)
+        if problem:
+            raise ConfigError(f"--store {store.split('@')[-1] if '@' in store else store}: "
+                              f"{problem}")
+        return replace(config, catalog=replace(config.catalog, store_url=store))
+    return replace(config, catalog=replace(config.catalog, store=Path(store), store_url=None))
+
+
 def parse_config(data: dict[str, Any], *, path: Path | None = None) -> Config:
     """Validate an already-parsed config mapping (``path`` resolves the store path)."""
     ctx = _Ctx(str(path) if path else "<config>")
@@ -214,7 +273,13 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None) -> Config:
     _no_unknown(ctx, "[catalog]", catalog, {"store", "base_uri", "extra_mappings"})
     store = catalog.get("store", "catalog.sqlite")
     if not isinstance(store, str) or not store:
-        raise ctx.fail("[catalog]", "store", "must be a file path string")
+        raise ctx.fail("[catalog]", "store", "must be a file path or a postgresql:// URL")
+    store_url: str | None = None
+    if is_store_url(store):
+        problem = store_url_problem(store)
+        if problem:
+            raise ctx.fail("[catalog]", "store", problem)
+        store_url, store = store, "catalog.sqlite"
     base_uri = catalog.get("base_uri", "https://catalog.example.org/")
     if not isinstance(base_uri, str) or not _is_http_url(base_uri):
         raise ctx.fail("[catalog]", "base_uri", f"must be an http(s) URL, got {base_uri!r}")
@@ -256,7 +321,8 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None) -> Config:
         members.append(member)
     return Config(
         path=path,
-        catalog=CatalogConfig(store=store_path, base_uri=base_uri, extra_mappings=extra_paths),
+        catalog=CatalogConfig(store=store_path, base_uri=base_uri, extra_mappings=extra_paths,
+                              store_url=store_url),
         harvest=settings,
         members=tuple(members),
         feed=_feed(ctx, data.get("feed", {})),

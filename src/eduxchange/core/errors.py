@@ -15,6 +15,7 @@ __all__ = [
     "ConfigError",
     "StoreError",
     "StoreLocked",
+    "LeaseLost",
     "TransportError",
     "DeadlineExceeded",
     "RedirectRefused",
@@ -61,6 +62,14 @@ class StoreLocked(StoreError):
     def __init__(self, message: str, *, holder: dict[str, object] | None = None) -> None:
         super().__init__(message)
         self.holder = dict(holder or {})
+
+
+class LeaseLost(StoreError):
+    """A harvest worker's lease on a member expired and another worker took the member over.
+
+    The run stops before its next write, so the two never both commit pages of the member
+    (:mod:`eduxchange.workers`).
+    """
 
 
 class TransportError(EduxchangeError):

@@ -8,6 +8,7 @@ then serves the unified catalogue. Everything stays on loopback.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,10 +19,11 @@ from .members import RunningMember, serve_members
 __all__ = ["write_config", "demo_alliance", "RunningMember"]
 
 
-def write_config(path: Path, members: list[RunningMember], *, base_uri: str) -> Path:
-    """Write the demo's ``alliance.toml`` (store beside it) and return its path."""
+def write_config(path: Path, members: list[RunningMember], *, base_uri: str,
+                 store: str = "catalog.sqlite") -> Path:
+    """Write the demo's ``alliance.toml`` (by default the store beside it) and return its path."""
     lines = ["# Written by `eduxchange demo` for its sample members on loopback.", "",
-             "[catalog]", 'store = "catalog.sqlite"', f'base_uri = "{base_uri}"', "",
+             "[catalog]", f"store = {json.dumps(store)}", f'base_uri = "{base_uri}"', "",
              "[harvest]", "concurrency = 3", "requests_per_second = 50", "",
              "[feed]", "page_size = 100",
              # OAI-PMH Identify names the catalogue and who runs it (docs/republishing.md).
@@ -37,12 +39,15 @@ def write_config(path: Path, members: list[RunningMember], *, base_uri: str) -> 
 
 @contextmanager
 def demo_alliance(workdir: Path, *, base_uri: str,
-                  on_members: Callable[[list[RunningMember]], None] | None = None
-                  ) -> Iterator[Config]:
-    """Run the sample members and yield a config for them (a fresh catalogue in ``workdir``)."""
-    for stale in workdir.glob("catalog.sqlite*"):
-        stale.unlink()
+                  on_members: Callable[[list[RunningMember]], None] | None = None,
+                  store: str | None = None) -> Iterator[Config]:
+    """Run the sample members and yield a config for them: a fresh catalogue in ``workdir``,
+    or in ``store`` (a PostgreSQL URL, which is used as it is: a database is never emptied)."""
+    if store is None:
+        for stale in workdir.glob("catalog.sqlite*"):
+            stale.unlink()
     with serve_members() as members:
         if on_members is not None:
             on_members(members)
-        yield load_config(write_config(workdir / "alliance.toml", members, base_uri=base_uri))
+        yield load_config(write_config(workdir / "alliance.toml", members, base_uri=base_uri,
+                                       store=store or "catalog.sqlite"))

@@ -34,6 +34,7 @@ from ..core.errors import (
     DeadlineExceeded,
     EduxchangeError,
     EndlessListError,
+    LeaseLost,
     NoSetHierarchy,
     ProtocolError,
 )
@@ -95,6 +96,12 @@ class Harvester:
     ``client`` defaults to an :class:`~eduxchange.harvesting.client.OAIClient` over a polite,
     retrying :class:`~eduxchange.harvesting.transport.HttpTransport` built from the member's
     settings; pass your own to change the transport.
+
+    ``check``, when given, is called before each of the run's writes that another worker
+    must not overlap (every page, the reconciliation, the final state): a harvest worker's
+    lease renewal (:mod:`eduxchange.workers`), which raises
+    :class:`~eduxchange.core.errors.LeaseLost` when another worker took the member over. The
+    run then stops at once and leaves the member's state to that worker.
     """
 
     def __init__(
@@ -104,8 +111,10 @@ class Harvester:
         *,
         client: OAIClient | None = None,
         progress: ProgressCallback | None = None,
+        check: Callable[[], None] | None = None,
     ) -> None:
         self.member = member
+        self._check = check or (lambda: None)
         self.store = store
         self._run = _Run()
         self._deadline = float("inf")
@@ -146,6 +155,7 @@ class Harvester:
         prefix: str | None = None
         from_: str | None = None
         error: str | None = None
+        lost = False
         self._emit("start", "Identify")
         try:
             # Every attempt is a run in the log, one that fails at Identify too: begin it
@@ -180,7 +190,10 @@ class Harvester:
                 next_from=format_datestamp(parse_datestamp(run_start), info.granularity))
             if reconciled:
                 fields["last_reconcile"] = _iso_now()
+            self._check()
             self.store.update_member_state(self.member.id, **fields)
+        except LeaseLost as err:
+            error, lost = str(err), True
         except EndlessListError as err:
             # Resuming from the last token of a list that does not end would only go on
             # with it: the next run lists from the start again (and stops again, bounded).
@@ -200,6 +213,7 @@ class Harvester:
         if error is not None:
             run.add_issue(Issue(code="harvest-failed", severity="error", message=error,
                                 member_id=self.member.id))
+        if error is not None and not lost:  # a lost member's state is its new worker's
             self.store.update_member_state(self.member.id, state="failed", error=error,
                                            last_harvest=_iso_now())
         requests = int(getattr(self.client.transport, "requests", 0))
@@ -403,6 +417,7 @@ class Harvester:
             "pages": cursor.guard.pages if more and cursor.guard else 0,
             "received": cursor.guard.received if more and cursor.guard else 0,
         }
+        self._check()
         counts = self.store.commit_page(self.member.id, cursor.run_id, cursor.prefix,
                                         page.records, page.quarantined, resume)
         if page.response_date and not run.warned_response_date:
@@ -449,11 +464,13 @@ class Harvester:
                                                    guard=self._guard("ListIdentifiers")):
                     # An identifier still listed is not gone, even when its header is
                     # unreadable (quarantined): it must not be retired.
+                    self._check()
                     self.store.mark_seen(self.member.id, run_id,
                                          [r.header.identifier for r in page.records
                                           if not r.header.deleted]
                                          + [q.identifier for q in page.quarantined
                                             if q.identifier])
+        self._check()
         retired = self.store.retire_unseen(self.member.id, run_id)
         self._run.counts["retired"] += retired
         if retired:

@@ -42,6 +42,8 @@ __all__ = [
     "CatalogueTotals",
     "Change",
     "MemberDescription",
+    "LeaseInfo",
+    "LeaseStore",
     "MemberState",
     "PageCounts",
     "StaleRecord",
@@ -309,6 +311,65 @@ class CatalogTxn(Protocol):
                      terms: Sequence[tuple[str, str, str]]) -> None:
         """Keep a record's unmapped ``(field, source, value)`` triples, replacing its earlier
         ones (the member's quality report counts them: :mod:`eduxchange.publish.report`)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LeaseInfo:
+    """One lease of :class:`LeaseStore`: who holds it (if anyone) and when its work last ended.
+
+    Times are seconds since the epoch on the store's clock (:meth:`LeaseStore.lease_clock`).
+    ``live`` says whether ``worker_id`` still holds it (its lease had not expired when read).
+    """
+
+    name: str
+    worker_id: str | None
+    taken_at: float | None
+    expires_at: float | None
+    finished_at: float | None
+    finished_by: str | None
+    live: bool
+
+
+class LeaseStore(Protocol):
+    """Leases that let harvest workers share an alliance (:mod:`eduxchange.workers`).
+
+    A lease is named (a member id, or a name starting with ``:`` for the store-wide
+    normalization lease) and held by one worker at a time until it is released or its
+    time-to-live passes without a renewal; then any worker may take it over. Each method is
+    one short transaction; times are on the store's clock, so workers on machines whose
+    clocks differ still agree.
+    """
+
+    def lease_clock(self) -> float:
+        """The store's clock, in seconds since the epoch (what lease times are compared with)."""
+        ...
+
+    def acquire_lease(self, name: str, worker_id: str, ttl_s: float, *,
+                      unless_finished_since: float | None = None) -> bool:
+        """Take the lease for ``ttl_s`` seconds if no live lease holds it (the holder itself
+        cannot take it twice); with ``unless_finished_since``, not when its work was finished
+        (:meth:`release_lease`) at or after that time. True when taken."""
+        ...
+
+    def renew_lease(self, name: str, worker_id: str, ttl_s: float) -> bool:
+        """Extend ``worker_id``'s lease to ``ttl_s`` seconds from now; False when it no longer
+        holds it (it expired and another worker took it)."""
+        ...
+
+    def release_lease(self, name: str, worker_id: str, *, finished: bool = False) -> None:
+        """Let go of the lease if ``worker_id`` holds it; ``finished`` records that its work
+        ended now (a harvest that ended, ok or failed)."""
+        ...
+
+    def leases(self) -> list[LeaseInfo]:
+        """Every lease the store knows, by name."""
+        ...
+
+    def worker_lock(self) -> AbstractContextManager[None]:
+        """Held, shared, by every harvest worker while it works: any number of workers at once,
+        but never together with :meth:`CatalogStore.harvest_lock` (the one-process harvest);
+        :class:`~eduxchange.core.errors.StoreLocked` when that one holds the store."""
         ...
 
 
@@ -585,7 +646,7 @@ class StoreReader(HarvestReader, CatalogReader, ReportReader, ChangeFeedReader, 
     def __exit__(self, *exc: object) -> None: ...
 
 
-class CatalogStore(StoreReader, HarvestStore, Protocol):
+class CatalogStore(StoreReader, HarvestStore, LeaseStore, Protocol):
     """A whole store: every reader, the harvest writers and the normalization transaction."""
 
     def catalog(self) -> AbstractContextManager[CatalogTxn]:

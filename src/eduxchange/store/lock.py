@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ..core.errors import StoreError, StoreLocked
 
-__all__ = ["exclusive_lock", "lock_path"]
+__all__ = ["exclusive_lock", "shared_lock", "lock_path"]
 
 #: The holder's details are small; never read more than this from a lock file.
 _MAX_DETAILS = 4096
@@ -52,8 +52,11 @@ def _read(fd: int) -> dict[str, object]:
     return data if isinstance(data, dict) else {}
 
 
-def _refusal(path: Path, what: str, holder: dict[str, object]) -> str:
-    if not holder:
+def _refusal(path: Path, what: str, holder: dict[str, object], *,
+             workers: bool = False) -> str:
+    if workers:
+        who = "harvest workers (`eduxchange harvest --workers`, `eduxchange worker`)"
+    elif not holder:
         who = "another process (it has not written its details yet)"
     else:
         who = f"pid {holder.get('pid', '?')}"
@@ -73,6 +76,11 @@ if sys.platform == "win32":  # pragma: no cover - no advisory locks there
     def exclusive_lock(path: Path, *, what: str = "a harvest") -> Iterator[dict[str, object]]:
         """No lock on this platform (see the module docstring)."""
         yield {}
+
+    @contextmanager
+    def shared_lock(path: Path, *, what: str = "a harvest") -> Iterator[None]:
+        """No lock on this platform (see the module docstring)."""
+        yield
 
 else:
     import fcntl
@@ -95,7 +103,9 @@ else:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 holder = _read(fd)
-                raise StoreLocked(_refusal(path, what, holder), holder=holder) from None
+                workers = not holder and _shared_holders(fd)
+                raise StoreLocked(_refusal(path, what, holder, workers=workers),
+                                  holder=holder) from None
             except OSError as err:  # e.g. ENOLCK: a network file system without locks
                 raise StoreError(f"cannot lock {path}: {err}") from err
             left_behind = _read(fd)
@@ -106,6 +116,45 @@ else:
             finally:
                 # Emptied while still held: a contender never reads our details after we left.
                 os.ftruncate(fd, 0)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    def _shared_holders(fd: int) -> bool:
+        """Whether the lock on ``fd`` is held shared (by workers) rather than exclusively."""
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return True
+
+    @contextmanager
+    def shared_lock(path: Path, *, what: str = "a harvest") -> Iterator[None]:
+        """Hold the lock on ``path`` shared for the block (harvest workers: any number of them,
+        never with an :func:`exclusive_lock` holder), or raise :class:`StoreLocked` at once.
+
+        A shared holder writes no details (several hold it at once): the file keeps only an
+        exclusive holder's, which the refusal names.
+        """
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise StoreError(f"cannot open the lock file {path}: {err}") from err
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = _read(fd)
+                message = _refusal(path, "a harvest", holder).replace(
+                    "wait for it to finish", f"{what} cannot start until it ends; wait for it")
+                raise StoreLocked(message, holder=holder) from None
+            except OSError as err:
+                raise StoreError(f"cannot lock {path}: {err}") from err
+            try:
+                yield
+            finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from ...catalog.sets import oai_set_specs
 from ...core.errors import StoreError
 from .oai import _oai_sync_sets
+from .leases import LEASE_SCHEMA
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
 
@@ -255,6 +256,13 @@ def _to_4(conn: sqlite3.Connection) -> None:
     _run(conn, _SCHEMA_4)
 
 
+# -- 4 -> 5: harvest workers' leases (.leases, issue 12) -------------------------------------------
+
+
+def _to_5(conn: sqlite3.Connection) -> None:
+    _run(conn, LEASE_SCHEMA)
+
+
 #: The schema's history, in order: step ``i`` takes a store from version ``i`` to ``i + 1``.
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("harvest state, raw records, the catalogue and its change log", _to_1),
@@ -262,6 +270,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("indexes, sets, aliases, reports and search tables added without a version", _to_3),
     ("zstd raw records and metadata; records (member_id, seq), resources (updated_at, seq), "
      "search_rows", _to_4),
+    ("leases of harvest workers", _to_5),
 )
 
 #: The version a store has after every migration (the number of the last one).

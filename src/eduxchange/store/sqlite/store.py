@@ -15,6 +15,7 @@ from .catalog import CatalogWriters
 from .connection import ReadOnlyConnections
 from .fts import SearchReader, ensure_search_index
 from .harvest import HarvestReaders, HarvestWriters
+from .leases import SQLiteLeases
 from .oai import OAIReaders
 from .readers import CatalogReaders, ChangeFeedReaders
 from .schema import migrate
@@ -26,7 +27,7 @@ class _Readers(HarvestReaders, CatalogReaders, ChangeFeedReaders, OAIReaders, Se
     """Every reader (:class:`~eduxchange.store.base.StoreReader`), over any connections."""
 
 
-class SQLiteStore(HarvestWriters, CatalogWriters, _Readers):
+class SQLiteStore(HarvestWriters, CatalogWriters, _Readers, SQLiteLeases):
     """A :class:`~eduxchange.store.base.CatalogStore` in one SQLite file."""
 
     def __init__(self, path: str | Path) -> None:

@@ -1,0 +1,207 @@
+"""The catalogue transaction of the PostgreSQL store (:class:`~eduxchange.store.base.CatalogTxn`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+
+from ..base import Resource, StoredDescription
+from ..sqlite import oai_set_specs
+from .search import sync_search
+
+__all__ = ["PostgresCatalogTxn", "is_store_failure"]
+
+Conn = psycopg.Connection[tuple[Any, ...]]
+
+# SQLSTATE classes of a failing database rather than of a record's data: 08 connection,
+# 40 transaction rollback (deadlock, serialization), 53 insufficient resources (disk full),
+# 54 program limit, 55 object not in prerequisite state (lock not available), 57 operator
+# intervention (shutdown, statement timeout), 58 system error, XX internal error.
+_STORE_FAILURES = ("08", "40", "53", "54", "55", "57", "58", "XX")
+
+
+def is_store_failure(err: psycopg.Error) -> bool:
+    """Whether ``err`` is the database failing (not a value of one record it refused)."""
+    if isinstance(err, (psycopg.OperationalError, psycopg.InterfaceError)):
+        return True
+    state = err.sqlstate or ""
+    return not state or state[:2] in _STORE_FAILURES
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+class PostgresCatalogTxn:
+    """:class:`CatalogTxn` over one PostgreSQL connection inside a transaction.
+
+    ``put_resource`` takes its ``catalog_seq`` value with an in-place increment whose row
+    lock lasts to the commit: catalogue changes become visible in ``seq`` order.
+    """
+
+    def __init__(self, conn: Conn, now: str) -> None:
+        self.conn = conn
+        self.now = now
+
+    def description(self, member_id: str, identifier: str) -> StoredDescription | None:
+        row = self.conn.execute(
+            "SELECT resource_id, format, rank, description FROM descriptions "
+            "WHERE member_id = %s AND identifier = %s", (member_id, identifier)).fetchone()
+        if row is None:
+            return None
+        return StoredDescription(member_id=member_id, identifier=identifier, resource_id=row[0],
+                                 format=row[1], rank=row[2], description=json.loads(row[3]))
+
+    def put_description(self, d: StoredDescription, raw_seq: int) -> None:
+        self.conn.execute(
+            "INSERT INTO descriptions (member_id, identifier, resource_id, format, rank, "
+            "description, raw_seq, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (member_id, identifier) DO UPDATE SET "
+            "resource_id = excluded.resource_id, format = excluded.format, "
+            "rank = excluded.rank, description = excluded.description, "
+            "raw_seq = excluded.raw_seq, updated_at = excluded.updated_at",
+            (d.member_id, d.identifier, d.resource_id, d.format, d.rank, _dumps(d.description),
+             raw_seq, self.now))
+
+    def delete_description(self, member_id: str, identifier: str) -> None:
+        self.conn.execute("DELETE FROM descriptions WHERE member_id = %s AND identifier = %s",
+                          (member_id, identifier))
+
+    def descriptions_of(self, resource_id: str) -> list[StoredDescription]:
+        return [
+            StoredDescription(member_id=r[0], identifier=r[1], resource_id=resource_id,
+                              format=r[2], rank=r[3], description=json.loads(r[4]))
+            for r in self.conn.execute(
+                "SELECT member_id, identifier, format, rank, description FROM descriptions "
+                "WHERE resource_id = %s ORDER BY member_id, identifier", (resource_id,))
+        ]
+
+    def resources_for_keys(self, keys: Sequence[str]) -> dict[str, str]:
+        if not keys:
+            return {}
+        return {r[0]: r[1] for r in self.conn.execute(
+            "SELECT key, resource_id FROM match_keys WHERE key = ANY(%s)", (list(keys),))}
+
+    def set_keys(self, resource_id: str, keys: Sequence[str]) -> None:
+        self.conn.execute("DELETE FROM match_keys WHERE resource_id = %s", (resource_id,))
+        if keys:
+            self.conn.execute(
+                "INSERT INTO match_keys (key, resource_id) SELECT k, %s FROM unnest(%s::text[]) k "
+                "ON CONFLICT (key) DO UPDATE SET resource_id = excluded.resource_id",
+                (resource_id, list(dict.fromkeys(keys))))
+
+    def resource(self, resource_id: str) -> Resource | None:
+        row = self.conn.execute(
+            "SELECT record, deleted, created_at, updated_at, seq FROM resources WHERE id = %s",
+            (resource_id,)).fetchone()
+        if row is None:
+            return None
+        return Resource(id=resource_id, record=json.loads(row[0]), deleted=row[1],
+                        created_at=row[2], updated_at=row[3], seq=int(row[4]))
+
+    def put_resource(self, resource_id: str, record: dict[str, Any], *, deleted: bool
+                     ) -> str | None:
+        text = _dumps(record)
+        row = self.conn.execute("SELECT record, deleted FROM resources WHERE id = %s",
+                                (resource_id,)).fetchone()
+        if row is not None and row[0] == text and row[1] == deleted:
+            return None
+        if row is None and deleted:
+            return None
+        kind = "delete" if deleted else ("create" if row is None or row[1] else "update")
+        if row is not None and row[1] and not deleted:
+            # A retired IRI that is minted again names a resource of its own once more.
+            self.conn.execute("DELETE FROM aliases WHERE retired_id = %s", (resource_id,))
+        seq_row = self.conn.execute(
+            "UPDATE counters SET value = value + 1 WHERE name = 'catalog_seq' RETURNING value"
+        ).fetchone()
+        assert seq_row is not None
+        seq = int(seq_row[0])
+        self.conn.execute(
+            "INSERT INTO resources (id, record, deleted, created_at, updated_at, seq) "
+            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
+            "record = excluded.record, deleted = excluded.deleted, "
+            "updated_at = excluded.updated_at, seq = excluded.seq",
+            (resource_id, text, deleted, self.now, self.now, seq))
+        self.conn.execute("DELETE FROM resource_sets WHERE resource_id = %s", (resource_id,))
+        specs = oai_set_specs(record)
+        if specs:
+            self.conn.execute(
+                "INSERT INTO resource_sets (resource_id, set_spec, seq) "
+                "SELECT %s, s, %s FROM unnest(%s::text[]) s", (resource_id, seq, specs))
+        sync_search(self.conn, resource_id, record, deleted)
+        self.conn.execute("INSERT INTO changes (seq, resource_id, kind, at) "
+                          "VALUES (%s, %s, %s, %s)", (seq, resource_id, kind, self.now))
+        return kind
+
+    def quarantine(self, member_id: str, identifier: str | None, *, stage: str, reason: str,
+                   raw: bytes | None) -> None:
+        if identifier is not None:
+            self.resolve_quarantine(member_id, identifier, stage=stage)
+        self.conn.execute(
+            "INSERT INTO quarantine (member_id, identifier, run_id, stage, reason, raw, "
+            "created_at) VALUES (%s, %s, NULL, %s, %s, %s, %s)",
+            (member_id, identifier, stage, reason.replace("\x00", "\\x00"), raw, self.now))
+
+    def resolve_quarantine(self, member_id: str, identifier: str, *, stage: str) -> None:
+        self.conn.execute(
+            "UPDATE quarantine SET resolved = TRUE WHERE member_id = %s AND identifier = %s "
+            "AND stage = %s AND NOT resolved", (member_id, identifier, stage))
+
+    def put_dissemination(self, resource_id: str, prefix: str, xml: bytes, *,
+                          version: str) -> None:
+        self.conn.execute(
+            "INSERT INTO disseminations (resource_id, prefix, seq, xml, writer_version) "
+            "SELECT id, %s, seq, %s, %s FROM resources WHERE id = %s "
+            "ON CONFLICT (resource_id, prefix) DO UPDATE SET seq = excluded.seq, "
+            "xml = excluded.xml, writer_version = excluded.writer_version",
+            (prefix, xml, version, resource_id))
+
+    def stale_disseminations(self, prefix: str, version: str, *, after_seq: int = 0,
+                             limit: int = 500) -> list[Resource]:
+        rows = self.conn.execute(
+            "SELECT r.id, r.record, r.created_at, r.updated_at, r.seq FROM resources r "
+            "LEFT JOIN disseminations d ON d.resource_id = r.id AND d.prefix = %s "
+            "AND d.seq = r.seq AND d.writer_version = %s "
+            "WHERE r.seq > %s AND NOT r.deleted AND d.resource_id IS NULL "
+            "ORDER BY r.seq LIMIT %s", (prefix, version, after_seq, limit)).fetchall()
+        return [Resource(id=r[0], record=json.loads(r[1]), deleted=False, created_at=r[2],
+                         updated_at=r[3], seq=int(r[4])) for r in rows]
+
+    def set_written_versions(self, versions: dict[str, str]) -> None:
+        self.conn.execute("INSERT INTO meta (key, value) VALUES ('written_versions', %s) "
+                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                          (_dumps(versions),))
+
+    def set_normalized_seq(self, member_id: str, seq: int) -> None:
+        self.conn.execute("INSERT INTO members (id, normalized_seq) VALUES (%s, %s) "
+                          "ON CONFLICT (id) DO UPDATE SET normalized_seq = excluded.normalized_seq",
+                          (member_id, seq))
+
+    def retire(self, retired_id: str, resource_id: str) -> None:
+        self.conn.execute("UPDATE aliases SET resource_id = %s WHERE resource_id = %s",
+                          (resource_id, retired_id))
+        self.conn.execute("INSERT INTO aliases (retired_id, resource_id) VALUES (%s, %s) "
+                          "ON CONFLICT (retired_id) DO UPDATE SET resource_id = "
+                          "excluded.resource_id", (retired_id, resource_id))
+
+    def aliases_of(self, resource_id: str) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT retired_id FROM aliases WHERE resource_id = %s ORDER BY retired_id",
+            (resource_id,))]
+
+    def set_unmapped(self, member_id: str, identifier: str,
+                     terms: Sequence[tuple[str, str, str]]) -> None:
+        self.conn.execute("DELETE FROM unmapped_terms WHERE member_id = %s AND identifier = %s",
+                          (member_id, identifier))
+        if terms:
+            unique = list(dict.fromkeys(terms))
+            self.conn.execute(
+                "INSERT INTO unmapped_terms (member_id, identifier, field, source, value) "
+                "SELECT %s, %s, f, s, v FROM unnest(%s::text[], %s::text[], %s::text[]) "
+                "AS t(f, s, v) ON CONFLICT DO NOTHING",
+                (member_id, identifier, [t[0] for t in unique], [t[1] for t in unique],
+                 [t[2] for t in unique]))
