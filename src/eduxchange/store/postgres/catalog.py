@@ -27,8 +27,8 @@ def is_store_failure(err: psycopg.Error) -> bool:
     """Whether ``err`` is the database failing (not a value of one record it refused)."""
     if isinstance(err, (psycopg.OperationalError, psycopg.InterfaceError)):
         return True
-    state = err.sqlstate or ""
-    return not state or state[:2] in _STORE_FAILURES
+    # No SQLSTATE: refused by psycopg before it was sent (a NUL in a text, a value too big).
+    return (err.sqlstate or "")[:2] in _STORE_FAILURES
 
 
 def _dumps(value: Any) -> str:
