@@ -237,8 +237,10 @@ def test_read_only_methods(site: Site) -> None:
     assert site.get(f"resources/{uuid}").status_code == 200
     store = ReadOnlySQLiteStore(site.config.catalog.store)
     try:
+        # The served store has no write methods, and its connections cannot write either.
+        assert not hasattr(store, "update_member_state") and not hasattr(store, "catalog")
         with pytest.raises(sqlite3.OperationalError):
-            store.update_member_state("intruder", state="ok")
+            store._conn().execute("INSERT INTO members (id) VALUES ('intruder')")
     finally:
         store.close()
 

@@ -67,7 +67,7 @@ from lxml import etree
 from ..core.config import Config
 from ..core.errors import ConfigError
 from ..store.base import Resource
-from ..store.sqlite import SQLiteOAIBackend, SQLiteStore
+from ..store.sqlite import ReadOnlySQLiteStore, SQLiteOAIBackend, SQLiteStore
 from ..catalog.vocab import SCHEMES, default_vocabularies
 from .writers import WRITERS
 
@@ -203,7 +203,7 @@ def _parse_datestamp(value: str, *, until: bool) -> tuple[str, str]:
 class Provider:
     """An OAI-PMH 2.0 repository over the catalogue; :meth:`handle` answers one request."""
 
-    def __init__(self, config: Config, store: SQLiteStore | OAIBackend, *,
+    def __init__(self, config: Config, store: SQLiteStore | ReadOnlySQLiteStore | OAIBackend, *,
                  repository_name: str | None = None,
                  admin_email: str | Sequence[str] | None = None) -> None:
         self.config = config

@@ -35,7 +35,7 @@ from types import MappingProxyType
 from typing import Any, Final, TextIO
 
 from ..core.config import MemberConfig
-from ..store.base import CatalogStore, QuarantineEntry
+from ..store.base import CatalogStore, QuarantineEntry, StoreReader
 
 __all__ = [
     "ELEMENTS",
@@ -1022,7 +1022,7 @@ def _plain(problem: str, fmt: str) -> tuple[str, str, str]:
     return "", short, ""
 
 
-def member_report(store: CatalogStore, member: MemberConfig, *, lang: str = "en",
+def member_report(store: StoreReader, member: MemberConfig, *, lang: str = "en",
                   trend_runs: int = _TREND_RUNS, now: datetime | None = None) -> MemberReport:
     """The quality report of ``member`` from what ``store`` holds (reads only; streams).
 
@@ -1147,7 +1147,7 @@ def _tsv(text: str) -> str:
 CSV_COLUMNS: Final = ("identifier", "field", "severity", "problem", "source_element", "detail")
 
 
-def iter_warnings(store: CatalogStore, member: MemberConfig, *, lang: str = "en"
+def iter_warnings(store: StoreReader, member: MemberConfig, *, lang: str = "en"
                   ) -> Iterator[tuple[str, str, str, str, str, str]]:
     """The per-field warnings (:data:`CSV_COLUMNS`), record by record, streamed.
 
@@ -1170,7 +1170,7 @@ def iter_warnings(store: CatalogStore, member: MemberConfig, *, lang: str = "en"
                        elements.get(name, name if d.format == "lrmi" else ""), "")
 
 
-def write_warnings_csv(store: CatalogStore, member: MemberConfig, out: TextIO, *,
+def write_warnings_csv(store: StoreReader, member: MemberConfig, out: TextIO, *,
                        lang: str = "en") -> int:
     """Write :func:`iter_warnings` as CSV (RFC 4180, a header row); returns the rows written."""
     writer = csv.writer(out, lineterminator="\r\n")

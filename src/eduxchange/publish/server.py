@@ -340,7 +340,7 @@ class _LRU:
 class App:
     """The WSGI application over one catalogue store (see the module docstring for routes)."""
 
-    def __init__(self, config: Config, store: SQLiteStore, *, page_size: int | None = None,
+    def __init__(self, config: Config, store: SQLiteStore | ReadOnlySQLiteStore, *, page_size: int | None = None,
                  public_url: str | None = None, provider: OAIHandler | None = None) -> None:
         self.config = config
         self.store = store
@@ -711,7 +711,7 @@ class App:
         return False
 
 
-def make_app(config: Config, store: SQLiteStore, *, page_size: int | None = None,
+def make_app(config: Config, store: SQLiteStore | ReadOnlySQLiteStore, *, page_size: int | None = None,
              public_url: str | None = None) -> App:
     """The WSGI application serving ``store`` (a :class:`ReadOnlySQLiteStore` in production).
 

@@ -20,6 +20,7 @@ from .search import SearchQuery, SearchResult
 
 __all__ = [
     "CatalogStore",
+    "StoreReader",
     "CatalogTxn",
     "MemberState",
     "PageCounts",
@@ -252,25 +253,12 @@ class CatalogTxn(Protocol):
         ...
 
 
-class CatalogStore(Protocol):
-    """Everything the harvester needs from a store."""
+class StoreReader(Protocol):
+    """What reading a store needs: harvest state and log, the catalogue, reports, search.
+
+    A read-only store (for serving) has these methods only."""
 
     def member_state(self, member_id: str) -> MemberState: ...
-
-    def update_member_state(self, member_id: str, **fields: Any) -> None: ...
-
-    def begin_run(self, member_id: str, *, mode: str, metadata_prefix: str | None,
-                  from_: str | None) -> int: ...
-
-    def update_run(self, run_id: int, *, mode: str, metadata_prefix: str | None,
-                   from_: str | None) -> None:
-        """Fill in what a run learnt after it began (negotiated format, mode, ``from``)."""
-        ...
-
-    def finish_run(self, run_id: int, *, state: str, counts: dict[str, int],
-                   error: str | None) -> None: ...
-
-    def log_issues(self, run_id: int | None, member_id: str, issues: Sequence[Issue]) -> None: ...
 
     def events(self, member_id: str | None = None, run_id: int | None = None, *,
                min_severity: str = "info", limit: int = 100) -> list[EventInfo]:
@@ -285,28 +273,6 @@ class CatalogStore(Protocol):
         """The warnings of the member's last finished run: how many, and the latest one."""
         ...
 
-    def harvest_lock(self) -> AbstractContextManager[None]:
-        """Hold the store's harvest lock for the block; :class:`~eduxchange.core.errors.StoreLocked`
-        when another process or thread holds it."""
-        ...
-
-    def commit_page(self, member_id: str, run_id: int, metadata_prefix: str,
-                    records: Sequence[RawRecord], quarantined: Sequence[Quarantined],
-                    resume: dict[str, Any] | None) -> PageCounts:
-        """Store one page and the resume state atomically.
-
-        Never replaces a record by a copy with an older datestamp (OAI-PMH 2.0 section
-        2.7.1: the datestamp orders a record's versions): within the page the newest copy
-        wins (on equal datestamps the later one), then it is compared with the stored
-        version in the same transaction. Ignored copies come back in ``stale``. A stored
-        datestamp more than a day in the future does not hold back a replacement.
-        """
-        ...
-
-    def mark_seen(self, member_id: str, run_id: int, identifiers: Sequence[str]) -> None: ...
-
-    def retire_unseen(self, member_id: str, run_id: int) -> int: ...
-
     def counts(self, member_id: str) -> dict[str, int]: ...
 
     def iter_records(self, member_id: str | None = None, *, include_deleted: bool = True,
@@ -315,8 +281,6 @@ class CatalogStore(Protocol):
     def runs(self, member_id: str | None = None, limit: int = 20) -> list[RunInfo]: ...
 
     def quarantine(self, member_id: str | None = None, limit: int = 100) -> list[QuarantineEntry]: ...
-
-    def catalog(self) -> AbstractContextManager[CatalogTxn]: ...
 
     def iter_resources(self, *, include_deleted: bool = False, since_seq: int = 0,
                        member_id: str | None = None, updated_since: str | None = None
@@ -346,9 +310,6 @@ class CatalogStore(Protocol):
         """Every ``(identifier, field, source, value)`` unmapped in the member's records."""
         ...
 
-    def put_report_snapshot(self, member_id: str, run_id: int | None,
-                            figures: dict[str, Any]) -> None: ...
-
     def report_snapshots(self, member_id: str, limit: int = 10
                          ) -> list[tuple[int | None, str, dict[str, Any]]]:
         """Kept report figures ``(run_id, created_at, figures)``, newest run first."""
@@ -371,3 +332,50 @@ class CatalogStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class CatalogStore(StoreReader, Protocol):
+    """Everything the harvester and normalization need from a store: the readers and the
+    writers."""
+
+    def update_member_state(self, member_id: str, **fields: Any) -> None: ...
+
+    def begin_run(self, member_id: str, *, mode: str, metadata_prefix: str | None,
+                  from_: str | None) -> int: ...
+
+    def update_run(self, run_id: int, *, mode: str, metadata_prefix: str | None,
+                   from_: str | None) -> None:
+        """Fill in what a run learnt after it began (negotiated format, mode, ``from``)."""
+        ...
+
+    def finish_run(self, run_id: int, *, state: str, counts: dict[str, int],
+                   error: str | None) -> None: ...
+
+    def log_issues(self, run_id: int | None, member_id: str, issues: Sequence[Issue]) -> None: ...
+
+    def harvest_lock(self) -> AbstractContextManager[None]:
+        """Hold the store's harvest lock for the block; :class:`~eduxchange.core.errors.StoreLocked`
+        when another process or thread holds it."""
+        ...
+
+    def commit_page(self, member_id: str, run_id: int, metadata_prefix: str,
+                    records: Sequence[RawRecord], quarantined: Sequence[Quarantined],
+                    resume: dict[str, Any] | None) -> PageCounts:
+        """Store one page and the resume state atomically.
+
+        Never replaces a record by a copy with an older datestamp (OAI-PMH 2.0 section
+        2.7.1: the datestamp orders a record's versions): within the page the newest copy
+        wins (on equal datestamps the later one), then it is compared with the stored
+        version in the same transaction. Ignored copies come back in ``stale``. A stored
+        datestamp more than a day in the future does not hold back a replacement.
+        """
+        ...
+
+    def mark_seen(self, member_id: str, run_id: int, identifiers: Sequence[str]) -> None: ...
+
+    def retire_unseen(self, member_id: str, run_id: int) -> int: ...
+
+    def catalog(self) -> AbstractContextManager[CatalogTxn]: ...
+
+    def put_report_snapshot(self, member_id: str, run_id: int | None,
+                            figures: dict[str, Any]) -> None: ...

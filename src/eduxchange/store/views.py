@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .sqlite import SQLiteStore
+from .sqlite import ReadOnlySQLiteStore, SQLiteStore
 
 __all__ = ["CatalogueTotals", "MemberDescription", "catalogue_totals", "descriptions_of",
            "member_resource_count"]
@@ -39,7 +39,7 @@ class MemberDescription:
     updated_at: str
 
 
-def catalogue_totals(store: SQLiteStore) -> CatalogueTotals:
+def catalogue_totals(store: SQLiteStore | ReadOnlySQLiteStore) -> CatalogueTotals:
     """Counts over the live catalogue (one scan of ``resources``; callers cache by change seq)."""
     conn = store._conn()
     (resources,) = conn.execute("SELECT COUNT(*) FROM resources WHERE deleted = 0").fetchone()
@@ -53,7 +53,7 @@ def catalogue_totals(store: SQLiteStore) -> CatalogueTotals:
                            licences=int(licences))
 
 
-def descriptions_of(store: SQLiteStore, resource_id: str) -> list[MemberDescription]:
+def descriptions_of(store: SQLiteStore | ReadOnlySQLiteStore, resource_id: str) -> list[MemberDescription]:
     """The member descriptions a catalogue record was merged from, by member and identifier."""
     return [
         MemberDescription(member_id=r[0], identifier=r[1], format=r[2],
@@ -65,7 +65,7 @@ def descriptions_of(store: SQLiteStore, resource_id: str) -> list[MemberDescript
     ]
 
 
-def member_resource_count(store: SQLiteStore, member_id: str) -> int:
+def member_resource_count(store: SQLiteStore | ReadOnlySQLiteStore, member_id: str) -> int:
     """How many live catalogue records a member's descriptions contribute to."""
     (count,) = store._conn().execute(
         "SELECT COUNT(DISTINCT d.resource_id) FROM descriptions d JOIN resources r "

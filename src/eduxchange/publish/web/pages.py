@@ -32,7 +32,7 @@ from rdflib.namespace import SKOS
 from ...core.config import Config, MemberConfig
 from ..report import member_report, render_html
 from ...store.search import FACETS, SearchQuery, SearchResult, member_of, search_terms
-from ...store.sqlite import SQLiteStore, latest_change
+from ...store.sqlite import ReadOnlySQLiteStore, SQLiteStore, latest_change
 from ...store.views import CatalogueTotals, catalogue_totals, descriptions_of, member_resource_count
 from ...catalog.vocab import default_vocabularies
 from .messages import LANGUAGE_NAMES, MESSAGES, RTL_LANGUAGES, UI_LANGUAGES
@@ -268,7 +268,7 @@ def _short_time(value: Any) -> str:
     return f"{match.group(1)} {match.group(2)} UTC" if match.group(2) else match.group(1)
 
 
-def member_report_html(config: Config, store: SQLiteStore, member_id: str, *,
+def member_report_html(config: Config, store: SQLiteStore | ReadOnlySQLiteStore, member_id: str, *,
                        lang: str = "en") -> Markup | None:
     """The member's quality report (:mod:`eduxchange.publish.report`) as an HTML fragment for its
     page, in ``lang``; None for a member the config does not name (nothing to report against).
@@ -291,7 +291,7 @@ class Page:
 class Pages:
     """Renders the pages of one catalogue (thread-safe; one per :class:`~eduxchange.publish.server.App`)."""
 
-    def __init__(self, config: Config, store: SQLiteStore) -> None:
+    def __init__(self, config: Config, store: SQLiteStore | ReadOnlySQLiteStore) -> None:
         self.config = config
         self.store = store
         self.members: dict[str, MemberConfig] = {m.id: m for m in config.members}

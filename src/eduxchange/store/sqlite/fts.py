@@ -1,0 +1,140 @@
+"""Full-text search in SQLite: one FTS5 table and facet rows (:mod:`eduxchange.store.search`).
+
+One FTS5 table, unicode61 with remove_diacritics 2 (so "eleve" finds "élève"), whose texts
+have each Han/kana/Thai character set apart (store.search.spaced): a CJK query is then a
+phrase of characters, which finds words of any length. A trigram table was the alternative:
+it cannot match queries under three characters, and most Chinese words are two. Facet values
+are plain rows, so counts are one GROUP BY over the hits. The index is derived data: it is
+rewritten with the resource in put_resource's transaction, and rebuilt on open when absent or
+made by another version of the indexing code (SEARCH_INDEX_VERSION; STYLE.md: a cache says
+what made it).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from ...catalog.vocab import default_vocabularies
+from ...core.errors import StoreError
+from ..search import (
+    FACETS,
+    FacetCount,
+    SearchHit,
+    SearchQuery,
+    SearchResult,
+    fts5_match,
+    search_document,
+    search_terms,
+)
+from .connection import Connections
+
+__all__ = ["SEARCH_INDEX_VERSION", "SearchReader"]
+
+#: Bump when store.search.search_document or the schema below changes: stores then re-index.
+SEARCH_INDEX_VERSION = "1"
+
+_SEARCH_SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5 (
+    resource_id UNINDEXED, title, body, concepts,
+    tokenize = 'unicode61 remove_diacritics 2');
+CREATE TABLE IF NOT EXISTS search_facets (
+    resource_id TEXT NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (resource_id, facet, value)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS search_facets_value ON search_facets (facet, value);
+"""
+# bm25 weights of title, body, concepts: a word of the title counts most.
+_BM25 = "bm25(search_text, 0.0, 10.0, 2.0, 1.0)"
+
+
+def _search_sync(conn: sqlite3.Connection, resource_id: str, record: dict[str, Any],
+                 deleted: bool) -> None:
+    """Rewrite one resource's search rows (a withdrawn resource has none)."""
+    conn.execute("DELETE FROM search_text WHERE resource_id = ?", (resource_id,))
+    conn.execute("DELETE FROM search_facets WHERE resource_id = ?", (resource_id,))
+    if deleted:
+        return
+    doc = search_document(record, default_vocabularies())
+    conn.execute("INSERT INTO search_text (resource_id, title, body, concepts) "
+                 "VALUES (?, ?, ?, ?)", (resource_id, doc.title, doc.body, doc.concepts))
+    conn.executemany("INSERT INTO search_facets (resource_id, facet, value) VALUES (?, ?, ?)",
+                     [(resource_id, facet, value) for facet, value in doc.facets])
+
+
+def _search_migrate(conn: sqlite3.Connection) -> None:
+    """Create the search index; (re)build it once for stores without it or of another version."""
+    conn.executescript(_SEARCH_SCHEMA)
+    if conn.execute("SELECT 1 FROM meta WHERE key = 'search_index' AND value = ?",
+                    (SEARCH_INDEX_VERSION,)).fetchone():
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if not conn.execute("SELECT 1 FROM meta WHERE key = 'search_index' AND value = ?",
+                            (SEARCH_INDEX_VERSION,)).fetchone():
+            conn.execute("DELETE FROM search_text")
+            conn.execute("DELETE FROM search_facets")
+            for resource_id, text, deleted in conn.execute(
+                    "SELECT id, record, deleted FROM resources").fetchall():
+                _search_sync(conn, resource_id, json.loads(text), bool(deleted))
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('search_index', ?)",
+                         (SEARCH_INDEX_VERSION,))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _search(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult:
+    """Answer ``query`` from the index (see :meth:`SQLiteStore.search`)."""
+    match = fts5_match(search_terms(query.text))
+    where: list[str] = []
+    params: list[Any] = []
+    if match is not None:
+        select = f"SELECT resource_id, -{_BM25} AS score FROM search_text"
+        where.append("search_text MATCH ?")
+        params.append(match)
+    else:
+        select = "SELECT resource_id, 0.0 AS score FROM search_text"
+    for facet, values in sorted(query.filters.items()):
+        if facet not in FACETS or not values:
+            continue
+        marks = ", ".join("?" * len(values))
+        where.append(f"resource_id IN (SELECT resource_id FROM search_facets "
+                     f"WHERE facet = ? AND value IN ({marks}))")
+        params.extend([facet, *values])
+    hits_sql = select + (" WHERE " + " AND ".join(where) if where else "")
+    cte = f"WITH hits AS MATERIALIZED ({hits_sql}) "
+    total = int(conn.execute(cte + "SELECT COUNT(*) FROM hits", params).fetchone()[0])
+    page_size = max(1, query.page_size)
+    offset = (max(1, query.page) - 1) * page_size
+    rows = conn.execute(
+        cte + "SELECT hits.resource_id, hits.score, resources.record FROM hits "
+        "JOIN resources ON resources.id = hits.resource_id "
+        "ORDER BY hits.score DESC, hits.resource_id LIMIT ? OFFSET ?",
+        [*params, page_size, offset]).fetchall()
+    counts: dict[str, list[FacetCount]] = {name: [] for name in FACETS}
+    for facet, value, count in conn.execute(
+            cte + "SELECT facet, value, COUNT(*) AS n FROM search_facets "
+            "JOIN hits USING (resource_id) GROUP BY facet, value ORDER BY facet, n DESC, value",
+            params):
+        if facet in counts:
+            counts[facet].append(FacetCount(value, int(count)))
+    hits = tuple(SearchHit(resource_id=r[0], record=json.loads(r[2]), score=float(r[1]))
+                 for r in rows)
+    return SearchResult(total=total, hits=hits,
+                        facets={name: tuple(found) for name, found in counts.items()})
+
+
+class SearchReader(Connections):
+    """Search over the index (read-only: the index is written by the catalogue transaction)."""
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """The resources matching ``query``, most relevant first, with facet counts."""
+        try:
+            return _search(self._conn(), query)
+        except sqlite3.OperationalError as err:
+            if "no such table" not in str(err):
+                raise
+            raise StoreError(f"{self.path} has no search index yet: run any command that "
+                             f"opens it for writing (eduxchange normalize --all) once") from err

@@ -1,0 +1,193 @@
+"""Catalogue readers in SQLite: resources, descriptions, report figures, the change feed.
+
+Nothing here writes, so the read-only store serving HTTP has all of it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+from ...core.errors import StoreError
+from ...publish.changes import Change
+from ..base import QuarantineEntry, Resource, StoredDescription
+from .connection import Connections
+
+__all__ = ["CatalogReaders", "alias_target", "change_rows", "change_stats", "latest_change",
+           "resource_by_id"]
+
+
+class CatalogReaders(Connections):
+    """The catalogue, its member descriptions and the member quality reports' figures."""
+
+    def iter_resources(self, *, include_deleted: bool = False, since_seq: int = 0,
+                       member_id: str | None = None, updated_since: str | None = None
+                       ) -> Iterator[Resource]:
+        """Stream catalogue records in change order (``seq``), in bounded memory.
+
+        ``updated_since`` (ISO 8601, UTC ``...Z``) keeps records changed at or after it.
+        """
+        where: list[str] = []
+        params: list[Any] = []
+        if updated_since is not None:
+            where.append("updated_at >= ?")
+            params.append(updated_since)
+        if not include_deleted:
+            where.append("deleted = 0")
+        if member_id is not None:
+            where.append("id IN (SELECT resource_id FROM descriptions WHERE member_id = ?)")
+            params.append(member_id)
+        for r in self._by_seq("SELECT id, record, deleted, created_at, updated_at, seq "
+                              "FROM resources", where, params, since_seq, batch=500):
+            yield Resource(id=r[0], record=json.loads(r[1]), deleted=bool(r[2]),
+                           created_at=r[3], updated_at=r[4], seq=r[5])
+
+    def written_versions(self) -> dict[str, str]:
+        """The writer versions, by prefix, every live record's pre-rendered metadata was
+        last brought up to (``{}`` before the first time; see ``stale_disseminations``)."""
+        row = self._conn().execute(
+            "SELECT value FROM meta WHERE key = 'written_versions'").fetchone()
+        return {} if row is None else dict(json.loads(row[0]))
+
+    def resource_counts(self) -> dict[str, int]:
+        live, gone = self._conn().execute(
+            "SELECT COALESCE(SUM(deleted = 0), 0), COALESCE(SUM(deleted = 1), 0) FROM resources"
+        ).fetchone()
+        return {"resources": int(live), "deleted": int(gone)}
+
+    # -- member quality reports (eduxchange.publish.report) ------------------------------------------
+
+    def iter_descriptions(self, member_id: str) -> Iterator[StoredDescription]:
+        """Stream one member's normalized descriptions, by identifier, in bounded memory."""
+        last = ""
+        while True:
+            rows = self._conn().execute(
+                "SELECT identifier, resource_id, format, rank, description FROM descriptions "
+                "WHERE member_id = ? AND identifier > ? ORDER BY identifier LIMIT 500",
+                (member_id, last)).fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield StoredDescription(member_id=member_id, identifier=r[0], resource_id=r[1],
+                                        format=r[2], rank=r[3], description=json.loads(r[4]))
+            last = rows[-1][0]
+
+    def iter_quarantine(self, member_id: str) -> Iterator[QuarantineEntry]:
+        """Stream a member's unresolved quarantine entries (without raw bytes), oldest first.
+
+        A record quarantined at harvest in several runs has several entries; only the newest
+        of each (stage, identifier) comes back.
+        """
+        last = 0
+        try:
+            while True:
+                rows = self._conn().execute(
+                    "SELECT id, identifier, run_id, stage, reason, created_at FROM quarantine q "
+                    "WHERE member_id = ? AND resolved = 0 AND id > ? AND (identifier IS NULL "
+                    "OR NOT EXISTS (SELECT 1 FROM quarantine n WHERE n.member_id = q.member_id "
+                    "AND n.identifier = q.identifier AND n.stage = q.stage AND n.resolved = 0 "
+                    "AND n.id > q.id)) ORDER BY id LIMIT 500", (member_id, last)).fetchall()
+                if not rows:
+                    return
+                for r in rows:
+                    yield QuarantineEntry(id=r[0], member_id=member_id, identifier=r[1],
+                                          run_id=r[2], stage=r[3], reason=r[4], raw=None,
+                                          created_at=r[5])
+                last = rows[-1][0]
+        except sqlite3.OperationalError as err:
+            raise StoreError(f"catalogue store {self.path}: {err}") from err
+
+    def description_count(self, member_id: str) -> int:
+        """How many normalized descriptions the member has in the catalogue."""
+        (n,) = self._conn().execute("SELECT COUNT(*) FROM descriptions WHERE member_id = ?",
+                                    (member_id,)).fetchone()
+        return int(n)
+
+    def unmapped_terms(self, member_id: str, *, examples: int = 3
+                       ) -> list[tuple[str, str, str, int, tuple[str, ...]]]:
+        """The member's unmapped ``(field, source, value, records, example identifiers)``,
+        most frequent first (what normalization kept with :meth:`CatalogTxn.set_unmapped`)."""
+        try:
+            rows = self._conn().execute(
+                "SELECT field, source, value, COUNT(*), MIN(identifier), MAX(identifier) "
+                "FROM unmapped_terms WHERE member_id = ? GROUP BY field, source, value "
+                "ORDER BY COUNT(*) DESC, field, source, value", (member_id,)).fetchall()
+        except sqlite3.OperationalError:  # a store older than the table, opened read-only
+            return []
+        out = []
+        for field_, source, value, n, first, last_ in rows:
+            found = (first,) if first == last_ else (first, last_)
+            out.append((field_, source, value, int(n), found[:examples]))
+        return out
+
+    def iter_unmapped(self, member_id: str) -> Iterator[tuple[str, str, str, str]]:
+        """Every ``(identifier, field, source, value)`` unmapped in the member's records."""
+        try:
+            rows = self._conn().execute(
+                "SELECT identifier, field, source, value FROM unmapped_terms WHERE member_id = ? "
+                "ORDER BY identifier, rowid", (member_id,))
+            for r in rows:
+                yield (r[0], r[1], r[2], r[3])
+        except sqlite3.OperationalError:
+            return
+
+    def report_snapshots(self, member_id: str, limit: int = 10
+                         ) -> list[tuple[int | None, str, dict[str, Any]]]:
+        """The kept report figures ``(run_id, created_at, figures)``, newest run first."""
+        try:
+            rows = self._conn().execute(
+                "SELECT run_id, created_at, figures FROM reports WHERE member_id = ? "
+                "ORDER BY run_id DESC LIMIT ?", (member_id, limit)).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        return [(None if r[0] < 0 else int(r[0]), str(r[1]), json.loads(r[2])) for r in rows]
+
+
+
+def change_rows(store: Connections, first_seq: int, last_seq: int) -> list[Change]:
+    """The catalogue changes with ``first_seq <= seq <= last_seq``, oldest first."""
+    return [Change(seq=r[0], resource_id=r[1], kind=r[2], at=r[3])
+            for r in store._conn().execute(
+                "SELECT seq, resource_id, kind, at FROM changes WHERE seq BETWEEN ? AND ? "
+                "ORDER BY seq", (first_seq, last_seq))]
+
+
+def change_stats(store: Connections, before_seq: int | None = None) -> tuple[int, int, str | None]:
+    """``(count, max seq, latest time)`` of the changes (those with ``seq < before_seq``)."""
+    sql = "SELECT COUNT(*), COALESCE(MAX(seq), 0), MAX(at) FROM changes"
+    params: tuple[int, ...] = ()
+    if before_seq is not None:
+        sql += " WHERE seq < ?"
+        params = (before_seq,)
+    count, top, at = store._conn().execute(sql, params).fetchone()
+    return int(count), int(top), at
+
+
+def latest_change(store: Connections) -> tuple[int, str | None]:
+    """``(max seq, time)`` of the newest change, by the primary key: no scan of the log."""
+    row = store._conn().execute(
+        "SELECT seq, at FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
+    return (0, None) if row is None else (int(row[0]), row[1])
+
+
+def resource_by_id(store: Connections, resource_id: str) -> Resource | None:
+    """One catalogue record (or its tombstone) by IRI, outside any write transaction."""
+    row = store._conn().execute(
+        "SELECT record, deleted, created_at, updated_at, seq FROM resources WHERE id = ?",
+        (resource_id,)).fetchone()
+    if row is None:
+        return None
+    return Resource(id=resource_id, record=json.loads(row[0]), deleted=bool(row[1]),
+                    created_at=row[2], updated_at=row[3], seq=row[4])
+
+
+def alias_target(store: Connections, resource_id: str) -> str | None:
+    """The IRI of the resource a retired IRI now names, or ``None`` if it is not retired."""
+    try:
+        row = store._conn().execute("SELECT resource_id FROM aliases WHERE retired_id = ?",
+                                    (resource_id,)).fetchone()
+    except sqlite3.OperationalError:  # a store older than aliases, opened read-only
+        return None
+    return None if row is None else str(row[0])
