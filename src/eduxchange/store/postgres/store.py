@@ -540,7 +540,9 @@ class PostgresStore(PostgresReaders):
         value PostgreSQL refuses) propagates as it is, so normalization quarantines the record.
         """
         try:
-            with self._pool.connection() as conn, conn.transaction():
+            # Pipeline mode: statements whose results are not read (most of a normalization's
+            # writes) are sent without waiting for each reply; a read waits for what is queued.
+            with self._pool.connection() as conn, conn.pipeline(), conn.transaction():
                 yield PostgresCatalogTxn(conn, _now())
         except psycopg.Error as err:
             if is_store_failure(err):
