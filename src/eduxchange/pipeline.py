@@ -13,24 +13,22 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
-from .core.config import Config, MemberConfig, is_store_url
-from .core.errors import ConfigError, StoreError
+from .core.config import Config, MemberConfig
+from .core.errors import ConfigError
 from .catalog.normalization import Catalog, NormalizeResult, normalization_order
 from .harvesting.harvester import Harvester, ProgressCallback, ProgressEvent
 from .core.models import HarvestResult, MemberStatus
-from .store.base import CatalogStore, EventInfo, QuarantineEntry, RunInfo
-from .store.sqlite import SQLiteStore
-
-if TYPE_CHECKING:
-    from .store.postgres import PostgresStore
+from .store.backends import open_catalog_store, open_store_reader
+from .store.base import CatalogStore, EventInfo, QuarantineEntry, RunInfo, StoreReader
 
 __all__ = [
     "harvest",
     "member_statuses",
     "select_members",
     "open_store",
+    "open_read_only_store",
     "store_exists",
     "quarantine_entries",
     "harvest_log",
@@ -43,22 +41,15 @@ __all__ = [
 T = TypeVar("T")
 
 
-def open_store(config: Config | str) -> SQLiteStore | PostgresStore:
-    """Open (creating and migrating if needed) the catalogue store the config names.
+def open_store(config: Config) -> CatalogStore:
+    """Open (creating or upgrading it if needed) the catalogue store the config names: a
+    SQLite file, or a PostgreSQL database (``postgresql://user@host/dbname``)."""
+    return open_catalog_store(config.catalog.location)
 
-    ``[catalog] store`` (or ``config`` itself, a string) is a SQLite file path or a PostgreSQL
-    store URL (``postgresql://user@host/dbname``: :mod:`eduxchange.store.postgres`).
-    """
-    target = config if isinstance(config, str) else config.catalog.location
-    if is_store_url(target):
-        try:  # psycopg is needed only for this backend: an extra, eduxchange[postgresql]
-            from .store.postgres import PostgresStore as Postgres
-        except ImportError as err:
-            raise StoreError(f"the store {target} is a PostgreSQL database, and this "
-                             f"installation has no PostgreSQL driver ({err}): pip install "
-                             f"'eduxchange[postgresql]'") from err
-        return Postgres(target)
-    return SQLiteStore(target)
+
+def open_read_only_store(config: Config) -> StoreReader:
+    """Open the config's existing catalogue store read-only (for serving and reading)."""
+    return open_store_reader(config.catalog.location)
 
 
 def store_exists(config: Config) -> bool:
