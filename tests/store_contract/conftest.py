@@ -37,7 +37,16 @@ Backends
       is dropped (``CASCADE``) after the test, so parallel runs never collide;
     - a read-only handle, optional: ``ReadOnlyPostgresStore(url)`` or
       ``PostgresStore(url, read_only=True)``;
-    - ``harvest_lock()`` excludes other handles of the same store, in this process or another.
+    - ``harvest_lock()`` excludes other handles of the same store, in this process or another;
+    - a child process opening the same URL (``tests.store_contract.backends.open_backend``) sees
+      the same store, and a handle of a process killed mid-commit leaves nothing half-written.
+
+Modules: ``test_harvest_state`` (member state, runs, log, lock), ``test_pages`` (commit_page
+and the records), ``test_model`` and ``test_catalog_model`` (hypothesis against small models),
+``test_catalog_txn`` (the catalogue transaction), ``test_catalog_readers`` (resources, reports,
+search), ``test_concurrency`` (keyset paging under concurrent writers, a killed writer),
+``test_handles`` (handles, read-only handles, protocol completeness), ``test_readers`` (the
+publishing readers of the seam: a store lacking one skips its test, naming it).
 """
 
 from __future__ import annotations
