@@ -308,3 +308,13 @@ def test_a_value_postgresql_refuses_is_not_a_store_failure(postgres_url: str) ->
         assert not isinstance(caught.value, StoreError)
     finally:
         store.close()
+
+
+def test_the_password_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("psycopg")
+    from eduxchange.store.postgres import PASSWORD_VARIABLE, parse_url
+
+    monkeypatch.setenv(PASSWORD_VARIABLE, "from-env")
+    target = parse_url("postgresql://edx@db.example.org/oer?schema=a&sslmode=require")
+    assert (target.password, target.schema) == ("from-env", "a")
+    assert target.conninfo == "postgresql://edx@db.example.org/oer?sslmode=require"
