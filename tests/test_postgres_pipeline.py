@@ -221,3 +221,48 @@ def test_served_from_postgresql_sickle_harvests_what_sqlite_serves(
 def _no_response_date(xml: str) -> str:
     """The response without its responseDate, and today's times (of the two harvests)."""
     return _untimed(re.sub(r"<responseDate>[^<]*</responseDate>", "", xml))
+
+
+def test_a_killed_harvest_resumes_on_postgresql_with_nothing_lost_or_doubled(
+        tmp_path: Path, postgres_url: str) -> None:
+    """``kill -9`` mid-list: the pages committed stay, the advisory lock goes with the killed
+    session, and the next harvest resumes from the last committed page."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from eduxchange.core.config import with_store
+    from tests.support.faulty import serve_faulty
+
+    root = Path(__file__).resolve().parents[1]
+    recs = make_records(600, start=datetime(2024, 1, 1), step=timedelta(minutes=1))
+    with serve_faulty(recs, page_size=50) as server:
+        server.delay_next(100, 0.15, verb="ListRecords")  # slow enough to be killed mid-list
+        path = write_config(tmp_path / "alliance.toml",
+                            [{"id": "k", "endpoint": server.url, "metadata_prefix": "lom"}])
+        config = with_store(eduxchange.load_config(path), postgres_url)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "eduxchange_cli.main", "harvest", "-c", str(path), "--store",
+             postgres_url, "-q"], env={**os.environ, "PYTHONPATH": str(root)},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with eduxchange.open_store(config) as store:
+            deadline = time.monotonic() + 60
+            while store.counts("k")["records"] < 150 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            committed = store.counts("k")["records"]
+        assert 150 <= committed < 600
+
+        server.heal()
+        (result,) = eduxchange.harvest(config)
+        assert result.ok and result.mode == "resumed", result
+        assert result.new == 600 - committed and result.unchanged == 0
+        with eduxchange.open_store(config) as store:
+            assert store.counts("k")["records"] == 600
+            assert len({r.identifier for r in store.iter_records("k")}) == 600
+            assert store.resource_counts()["resources"] == 600
+            (killed, resumed) = store.runs("k")[::-1][:2]
+        assert killed.state == "interrupted" and resumed.state == "ok"
