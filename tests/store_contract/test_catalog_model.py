@@ -12,7 +12,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from .helpers import BASE, record
+from .helpers import BASE, put_resource, record
 
 NAMES = ("a", "b")
 PREFIXES = ("oai_dc", "oai_lom")
@@ -61,7 +61,7 @@ def test_catalogue_transactions_follow_the_model(store, backend):
                 _, name, title, deleted = op
                 expected = expect_put(name, title, deleted)
                 with store.catalog() as txn:
-                    assert txn.put_resource(ids[name], record(ids[name], title),
+                    assert put_resource(txn, ids[name], record(ids[name], title),
                                             deleted=deleted) == expected
             elif op[0] == "write":
                 _, name, fmt, version = op
@@ -74,7 +74,7 @@ def test_catalogue_transactions_follow_the_model(store, backend):
                 try:
                     with store.catalog() as txn:
                         for _, name, title, deleted in op[1]:
-                            txn.put_resource(ids[name], record(ids[name], title), deleted=deleted)
+                            put_resource(txn, ids[name], record(ids[name], title), deleted=deleted)
                         raise Aborted
                 except Aborted:
                     pass

@@ -7,14 +7,14 @@ import pytest
 
 from eduxchange.store.search import SearchQuery
 
-from .helpers import commit, description, harvest, raw, record, rid, start
+from .helpers import commit, description, harvest, put_resource, raw, record, rid, start
 
 
 def _fill(store):
     run = harvest(store, "m1", ["a", "b"])
     a = rid("a")
     with store.catalog() as txn:
-        txn.put_resource(a, record(a, "Photosynthesis"), deleted=False)
+        put_resource(txn, a, record(a, "Photosynthesis"), deleted=False)
         txn.put_description(description("m1", "a", a), 1)
         txn.set_written_versions({"oai_dc": "1"})
     store.put_report_snapshot("m1", run, {"records": 2})
@@ -85,7 +85,7 @@ def test_a_read_only_handle_changes_nothing(make_store):
     if hasattr(reader, "catalog"):
         with pytest.raises(Exception):  # noqa: B017,PT011
             with reader.catalog() as txn:
-                txn.put_resource(rid("z"), record(rid("z"), "Z"), deleted=False)
+                put_resource(txn, rid("z"), record(rid("z"), "Z"), deleted=False)
     assert [(r.identifier, r.seq) for r in writer.iter_records()] == before
     assert writer.member_state("m1").state == "never"
     assert len(writer.runs("m1")) == 1
