@@ -1003,7 +1003,7 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8000, *,
     :class:`~eduxchange.core.errors.ConfigError` when the config cannot be served (no
     ``[feed] admin_email``), and :class:`OSError` when the address cannot be bound.
     """
-    store = open_store_reader(config.catalog.store)
+    store = open_store_reader(config.catalog.location)
     try:
         app = observed(make_app(config, store, public_url=public_url), config, store,
                        access_log=None if quiet else sys.stderr, log_format=log_format)

@@ -8,8 +8,8 @@ from typing import Any
 
 import psycopg
 
-from ..base import Resource, StoredDescription
-from ..sqlite import oai_set_specs
+from ...core.record import CommonRecord
+from ..base import NormalizedBefore, Resource, StoredDescription
 from .search import sync_search
 
 __all__ = ["PostgresCatalogTxn", "is_store_failure"]
@@ -27,8 +27,8 @@ def is_store_failure(err: psycopg.Error) -> bool:
     """Whether ``err`` is the database failing (not a value of one record it refused)."""
     if isinstance(err, (psycopg.OperationalError, psycopg.InterfaceError)):
         return True
-    state = err.sqlstate or ""
-    return not state or state[:2] in _STORE_FAILURES
+    # No SQLSTATE: refused by psycopg before it was sent (a NUL in a text, a value too big).
+    return (err.sqlstate or "")[:2] in _STORE_FAILURES
 
 
 def _dumps(value: Any) -> str:
@@ -54,6 +54,31 @@ class PostgresCatalogTxn:
             return None
         return StoredDescription(member_id=member_id, identifier=identifier, resource_id=row[0],
                                  format=row[1], rank=row[2], description=json.loads(row[3]))
+
+    def normalized_before(self, member_id: str, identifiers: Sequence[str]
+                          ) -> dict[str, NormalizedBefore]:
+        ids = list(dict.fromkeys(identifiers))
+        if not ids:
+            return {}
+        descriptions = {
+            r[0]: StoredDescription(member_id=member_id, identifier=r[0], resource_id=r[1],
+                                    format=r[2], rank=r[3], description=json.loads(r[4]))
+            for r in self.conn.execute(
+                "SELECT identifier, resource_id, format, rank, description FROM descriptions "
+                "WHERE member_id = %s AND identifier = ANY(%s)", (member_id, ids))}
+        unmapped: dict[str, set[tuple[str, str, str]]] = {}
+        for ident, field_, source, value in self.conn.execute(
+                "SELECT identifier, field, source, value FROM unmapped_terms "
+                "WHERE member_id = %s AND identifier = ANY(%s)", (member_id, ids)):
+            unmapped.setdefault(ident, set()).add((field_, source, value))
+        quarantined = {r[0] for r in self.conn.execute(
+            "SELECT DISTINCT identifier FROM quarantine WHERE member_id = %s "
+            "AND stage = 'normalize' AND NOT resolved AND identifier = ANY(%s)", (member_id, ids))}
+        return {ident: NormalizedBefore(description=descriptions.get(ident),
+                                        unmapped=frozenset(unmapped.get(ident, ())),
+                                        quarantined=ident in quarantined)
+                for ident in ids if ident in descriptions or ident in unmapped
+                or ident in quarantined}
 
     def put_description(self, d: StoredDescription, raw_seq: int) -> None:
         self.conn.execute(
@@ -102,8 +127,8 @@ class PostgresCatalogTxn:
         return Resource(id=resource_id, record=json.loads(row[0]), deleted=row[1],
                         created_at=row[2], updated_at=row[3], seq=int(row[4]))
 
-    def put_resource(self, resource_id: str, record: dict[str, Any], *, deleted: bool
-                     ) -> str | None:
+    def put_resource(self, resource_id: str, record: CommonRecord, *, deleted: bool,
+                     sets: Sequence[str]) -> str | None:
         text = _dumps(record)
         row = self.conn.execute("SELECT record, deleted FROM resources WHERE id = %s",
                                 (resource_id,)).fetchone()
@@ -115,26 +140,27 @@ class PostgresCatalogTxn:
         if row is not None and row[1] and not deleted:
             # A retired IRI that is minted again names a resource of its own once more.
             self.conn.execute("DELETE FROM aliases WHERE retired_id = %s", (resource_id,))
-        seq_row = self.conn.execute(
-            "UPDATE counters SET value = value + 1 WHERE name = 'catalog_seq' RETURNING value"
-        ).fetchone()
-        assert seq_row is not None
-        seq = int(seq_row[0])
+        # The seq is taken and used inside the statements (never read back here), so in
+        # pipeline mode none of these waits for a reply.
         self.conn.execute(
+            "WITH s AS (UPDATE counters SET value = value + 1 WHERE name = 'catalog_seq' "
+            "RETURNING value) "
             "INSERT INTO resources (id, record, deleted, created_at, updated_at, seq) "
-            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
+            "SELECT %s, %s, %s, %s, %s, s.value FROM s ON CONFLICT (id) DO UPDATE SET "
             "record = excluded.record, deleted = excluded.deleted, "
             "updated_at = excluded.updated_at, seq = excluded.seq",
-            (resource_id, text, deleted, self.now, self.now, seq))
+            (resource_id, text, deleted, self.now, self.now))
         self.conn.execute("DELETE FROM resource_sets WHERE resource_id = %s", (resource_id,))
-        specs = oai_set_specs(record)
+        specs = list(dict.fromkeys(sets))
         if specs:
             self.conn.execute(
                 "INSERT INTO resource_sets (resource_id, set_spec, seq) "
-                "SELECT %s, s, %s FROM unnest(%s::text[]) s", (resource_id, seq, specs))
+                "SELECT r.id, x, r.seq FROM resources r, unnest(%s::text[]) x WHERE r.id = %s",
+                (specs, resource_id))
         sync_search(self.conn, resource_id, record, deleted)
         self.conn.execute("INSERT INTO changes (seq, resource_id, kind, at) "
-                          "VALUES (%s, %s, %s, %s)", (seq, resource_id, kind, self.now))
+                          "SELECT seq, id, %s, %s FROM resources WHERE id = %s",
+                          (kind, self.now, resource_id))
         return kind
 
     def quarantine(self, member_id: str, identifier: str | None, *, stage: str, reason: str,

@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import psycopg_pool
@@ -23,6 +23,8 @@ from ...core.dates import normalize_datestamp
 from ...core.errors import StoreError, StoreLocked
 from ...core.models import Issue, Quarantined, RawRecord
 from ..base import (
+    CatalogStore,
+    StoreReader,
     SEVERITIES,
     EventInfo,
     MemberState,
@@ -41,6 +43,7 @@ from ..search import SearchQuery, SearchResult
 from .catalog import PostgresCatalogTxn, is_store_failure
 from .connect import Target, parse_url
 from .leases import PostgresLeases
+from .readers import PostgresReaders
 from .schema import SCHEMA_VERSION, migrate
 from .search import pg_search
 
@@ -77,7 +80,7 @@ def take_seq(conn: Conn, counter: str, n: int) -> int:
     return int(row[0])
 
 
-class PostgresStore(PostgresLeases):
+class PostgresStore(PostgresReaders, PostgresLeases):
     """A :class:`~eduxchange.store.base.CatalogStore` in a PostgreSQL database.
 
     ``url`` is a store URL (:mod:`.connect`); the schema is created and migrated on open.
@@ -583,7 +586,9 @@ class PostgresStore(PostgresLeases):
         value PostgreSQL refuses) propagates as it is, so normalization quarantines the record.
         """
         try:
-            with self._pool.connection() as conn, conn.transaction():
+            # Pipeline mode: statements whose results are not read (most of a normalization's
+            # writes) are sent without waiting for each reply; a read waits for what is queued.
+            with self._pool.connection() as conn, conn.pipeline(), conn.transaction():
                 yield PostgresCatalogTxn(conn, _now())
         except psycopg.Error as err:
             if is_store_failure(err):
@@ -799,3 +804,11 @@ def _holder(details: str | None) -> dict[str, object]:
 def _refusal_pg(url: str, holder: dict[str, object]) -> str:
     text = _refusal(url, "a harvest", holder)  # type: ignore[arg-type]
     return text.replace("Lock file:", "Advisory lock on:")
+
+
+if TYPE_CHECKING:  # mypy checks that the store keeps every protocol of the seam
+    def _is_catalog_store(store: PostgresStore) -> CatalogStore:
+        return store
+
+    def _is_reader(store: PostgresStore) -> StoreReader:
+        return store
