@@ -53,10 +53,12 @@ class HarvestSettings:
     ``timeout`` bounds one whole response (connecting to its last byte) and
     ``run_timeout`` one member's whole run, both in seconds; ``allow_redirects_to``
     lists the URLs (origins or URL prefixes) a member may redirect to besides its
-    own scheme and host.
+    own scheme and host. ``jobs`` is how many processes normalize (crosswalk, mapping,
+    validation; 0: one a core, 1: all in the harvesting process).
     """
 
     concurrency: int = 4
+    jobs: int = 0
     timeout: float = 180.0
     run_timeout: float = 21600.0
     allow_redirects_to: tuple[str, ...] = ()
@@ -131,6 +133,7 @@ class Config:
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _SETTING_TYPES: dict[str, type] = {
     "concurrency": int,
+    "jobs": int,
     "timeout": float,
     "run_timeout": float,
     "allow_redirects_to": tuple,
@@ -148,7 +151,7 @@ _SETTING_TYPES: dict[str, type] = {
 }
 _MEMBER_KEYS = {"id", "name", "endpoint", "metadata_prefix", "sets", "country", "enabled",
                 "publish_contacts"}
-_PER_MEMBER_SETTINGS = set(_SETTING_TYPES) - {"concurrency"}
+_PER_MEMBER_SETTINGS = set(_SETTING_TYPES) - {"concurrency", "jobs"}
 
 
 class _Ctx:

@@ -94,7 +94,8 @@ class Harvester:
 
     ``client`` defaults to an :class:`~eduxchange.harvesting.client.OAIClient` over a polite,
     retrying :class:`~eduxchange.harvesting.transport.HttpTransport` built from the member's
-    settings; pass your own to change the transport.
+    settings; pass your own to change the transport. ``on_page`` is called after each
+    page is committed, in the harvesting thread (normalization follows the harvest with it).
     """
 
     def __init__(
@@ -104,8 +105,10 @@ class Harvester:
         *,
         client: OAIClient | None = None,
         progress: ProgressCallback | None = None,
+        on_page: Callable[[], None] | None = None,
     ) -> None:
         self.member = member
+        self._on_page = on_page
         self.store = store
         self._run = _Run()
         self._deadline = float("inf")
@@ -420,6 +423,8 @@ class Harvester:
                 message=f"ignored the copy dated {old.datestamp}: {where} is dated {old.kept}, "
                         "and an older version never replaces a newer one"))
         run.counts["pages"] += 1
+        if self._on_page is not None:
+            self._on_page()
         self._emit("page")
         if more and time.monotonic() > self._deadline:
             # Checked between pages too, so a transport without deadlines is bounded.
