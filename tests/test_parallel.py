@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import io
 import json
-import multiprocessing
-import os
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import eduxchange
 from eduxchange.catalog import normalization
 from eduxchange.catalog.parallel import OrderedPool
 from tests.conftest import write_config
+from tests.support.crashing import KILLERS, double
 from tests.support.faulty import serve_faulty
 from tests.support.lomgen import lom_xml, make_records, oai_dc_xml
 from tests.support.pyoai_member import serve_pyoai_member
@@ -31,10 +31,18 @@ _WHEN = {"sdDatePublished", "dateModified"}
 
 
 def _catalogue(config: eduxchange.Config) -> list[dict[str, Any]]:
+    """The exported catalogue, without the times."""
     out = io.BytesIO()
     with eduxchange.open_store(config) as store:
         eduxchange.publish.export.export(config, store, out)
     return [_timeless(json.loads(line)) for line in out.getvalue().splitlines()]
+
+
+def _prewritten(config: eduxchange.Config) -> dict[tuple[str, str], tuple[bytes, str]]:
+    """The OAI-PMH metadata normalization pre-rendered (in a worker or not)."""
+    with sqlite3.connect(config.catalog.store) as conn:
+        return {(row[0], row[1]): (row[2], row[3]) for row in conn.execute(
+            "SELECT resource_id, prefix, xml, writer_version FROM disseminations")}
 
 
 def _timeless(value: Any) -> Any:
@@ -75,6 +83,9 @@ def test_workers_and_in_process_give_the_same_catalogue(tmp_path: Path,
         expected = _catalogue(serial)
         assert len(expected) == 120
         assert _catalogue(parallel) == expected
+        written = _prewritten(serial)
+        assert len(written) == 2 * 120
+        assert _prewritten(parallel) == written
         # normalize --all again, in workers: nothing changes
         done = eduxchange.normalize_catalog(parallel, all_=True, jobs=2)
         assert [(r.processed, r.created, r.quarantined, r.error) for r in done] == [
@@ -83,20 +94,20 @@ def test_workers_and_in_process_give_the_same_catalogue(tmp_path: Path,
 
 
 def test_small_normalizations_start_no_process() -> None:
-    pool: OrderedPool[int, int] = OrderedPool(_double, workers=2, on_crash=lambda item: -1,
+    pool: OrderedPool[int, int] = OrderedPool(double, workers=2, on_crash=lambda item: -1,
                                               parallel_after=100)
     got: list[int] = []
     for start in range(0, 100, 10):
         pool.submit(list(range(start, start + 10)), (), lambda b, r: got.extend(r),
-                    lambda b: _double(b))
+                    lambda b: double(b))
     pool.drain(lambda b, r: got.extend(r))
     assert got == [2 * i for i in range(100)]
-    assert pool._pool is None
+    assert pool._procs == []
     pool.close()
 
 
 def test_a_worker_that_dies_costs_one_item_and_no_hang() -> None:
-    pool: OrderedPool[int, int] = OrderedPool(_double, workers=2, on_crash=lambda item: -item,
+    pool: OrderedPool[int, int] = OrderedPool(double, workers=2, on_crash=lambda item: -item,
                                               parallel_after=0)
     got: list[int] = []
 
@@ -106,18 +117,11 @@ def test_a_worker_that_dies_costs_one_item_and_no_hang() -> None:
 
     try:
         for start in range(0, 60, 10):
-            pool.submit(list(range(start, start + 10)), (), apply, _double)
+            pool.submit(list(range(start, start + 10)), (), apply, double)
         pool.drain(apply)
     finally:
         pool.close()
     # 13 and 37 kill their worker every time: they alone get on_crash; the order is kept.
-    assert got == [-i if i in (13, 37) else 2 * i for i in range(60)]
+    assert got == [-i if i in KILLERS else 2 * i for i in range(60)]
     with pytest.raises(RuntimeError, match="closed"):
-        pool.submit([1], (), apply, _double)
-
-
-def _double(batch: list[int]) -> list[int]:
-    if multiprocessing.parent_process() is not None and any(i in (13, 37) for i in batch):
-        os._exit(3)  # a crash in a C library, as the worker sees it
-    return [2 * i for i in batch]
-
+        pool.submit([1], (), apply, double)

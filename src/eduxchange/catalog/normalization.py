@@ -18,11 +18,13 @@ leaves the catalogue (a tombstone remains) when no member describes it.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +73,22 @@ class Described:
     description: dict[str, Any] | None
     problems: tuple[str, ...] = ()
     unmapped: tuple[tuple[str, str, str], ...] = ()
+    #: Made in a worker process: the record this description alone would make, and its
+    #: pre-rendered metadata, used when that is the record written (:class:`Prerendered`).
+    prerendered: Prerendered | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prerendered:
+    """A guess made beside :func:`describe` in a worker: most descriptions make a resource of
+    their own, so the record merged from this description alone, under the IRI it would
+    mint, is rendered there (``written``: each format of :data:`PREWRITTEN`, its bytes and
+    writer version). The writing process uses the bytes only when the record it merged is
+    the same, key order included (the writers follow it): ``record_json`` is that record
+    as :func:`_record_json` writes it."""
+
+    record_json: str
+    written: tuple[tuple[str, bytes, str], ...]
 
 
 def record_id_for(base_uri: str, member_id: str, identifier: str) -> str:
@@ -192,7 +210,40 @@ def _start_worker(extra_mappings: tuple[Path, ...]) -> None:
 
 def _describe_in_worker(records: Sequence[StoredRecord], member: MemberConfig,
                         base_uri: str) -> list[Described | None]:
-    return describe_batch(records, member, base_uri, _worker_vocabularies[0])
+    """:func:`describe_batch`, and the metadata of each description's likely record
+    rendered here too, so the writing process seldom renders (:class:`Prerendered`)."""
+    return [d if d is None else _with_prerendered(d, r, member, base_uri)
+            for r, d in zip(records, describe_batch(records, member, base_uri,
+                                                    _worker_vocabularies[0]), strict=True)]
+
+
+def _with_prerendered(described: Described, record: StoredRecord, member: MemberConfig,
+                      base_uri: str) -> Described:
+    description = described.description
+    if description is None or described.problems:
+        return described
+    try:
+        keys = match_keys(description)
+        resource_id = record_id_for(base_uri, "", min(keys)) if keys else record_id_for(
+            base_uri, member.id, record.identifier)
+        # The description as the store gives it back to the merge (JSON with sorted keys):
+        # if it is not, the records differ and the guess is not used.
+        stored = json.loads(json.dumps(description, sort_keys=True))
+        merged = merge_descriptions(
+            [Ranked(description=stored, format_rank=_RANKS.get(described.format, 0),
+                    member_id=member.id, identifier=record.identifier)],
+            record_id=resource_id, context=f"{base_uri}context.jsonld")
+        written = tuple((prefix, _render(merged, prefix), WRITERS[prefix].version)
+                        for prefix in PREWRITTEN)
+    except Exception:  # STYLE: a guess only; the writing process renders and reports
+        return described
+    return dataclasses.replace(described, prerendered=Prerendered(
+        record_json=_record_json(merged), written=written))
+
+
+def _record_json(record: dict[str, Any]) -> str:
+    """A record as text that tells two records apart, key order included."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
 def _worker_died(record: StoredRecord) -> Described | None:
@@ -458,7 +509,7 @@ class Catalog:
                     format=d.format, rank=d.rank, description=d.description), record.seq)
             txn.retire(other, resource_id)  # /resources/{other} redirects; the record says sameAs
             self._rebuild(txn, other)
-        return self._rebuild(txn, resource_id)
+        return self._rebuild(txn, resource_id, outcome.prerendered)
 
     def _mint(self, txn: CatalogTxn, member: MemberConfig, record: StoredRecord,
               description: dict[str, Any]) -> str:
@@ -474,7 +525,8 @@ class Catalog:
                 return minted
         return record_id_for(self.base_uri, member.id, record.identifier)
 
-    def _rebuild(self, txn: CatalogTxn, resource_id: str) -> str | None:
+    def _rebuild(self, txn: CatalogTxn, resource_id: str,
+                 prerendered: Prerendered | None = None) -> str | None:
         descriptions = txn.descriptions_of(resource_id)
         if not descriptions:
             txn.set_keys(resource_id, [])
@@ -496,7 +548,12 @@ class Catalog:
                     keys.append(key)
         txn.set_keys(resource_id, keys)
         kind = txn.put_resource(resource_id, record, deleted=False)
-        if kind is not None:
+        if kind is None:
+            return None
+        if prerendered is not None and prerendered.record_json == _record_json(record):
+            for prefix, xml, version in prerendered.written:
+                txn.put_dissemination(resource_id, prefix, xml, version=version)
+        else:
             prewrite(txn, resource_id, record)
         return kind
 
@@ -586,7 +643,9 @@ def prewrite(txn: CatalogTxn, resource_id: str, record: dict[str, Any]) -> None:
 def _prewrite_one(txn: CatalogTxn, resource_id: str, record: dict[str, Any], prefix: str) -> None:
     """The record's metadata in ``prefix``, stored with the version of the writer that made
     it: the provider serves it only while that is the version of today's writer."""
-    writer = WRITERS[prefix]
-    txn.put_dissemination(resource_id, prefix,
-                          etree.tostring(writer.write(record), encoding="UTF-8"),
-                          version=writer.version)
+    txn.put_dissemination(resource_id, prefix, _render(record, prefix),
+                          version=WRITERS[prefix].version)
+
+
+def _render(record: dict[str, Any], prefix: str) -> bytes:
+    return bytes(etree.tostring(WRITERS[prefix].write(record), encoding="UTF-8"))

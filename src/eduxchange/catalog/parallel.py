@@ -4,28 +4,34 @@ Normalization's pure part (crosswalk, vocabulary mapping, validation: ``describe
 nothing but the record, so :class:`OrderedPool` runs it in worker processes fed with
 batches while the calling process harvests and writes the results to the store, one batch
 after the other in the order they were submitted: what the store gets is the same as
-working in process (tests/test_parallel.py). Only the batches and the results cross; the
-store and its transactions stay in the calling process.
+working in process (tests/test_parallel.py). Only the batches and the results cross
+(pickled, over the workers' stdin and stdout); the store and its transactions stay in the
+calling process.
 
-Workers start with the ``forkserver`` method (``spawn`` where there is none), never by
-forking the threaded harvest. A worker that dies (a crash in a C library, the OOM killer)
-costs its batch a retry one item at a time in a fresh pool; the item that kills a worker
-again gets ``on_crash(item)`` as its result, and the run goes on. Workers ignore Ctrl-C: the
-calling process stops them (:meth:`OrderedPool.close`).
+Each worker is a fresh interpreter (running :func:`_serve`), not a
+``multiprocessing`` child: those re-run the caller's main script, which breaks a library
+user's script without a ``__main__`` guard, and forking the threaded harvest is unsafe. A
+worker that dies (a crash in a C library, the OOM killer) costs its batches a retry one item
+at a time in a fresh worker; the item that kills a worker again gets ``on_crash(item)`` as
+its result, and the run goes on. Workers ignore Ctrl-C: the calling process stops them
+(:meth:`OrderedPool.close`), and a worker whose stdin closes (its caller gone) exits.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import pickle
+import queue
 import signal
+import subprocess
+import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Generic, TypeVar
+from importlib import import_module
+from typing import IO, Any, Generic, TypeVar
 
-__all__ = ["OrderedPool", "available_cores"]
+__all__ = ["OrderedPool", "available_cores", "in_worker"]
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -39,21 +45,85 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _start(initializer: Callable[..., None] | None, args: tuple[Any, ...]) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the calling process handles Ctrl-C
-    if initializer is not None:
-        initializer(*args)
+_IN_WORKER = False
+
+
+def in_worker() -> bool:
+    """Whether this process is a worker of an :class:`OrderedPool`."""
+    return _IN_WORKER
+
+
+def _name(function: Callable[..., Any]) -> tuple[str, str]:
+    return function.__module__, function.__qualname__
+
+
+class _Died(Exception):
+    """The worker holding a batch exited before answering it."""
+
+
+class _Worker:
+    """One worker process, and a thread reading its answers (so that neither side can block
+    the other on a full pipe)."""
+
+    def __init__(self, init: tuple[tuple[str, str] | None, tuple[Any, ...]]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", f"from {__name__} import _serve; _serve()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.answers: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
+        assert self.proc.stdout is not None
+        threading.Thread(target=self._read, args=(self.proc.stdout,), daemon=True,
+                         name="normalize-worker-reader").start()
+        self.send(init)
+
+    def send(self, message: Any) -> None:
+        assert self.proc.stdin is not None
+        try:
+            pickle.dump(message, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass  # it died: the reader says so to whoever waits for its answer
+
+    def _read(self, out: IO[bytes]) -> None:
+        while True:
+            try:
+                self.answers.put((True, pickle.load(out)))
+            except Exception:  # EOF or a torn answer: the worker is gone
+                self.answers.put((False, None))
+                return
+
+    def answer(self) -> Any:
+        ok, value = self.answers.get()
+        if not ok:
+            self.answers.put((False, None))  # every later answer fails alike
+            raise _Died
+        if isinstance(value, BaseException):
+            raise value
+        return value
+
+    def stop(self) -> None:
+        if self.proc.stdin is not None:
+            try:
+                self.proc.stdin.close()  # the worker's loop ends at EOF
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
 
 
 class OrderedPool(Generic[Item, Result]):
     """``work(batch, *args)`` of each submitted batch, applied in submission order.
 
-    ``work`` and ``initializer`` must be module-level functions (they are pickled by name).
-    :meth:`submit` does the work in process while fewer than ``parallel_after`` items were
-    submitted (small jobs pay no process start-up), else in one of ``workers`` processes;
-    ``apply(batch, results)`` is called in the calling thread, in submission order, from
-    :meth:`submit` (for the batches already done, and to keep at most ``2 * workers`` in
-    flight) and from :meth:`drain`. With ``workers <= 1`` everything is done in process.
+    ``work`` and ``initializer`` must be module-level functions (workers import them by
+    name). :meth:`submit` does the work in process while fewer than ``parallel_after`` items
+    were submitted (small jobs pay no process start-up), else in one of ``workers``
+    processes, in turn; ``apply(batch, results)`` is called in the calling thread, in
+    submission order, from :meth:`submit` (for the batches already answered, and to keep at
+    most ``2 * workers`` in flight) and from :meth:`drain`. ``workers <= 1``: all in process.
     """
 
     def __init__(self, work: Callable[..., list[Result]], *, workers: int,
@@ -64,9 +134,10 @@ class OrderedPool(Generic[Item, Result]):
         self.workers = workers
         self.on_crash = on_crash
         self.parallel_after = parallel_after
-        self._init = (initializer, initargs)
-        self._pool: ProcessPoolExecutor | None = None
-        self._pending: deque[tuple[list[Item], tuple[Any, ...], Future[list[Result]]]] = deque()
+        self._init = (None if initializer is None else _name(initializer), initargs)
+        self._procs: list[_Worker] = []
+        self._pending: deque[tuple[list[Item], tuple[Any, ...], _Worker]] = deque()
+        self._next = 0
         self._submitted = 0
         self._closed = False
 
@@ -83,10 +154,11 @@ class OrderedPool(Generic[Item, Result]):
             self.drain(apply)  # what is in flight goes first: the order is kept
             apply(batch, local(batch))
             return
-        self._restart()  # a pool that broke since: its batches in flight are retried alone
-        self._pending.append((batch, args, self._executor().submit(self.work, batch, *args)))
-        while self._pending and (self._pending[0][2].done()
-                                 or len(self._pending) > 2 * self.workers):
+        worker = self._worker()
+        worker.send((_name(self.work), batch, args))
+        self._pending.append((batch, args, worker))
+        while self._pending and (len(self._pending) > 2 * self.workers
+                                 or not self._pending[0][2].answers.empty()):
             self._apply_first(apply)
 
     def drain(self, apply: Callable[[list[Item], list[Result]], None]) -> None:
@@ -95,51 +167,87 @@ class OrderedPool(Generic[Item, Result]):
             self._apply_first(apply)
 
     def forget(self) -> None:
-        """Drop the batches in flight unapplied (the caller gave up) and start counting anew."""
-        for _batch, _args, future in self._pending:
-            future.cancel()
-        self._pending.clear()
+        """Drop the batches in flight unapplied (the caller gave up) and start counting anew;
+        the workers that hold them are stopped, so no stale answer is read later."""
+        if self._pending:
+            for worker in {id(w): w for _b, _a, w in self._pending}.values():
+                self._retire(worker)
+            self._pending.clear()
         self._submitted = 0
 
     def close(self) -> None:
         """Stop the workers (each finishes the batch in its hands first); no more work."""
         self._closed = True
         self.forget()
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        for worker in self._procs:
+            worker.stop()
+        self._procs.clear()
 
-    def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context(
-                "forkserver" if "forkserver" in methods else "spawn")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context,
-                                             initializer=_start, initargs=self._init)
-        return self._pool
+    def _worker(self) -> _Worker:
+        """The next worker in turn, started when there are fewer than ``workers``."""
+        self._next += 1
+        if len(self._procs) < self.workers:
+            self._procs.append(_Worker(self._init))
+            return self._procs[-1]
+        return self._procs[self._next % len(self._procs)]
+
+    def _retire(self, worker: _Worker) -> None:
+        if worker in self._procs:
+            self._procs.remove(worker)
+        worker.stop()
 
     def _apply_first(self, apply: Callable[[list[Item], list[Result]], None]) -> None:
-        batch, args, future = self._pending.popleft()
+        batch, args, worker = self._pending.popleft()
         try:
-            results = future.result()
-        except BrokenProcessPool:
+            results: list[Result] = worker.answer()
+        except _Died:
+            self._retire(worker)
             results = self._alone(batch, args)
         apply(batch, results)
 
     def _alone(self, batch: Sequence[Item], args: tuple[Any, ...]) -> list[Result]:
-        """A batch whose worker died, again one item at a time, each in a sound pool."""
+        """A batch whose worker died, again one item at a time, in a worker of its own."""
         out: list[Result] = []
+        worker: _Worker | None = None
         for item in batch:
-            self._restart()
+            worker = worker or _Worker(self._init)
+            worker.send((_name(self.work), [item], args))
             try:
-                out.extend(self._executor().submit(self.work, [item], *args).result())
-            except BrokenProcessPool:
+                out.extend(worker.answer())
+            except _Died:
+                worker.stop()
+                worker = None
                 out.append(self.on_crash(item))
-        self._restart()
+        if worker is not None:
+            worker.stop()
         return out
 
-    def _restart(self) -> None:
-        """A fresh pool in place of a broken one (every future of a broken pool fails)."""
-        if self._pool is not None and getattr(self._pool, "_broken", False):
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+
+def _function(name: tuple[str, str]) -> Callable[..., Any]:
+    module, qualname = name
+    function: Callable[..., Any] = getattr(import_module(module), qualname)
+    return function
+
+
+def _serve() -> None:
+    """A worker's life: the initializer, then one answer per batch until stdin ends."""
+    global _IN_WORKER
+    _IN_WORKER = True
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the calling process handles Ctrl-C
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print must not tear an answer
+    initializer, initargs = pickle.load(stdin)
+    if initializer is not None:
+        _function(initializer)(*initargs)
+    while True:
+        try:
+            name, batch, args = pickle.load(stdin)
+        except EOFError:
+            return
+        try:
+            answer: Any = _function(name)(batch, *args)
+        except Exception as err:  # a bug: the caller raises it
+            answer = err
+        pickle.dump(answer, stdout, protocol=pickle.HIGHEST_PROTOCOL)
+        stdout.flush()
+
