@@ -318,9 +318,10 @@ def _settings(
             raise ctx.fail(where, key, f"must be a number, got {value!r}")
         elif kind is int and not isinstance(value, int):
             raise ctx.fail(where, key, f"must be a whole number, got {value!r}")
-        elif value < 0 or (key in ("concurrency", "requests_per_second", "timeout", "run_timeout")
-                           and value <= 0):
+        elif key in ("concurrency", "requests_per_second", "timeout", "run_timeout") and value <= 0:
             raise ctx.fail(where, key, f"must be greater than 0, got {value!r}")
+        elif value < 0:
+            raise ctx.fail(where, key, f"must be 0 or more, got {value!r}")
         changes[key] = kind(value)
     if where == "[harvest]":
         _no_unknown(ctx, where, table, allowed)
