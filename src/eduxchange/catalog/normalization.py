@@ -599,9 +599,7 @@ class Follower:
         except Exception as err:  # normalization stops; the harvest must not
             self._error = err
             self.catalog._pool.forget()
-        self._seconds += time.monotonic() - started
-        if self.progress:
-            self.progress(self.member.id, self.result.processed)
+        self._seconds += time.monotonic() - started  # (progress: the harvest's pages say it)
 
     def finish(self) -> NormalizeResult:
         """Write what is in flight, then normalize whatever is still pending (after a

@@ -95,7 +95,8 @@ class Harvester:
     ``client`` defaults to an :class:`~eduxchange.harvesting.client.OAIClient` over a polite,
     retrying :class:`~eduxchange.harvesting.transport.HttpTransport` built from the member's
     settings; pass your own to change the transport. ``on_page`` is called after each
-    page is committed, in the harvesting thread (normalization follows the harvest with it).
+    page is committed, in the harvesting thread (normalization follows the harvest with it);
+    the time it takes does not count towards ``run_timeout``.
     """
 
     def __init__(
@@ -424,7 +425,7 @@ class Harvester:
                         "and an older version never replaces a newer one"))
         run.counts["pages"] += 1
         if self._on_page is not None:
-            self._on_page()
+            self._follow_page()
         self._emit("page")
         if more and time.monotonic() > self._deadline:
             # Checked between pages too, so a transport without deadlines is bounded.
@@ -433,6 +434,17 @@ class Harvester:
                 f"({self.member.settings.run_timeout:g} s) and was stopped after "
                 f"{run.counts['pages']} pages; they are kept and the next run resumes from there "
                 "(raise run_timeout for this member if its harvest is just big)")
+
+    def _follow_page(self) -> None:
+        """Run ``on_page``; its time (normalizing) is not the member's run time: the run
+        deadline moves on by as much."""
+        assert self._on_page is not None
+        began = time.monotonic()
+        self._on_page()
+        self._deadline += time.monotonic() - began
+        set_deadline = getattr(self.client.transport, "set_deadline", None)
+        if callable(set_deadline):
+            set_deadline(self._deadline, self.member.settings.run_timeout)
 
     def _maybe_reconcile(self, run_id: int, info: IdentifyInfo, prefix: str, state: MemberState,
                          mode: str, forced: bool | None) -> bool:
