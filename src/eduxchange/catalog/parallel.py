@@ -100,7 +100,11 @@ class _Worker:
             raise value
         return value
 
-    def stop(self) -> None:
+    def stop(self, *, now: bool = False) -> None:
+        """End the worker: at once (``now``; its work is pure, nothing is lost but the
+        answers), or once it has answered what it was sent."""
+        if now:
+            self.proc.kill()
         if self.proc.stdin is not None:
             try:
                 self.proc.stdin.close()  # the worker's loop ends at EOF
@@ -194,7 +198,7 @@ class OrderedPool(Generic[Item, Result]):
     def _retire(self, worker: _Worker) -> None:
         if worker in self._procs:
             self._procs.remove(worker)
-        worker.stop()
+        worker.stop(now=True)
 
     def _apply_first(self, apply: Callable[[list[Item], list[Result]], None]) -> None:
         batch, args, worker = self._pending.popleft()
