@@ -62,26 +62,38 @@ class _Died(Exception):
 
 
 class _Worker:
-    """One worker process, and a thread reading its answers (so that neither side can block
-    the other on a full pipe)."""
+    """One worker process, with a thread writing its batches and one reading its answers:
+    the caller never waits on a full pipe (a batch is larger than a pipe holds), and
+    neither side can block the other."""
 
     def __init__(self, init: tuple[tuple[str, str] | None, tuple[Any, ...]]) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-c", f"from {__name__} import _serve; _serve()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.answers: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
-        assert self.proc.stdout is not None
+        self._outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        threading.Thread(target=self._write, args=(self.proc.stdin,), daemon=True,
+                         name="normalize-worker-writer").start()
         threading.Thread(target=self._read, args=(self.proc.stdout,), daemon=True,
                          name="normalize-worker-reader").start()
         self.send(init)
 
     def send(self, message: Any) -> None:
-        assert self.proc.stdin is not None
+        self._outbox.put(message)
+
+    def _write(self, stdin: IO[bytes]) -> None:
         try:
-            pickle.dump(message, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError):
+            while (message := self._outbox.get()) is not _CLOSE:
+                pickle.dump(message, stdin, protocol=pickle.HIGHEST_PROTOCOL)
+                stdin.flush()
+        except OSError:
             pass  # it died: the reader says so to whoever waits for its answer
+        finally:
+            try:
+                stdin.close()  # the worker's loop ends at EOF
+            except OSError:
+                pass
 
     def _read(self, out: IO[bytes]) -> None:
         while True:
@@ -89,6 +101,7 @@ class _Worker:
                 self.answers.put((True, pickle.load(out)))
             except Exception:  # EOF or a torn answer: the worker is gone
                 self.answers.put((False, None))
+                out.close()
                 return
 
     def answer(self) -> Any:
@@ -105,18 +118,15 @@ class _Worker:
         answers), or once it has answered what it was sent."""
         if now:
             self.proc.kill()
-        if self.proc.stdin is not None:
-            try:
-                self.proc.stdin.close()  # the worker's loop ends at EOF
-            except OSError:
-                pass
+        self._outbox.put(_CLOSE)
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+
+
+_CLOSE = object()  # what tells a worker's writer thread to close its stdin
 
 
 class OrderedPool(Generic[Item, Result]):
