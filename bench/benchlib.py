@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
 
@@ -55,20 +56,37 @@ def sickle(url: str) -> list[str]:
     return [sys.executable, str(HERE / "sickle_iterate.py"), url]
 
 
-def run_measured(cmd: Sequence[str]) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS MB, stdout) of ``cmd``, run alone under a wrapper process."""
+class Measured(NamedTuple):
+    """One whole-process run: wall seconds, peak RSS MB, CPU seconds (user + system, of the
+    process and every child it waited for: worker processes included), its stdout."""
+
+    wall: float
+    rss: float
+    cpu: float
+    out: str
+
+
+def measure(cmd: Sequence[str]) -> Measured:
+    """Run ``cmd`` alone under a wrapper process and measure it (:class:`Measured`)."""
     code = ("import resource,subprocess,sys,time;t=time.perf_counter();"
             "p=subprocess.run(sys.argv[1:],capture_output=True,text=True);"
             "w=time.perf_counter()-t;"
             "sys.stderr.write(p.stderr[-3000:]) if p.returncode else None;"
-            "print(w,resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,p.returncode);"
+            "u=resource.getrusage(resource.RUSAGE_CHILDREN);"
+            "print(w,u.ru_maxrss,u.ru_utime+u.ru_stime,p.returncode);"
             "print(p.stdout)")
     proc = subprocess.run([sys.executable, "-c", code, *cmd], capture_output=True, text=True)
     first, _, out = proc.stdout.partition("\n")
-    wall, rss, returncode = first.split()
+    wall, rss, cpu, returncode = first.split()
     if proc.returncode != 0 or int(returncode) != 0:
         raise SystemExit(f"{list(cmd)} failed ({returncode}): {proc.stderr[-2000:]}")
-    return float(wall), int(rss) / 1024, out
+    return Measured(float(wall), int(rss) / 1024, float(cpu), out)
+
+
+def run_measured(cmd: Sequence[str]) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS MB, stdout) of ``cmd``, run alone under a wrapper process."""
+    run = measure(cmd)
+    return run.wall, run.rss, run.out
 
 
 def store_bytes(store: Path) -> int:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import eduxchange, member, run_measured, sickle, spread, write_config  # noqa: E402
+from benchlib import eduxchange, measure, member, sickle, spread, write_config  # noqa: E402
 
 
 def main() -> None:
@@ -31,32 +31,39 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3, help="counted pairs (after one warm-up)")
     parser.add_argument("--no-warmup", action="store_true", help="count the first pair too")
+    parser.add_argument("extra", nargs="*", metavar="OPTION",
+                        help="more options for eduxchange harvest (after --, e.g. -- --jobs 1)")
     args = parser.parse_args()
 
     walls: dict[str, list[float]] = {"sickle": [], "ours": []}
     rss: dict[str, list[float]] = {"sickle": [], "ours": []}
+    cpus: dict[str, list[float]] = {"sickle": [], "ours": []}
     ratios: list[float] = []
+    cpu_ratios: list[float] = []
     with member(args.records) as url, tempfile.TemporaryDirectory() as tmp:
         for n in range(args.runs + (0 if args.no_warmup else 1)):
             config = write_config(Path(tmp) / f"run{n}", url)
-            t_ref, m_ref, out = run_measured(sickle(url))
-            assert int(out) == args.records, out
-            t_ours, m_ours, out = run_measured(
-                eduxchange("harvest", "--config", str(config), "--full", "--json"))
-            created = sum(r["normalization"]["created"] for r in json.loads(out)["results"])
+            ref = measure(sickle(url))
+            assert int(ref.out) == args.records, ref.out
+            ours = measure(eduxchange("harvest", "--config", str(config), "--full", "--json",
+                                      *args.extra))
+            created = sum(r["normalization"]["created"] for r in json.loads(ours.out)["results"])
             assert created == args.records, f"normalized {created} of {args.records}"
             (config.parent / "catalog.sqlite").unlink()  # the disk is shared too
             if n or args.no_warmup:
-                for side, wall, peak in (("sickle", t_ref, m_ref), ("ours", t_ours, m_ours)):
-                    walls[side].append(wall)
-                    rss[side].append(peak)
-                ratios.append(t_ours / t_ref)
+                for side, run in (("sickle", ref), ("ours", ours)):
+                    walls[side].append(run.wall)
+                    rss[side].append(run.rss)
+                    cpus[side].append(run.cpu)
+                ratios.append(ours.wall / ref.wall)
+                cpu_ratios.append(ours.cpu / ref.cpu)
     print(f"records: {args.records}, counted pairs: {len(ratios)}")
     print(f"  Sickle bare iteration        wall s {spread(walls['sickle'])}, "
-          f"peak RSS MB {spread(rss['sickle'], '{:.0f}')}")
+          f"CPU s {spread(cpus['sickle'])}, peak RSS MB {spread(rss['sickle'], '{:.0f}')}")
     print(f"  eduxchange harvest (normal.) wall s {spread(walls['ours'])}, "
-          f"peak RSS MB {spread(rss['ours'], '{:.0f}')}")
+          f"CPU s {spread(cpus['ours'])}, peak RSS MB {spread(rss['ours'], '{:.0f}')}")
     print(f"  ratio eduxchange/Sickle, pairwise: {spread(ratios)}; target <= 1.0")
+    print(f"  CPU-time ratio (user+sys, workers included), pairwise: {spread(cpu_ratios)}")
 
 
 if __name__ == "__main__":

@@ -152,6 +152,13 @@ def main() -> None:
     """
 
 
+#: ``--jobs``: harvest's and normalize's processes for normalization ([harvest] jobs).
+jobs_option = click.option(
+    "--jobs", "-j", type=click.IntRange(min=0), default=None, metavar="N",
+    help="Normalize in N processes (0: one a core, 1: only this one). Default: [harvest] jobs, "
+         "one a core.")
+
+
 @main.command()
 @config_option
 @click.option("--member", "-m", "members", multiple=True, metavar="ID",
@@ -171,12 +178,14 @@ def main() -> None:
                    "store (each harvests up to [harvest] concurrency members at a time); "
                    "`eduxchange worker` on other machines may join them.")
 @lease_ttl_option
+@jobs_option
 @click.option("--log-format", type=click.Choice(["text", "json"]), default=None,
               help="json: progress and errors on stderr as JSON lines (no progress bars).")
 @json_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: bool | None,
             no_normalize: bool, due: bool, workers: int | None, lease_ttl: float,
+            jobs: int | None,
             log_format: str | None, as_json: bool,
             quiet: bool) -> None:
     """Harvest alliance members into the catalogue store.
@@ -212,7 +221,7 @@ def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: b
             else:
                 results = eduxchange.harvest(config, members=[m.id for m in chosen], full=full,
                                              reconcile=reconcile, progress=on_event,
-                                             normalize=not no_normalize)
+                                             normalize=not no_normalize, jobs=jobs)
     except StoreLocked as err:
         click.echo(f"eduxchange: {err}", err=True)
         sys.exit(EXIT_BUSY)
@@ -367,10 +376,11 @@ def _catalogue_cell(n: dict[str, Any] | None) -> str:
 @click.option("--all", "all_", is_flag=True,
               help="Normalize every stored raw record again (after a mapping or crosswalk fix), "
                    "not only what changed since the last run. No re-harvesting.")
+@jobs_option
 @json_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
-def normalize(config_path: str, members: tuple[str, ...], all_: bool, as_json: bool,
-              quiet: bool) -> None:
+def normalize(config_path: str, members: tuple[str, ...], all_: bool, jobs: int | None,
+              as_json: bool, quiet: bool) -> None:
     """Normalize harvested raw records into the unified catalogue.
 
     `harvest` already does this as it goes; run it alone to apply a fixed mapping
@@ -384,7 +394,7 @@ def normalize(config_path: str, members: tuple[str, ...], all_: bool, as_json: b
         with _progress(err_console, list(members) or [m.id for m in config.members],
                        enabled=show) as on_event:
             results = eduxchange.normalize_catalog(config, members=list(members) or None, all_=all_,
-                                           progress=on_event)
+                                           progress=on_event, jobs=jobs)
     except (ConfigError, StoreError, VocabularyError) as err:
         _fail_usage(str(err))
     failed = [r for r in results if r.error is not None]

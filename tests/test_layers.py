@@ -19,7 +19,7 @@ LAYERS = {
     "core.xmlsafe": 1, "core.config": 1,
     "harvesting.response": 1, "harvesting.formats": 1,
     "normalize": 1, "crosswalks": 1,
-    "catalog.vocab": 1, "catalog.validate": 1, "catalog.merge": 1, "catalog.sets": 1,
+    "catalog.vocab": 1, "catalog.validate": 1, "catalog.merge": 1, "catalog.sets": 1, "catalog.parallel": 0,
     "publish.rdf": 1, "publish.writers": 1, "publish.changes": 1,
     "harvesting.transport": 2, "store": 2, "harvesting.client": 2,
     "harvesting.harvester": 3, "catalog.normalization": 3, "harvesting.probe": 3,

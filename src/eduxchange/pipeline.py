@@ -11,6 +11,7 @@ can call them the same way::
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -78,6 +79,7 @@ def harvest(
     progress: ProgressCallback | None = None,
     store: CatalogStore | None = None,
     normalize: bool = True,
+    jobs: int | None = None,
 ) -> list[HarvestResult]:
     """Harvest the alliance's members concurrently; one result per member, in config order.
 
@@ -89,6 +91,9 @@ def harvest(
     :func:`~eduxchange.catalog.normalization.normalization_order` (by id) have ended: one member at a
     time, in an order that does not depend on timing, so neither do catalogue IRIs.
 
+    ``jobs`` overrides ``[harvest] jobs``: the processes that normalize (0: one a core;
+    1: none besides this one).
+
     One harvest per store at a time: while another process (or thread) harvests into
     the same store this raises :class:`~eduxchange.core.errors.StoreLocked`, naming the
     holder, before any member is contacted.
@@ -99,7 +104,7 @@ def harvest(
     try:
         with catalog_store.harvest_lock():
             return _harvest(config, chosen, catalog_store, full=full, reconcile=reconcile,
-                            progress=progress, normalize=normalize)
+                            progress=progress, normalize=normalize, jobs=jobs)
     finally:
         if own_store:
             catalog_store.close()
@@ -107,45 +112,62 @@ def harvest(
 
 def _harvest(config: Config, chosen: Sequence[MemberConfig], catalog_store: CatalogStore, *,
              full: bool, reconcile: bool | None, progress: ProgressCallback | None,
-             normalize: bool) -> list[HarvestResult]:
+             normalize: bool, jobs: int | None) -> list[HarvestResult]:
     """The body of :func:`harvest`, run while holding the store's harvest lock."""
-    catalog = Catalog(config, catalog_store) if normalize else None
+    catalog = Catalog(config, catalog_store, jobs=jobs) if normalize else None
+    order = normalization_order(chosen)
+    # The first member in normalization order waits for no other: it is normalized while it
+    # is harvested, page after page (Catalog.follow); the others once their turn comes.
+    follower = (catalog.follow(order[0], progress=_normalize_progress(progress))
+                if catalog is not None else None)
 
     def run(member: MemberConfig) -> HarvestResult:
-        return Harvester(member, catalog_store, progress=progress).run(
+        on_page = follower.page_committed if follower and member.id == order[0].id else None
+        return Harvester(member, catalog_store, progress=progress, on_page=on_page).run(
             full=full, reconcile=reconcile)
 
-    workers = max(1, min(config.harvest.concurrency, len(chosen)))
+    pool_size = max(1, min(config.harvest.concurrency, len(chosen)))
     done: dict[str, HarvestResult] = {}
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="harvest") as pool:
-        futures = {m.id: pool.submit(run, m) for m in chosen}
-        # Normalized here, one member at a time, in normalization_order (by id): a member
-        # waits for those before it, never for its own position in the config or for
-        # whichever harvest ends first, so catalogue IRIs do not depend on timing.
-        for member in normalization_order(chosen):
-            result = futures[member.id].result()
-            if catalog is not None:
-                result = dataclasses.replace(
-                    result, normalization=_normalize_guarded(catalog, member, progress))
-            done[member.id] = result
+    try:
+        with ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="harvest") as pool:
+            futures = {m.id: pool.submit(run, m) for m in chosen}
+            # Normalized here, one member at a time, in normalization_order (by id): a member
+            # waits for those before it, never for its own position in the config or for
+            # whichever harvest ends first, so catalogue IRIs do not depend on timing.
+            for member in order:
+                result = futures[member.id].result()
+                if catalog is not None:
+                    normalized = _normalize_guarded(
+                        follower.finish if follower is not None and member.id == order[0].id
+                        else functools.partial(_normalize_member, catalog, member, progress))
+                    result = dataclasses.replace(result, normalization=normalized)
+                done[member.id] = result
+    finally:
+        if catalog is not None:
+            catalog.close()
     return [done[m.id] for m in chosen]
 
 
-def _normalize_guarded(catalog: Catalog, member: MemberConfig,
-                       progress: ProgressCallback | None) -> dict[str, object]:
+def _normalize_guarded(normalize: Callable[[], NormalizeResult]) -> dict[str, object]:
     try:
-        return _normalize_member(catalog, member, progress).to_dict()
+        return normalize().to_dict()
     except Exception as err:  # a bug must not stop the other members
         return {"error": f"normalization failed ({type(err).__name__}: {err})"}
 
 
+def _normalize_progress(progress: ProgressCallback | None) -> Callable[[str, int], None] | None:
+    if progress is None:
+        return None
+
+    def report(member_id: str, done: int) -> None:
+        progress(ProgressEvent(member_id=member_id, phase="normalize", done=done,
+                               message="normalizing"))
+    return report
+
+
 def _normalize_member(catalog: Catalog, member: MemberConfig,
                       progress: ProgressCallback | None, all_: bool = False) -> NormalizeResult:
-    def report(member_id: str, done: int) -> None:
-        if progress is not None:
-            progress(ProgressEvent(member_id=member_id, phase="normalize", done=done,
-                                   message="normalizing"))
-    return catalog.normalize_member(member, all_=all_, progress=report)
+    return catalog.normalize_member(member, all_=all_, progress=_normalize_progress(progress))
 
 
 def normalize_catalog(
@@ -155,6 +177,7 @@ def normalize_catalog(
     all_: bool = False,
     progress: ProgressCallback | None = None,
     store: CatalogStore | None = None,
+    jobs: int | None = None,
 ) -> list[NormalizeResult]:
     """Normalize stored raw records into the catalogue without harvesting.
 
@@ -168,16 +191,16 @@ def normalize_catalog(
     own_store = store is None
     catalog_store: CatalogStore = store if store is not None else open_store(config)
     try:
-        catalog = Catalog(config, catalog_store)
         done: dict[str, NormalizeResult] = {}
-        for member in normalization_order(chosen):
-            try:
-                done[member.id] = _normalize_member(catalog, member, progress, all_)
-            except Exception as err:  # one member's failure never stops another's
-                done[member.id] = NormalizeResult(
-                    member_id=member.id,
-                    error=f"normalization failed ({type(err).__name__}: {err}); what was "
-                          f"normalized before is kept, the rest is retried by the next run")
+        with Catalog(config, catalog_store, jobs=jobs) as catalog:
+            for member in normalization_order(chosen):
+                try:
+                    done[member.id] = _normalize_member(catalog, member, progress, all_)
+                except Exception as err:  # one member's failure never stops another's
+                    done[member.id] = NormalizeResult(
+                        member_id=member.id,
+                        error=f"normalization failed ({type(err).__name__}: {err}); what was "
+                              f"normalized before is kept, the rest is retried by the next run")
         return [done[m.id] for m in chosen]
     finally:
         if own_store:

@@ -37,6 +37,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+import functools
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -47,7 +48,8 @@ from .core.config import Config, MemberConfig
 from .core.errors import EduxchangeError, LeaseLost, StoreError
 from .core.models import HarvestResult
 from .harvesting.harvester import Harvester, ProgressCallback, ProgressEvent
-from .pipeline import _normalize_guarded, open_store, select_members, store_exists
+from .pipeline import (_normalize_guarded, _normalize_member, open_store, select_members,
+                       store_exists)
 from .store.base import CatalogStore, LeaseStore
 
 __all__ = [
@@ -223,7 +225,8 @@ def normalize_pending(catalog: Catalog, members: Sequence[MemberConfig], heartbe
     with _locked(heartbeat, NORMALIZE_LEASE):
         for member in normalization_order(members):
             if _has_pending(store, member.id):
-                done[member.id] = _normalize_guarded(catalog, member, progress)
+                done[member.id] = _normalize_guarded(
+                    functools.partial(_normalize_member, catalog, member, progress))
     return done
 
 

@@ -18,12 +18,16 @@ leaves the catalogue (a tombstone remains) when no member describes it.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
+import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from lxml import etree
@@ -41,15 +45,19 @@ from ..store.base import (CatalogStore, CatalogTxn, NormalizedBefore, StoredDesc
                           StoredRecord)
 from .validate import validate_record
 from .vocab import Vocabularies, default_vocabularies
+from .parallel import OrderedPool, available_cores
 from ..publish.writers import WRITERS
 
-__all__ = ["Catalog", "NormalizeResult", "describe", "Described", "record_id_for", "prewrite",
-           "normalization_order", "MAX_RECORD_BYTES"]
+__all__ = ["Catalog", "NormalizeResult", "describe", "describe_batch", "Described",
+           "record_id_for", "prewrite", "normalization_order", "MAX_RECORD_BYTES", "PARALLEL_AFTER"]
 
 log = logging.getLogger(__name__)
 _RANKS = {f.name: f.rank for f in KNOWN_FORMATS}
 #: Raw records normalized per write transaction.
 BATCH = 200
+#: Records of one member's normalization described in process before worker processes take
+#: over (``[harvest] jobs``): a small normalization pays no process start-up.
+PARALLEL_AFTER = 1000
 #: Metadata formats written at normalization time for the OAI-PMH provider (RDF/XML, slower
 #: to make and rarer to ask for, is written on request).
 PREWRITTEN = ("oai_dc", "lom")
@@ -68,6 +76,22 @@ class Described:
     description: Description | None
     problems: tuple[str, ...] = ()
     unmapped: tuple[tuple[str, str, str], ...] = ()
+    #: Made in a worker process: the record this description alone would make, and its
+    #: pre-rendered metadata, used when that is the record written (:class:`Prerendered`).
+    prerendered: Prerendered | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prerendered:
+    """A guess made beside :func:`describe` in a worker: most descriptions make a resource of
+    their own, so the record merged from this description alone, under the IRI it would
+    mint, is rendered there (``written``: each format of :data:`PREWRITTEN`, its bytes and
+    writer version). The writing process uses the bytes only when the record it merged is
+    the same, key order included (the writers follow it): ``record_json`` is that record
+    as :func:`_record_json` writes it."""
+
+    record_json: str
+    written: tuple[tuple[str, bytes, str], ...]
 
 
 def record_id_for(base_uri: str, member_id: str, identifier: str) -> str:
@@ -170,6 +194,70 @@ def _describe(raw: bytes, record: StoredRecord, member: MemberConfig, base_uri: 
                      unmapped=tuple(unmapped) if unmapped else ())
 
 
+def describe_batch(records: Sequence[StoredRecord], member: MemberConfig, base_uri: str,
+                   vocabularies: Vocabularies) -> list[Described | None]:
+    """:func:`describe` of each record; ``None`` for a deletion (there is nothing to describe)."""
+    return [None if r.deleted or r.raw is None else
+            describe(r, member, base_uri=base_uri, vocabularies=vocabularies)
+            for r in records]
+
+
+_worker_vocabularies: list[Vocabularies] = []  # in a worker process: its one Vocabularies
+
+
+def _start_worker(extra_mappings: tuple[Path, ...]) -> None:
+    """A worker process's start: the vocabularies the catalogue's config names."""
+    _worker_vocabularies.append(Vocabularies.load(extra_mappings) if extra_mappings
+                                else default_vocabularies())
+
+
+def _describe_in_worker(records: Sequence[StoredRecord], member: MemberConfig,
+                        base_uri: str) -> list[Described | None]:
+    """:func:`describe_batch`, and the metadata of each description's likely record
+    rendered here too, so the writing process seldom renders (:class:`Prerendered`)."""
+    return [d if d is None else _with_prerendered(d, r, member, base_uri)
+            for r, d in zip(records, describe_batch(records, member, base_uri,
+                                                    _worker_vocabularies[0]), strict=True)]
+
+
+def _with_prerendered(described: Described, record: StoredRecord, member: MemberConfig,
+                      base_uri: str) -> Described:
+    description = described.description
+    if description is None or described.problems:
+        return described
+    try:
+        keys = match_keys(description)
+        resource_id = record_id_for(base_uri, "", min(keys)) if keys else record_id_for(
+            base_uri, member.id, record.identifier)
+        # The description as the store gives it back to the merge (JSON with sorted keys):
+        # if it is not, the records differ and the guess is not used.
+        stored = json.loads(json.dumps(description, sort_keys=True))
+        merged = merge_descriptions(
+            [Ranked(description=stored, format_rank=_RANKS.get(described.format, 0),
+                    member_id=member.id, identifier=record.identifier)],
+            record_id=resource_id, context=f"{base_uri}context.jsonld")
+        written = tuple((prefix, _render(merged, prefix), WRITERS[prefix].version)
+                        for prefix in PREWRITTEN)
+    except Exception:  # STYLE: a guess only; the writing process renders and reports
+        return described
+    return dataclasses.replace(described, prerendered=Prerendered(
+        record_json=_record_json(merged), written=written))
+
+
+def _record_json(record: CommonRecord) -> str:
+    """A record as text that tells two records apart, key order included."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def _worker_died(record: StoredRecord) -> Described | None:
+    """What a record that killed the worker describing it (twice) becomes: quarantined."""
+    if record.deleted or record.raw is None:
+        return None
+    return Described(format="unknown", description=None, problems=(
+        "the worker process normalizing this record died (a crash or a lack of memory "
+        "while reading it); its raw record is kept",))
+
+
 def _reason(text: str) -> str:
     """A quarantine reason that can be stored and shown: valid UTF-8, of bounded length."""
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")
@@ -203,10 +291,18 @@ class NormalizeResult:
 
 
 class Catalog:
-    """The unified catalogue over a store: normalization, merging, de-duplication."""
+    """The unified catalogue over a store: normalization, merging, de-duplication.
+
+    The pure part of normalizing a record (:func:`describe`) runs in ``jobs`` processes
+    (default: ``[harvest] jobs``, 0 meaning one a core) once a member's normalization has
+    more than ``parallel_after`` records; the results are written in the order of the records,
+    so the catalogue is the same as with ``jobs=1`` (all in this process). Vocabularies
+    handed in are used in this process only. :meth:`close` stops the workers.
+    """
 
     def __init__(self, config: Config, store: CatalogStore, *,
-                 vocabularies: Vocabularies | None = None) -> None:
+                 vocabularies: Vocabularies | None = None, jobs: int | None = None,
+                 parallel_after: int | None = None) -> None:
         self.config = config
         self.store = store
         self.base_uri = config.catalog.base_uri
@@ -214,6 +310,22 @@ class Catalog:
         self.vocabularies = vocabularies or (
             Vocabularies.load(config.catalog.extra_mappings) if config.catalog.extra_mappings
             else default_vocabularies())
+        jobs = config.harvest.jobs if jobs is None else jobs
+        self.jobs = 1 if vocabularies is not None else (jobs or available_cores())
+        self._pool: OrderedPool[StoredRecord, Described | None] = OrderedPool(
+            _describe_in_worker, workers=self.jobs, on_crash=_worker_died,
+            initializer=_start_worker, initargs=(tuple(config.catalog.extra_mappings),),
+            parallel_after=PARALLEL_AFTER if parallel_after is None else parallel_after)
+
+    def close(self) -> None:
+        """Stop the worker processes, if any were started."""
+        self._pool.close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def normalize(self, member_ids: Sequence[str] | None = None, *, all_: bool = False,
                   progress: Callable[[str, int], None] | None = None) -> list[NormalizeResult]:
@@ -230,28 +342,46 @@ class Catalog:
         return [done[m.id] for m in members]
 
     def normalize_member(self, member: MemberConfig, *, all_: bool = False,
-                         progress: Callable[[str, int], None] | None = None) -> NormalizeResult:
-        """Normalize one member's raw records changed since its last normalization."""
+                         progress: Callable[[str, int], None] | None = None,
+                         result: NormalizeResult | None = None) -> NormalizeResult:
+        """Normalize one member's raw records changed since its last normalization
+        (counted into ``result`` when given: the part a :meth:`follow` did)."""
         started = time.monotonic()
-        result = NormalizeResult(member_id=member.id)
-        done = self.store.member_state(member.id).normalized_seq
-        since = 0 if all_ else done
+        result = result or NormalizeResult(member_id=member.id)
+        since = 0 if all_ else self.store.member_state(member.id).normalized_seq
         batch: list[StoredRecord] = []
-        for record in self.store.iter_records(member.id, since_seq=since):
-            batch.append(record)
-            if len(batch) >= BATCH:
-                self._apply(member, batch, result, done)
-                done = max(done, batch[-1].seq)
-                batch = []
-                if progress:
-                    progress(member.id, result.processed)
-        if batch:
-            self._apply(member, batch, result, done)
+        self._pool.forget()
+        try:
+            for record in self.store.iter_records(member.id, since_seq=since):
+                batch.append(record)
+                if len(batch) >= BATCH:
+                    self._submit(member, batch, result)
+                    batch = []
+                    if progress:
+                        progress(member.id, result.processed)
+            self._submit(member, batch, result)
+            self._pool.drain(self._writer(member, result))
+        finally:
+            self._pool.forget()  # what a failure left in flight is pending for the next run
         self.refresh_written()
         if progress:
             progress(member.id, result.processed)
-        result.seconds = time.monotonic() - started
+        result.seconds += time.monotonic() - started
         return result
+
+    def follow(self, member: MemberConfig, *,
+               progress: Callable[[str, int], None] | None = None) -> Follower:
+        """Normalize a member's records while it is harvested (:class:`Follower`)."""
+        return Follower(self, member, progress)
+
+    def _submit(self, member: MemberConfig, batch: list[StoredRecord],
+                result: NormalizeResult) -> None:
+        self._pool.submit(batch, (member, self.base_uri), self._writer(member, result),
+                          lambda b: describe_batch(b, member, self.base_uri, self.vocabularies))
+
+    def _writer(self, member: MemberConfig, result: NormalizeResult
+                ) -> Callable[[list[StoredRecord], list[Described | None]], None]:
+        return lambda batch, described: self._apply(member, batch, described, result)
 
     def refresh_written(self) -> int:
         """Re-render the pre-rendered metadata that today's writers would write otherwise.
@@ -290,12 +420,10 @@ class Catalog:
         return done
 
     def _apply(self, member: MemberConfig, batch: list[StoredRecord],
-               result: NormalizeResult, done: int) -> None:
-        """Normalize one batch in one transaction; ``done`` is the member's normalized_seq
-        already stored (a batch below it, as ``--all`` reads, leaves it alone)."""
-        described = [None if r.deleted or r.raw is None else
-                     describe(r, member, base_uri=self.base_uri, vocabularies=self.vocabularies)
-                     for r in batch]
+               described: list[Described | None], result: NormalizeResult) -> None:
+        """Write one batch's descriptions in one transaction (a batch below the member's
+        stored normalized_seq, as ``--all`` reads, leaves that alone)."""
+        done = self.store.member_state(member.id).normalized_seq
         try:
             with self.store.catalog() as txn:
                 # What the batch's records were made into last time, in three reads for the
@@ -408,7 +536,7 @@ class Catalog:
                     format=d.format, rank=d.rank, description=d.description), record.seq)
             txn.retire(other, resource_id)  # /resources/{other} redirects; the record says sameAs
             self._rebuild(txn, other)
-        return self._rebuild(txn, resource_id)
+        return self._rebuild(txn, resource_id, outcome.prerendered)
 
     def _mint(self, txn: CatalogTxn, member: MemberConfig, record: StoredRecord,
               description: Description) -> str:
@@ -424,7 +552,8 @@ class Catalog:
                 return minted
         return record_id_for(self.base_uri, member.id, record.identifier)
 
-    def _rebuild(self, txn: CatalogTxn, resource_id: str) -> str | None:
+    def _rebuild(self, txn: CatalogTxn, resource_id: str,
+                 prerendered: Prerendered | None = None) -> str | None:
         descriptions = txn.descriptions_of(resource_id)
         if not descriptions:
             txn.set_keys(resource_id, [])
@@ -448,12 +577,75 @@ class Catalog:
                     keys.append(key)
         txn.set_keys(resource_id, keys)
         kind = txn.put_resource(resource_id, record, deleted=False, sets=oai_set_specs(record))
-        if kind is not None:
+        if kind is None:
+            return None
+        if prerendered is not None and prerendered.record_json == _record_json(record):
+            for prefix, xml, version in prerendered.written:
+                txn.put_dissemination(resource_id, prefix, xml, version=version)
+        else:
             prewrite(txn, resource_id, record)
         return kind
 
 
 _NOTHING = NormalizedBefore(description=None)
+
+
+class Follower:
+    """A member's normalization while it is harvested: :meth:`page_committed` after each page.
+
+    Each call takes the records the store changed since the last one (the page just
+    committed, in ``seq`` order) and hands them to the catalogue's workers; their results
+    are written as they come, in that order, by later calls and by :meth:`finish`. What is
+    normalized, and in which order, depends on the pages alone, never on how fast the
+    workers are; it is what normalizing after the harvest gives, except for a record the
+    harvest receives twice: it is normalized once for each copy, as two harvests would.
+    A failure stops following (the harvest goes on); :meth:`finish` raises it.
+    """
+
+    def __init__(self, catalog: Catalog, member: MemberConfig,
+                 progress: Callable[[str, int], None] | None) -> None:
+        self.catalog = catalog
+        self.member = member
+        self.progress = progress
+        self.result = NormalizeResult(member_id=member.id)
+        self._read_seq = catalog.store.member_state(member.id).normalized_seq
+        self._error: BaseException | None = None
+        self._seconds = 0.0
+        catalog._pool.forget()
+
+    def page_committed(self) -> None:
+        """Normalize what the last committed page changed (never raises for a failure)."""
+        if self._error is not None:
+            return
+        started = time.monotonic()
+        try:
+            batch: list[StoredRecord] = []
+            for record in self.catalog.store.iter_records(self.member.id,
+                                                          since_seq=self._read_seq):
+                batch.append(record)
+                self._read_seq = record.seq
+                if len(batch) >= BATCH:
+                    self.catalog._submit(self.member, batch, self.result)
+                    batch = []
+            self.catalog._submit(self.member, batch, self.result)
+        except Exception as err:  # normalization stops; the harvest must not
+            self._error = err
+            self.catalog._pool.forget()
+        self._seconds += time.monotonic() - started  # (progress: the harvest's pages say it)
+
+    def finish(self) -> NormalizeResult:
+        """Write what is in flight, then normalize whatever is still pending (after a
+        failure the pending records wait for the next run); the member's whole result."""
+        if self._error is not None:
+            raise self._error
+        started = time.monotonic()
+        try:
+            self.catalog._pool.drain(self.catalog._writer(self.member, self.result))
+        finally:
+            self.catalog._pool.forget()
+        self.result.seconds = self._seconds + time.monotonic() - started
+        return self.catalog.normalize_member(self.member, progress=self.progress,
+                                             result=self.result)
 
 
 def normalization_order(members: Sequence[MemberConfig]) -> list[MemberConfig]:
@@ -481,7 +673,10 @@ def prewrite(txn: CatalogTxn, resource_id: str, record: CommonRecord) -> None:
 def _prewrite_one(txn: CatalogTxn, resource_id: str, record: CommonRecord, prefix: str) -> None:
     """The record's metadata in ``prefix``, stored with the version of the writer that made
     it: the provider serves it only while that is the version of today's writer."""
-    writer = WRITERS[prefix]
-    txn.put_dissemination(resource_id, prefix,
-                          etree.tostring(writer.write(record), encoding="UTF-8"),
-                          version=writer.version)
+    txn.put_dissemination(resource_id, prefix, _render(record, prefix),
+                          version=WRITERS[prefix].version)
+
+
+def _render(record: CommonRecord, prefix: str) -> bytes:
+    xml: bytes = etree.tostring(WRITERS[prefix].write(record), encoding="UTF-8")
+    return xml

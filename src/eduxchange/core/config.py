@@ -88,11 +88,13 @@ class HarvestSettings:
     lists the URLs (origins or URL prefixes) a member may redirect to besides its
     own scheme and host. ``every`` is the member's schedule in seconds (written ``"6h"`` in
     the file: :func:`parse_duration`): ``eduxchange worker`` and ``harvest --due`` harvest a
-    member again once its last successful harvest is that old.
+    member again once its last successful harvest is that old. ``jobs`` is how many processes
+    normalize (crosswalk, mapping, validation; 0: one a core, 1: all in the harvesting process).
     """
 
     concurrency: int = 4
     every: float = 86400.0
+    jobs: int = 0
     timeout: float = 180.0
     run_timeout: float = 21600.0
     allow_redirects_to: tuple[str, ...] = ()
@@ -167,6 +169,7 @@ class Config:
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _SETTING_TYPES: dict[str, type | str] = {
     "concurrency": int,
+    "jobs": int,
     "timeout": float,
     "run_timeout": float,
     "allow_redirects_to": tuple,
@@ -185,7 +188,7 @@ _SETTING_TYPES: dict[str, type | str] = {
 }
 _MEMBER_KEYS = {"id", "name", "endpoint", "metadata_prefix", "sets", "country", "enabled",
                 "publish_contacts"}
-_PER_MEMBER_SETTINGS = set(_SETTING_TYPES) - {"concurrency"}
+_PER_MEMBER_SETTINGS = set(_SETTING_TYPES) - {"concurrency", "jobs"}
 
 
 class _Ctx:
@@ -424,9 +427,10 @@ def _settings(
             raise ctx.fail(where, key, f"must be a number, got {value!r}")
         elif kind is int and not isinstance(value, int):
             raise ctx.fail(where, key, f"must be a whole number, got {value!r}")
-        elif value < 0 or (key in ("concurrency", "requests_per_second", "timeout", "run_timeout")
-                           and value <= 0):
+        elif key in ("concurrency", "requests_per_second", "timeout", "run_timeout") and value <= 0:
             raise ctx.fail(where, key, f"must be greater than 0, got {value!r}")
+        elif value < 0:
+            raise ctx.fail(where, key, f"must be 0 or more, got {value!r}")
         changes[key] = value if kind is str else int(value) if kind is int else float(value)
     if where == "[harvest]":
         _no_unknown(ctx, where, table, allowed)

@@ -102,6 +102,10 @@ class Harvester:
     lease renewal (:mod:`eduxchange.workers`), which raises
     :class:`~eduxchange.core.errors.LeaseLost` when another worker took the member over. The
     run then stops at once and leaves the member's state to that worker.
+
+    ``on_page`` is called after each page is committed, in the harvesting thread
+    (normalization follows the harvest with it); the time it takes does not count towards
+    ``run_timeout``.
     """
 
     def __init__(
@@ -112,9 +116,11 @@ class Harvester:
         client: OAIClient | None = None,
         progress: ProgressCallback | None = None,
         check: Callable[[], None] | None = None,
+        on_page: Callable[[], None] | None = None,
     ) -> None:
         self.member = member
         self._check = check or (lambda: None)
+        self._on_page = on_page
         self.store = store
         self._run = _Run()
         self._deadline = float("inf")
@@ -435,6 +441,8 @@ class Harvester:
                 message=f"ignored the copy dated {old.datestamp}: {where} is dated {old.kept}, "
                         "and an older version never replaces a newer one"))
         run.counts["pages"] += 1
+        if self._on_page is not None:
+            self._follow_page()
         self._emit("page")
         if more and time.monotonic() > self._deadline:
             # Checked between pages too, so a transport without deadlines is bounded.
@@ -443,6 +451,17 @@ class Harvester:
                 f"({self.member.settings.run_timeout:g} s) and was stopped after "
                 f"{run.counts['pages']} pages; they are kept and the next run resumes from there "
                 "(raise run_timeout for this member if its harvest is just big)")
+
+    def _follow_page(self) -> None:
+        """Run ``on_page``; its time (normalizing) is not the member's run time: the run
+        deadline moves on by as much."""
+        assert self._on_page is not None
+        began = time.monotonic()
+        self._on_page()
+        self._deadline += time.monotonic() - began
+        set_deadline = getattr(self.client.transport, "set_deadline", None)
+        if callable(set_deadline):
+            set_deadline(self._deadline, self.member.settings.run_timeout)
 
     def _maybe_reconcile(self, run_id: int, info: IdentifyInfo, prefix: str, state: MemberState,
                          mode: str, forced: bool | None) -> bool:

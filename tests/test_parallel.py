@@ -1,0 +1,127 @@
+"""Normalization in worker processes: the same catalogue as in process, crashes quarantined.
+
+``[harvest] jobs`` (``--jobs``) moves describe() (crosswalk, mapping, validation) into worker
+processes while the harvesting process writes the results in order (catalog/parallel.py).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import eduxchange
+from eduxchange.catalog import normalization
+from eduxchange.catalog.parallel import OrderedPool
+from tests.conftest import write_config
+from tests.support.crashing import KILLERS, double
+from tests.support.faulty import serve_faulty
+from tests.support.lomgen import lom_xml, make_records, oai_dc_xml
+from tests.support.pyoai_member import serve_pyoai_member
+from tests.support.records import MemberRecord
+from tests.test_catalog import START
+
+# Fields that say when a record was harvested or written: they differ between two stores.
+_WHEN = {"sdDatePublished", "dateModified"}
+
+
+def _catalogue(config: eduxchange.Config) -> list[dict[str, Any]]:
+    """The exported catalogue, without the times."""
+    out = io.BytesIO()
+    with eduxchange.open_store(config) as store:
+        eduxchange.publish.export.export(config, store, out)
+    return [_timeless(json.loads(line)) for line in out.getvalue().splitlines()]
+
+
+def _prewritten(config: eduxchange.Config) -> dict[tuple[str, str], tuple[bytes, str]]:
+    """The OAI-PMH metadata normalization pre-rendered (in a worker or not)."""
+    with sqlite3.connect(config.catalog.store) as conn:
+        return {(row[0], row[1]): (row[2], row[3]) for row in conn.execute(
+            "SELECT resource_id, prefix, xml, writer_version FROM disseminations")}
+
+
+def _timeless(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _timeless(v) for k, v in value.items() if k not in _WHEN}
+    if isinstance(value, list):
+        return [_timeless(v) for v in value]
+    return value
+
+
+def _config(path: Path, members: list[dict[str, Any]], jobs: int) -> eduxchange.Config:
+    path.mkdir()
+    return eduxchange.load_config(write_config(path / "alliance.toml", members, {"jobs": jobs}))
+
+
+def _members() -> tuple[list[MemberRecord], list[MemberRecord]]:
+    lom = make_records(90, start=START, step=timedelta(minutes=1))
+    # Another member's oai_dc records of resources 61..120: 30 of them merge with LOM ones.
+    dc = [MemberRecord(identifier=f"oai:dc.example.net:{i}", datestamp=START + timedelta(hours=i),
+                       metadata=oai_dc_xml(lom_xml(i), f"oai:dc.example.net:{i}"))
+          for i in range(61, 121)]
+    return lom, dc
+
+
+def test_workers_and_in_process_give_the_same_catalogue(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(normalization, "PARALLEL_AFTER", 0)  # workers from the first record
+    lom, dc = _members()
+    with serve_pyoai_member(lom, batch_size=7) as a, serve_faulty(dc, page_size=11) as b:
+        members = [{"id": "lom", "name": "LOM", "endpoint": a.url},
+                   {"id": "dc", "name": "DC", "endpoint": b.url, "metadata_prefix": "oai_dc"}]
+        serial = _config(tmp_path / "serial", members, jobs=1)
+        parallel = _config(tmp_path / "parallel", members, jobs=2)
+        for config in (serial, parallel):
+            results = eduxchange.harvest(config)
+            assert [r.normalization and r.normalization.get("created") for r in results] \
+                == [60, 60], results  # dc is normalized first (by id), then lom
+        expected = _catalogue(serial)
+        assert len(expected) == 120
+        assert _catalogue(parallel) == expected
+        written = _prewritten(serial)
+        assert len(written) == 2 * 120
+        assert _prewritten(parallel) == written
+        # normalize --all again, in workers: nothing changes
+        done = eduxchange.normalize_catalog(parallel, all_=True, jobs=2)
+        assert [(r.processed, r.created, r.quarantined, r.error) for r in done] == [
+            (90, 0, 0, None), (60, 0, 0, None)]
+        assert _catalogue(parallel) == expected
+
+
+def test_small_normalizations_start_no_process() -> None:
+    pool: OrderedPool[int, int] = OrderedPool(double, workers=2, on_crash=lambda item: -1,
+                                              parallel_after=100)
+    got: list[int] = []
+    for start in range(0, 100, 10):
+        pool.submit(list(range(start, start + 10)), (), lambda b, r: got.extend(r),
+                    lambda b: double(b))
+    pool.drain(lambda b, r: got.extend(r))
+    assert got == [2 * i for i in range(100)]
+    assert pool._procs == []
+    pool.close()
+
+
+def test_a_worker_that_dies_costs_one_item_and_no_hang() -> None:
+    pool: OrderedPool[int, int] = OrderedPool(double, workers=2, on_crash=lambda item: -item,
+                                              parallel_after=0)
+    got: list[int] = []
+
+    def apply(batch: list[int], results: list[int]) -> None:
+        assert len(batch) == len(results)
+        got.extend(results)
+
+    try:
+        for start in range(0, 60, 10):
+            pool.submit(list(range(start, start + 10)), (), apply, double)
+        pool.drain(apply)
+    finally:
+        pool.close()
+    # 13 and 37 kill their worker every time: they alone get on_crash; the order is kept.
+    assert got == [-i if i in KILLERS else 2 * i for i in range(60)]
+    with pytest.raises(RuntimeError, match="closed"):
+        pool.submit([1], (), apply, double)
