@@ -542,6 +542,19 @@ def test_lrmi_graph_languages_terms_agents() -> None:
     assert with_contacts["contributor"][1]["email"] == "lab@example.org"
 
 
+def test_lrmi_affiliation_keeps_no_contacts() -> None:
+    """A person's affiliation is an organization's type, name and id: its e-mail or phone, even
+    with contacts published, would break the record's schema and quarantine the record."""
+    payload = {"@type": "LearningResource", "name": "N", "creator": [{
+        "@type": "Person", "name": "Jane Roe", "email": "jane@example.org",
+        "affiliation": {"@type": "Organization", "name": "Uni X", "email": "info@unix.example",
+                        "telephone": "+49 30 1234567", "@id": "https://ror.org/05qwgg493"}}]}
+    creator = crosswalk_lrmi(payload, CONTACTS)["creator"][0]
+    assert creator["email"] == "jane@example.org"
+    assert creator["affiliation"] == {"type": "Organization", "name": "Uni X",
+                                      "id": "https://ror.org/05qwgg493"}
+
+
 @pytest.mark.parametrize("payload", [
     {"@context": {"schema": "http://schema.org/"}, "@type": "schema:LearningResource",
      "schema:name": "N", "schema:inLanguage": "en"},

@@ -50,6 +50,7 @@ from .core.models import (
     SetInfo,
 )
 from .core import dates
+from .core.record import CommonRecord, Description
 from .publish import export
 from .pipeline import (
     catalogue_counts,
@@ -85,6 +86,8 @@ __all__ = [
     "crosswalk",
     "CrosswalkError",
     "CrosswalkOptions",
+    "CommonRecord",
+    "Description",
     "Catalog",
     "NormalizeResult",
     "Harvester",

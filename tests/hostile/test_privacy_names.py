@@ -195,6 +195,16 @@ def test_vcard_org_that_is_an_address_names_nobody_and_org_contacts_stay_with_th
     assert org is not None and (org.name, org.email) == ("ACME Press", "pub@example.org")
 
 
+def test_an_affiliation_keeps_no_contacts_even_when_they_are_published() -> None:
+    """Contacts in an affiliation's name are taken out and not put on the affiliation, whose
+    schema allows type, name and id alone (the record would be quarantined)."""
+    description = {"creator": [{"type": "Person", "name": "Jane Roe", "affiliation": {
+        "type": "Organization", "name": "Uni X <info@unix.example>, +33 1 23 45 67 89"}}]}
+    for include_contacts in (True, False):
+        scrubbed = scrub_description(description, include_contacts=include_contacts)
+        assert scrubbed["creator"][0]["affiliation"] == {"type": "Organization", "name": "Uni X"}
+
+
 # --- what must survive --------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", [

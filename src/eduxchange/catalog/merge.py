@@ -14,10 +14,12 @@ id and identifier (so the result never depends on processing order).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+
+from ..core.record import CommonRecord, Description, Provenance
 
 __all__ = ["canonical_url", "clean_url", "match_keys", "Ranked", "merge_descriptions"]
 
@@ -76,7 +78,7 @@ def clean_url(url: str) -> str:
     return urlunsplit((scheme, host, parts.path or "/", _query(parts, sort=False), ""))
 
 
-def match_keys(description: dict[str, Any]) -> list[str]:
+def match_keys(description: Description) -> list[str]:
     """The keys a description matches others by: ``url:...``, and identifiers as given."""
     keys: list[str] = []
     url = description.get("url")
@@ -95,7 +97,7 @@ def match_keys(description: dict[str, Any]) -> list[str]:
 class Ranked:
     """A description with what decides its precedence."""
 
-    description: dict[str, Any]
+    description: Description
     format_rank: int
     member_id: str
     identifier: str
@@ -112,7 +114,7 @@ _INTERNAL = ("_terms",)
 
 
 def merge_descriptions(descriptions: Sequence[Ranked], *, record_id: str, context: str
-                       ) -> dict[str, Any]:
+                       ) -> CommonRecord:
     """One catalogue record from one or more descriptions of the same resource.
 
     Does not mutate its inputs. ``mainEntityOfPage`` keeps every description's
@@ -120,9 +122,10 @@ def merge_descriptions(descriptions: Sequence[Ranked], *, record_id: str, contex
     """
     ordered = sorted(descriptions, key=Ranked.sort_key)
     record: dict[str, Any] = {"@context": context, "id": record_id, "type": ["LearningResource"]}
-    provenance: list[dict[str, Any]] = []
+    provenance: list[Provenance] = []
     for ranked in ordered:
-        for key, value in ranked.description.items():
+        fields: Mapping[str, Any] = ranked.description  # walked key by key
+        for key, value in fields.items():
             if key in _INTERNAL or key in ("@context", "id", "type"):
                 continue
             if key == "mainEntityOfPage":
@@ -149,7 +152,9 @@ def merge_descriptions(descriptions: Sequence[Ranked], *, record_id: str, contex
     record["mainEntityOfPage"] = sorted(
         provenance, key=lambda p: (str(p.get("provider", {}).get("id", "")),
                                    str(p.get("identifier", ""))))
-    return record
+    # Each key holds the descriptions' values of that key united, in their shape (mypy cannot
+    # follow keys chosen at run time): the result is a record.
+    return cast(CommonRecord, record)
 
 
 def _drop_untagged_duplicates(record: dict[str, Any]) -> None:

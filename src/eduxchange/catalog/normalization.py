@@ -24,7 +24,6 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import quote
 
 from lxml import etree
@@ -33,6 +32,7 @@ from ..core.config import Config, MemberConfig
 from ..crosswalks import CrosswalkError, CrosswalkOptions, crosswalk, detect_format, metadata_element
 from ..core.dates import normalize_datestamp
 from ..core.errors import StoreError
+from ..core.record import CommonRecord, Description, Provenance
 from ..harvesting.formats import KNOWN_FORMATS
 from .merge import Ranked, match_keys, merge_descriptions
 from ..normalize.contacts import scrub_description
@@ -63,7 +63,7 @@ class Described:
     """A description ready to merge, or the reasons it cannot be used."""
 
     format: str
-    description: dict[str, Any] | None
+    description: Description | None
     problems: tuple[str, ...] = ()
     unmapped: tuple[tuple[str, str, str], ...] = ()
 
@@ -102,7 +102,7 @@ def _quote(value: str) -> str:
     return quote(value, safe="")
 
 
-def provenance(member: MemberConfig, base_uri: str, record: StoredRecord) -> dict[str, Any]:
+def provenance(member: MemberConfig, base_uri: str, record: StoredRecord) -> Provenance:
     """The ``mainEntityOfPage`` entry saying where a description came from."""
     separator = "&" if "?" in member.endpoint else "?"
     get_record = (f"{member.endpoint}{separator}verb=GetRecord&metadataPrefix="
@@ -384,7 +384,7 @@ class Catalog:
         return self._rebuild(txn, resource_id)
 
     def _mint(self, txn: CatalogTxn, member: MemberConfig, record: StoredRecord,
-              description: dict[str, Any]) -> str:
+              description: Description) -> str:
         """The IRI of a new resource: from its smallest match key, so whichever member
         describes it first (a member whose harvest failed and came back later, say) the
         resource gets the same IRI; from the member's record when it has no key, or when
@@ -434,7 +434,7 @@ def normalization_order(members: Sequence[MemberConfig]) -> list[MemberConfig]:
     return sorted(members, key=lambda m: m.id)
 
 
-def prewrite(txn: CatalogTxn, resource_id: str, record: dict[str, Any]) -> None:
+def prewrite(txn: CatalogTxn, resource_id: str, record: CommonRecord) -> None:
     """Write a changed record's OAI-PMH metadata once, to be served many times.
 
     The provider splices these bytes into ListRecords responses instead of building
@@ -446,7 +446,7 @@ def prewrite(txn: CatalogTxn, resource_id: str, record: dict[str, Any]) -> None:
         _prewrite_one(txn, resource_id, record, prefix)
 
 
-def _prewrite_one(txn: CatalogTxn, resource_id: str, record: dict[str, Any], prefix: str) -> None:
+def _prewrite_one(txn: CatalogTxn, resource_id: str, record: CommonRecord, prefix: str) -> None:
     """The record's metadata in ``prefix``, stored with the version of the writer that made
     it: the provider serves it only while that is the version of today's writer."""
     writer = WRITERS[prefix]

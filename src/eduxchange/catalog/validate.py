@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from importlib.resources import files
-from typing import Any
+from typing import Any, TypeGuard
 
 import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from ..core.models import Issue
+from ..core.record import CommonRecord
 
 __all__ = ["validate_record", "is_valid_record"]
 
@@ -82,12 +83,16 @@ def _reference() -> Draft202012Validator:
     return Draft202012Validator(_schema())
 
 
-def is_valid_record(record: dict[str, Any]) -> bool:
-    """Whether ``record`` is a valid common record: the fast check alone, no report."""
+def is_valid_record(record: Mapping[str, object]) -> TypeGuard[CommonRecord]:
+    """Whether ``record`` is a valid common record: the fast check alone, no report.
+
+    Any JSON object may be given; where this is true, mypy knows it as a :class:`CommonRecord`.
+    """
     return bool(_fast().is_valid(record))
 
 
-def validate_record(record: dict[str, Any], *, shipped_concepts: bool = False) -> list[Issue]:
+def validate_record(record: Mapping[str, object], *, shipped_concepts: bool = False
+                    ) -> list[Issue]:
     """The schema problems of ``record`` (docs/record.md); an empty list when it is valid.
 
     ``shipped_concepts=True`` says every concept in the record came from
@@ -122,7 +127,7 @@ def fast_path(error: jsonschema_rs.ValidationError) -> str:
                          for part in error.instance_path)
 
 
-def _messages(record: dict[str, Any]) -> Iterator[str]:
+def _messages(record: Mapping[str, object]) -> Iterator[str]:
     for error in _reference().iter_errors(record):
         yield f"{error.json_path}: {_explain(error)} [{_rule(error)}]"
 

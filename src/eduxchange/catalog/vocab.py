@@ -51,6 +51,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 
 from ..core.errors import EduxchangeError
+from ..core.record import Concept as ConceptRecord, ConceptField, Description
 
 __all__ = [
     "EXTRA_SCHEMES",
@@ -74,6 +75,9 @@ SCHEMES: Final[Mapping[str, str]] = MappingProxyType({
     "about": "http://data.europa.eu/esco/concept-scheme/isced-f",
 })
 FIELDS: Final[tuple[str, ...]] = tuple(SCHEMES)
+#: The same, as the record's field names (core.record.ConceptField) for the type checker.
+_FIELD_NAMES: Final[tuple[ConceptField, ...]] = (
+    "learningResourceType", "educationalLevel", "audience", "about")
 
 #: The Higher Education Resource Types scheme (DINI-AG KIM; OERSI's and AMB's resource types).
 HCRT_SCHEME: Final = "https://w3id.org/kim/hcrt/scheme"
@@ -143,7 +147,7 @@ class Concept:
     scheme: str
     notation: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ConceptRecord:
         """The record's concept shape, ``{"id": IRI, "prefLabel": {lang: label}}`` (a fresh dict)."""
         return {"id": self.id, "prefLabel": dict(self.pref_label)}
 
@@ -429,7 +433,7 @@ class Vocabularies:
 
     def map_terms(
         self, field: str, terms: Iterable[tuple[str, str]]
-    ) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    ) -> tuple[list[ConceptRecord], list[tuple[str, str]]]:
         """Map a field's pairs: (concept dicts, first-seen order, no duplicates; unmapped pairs).
 
         A pair gives a concept of each scheme of the field that maps it (:meth:`map_term_all`); it
@@ -440,7 +444,7 @@ class Vocabularies:
         ``text`` pair repeating the value of a pair that was mapped (a LOM taxon's entry that
         repeats its id) is no value without a concept, and is not reported.
         """
-        concepts: list[dict[str, Any]] = []
+        concepts: list[ConceptRecord] = []
         seen: set[str] = set()
         unmapped: list[tuple[str, str]] = []
         mapped_values: set[str] = set()
@@ -470,7 +474,7 @@ class Vocabularies:
                         if not (p[0] == "text" and p[1].strip().casefold() in mapped_values)]
         return concepts, unmapped
 
-    def apply(self, description: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str, str]]]:
+    def apply(self, description: Description) -> tuple[Description, list[tuple[str, str, str]]]:
         """The vocabulary-mapping step: a new description with ``_terms`` turned into concepts.
 
         Pops ``_terms`` (docs/record.md, "Crosswalk output") and fills ``learningResourceType``,
@@ -479,7 +483,7 @@ class Vocabularies:
         Returns the new description and the unmapped ``(field, source, value)`` triples. The input
         is not mutated; values of keys this step does not touch are shared with it.
         """
-        out = dict(description)
+        out = description.copy()
         terms = out.pop("_terms", None)
         # type() checks first: the ABC isinstance checks cost more than mapping a term.
         if not terms or (type(terms) is not dict and not isinstance(terms, Mapping)):
@@ -490,7 +494,7 @@ class Vocabularies:
                     isinstance(pairs, (str, bytes)) or not isinstance(pairs, Iterable)):
                 unmapped.append((str(field_name), "", str(pairs)))
                 continue
-            if field_name not in self._tables:
+            if field_name not in self._tables or field_name not in _FIELD_NAMES:
                 _, missing = self.map_terms("", pairs)
                 unmapped.extend((str(field_name), s, v) for s, v in missing)
                 continue
@@ -504,7 +508,7 @@ class Vocabularies:
                 out[field_name] = concepts
         return out, unmapped
 
-    def _merge(self, existing: Any, new: list[dict[str, Any]]) -> list[Any]:
+    def _merge(self, existing: Any, new: list[ConceptRecord]) -> list[Any]:
         """Concepts already in a field, then the new ones, each IRI once."""
         if not existing:
             return new

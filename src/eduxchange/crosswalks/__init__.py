@@ -23,6 +23,7 @@ from lxml import etree
 
 from ..core import xmlsafe
 from ..core.errors import EduxchangeError
+from ..core.record import Description
 
 __all__ = [
     "CrosswalkError",
@@ -47,7 +48,6 @@ class CrosswalkOptions:
     include_contacts: bool = False
 
 
-Description = dict[str, Any]
 Crosswalk = Callable[[Any, CrosswalkOptions], Description]
 
 

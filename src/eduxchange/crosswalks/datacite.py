@@ -63,6 +63,7 @@ from ..normalize.licenses import canonical_license
 from ..normalize.text import clean_text, split_keywords
 from ..normalize.agents import AgentType, Role, classify
 from ..normalize.vcard import Agent, parse_name, registry_id
+from ..core.record import Agent as AgentRecord, DateField, Description
 from . import CrosswalkOptions
 from .common import add_unique, classify_identifier, description_map, media_type, put_text
 from .dc import (
@@ -78,7 +79,6 @@ from .dc import (
 
 __all__ = ["crosswalk_datacite", "KERNEL_NAMESPACES", "OAI_DATACITE_NAMESPACE"]
 
-Description = dict[str, Any]
 
 #: DataCite kernel namespaces (the schema's own ``<resource>``).
 KERNEL_NAMESPACES = (
@@ -95,7 +95,8 @@ _DESCRIPTION_TYPES = frozenset({"", "abstract", "other"})
 #: contributorType values naming no contributor to the resource itself.
 _NOT_CONTRIBUTORS = frozenset({"hostinginstitution", "distributor", "registrationagency",
                                "registrationauthority"})
-_DATE_FIELDS = {"issued": "datePublished", "created": "dateCreated", "updated": "dateModified"}
+_DATE_FIELDS: dict[str, DateField] = {"issued": "datePublished", "created": "dateCreated",
+                                      "updated": "dateModified"}
 #: resourceTypeGeneral -> DCMI Type term, where DataCite's definition is DCMI's.
 _GENERAL_TO_DCMI = {**DCMI_TYPES, "audiovisual": "MovingImage"}
 
@@ -144,7 +145,7 @@ class _Walk:
         self.terms: dict[str, list[Term]] = {}
         self.identifiers: list[str] = []
         self.urls: list[str] = []
-        self.agents: dict[str, list[dict[str, Any]]] = {}
+        self.agents: Description = {}  # the agent fields alone, until result()
         self.seen_agents: set[str] = set()
         self.year: str | None = None
 
@@ -184,9 +185,9 @@ class _Walk:
         if texts:
             self.out["description"] = texts
 
-    def names(self, el: Any, role: str) -> None:
+    def names(self, el: Any, role: Role) -> None:
         element = "creator" if role == "creator" else "contributor"
-        found: list[dict[str, Any]] = []
+        found: list[AgentRecord] = []
         for child in el:
             if _local(child) != element:
                 continue

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any, cast
+from typing import cast
 
 from lxml import etree
 
@@ -58,6 +58,7 @@ from ..normalize.licenses import canonical_license
 from ..normalize.text import clean_text, split_keywords
 from ..normalize.agents import Role
 from ..normalize.vcard import parse_name
+from ..core.record import Agent, DateField, Description
 from . import CrosswalkOptions
 from .common import (  # the shared field rules; re-exported here for crosswalks importing them
     add_unique,
@@ -73,7 +74,6 @@ from .common import (  # the shared field rules; re-exported here for crosswalks
 __all__ = ["crosswalk_dc", "crosswalk_qdc", "add_unique", "age_range", "classify_identifier",
            "http_url", "media_type", "pick_url", "put_text"]
 
-Description = dict[str, Any]
 Term = tuple[str, str]
 
 DC = "http://purl.org/dc/elements/1.1/"
@@ -193,8 +193,7 @@ def add_keyword(target: dict[str, list[str]], seen: set[tuple[str, str]], key: s
     return True
 
 
-def add_agents(target: dict[str, list[dict[str, Any]]], role: str,
-               agents: Iterable[dict[str, Any]], seen: set[str]) -> None:
+def add_agents(target: Description, role: Role, agents: Iterable[Agent], seen: set[str]) -> None:
     """Add agents to ``target[role]``, once per name across the roles sharing ``seen``."""
     for agent in agents:
         name = agent.get("name")
@@ -355,7 +354,7 @@ def _build(collected: dict[int, list[Entry]],
     if rights or access:
         _rights(out, rights or [], access or [])
 
-    agents: dict[str, list[dict[str, Any]]] = {}
+    agents: Description = {}  # the agent fields alone, until they join ``out``
     seen_agents: set[str] = set()
     creators = get(_CREATOR)
     if creators:
@@ -372,7 +371,9 @@ def _build(collected: dict[int, list[Entry]],
     published = issued[0] if issued else earliest(_dates(get(_DATE)))
     if published:
         out["datePublished"] = published
-    for code, field in ((_CREATED, "dateCreated"), (_MODIFIED, "dateModified")):
+    date_fields: tuple[tuple[int, DateField], ...] = (
+        (_CREATED, "dateCreated"), (_MODIFIED, "dateModified"))
+    for code, field in date_fields:
         dates = _dates(get(code))
         if dates:
             out[field] = dates[0]
@@ -408,7 +409,7 @@ def _dates(values: list[Entry] | None) -> list[str]:
 
 
 def _parse_agents(values: list[Entry], options: CrosswalkOptions,
-                  role: Role) -> Iterable[dict[str, Any]]:
+                  role: Role) -> Iterable[Agent]:
     for text, _, _ in values:
         try:
             agent = parse_name(text, role)

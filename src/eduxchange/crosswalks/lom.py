@@ -27,12 +27,12 @@ from ..normalize.licenses import canonical_license
 from ..normalize.text import clean_text
 from ..normalize.agents import Role
 from ..normalize.vcard import Agent, parse_name, parse_vcard
+from ..core.record import Agent as AgentRecord, Description
 from . import CrosswalkOptions
 from .common import age_range, classify_identifier, description_map, media_type, pick_url
 
 __all__ = ["crosswalk_lom", "crosswalk_imsmd"]
 
-Description = dict[str, Any]
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 # Element tag -> lower-cased local name ('' for comments and processing instructions), and
 # language attribute -> language-map key. Records repeat the same few of each; the bounds keep
@@ -193,9 +193,9 @@ class _Walk:
         self.identifiers: list[str] = []
         self.urls: list[str] = []
         self.formats: list[str] = []
-        self.creators: list[dict[str, Any]] = []
-        self.contributors: list[dict[str, Any]] = []
-        self.publishers: list[dict[str, Any]] = []
+        self.creators: list[AgentRecord] = []
+        self.contributors: list[AgentRecord] = []
+        self.publishers: list[AgentRecord] = []
         self.out: Description = {}
         self.terms: dict[str, list[tuple[str, str]]] = {}
         self.rights: list[tuple[str, str]] = []
@@ -435,8 +435,10 @@ class _Walk:
         if self.identifiers:
             out["identifier"] = self.identifiers
         self._rights(out)
-        for key, agents in (("creator", self.creators), ("contributor", self.contributors),
-                            ("publisher", self.publishers)):
+        roles: tuple[tuple[Role, list[AgentRecord]], ...] = (
+            ("creator", self.creators), ("contributor", self.contributors),
+            ("publisher", self.publishers))
+        for key, agents in roles:
             if agents:
                 out[key] = agents
         if self.formats:

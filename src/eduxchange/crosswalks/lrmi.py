@@ -47,6 +47,7 @@ from ..normalize.text import clean_text, split_keywords
 from ..normalize.contacts import find_emails, split_contacts
 from ..normalize.agents import AgentType, Role, classify
 from ..normalize.vcard import parse_name, registry_id
+from ..core.record import Affiliation, Agent as AgentRecord, DateField, Description
 from . import CrosswalkOptions
 from .common import (
     add_unique,
@@ -63,7 +64,6 @@ from .dc import Term, add_agents, add_keyword, finish, is_iri, isced_f_code, tex
 
 __all__ = ["crosswalk_lrmi"]
 
-Description = dict[str, Any]
 Node = Mapping[str, Any]
 
 _PREFIXES = ("schema:", "sdo:", "http://schema.org/", "https://schema.org/")
@@ -319,7 +319,7 @@ def _alignments(value: Any, levels: list[Term], about: list[Term]) -> None:
 # --- agents ----------------------------------------------------------------------------
 
 def _agent(value: Any, options: CrosswalkOptions, index: Mapping[str, Node],
-           depth: int = 0, role: Role = "creator") -> dict[str, Any] | None:
+           depth: int = 0, role: Role = "creator") -> AgentRecord | None:
     if isinstance(value, dict) and index and value.keys() <= _REFERENCE_KEYS:
         reference = value.get("@id", value.get("id"))  # a bare reference to a graph node
         if isinstance(reference, str) and reference in index:
@@ -360,20 +360,21 @@ def _agent(value: Any, options: CrosswalkOptions, index: Mapping[str, Node],
     # untyped: the evidence decides, as for a DC name string (normalize/agents.py)
     kind = classify(name, role=role, stated=stated, identifier=registry,
                     structured_name=bool(node.get("givenName") or node.get("familyName")))
-    agent: dict[str, Any] = {"type": kind} if kind else {}
-    agent["name"] = name
+    agent: AgentRecord = {"type": kind, "name": name} if kind else {"name": name}
     if registry:
         agent["id"] = registry
     if depth == 0:
         affiliation = next((a for a in (_agent(v, options, index, 1)
                                         for v in _values(node.get("affiliation"))) if a), None)
         if affiliation is not None:
-            if affiliation.get("type") != "Organization":  # schema.org: its range
-                affiliation = {"type": "Organization", **affiliation}
-                affiliation["type"] = "Organization"
+            # schema.org: an affiliation is an Organization, named and identified; its contacts
+            # are no part of it (the record's affiliation allows type, name and id alone).
+            organization: Affiliation = {"type": "Organization", "name": affiliation["name"]}
+            if "id" in affiliation:
+                organization["id"] = affiliation["id"]
             if "type" not in agent:  # schema.org: affiliation is a Person's property
                 agent = {"type": "Person", **agent}
-            agent["affiliation"] = affiliation
+            agent["affiliation"] = organization
     if options.include_contacts:
         email = _first_string(node.get("email"))
         found = find_emails(email) if email else []
@@ -448,7 +449,7 @@ def crosswalk_lrmi(payload: Mapping[str, Any], options: CrosswalkOptions) -> Des
         if found:
             terms[field] = found
 
-    agents: dict[str, list[dict[str, Any]]] = {}
+    agents: Description = {}  # the agent fields alone, until they join ``out``
     seen_agents: set[str] = set()
     roles: tuple[tuple[Role, tuple[str, ...]], ...] = (
         ("creator", ("creator", "author")), ("contributor", ("contributor",)))
@@ -509,10 +510,13 @@ def _license(out: Description, node: Node, default: str) -> None:
         out["copyrightNotice"] = notice
 
 
+_DATE_KEYS: tuple[tuple[DateField, tuple[str, ...]], ...] = (
+    ("dateCreated", ("dateCreated",)), ("datePublished", ("datePublished", "uploadDate")),
+    ("dateModified", ("dateModified",)))
+
+
 def _fields(out: Description, node: Node) -> None:
-    for field, keys in (("dateCreated", ("dateCreated",)),
-                        ("datePublished", ("datePublished", "uploadDate")),
-                        ("dateModified", ("dateModified",))):
+    for field, keys in _DATE_KEYS:
         date = _first(node, keys, normalize_date)
         if date:
             out[field] = date
@@ -552,8 +556,9 @@ def _fields(out: Description, node: Node) -> None:
 
     ages = [a for a in (age_range(v) for v in _values(node.get("typicalAgeRange"))
                         if isinstance(v, str)) if a]
-    if ages:  # several ranges ("2-5", "5-8") make one that spans them ("2-8")
-        out["typicalAgeRange"] = span(ages)
+    spanned = span(ages)  # several ranges ("2-5", "5-8") make one that spans them ("2-8")
+    if spanned:  # None when there is no range
+        out["typicalAgeRange"] = spanned
 
 
 def _first(node: Node, keys: tuple[str, ...], normalize: Any) -> str | None:

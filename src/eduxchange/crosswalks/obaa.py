@@ -47,7 +47,9 @@ from ..normalize.dates import normalize_date
 from ..normalize.languages import normalize_languages
 from ..normalize.licenses import canonical_license
 from ..normalize.text import clean_text
+from ..normalize.agents import Role
 from ..normalize.vcard import looks_like_organization, parse_name
+from ..core.record import Agent as AgentRecord, Description
 from . import CrosswalkOptions
 from .common import add_unique, classify_identifier, description_map, media_type, pick_url
 from .dc import earliest
@@ -55,7 +57,6 @@ from .lom import crosswalk_lom
 
 __all__ = ["crosswalk_obaa"]
 
-Description = dict[str, Any]
 
 _CREATOR = frozenset({"autor", "author", "autora", "autores", "creator", "criador"})
 _PUBLISHER = frozenset({"publisher", "editor", "editora", "publicador"})
@@ -163,7 +164,7 @@ def _agents(out: Description, entities: list[str], roles: list[str],
         return
     kinds = {r.strip().lower() for r in roles}
     publishers = sum(r.strip().lower() in _PUBLISHER for r in roles)
-    assigned: list[tuple[str, Any]]
+    assigned: list[tuple[Role, Any]]
     if len(kinds) == 1 and kinds <= _CREATOR:
         assigned = [("creator", a) for a in agents]
     elif len(kinds) == 1 and kinds <= _PUBLISHER:
@@ -177,6 +178,6 @@ def _agents(out: Description, entities: list[str], roles: list[str],
     for role, agent in assigned:
         if role == "publisher" and agent.type is None:  # a publisher is an organisation
             agent = replace(agent, type="Organization")  # unless there is evidence of a person
-        target: list[dict[str, Any]] = out.setdefault(role, [])
+        target: list[AgentRecord] = out.setdefault(role, [])
         if all(known.get("name") != agent.name for known in target):
             target.append(agent.to_dict(include_contacts=options.include_contacts))

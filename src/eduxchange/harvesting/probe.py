@@ -39,6 +39,7 @@ from ..core.errors import (
 )
 from .formats import choose_format, describe_offered, identify_format
 from ..core.models import IdentifyInfo, MetadataFormat, SetInfo
+from ..core.record import Description
 from ..store.base import StoredRecord
 from ..catalog.vocab import default_vocabularies
 
@@ -69,7 +70,7 @@ class SampleRecord:
     datestamp: str
     metadata_prefix: str
     format: str
-    description: dict[str, Any] | None
+    description: Description | None
     problems: tuple[str, ...] = ()
     unmapped: tuple[tuple[str, str, str], ...] = ()
 

@@ -40,10 +40,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import phonenumbers
 from phonenumbers import Leniency, PhoneNumberMatcher
+
+from ..core.record import Description
 
 __all__ = ["REDACTED", "find_emails", "find_phones", "has_contacts", "redact", "scrub_description",
            "split_contacts"]
@@ -309,7 +311,7 @@ _NOT_TEXT = frozenset({"id", "url", "identifier", "inLanguage", "encodingFormat"
 _WORDLESS = re.compile(r"[\W_]*")
 
 
-def scrub_description(description: dict[str, Any], *, include_contacts: bool) -> dict[str, Any]:
+def scrub_description(description: Description, *, include_contacts: bool) -> Description:
     """The description with contact data kept only where it may be (module docstring).
 
     Agents (``creator``, ``contributor``, ``publisher`` and their ``affiliation``): names are
@@ -330,7 +332,9 @@ def scrub_description(description: dict[str, Any], *, include_contacts: bool) ->
         cleaned = _value(value, include_contacts, text=key not in _NOT_TEXT)
         if cleaned is not _DROP:
             out[key] = cleaned
-    return out
+    # A walk that keeps each key and the shape of its value (mypy cannot follow keys chosen at
+    # run time): what it returns is a description still.
+    return cast(Description, out)
 
 
 _DROP: Any = object()
@@ -376,7 +380,9 @@ def _agent(value: Any, include_contacts: bool) -> dict[str, Any] | None:
     agent["name"] = name
     affiliation = agent.get("affiliation")
     if affiliation is not None:
-        cleaned = _agent(affiliation, include_contacts)
+        # An affiliation is an organization's type, name and id (the record's schema allows
+        # nothing else): contacts found in its name are taken out, never kept on it.
+        cleaned = _agent(affiliation, False)
         if cleaned is None:
             del agent["affiliation"]
         else:

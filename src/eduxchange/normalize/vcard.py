@@ -33,8 +33,9 @@ import quopri
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Literal
 
+from ..core.record import Affiliation, Agent as AgentRecord
 from . import agents as _agents
 from .agents import AgentType, Role, classify
 from .contacts import find_emails, split_contacts
@@ -58,20 +59,32 @@ class Agent:
     telephone: str | None = None
     address: str | None = None
 
-    def to_dict(self, include_contacts: bool = False) -> dict[str, Any]:
+    def to_dict(self, include_contacts: bool = False) -> AgentRecord:
         """The record's agent object; ``email``/``telephone``/``address`` only if asked for."""
-        out: dict[str, Any] = {"type": self.type} if self.type else {}
-        out["name"] = self.name
+        out: AgentRecord = {"type": self.type, "name": self.name} if self.type else {
+            "name": self.name}
         if self.id:
             out["id"] = self.id
         if self.affiliation is not None:
-            out["affiliation"] = self.affiliation.to_dict(include_contacts)
+            out["affiliation"] = self.affiliation.to_affiliation()
         if include_contacts:
-            for key in ("email", "telephone", "address"):
+            for key in _CONTACT_KEYS:
                 value = getattr(self, key)
                 if value:
                     out[key] = value
         return out
+
+    def to_affiliation(self) -> Affiliation:
+        """This agent as a person's ``affiliation``: an organization's name and id, no more
+        (the schema's ``affiliation`` allows nothing else)."""
+        out: Affiliation = {"type": "Organization", "name": self.name}
+        if self.id:
+            out["id"] = self.id
+        return out
+
+
+_CONTACT_KEYS: tuple[Literal["email", "telephone", "address"], ...] = (
+    "email", "telephone", "address")
 
 
 # --- vCard syntax ------------------------------------------------------------------------------

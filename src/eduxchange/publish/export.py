@@ -60,6 +60,7 @@ from rdflib.plugins.parsers.jsonld import Parser as _Parser
 from rdflib.plugins.shared.jsonld.context import Context
 from rdflib.term import Node
 
+from ..core.record import CommonRecord
 from . import rdf
 from ..core.config import Config
 from ..core.dates import format_datestamp, parse_datestamp
@@ -128,7 +129,7 @@ def _shipped_context() -> Context:
     return context
 
 
-def record_triples(record: dict[str, Any]) -> list[Triple]:
+def record_triples(record: CommonRecord) -> list[Triple]:
     """The triples of one record, duplicates dropped, blank nodes labelled ``b{uuid}x{n}``.
 
     The same triples as :func:`eduxchange.publish.rdf.record_to_graph` (the record's ``@context``

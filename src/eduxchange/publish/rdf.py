@@ -23,12 +23,13 @@ import copy
 import functools
 import json
 import re
-from collections.abc import Mapping
 from importlib.resources import files
 from typing import Any, Final
 
 from rdflib import Graph, Namespace
 from rdflib.plugins.parsers.jsonld import to_rdf
+
+from ..core.record import CommonRecord
 
 __all__ = ["SCHEMA", "SKOS", "XSD", "context", "jsonld_document", "record_to_graph", "conforms"]
 
@@ -83,14 +84,14 @@ def _duration(value: Any) -> Any:
     return {"@value": value, "@type": "xsd:duration"}
 
 
-def jsonld_document(record: Mapping[str, Any]) -> dict[str, Any]:
+def jsonld_document(record: CommonRecord) -> dict[str, Any]:
     """The JSON-LD document the record's RDF is read from; ``record`` itself is not changed.
 
     The record with its dates and duration as typed value objects and its concepts typed
     ``Concept`` (module docstring). The keys, the ``@context`` and every other value are the
     record's own, so the document is the record for every JSON reader but a JSON-LD processor.
     """
-    document = dict(record)
+    document: dict[str, Any] = dict(record)
     for field in _DATE_FIELDS:
         if field in document:
             document[field] = _date(document[field])
@@ -108,7 +109,7 @@ def jsonld_document(record: Mapping[str, Any]) -> dict[str, Any]:
     return document
 
 
-def record_to_graph(record: dict[str, Any], graph: Graph | None = None) -> Graph:
+def record_to_graph(record: CommonRecord, graph: Graph | None = None) -> Graph:
     """Add the triples of ``record`` to ``graph`` (a new graph by default) and return it.
 
     The record's ``@context`` (an IRI, or anything else) is replaced by the shipped context, so

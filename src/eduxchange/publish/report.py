@@ -35,6 +35,7 @@ from types import MappingProxyType
 from typing import Any, Final, TextIO
 
 from ..core.config import MemberConfig
+from ..core.record import Description
 from ..store.base import CatalogStore, QuarantineEntry, StoreReader
 
 __all__ = [
@@ -950,7 +951,7 @@ def _licence_label(iri: str) -> str:
     return f"CC {code.upper()} {version}"
 
 
-def _openness(description: Mapping[str, Any]) -> str:
+def _openness(description: Description) -> str:
     """``open``, ``open.restricted``, ``unrecognised`` or ``no.licence`` (MESSAGES keys).
 
     Open means a licence eduxchange recognises (normalize/licenses.py canonicalises only open

@@ -64,6 +64,7 @@ from waitress.task import ThreadedTaskDispatcher
 from . import changes as feed
 from ..core.config import Config
 from ..core.errors import StoreError
+from ..core.record import CommonRecord
 from .provider import SERVED_SCHEMAS, Provider
 from .rdf import jsonld_document, record_to_graph
 from .writers.amb import AMB_PROFILE, NotAmb, to_amb
@@ -618,7 +619,7 @@ class App:
                         last_modified=_http_time(resource.updated_at),
                         headers=[("Content-Location", f"{uuid}?format={fmt}")])
 
-    def _amb(self, record: dict[str, Any], updated_at: str | None, uuid: str, fmt: str,
+    def _amb(self, record: CommonRecord, updated_at: str | None, uuid: str, fmt: str,
              vary: tuple[str, ...]) -> Response:
         """The record in the AMB profile (:mod:`eduxchange.publish.writers.amb`): JSON-LD only."""
         if fmt not in ("jsonld", "json"):
@@ -638,9 +639,9 @@ class App:
         response.vary = vary
         return response
 
-    def _render(self, record: dict[str, Any], fmt: str) -> bytes:
+    def _render(self, record: CommonRecord, fmt: str) -> bytes:
         context = f"{self.config.catalog.base_uri}context.jsonld"
-        document = {"@context": context, **{k: v for k, v in record.items() if k != "@context"}}
+        document: CommonRecord = {**record, "@context": context}
         serializer = RECORD_FORMATS[fmt][1]
         if fmt == "jsonld":  # what the RDF says (typed dates, ...); application/json: the record
             return _json(jsonld_document(document))

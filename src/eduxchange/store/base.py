@@ -16,6 +16,7 @@ from typing import Any, Final, Protocol
 
 from ..core.dates import parse_datestamp
 from ..core.models import Issue, Quarantined, RawRecord
+from ..core.record import CommonRecord, Description
 from .search import SearchQuery, SearchResult
 
 __all__ = [
@@ -178,7 +179,7 @@ class StoredDescription:
     resource_id: str
     format: str
     rank: int
-    description: dict[str, Any]
+    description: Description
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -186,7 +187,7 @@ class Resource:
     """A catalogue record; ``deleted`` records keep their last state (a tombstone)."""
 
     id: str
-    record: dict[str, Any]
+    record: CommonRecord
     deleted: bool
     created_at: str
     updated_at: str
@@ -211,7 +212,7 @@ class CatalogTxn(Protocol):
 
     def resource(self, resource_id: str) -> Resource | None: ...
 
-    def put_resource(self, resource_id: str, record: dict[str, Any], *, deleted: bool) -> str | None:
+    def put_resource(self, resource_id: str, record: CommonRecord, *, deleted: bool) -> str | None:
         """Write if changed; return the change kind (create, update, delete) or None."""
         ...
 

@@ -30,7 +30,9 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import SKOS
 
 from ...core.config import Config, MemberConfig
+from ...core.record import AgentField, CommonRecord, ConceptField
 from ..report import member_report, render_html
+from ...store.base import Resource
 from ...store.search import FACETS, SearchQuery, SearchResult, member_of, search_terms
 from ...store.sqlite import ReadOnlySQLiteStore, SQLiteStore, latest_change
 from ...store.views import CatalogueTotals, catalogue_totals, descriptions_of, member_resource_count
@@ -203,6 +205,10 @@ def _licence_labels() -> dict[str, dict[str, str]]:
 _CC_PATH = re.compile(r"^/licenses/([a-z-]+)/(\d\.\d)/(?:([a-z]{2})/)?$")
 
 
+#: The agents a resource page names (contributors are left to the record's JSON).
+_SHOWN_AGENTS: tuple[AgentField, ...] = ("creator", "publisher")
+
+
 @dataclass(frozen=True, slots=True)
 class Badge:
     """What the licence badge says: the short code, whether it is open (no NC/ND), the link."""
@@ -357,16 +363,16 @@ class Pages:
         return self._render("index.html", path=base, languages=languages, title=title,
                             base=base, totals=totals, members=members)
 
-    def resource(self, resource: Any, *, base: str, languages: Sequence[str]) -> Page:
+    def resource(self, resource: Resource, *, base: str, languages: Sequence[str]) -> Page:
         """``/resources/{uuid}``: one catalogue record in the visitor's language."""
-        record: dict[str, Any] = resource.record
+        record: CommonRecord = resource.record
         ui = ui_language(languages)
         prefs = [*languages, ui]
         uuid = resource.id.rsplit("/", 1)[-1]
         name = _pick(record.get("name"), prefs) or (uuid, None)
         vocab = default_vocabularies()
 
-        def concepts(key: str) -> list[tuple[str, str | None]]:
+        def concepts(key: ConceptField) -> list[tuple[str, str | None]]:
             out: list[tuple[str, str | None]] = []
             for item in record.get(key) or ():
                 if not isinstance(item, Mapping):
@@ -380,8 +386,7 @@ class Pages:
                     out.append(label)
             return out
 
-        licence_iri = (record.get("license") or {}).get("id") \
-            if isinstance(record.get("license"), Mapping) else None
+        licence_iri = record["license"].get("id") if "license" in record else None
         licence = None
         if isinstance(licence_iri, str):
             badge = licence_badge(licence_iri)
@@ -391,7 +396,7 @@ class Pages:
                        "badge": _badge_svg(badge, text), "open": badge.open}
         agents = {key: [str(a.get("name")) for a in record.get(key) or ()
                         if isinstance(a, Mapping) and a.get("name")][:20]
-                  for key in ("creator", "publisher")}
+                  for key in _SHOWN_AGENTS}
         descriptions = {(d.member_id, d.identifier): d
                         for d in descriptions_of(self.store, resource.id)}
         provenance = []

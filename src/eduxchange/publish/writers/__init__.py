@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
 
 from lxml import etree
+
+from ...core.record import CommonRecord
 
 from .lom import LOM_NS, write_lom
 from .oai_dc import OAI_DC_NS, write_oai_dc
@@ -38,7 +39,7 @@ class MetadataWriter:
     prefix: str
     schema: str
     namespace: str
-    write: Callable[[Mapping[str, Any]], etree._Element]
+    write: Callable[[CommonRecord], etree._Element]
     version: str
 
 

@@ -56,6 +56,7 @@ from typing import Any, Final
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from ...core.errors import EduxchangeError
+from ...core.record import Agent, AgentField, CommonRecord, Concept, DateField
 
 __all__ = ["AMB_VERSION", "AMB_PROFILE", "AMB_SCHEMA", "AMB_CONTEXT", "HCRT", "LRMI_TO_HCRT",
            "NotAmb", "to_amb"]
@@ -189,7 +190,7 @@ def _unique(concepts: Iterable[dict[str, Any] | None]) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def _resource_types(concepts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _resource_types(concepts: list[Concept]) -> list[dict[str, Any]]:
     hcrt = _unique(_concept(HCRT + c["id"].removeprefix(_HCRT_HTTP)
                             if c["id"].startswith(_HCRT_HTTP) else c["id"], c.get("prefLabel"))
                    for c in concepts if c["id"].startswith((HCRT, _HCRT_HTTP, _OEH_LRT)))
@@ -197,7 +198,7 @@ def _resource_types(concepts: list[dict[str, Any]]) -> list[dict[str, Any]]:
                            for c in concepts if c["id"] in LRMI_TO_HCRT)
 
 
-def _levels(concepts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _levels(concepts: list[Concept]) -> list[dict[str, Any]]:
     out = []
     for concept in concepts:
         iri = concept["id"]
@@ -208,12 +209,12 @@ def _levels(concepts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return _unique(out)
 
 
-def _agents(agents: list[dict[str, Any]], *, affiliation: bool) -> list[dict[str, Any]]:
+def _agents(agents: list[Agent], *, affiliation: bool) -> list[dict[str, Any]]:
     out = []
     for agent in agents:
         if agent.get("type") not in ("Person", "Organization"):
             continue  # AMB requires a type; an untyped agent's is not ours to invent
-        item = {"type": agent["type"], "name": agent["name"]}
+        item: dict[str, Any] = {"type": agent["type"], "name": agent["name"]}
         if "id" in agent and (uri := _uri(agent["id"])):
             item["id"] = uri
         org = agent.get("affiliation")
@@ -249,7 +250,11 @@ def _resource_id(record: Mapping[str, Any]) -> str:
                  "(AMB requires an id)")
 
 
-def to_amb(record: Mapping[str, Any]) -> dict[str, Any]:
+_DATE_FIELDS: tuple[DateField, ...] = ("dateCreated", "datePublished", "dateModified")
+_AGENT_FIELDS: tuple[AgentField, ...] = ("creator", "contributor", "publisher")
+
+
+def to_amb(record: CommonRecord) -> dict[str, Any]:
     """The AMB document (version :data:`AMB_VERSION`) of a common record; ``record`` is unchanged.
 
     Raises :class:`NotAmb` for a record that cannot be valid AMB (module docstring).
@@ -270,28 +275,28 @@ def to_amb(record: Mapping[str, Any]) -> dict[str, Any]:
         doc["description"] = description
     keywords = list(_in(record.get("keywords") or {}, language, False) or [])
     if untagged:
-        keywords += [k for k in (record.get("keywords") or {}).get("@none", []) if k not in keywords]
+        keywords += [k for k in record.get("keywords", {}).get("@none", []) if k not in keywords]
     if keywords:
         doc["keywords"] = keywords
     languages = list(dict.fromkeys(
         p for p in (_primary(tag) for tag in record.get("inLanguage", [])) if p))
     if languages:
         doc["inLanguage"] = languages
-    licence = (record.get("license") or {}).get("id")
+    licence = record["license"].get("id") if "license" in record else None
     if licence and _LICENCES.match(licence) and (uri := _uri(licence)):
         doc["license"] = {"id": uri}
     if record.get("image") and (uri := _uri(record["image"])):
         doc["image"] = uri
-    for field in ("dateCreated", "datePublished", "dateModified"):
+    for field in _DATE_FIELDS:
         if (value := _date(record.get(field))) is not None:
             doc[field] = value
     if record.get("duration"):
         doc["duration"] = _duration(str(record["duration"]))
     if "isAccessibleForFree" in record:
         doc["isAccessibleForFree"] = bool(record["isAccessibleForFree"])
-    for field in ("creator", "contributor", "publisher"):
-        if found := _agents(record.get(field) or [], affiliation=field != "publisher"):
-            doc[field] = found
+    for role in _AGENT_FIELDS:
+        if found := _agents(record.get(role) or [], affiliation=role != "publisher"):
+            doc[role] = found
     if types := _resource_types(record.get("learningResourceType", [])):
         doc["learningResourceType"] = types
     if levels := _levels(record.get("educationalLevel", [])):

@@ -25,6 +25,8 @@ from typing import Any
 
 from lxml import etree
 
+from ...core.record import Agent, CommonRecord, ConceptField
+
 from ...catalog.vocab import EXTRA_SCHEME_TABLES, EXTRA_SCHEMES, SCHEMES, default_vocabularies
 
 __all__ = ["LOM_NS", "write_lom", "vcard", "lom_vocab_values"]
@@ -75,7 +77,7 @@ def _escape(text: str) -> str:
     return re.sub(r"\r\n|\r|\n", "\\\\n", text)
 
 
-def vcard(agent: Mapping[str, Any]) -> str:
+def vcard(agent: Agent) -> str:
     """A vCard 3.0 for an agent of the record (FN and N are required by RFC 2426)."""
     name = str(agent.get("name") or "")
     lines = ["BEGIN:VCARD", "VERSION:3.0", f"FN:{_escape(name)}"]
@@ -182,7 +184,7 @@ def _identifier_catalog(value: str) -> tuple[str, str]:
     return "URI", value
 
 
-def write_lom(record: Mapping[str, Any]) -> etree._Element:
+def write_lom(record: CommonRecord) -> etree._Element:
     """The record as a LOM ``lom`` element (pure: the record is not changed)."""
     root = etree.Element(_L + "lom", nsmap={None: LOM_NS, "xsi": XSI_NS})  # type: ignore[dict-item]
     root.set(f"{{{XSI_NS}}}schemaLocation", _SCHEMA_LOCATION)
@@ -235,8 +237,9 @@ def write_lom(record: Mapping[str, Any]) -> etree._Element:
         if duration:
             _sub(_sub(technical, "duration"), "duration", duration)
 
-    fields = (("learningResourceType", "learningResourceType"), ("audience", "intendedEndUserRole"),
-              ("educationalLevel", "context"))
+    fields: tuple[tuple[ConceptField, str], ...] = (
+        ("learningResourceType", "learningResourceType"), ("audience", "intendedEndUserRole"),
+        ("educationalLevel", "context"))
     if any(record.get(f) for f, _ in fields) or record.get("typicalAgeRange"):
         educational = _sub(root, "educational")
         written: set[tuple[str, str, str]] = set()

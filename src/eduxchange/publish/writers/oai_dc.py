@@ -12,6 +12,8 @@ from typing import Any
 
 from lxml import etree
 
+from ...core.record import AgentField, CommonRecord
+
 __all__ = ["OAI_DC_NS", "DC_NS", "write_oai_dc"]
 
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
@@ -49,7 +51,11 @@ _TAGS = {name: f"{{{DC_NS}}}{name}" for name in (
 _SUB = etree.SubElement
 
 
-def write_oai_dc(record: Mapping[str, Any]) -> etree._Element:
+_AGENT_ELEMENTS: tuple[tuple[AgentField, str], ...] = (
+    ("creator", "creator"), ("publisher", "publisher"), ("contributor", "contributor"))
+
+
+def write_oai_dc(record: CommonRecord) -> etree._Element:
     """The record as an ``oai_dc:dc`` element (pure: the record is not changed)."""
     root = etree.Element(f"{{{OAI_DC_NS}}}dc", nsmap=_NSMAP)
     root.set(f"{{{XSI_NS}}}schemaLocation", _SCHEMA_LOCATION)
@@ -61,8 +67,7 @@ def write_oai_dc(record: Mapping[str, Any]) -> etree._Element:
 
     for lang, text in _lang_values(record.get("name")):
         add("title", text, lang)
-    for field, element in (("creator", "creator"), ("publisher", "publisher"),
-                           ("contributor", "contributor")):
+    for field, element in _AGENT_ELEMENTS:
         for agent in record.get(field) or ():
             if isinstance(agent, Mapping) and agent.get("name"):
                 add(element, str(agent["name"]))

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from lxml import etree
 
+from ...core.record import CommonRecord
 from ..rdf import record_to_graph
 
 __all__ = ["RDF_NS", "write_rdf"]
@@ -16,7 +14,7 @@ RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=True)
 
 
-def write_rdf(record: Mapping[str, Any]) -> etree._Element:
+def write_rdf(record: CommonRecord) -> etree._Element:
     """The record's triples (JSON-LD with the shipped context) as an ``rdf:RDF`` element."""
-    data = record_to_graph(dict(record)).serialize(format="xml", encoding="utf-8")
+    data = record_to_graph(record).serialize(format="xml", encoding="utf-8")
     return etree.fromstring(data, _PARSER)

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ...core.errors import StoreError
+from ...core.record import CommonRecord
 from ..base import Resource, StoredDescription
 from .connection import WriteConnections, _dumps, _now
 from .fts import _search_sync
@@ -113,7 +114,7 @@ class _SQLiteCatalogTxn:
         return Resource(id=resource_id, record=json.loads(row[0]), deleted=bool(row[1]),
                         created_at=row[2], updated_at=row[3], seq=row[4])
 
-    def put_resource(self, resource_id: str, record: dict[str, Any], *, deleted: bool
+    def put_resource(self, resource_id: str, record: CommonRecord, *, deleted: bool
                      ) -> str | None:
         text = _dumps(record)
         row = self.conn.execute("SELECT record, deleted FROM resources WHERE id = ?",

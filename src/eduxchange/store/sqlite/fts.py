@@ -18,6 +18,7 @@ from typing import Any
 
 from ...catalog.vocab import default_vocabularies
 from ...core.errors import StoreError
+from ...core.record import CommonRecord
 from ..search import (
     FACETS,
     FacetCount,
@@ -48,7 +49,7 @@ CREATE INDEX IF NOT EXISTS search_facets_value ON search_facets (facet, value);
 _BM25 = "bm25(search_text, 0.0, 10.0, 2.0, 1.0)"
 
 
-def _search_sync(conn: sqlite3.Connection, resource_id: str, record: dict[str, Any],
+def _search_sync(conn: sqlite3.Connection, resource_id: str, record: CommonRecord,
                  deleted: bool) -> None:
     """Rewrite one resource's search rows (a withdrawn resource has none)."""
     conn.execute("DELETE FROM search_text WHERE resource_id = ?", (resource_id,))

@@ -17,6 +17,7 @@ from contextlib import closing
 from typing import Any
 
 from ...core.errors import StoreError
+from ...core.record import CommonRecord
 from ..base import Resource
 from .connection import Connections
 
@@ -38,7 +39,7 @@ OAI_SET_ROOTS: tuple[str, ...] = ("member", "lang", "type")
 _SET_PART = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+$")
 
 
-def oai_set_specs(record: dict[str, Any]) -> list[str]:
+def oai_set_specs(record: CommonRecord) -> list[str]:
     """The setSpecs of a catalogue record, its top-level sets included.
 
     ``member:<id>`` for every member whose description it was built from (``mainEntityOfPage``
@@ -65,7 +66,7 @@ def oai_set_specs(record: dict[str, Any]) -> list[str]:
     return specs
 
 
-def _oai_sync_sets(conn: sqlite3.Connection, resource_id: str, record: dict[str, Any],
+def _oai_sync_sets(conn: sqlite3.Connection, resource_id: str, record: CommonRecord,
                    seq: int) -> None:
     conn.execute("DELETE FROM resource_sets WHERE resource_id = ?", (resource_id,))
     conn.executemany("INSERT INTO resource_sets (resource_id, set_spec, seq) VALUES (?, ?, ?)",
@@ -208,7 +209,8 @@ class SQLiteOAIBackend:
     def _item(row: Any, with_record: bool) -> OAIItem:
         sets = tuple(s for s in (row[5] or "").split() if ":" in s)
         written: bytes | None = row[7] if len(row) > 7 else None
-        record = json.loads(row[6]) if with_record and written is None else {}
+        # Without its record (the pre-rendered metadata is served instead), nothing reads it.
+        record: Any = json.loads(row[6]) if with_record and written is None else {}
         return (Resource(id=row[0], record=record, deleted=bool(row[1]), created_at=row[2],
                          updated_at=row[3], seq=row[4]), sets, written)
 
