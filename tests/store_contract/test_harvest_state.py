@@ -119,11 +119,12 @@ def test_warning_counts_count_warnings_only_and_leave_out_runs_without(store):
 
 
 def test_warning_counts_take_many_run_ids_at_once(store):
-    # More ids than one SQL statement's parameters may hold on some engines.
-    runs = [start(store, f"m{i % 7}") for i in range(1200)]
-    for run in runs[::100]:
-        store.log_issues(run, "m", [issue("w")])
-    assert store.warning_counts(runs) == {run: 1 for run in runs[::100]}
+    # More ids than one SQL statement's parameters may hold on some engines (most unknown).
+    runs = [start(store, "m1") for _ in range(5)]
+    for run in runs[::2]:
+        store.log_issues(run, "m1", [issue("w")])
+    asked = [*range(10**6, 10**6 + 700), *runs, *range(2 * 10**6, 2 * 10**6 + 700)]
+    assert store.warning_counts(asked) == {run: 1 for run in runs[::2]}
 
 
 def test_last_run_warnings_read_the_last_finished_run(store):
