@@ -39,6 +39,7 @@ from ..lock import _details, _refusal
 from ..search import SearchQuery, SearchResult
 from .catalog import PostgresCatalogTxn, is_store_failure
 from .connect import Target, parse_url
+from .dump import PostgresDump
 from .readers import PostgresReaders
 from .schema import SCHEMA_VERSION, migrate
 from .search import pg_search
@@ -76,7 +77,7 @@ def take_seq(conn: Conn, counter: str, n: int) -> int:
     return int(row[0])
 
 
-class PostgresStore(PostgresReaders):
+class PostgresStore(PostgresReaders, PostgresDump):
     """A :class:`~eduxchange.store.base.CatalogStore` in a PostgreSQL database.
 
     ``url`` is a store URL (:mod:`.connect`); the schema is created and migrated on open.

@@ -13,6 +13,7 @@ from pathlib import Path
 from ...core.errors import StoreError
 from .catalog import CatalogWriters
 from .connection import ReadOnlyConnections
+from .dump import DumpReaders, DumpWriters
 from .fts import SearchReader
 from .harvest import HarvestReaders, HarvestWriters
 from .readers import CatalogReaders
@@ -21,7 +22,8 @@ from .schema import SCHEMA_VERSION, migrate
 __all__ = ["ReadOnlySQLiteStore", "SQLiteStore"]
 
 
-class SQLiteStore(HarvestWriters, CatalogWriters, HarvestReaders, CatalogReaders, SearchReader):
+class SQLiteStore(HarvestWriters, CatalogWriters, HarvestReaders, CatalogReaders, SearchReader,
+                  DumpWriters, DumpReaders):
     """A :class:`~eduxchange.store.base.CatalogStore` in one SQLite file."""
 
     def __init__(self, path: str | Path) -> None:
@@ -38,7 +40,8 @@ class SQLiteStore(HarvestWriters, CatalogWriters, HarvestReaders, CatalogReaders
             raise StoreError(f"cannot open the catalogue store {self.path}: {err}") from err
 
 
-class ReadOnlySQLiteStore(ReadOnlyConnections, HarvestReaders, CatalogReaders, SearchReader):
+class ReadOnlySQLiteStore(ReadOnlyConnections, HarvestReaders, CatalogReaders, SearchReader,
+                          DumpReaders):
     """An existing catalogue opened read-only (``mode=ro``, ``query_only``): for publishing.
 
     Creates nothing: the file must exist (:class:`StoreError` otherwise). It has the store's

@@ -1,0 +1,155 @@
+"""The SQLite store as a migration's source or target (:mod:`eduxchange.store.dump`).
+
+The dump is read from one read transaction of a connection of its own (WAL: a harvest may go
+on writing; what it commits later is not half-copied), streaming each table through a cursor.
+Loading is one ``BEGIN IMMEDIATE`` transaction; the search index, derived data, is rebuilt
+from the loaded resources in it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import closing
+from typing import Any, Final
+
+from ..dump import (
+    DUMP_TABLES,
+    SEQUENCES,
+    DumpBatch,
+    DumpTable,
+    DumpValue,
+    TargetNotEmpty,
+    dump_table,
+    held_rows,
+)
+from .connection import Connections, WriteConnections
+from .fts import _search_sync
+
+__all__ = ["DumpReaders", "DumpWriters"]
+
+#: ``meta`` keys that are this backend's bookkeeping, not catalogue settings: not dumped.
+_BOOKKEEPING: Final = frozenset({"schema_version", "resource_sets", "search_index", *SEQUENCES})
+_META_WHERE: Final = f"key NOT IN ({', '.join(repr(k) for k in sorted(_BOOKKEEPING))})"
+
+
+def _select(table: DumpTable) -> str:
+    if table.name == "settings":
+        return f"SELECT key, value FROM meta WHERE {_META_WHERE}"
+    if table.name == "sequences":
+        marks = ", ".join(repr(k) for k in SEQUENCES)
+        return f"SELECT key, CAST(value AS INTEGER) FROM meta WHERE key IN ({marks}) ORDER BY key"
+    order = " ORDER BY rowid" if table.name == "unmapped_terms" else ""  # the order written
+    return f"SELECT {', '.join(table.column_names)} FROM {table.name}{order}"
+
+
+def _converter(table: DumpTable) -> Any:
+    """A function making one SQLite row a dump row (0/1 as bools, text blobs as bytes)."""
+    fixes = [(i, c.kind) for i, c in enumerate(table.columns) if c.kind in ("bool", "bytes")]
+    if not fixes:
+        return tuple
+
+    def convert(row: tuple[Any, ...]) -> tuple[DumpValue, ...]:
+        values = list(row)
+        for i, kind in fixes:
+            value = values[i]
+            if value is None:
+                continue
+            if kind == "bool":
+                values[i] = bool(value)
+            elif isinstance(value, str):
+                values[i] = value.encode()
+        return tuple(values)
+    return convert
+
+
+def _counts(conn: sqlite3.Connection) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for table in DUMP_TABLES:
+        if table.name == "settings":
+            query = f"SELECT COUNT(*) FROM meta WHERE {_META_WHERE}"
+        elif table.name == "sequences":
+            counts[table.name] = len(SEQUENCES)
+            continue
+        elif table.name in tables:
+            query = f"SELECT COUNT(*) FROM {table.name}"
+        else:  # an older store opened read-only
+            counts[table.name] = 0
+            continue
+        counts[table.name] = int(conn.execute(query).fetchone()[0])
+    return counts
+
+
+class DumpReaders(Connections):
+    """:class:`~eduxchange.store.dump.StoreDump` over a SQLite file (read-only queries)."""
+
+    def dump_counts(self) -> dict[str, int]:
+        """How many rows each dump table has."""
+        return _counts(self._conn())
+
+    def iter_dump(self, *, batch_size: int = 1000) -> Iterator[DumpBatch]:
+        """Every dump table's rows, from one snapshot, ``batch_size`` rows at a time."""
+        uri = f"{self.path.resolve().as_uri()}?mode=ro"
+        with closing(sqlite3.connect(uri, uri=True, isolation_level=None, timeout=60.0)) as conn:
+            conn.execute("PRAGMA busy_timeout=60000")
+            conn.execute("BEGIN")  # one snapshot for every table (WAL)
+            try:
+                present = {r[0] for r in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
+                for table in DUMP_TABLES:
+                    if table.name not in present and table.name not in ("settings", "sequences"):
+                        continue
+                    convert = _converter(table)
+                    cursor = conn.execute(_select(table))
+                    while rows := cursor.fetchmany(max(1, batch_size)):
+                        yield DumpBatch(table.name, tuple(convert(r) for r in rows))
+            finally:
+                conn.execute("ROLLBACK")
+
+
+class DumpWriters(WriteConnections):
+    """:class:`~eduxchange.store.dump.StoreLoad` into a SQLite file."""
+
+    def load_dump(self, batches: Iterable[DumpBatch], *, replace: bool = False) -> None:
+        """Load a dump in one transaction (see :meth:`StoreLoad.load_dump`)."""
+        with self._write() as conn:
+            found = held_rows(_counts(conn))
+            if found and not replace:
+                raise TargetNotEmpty(f"{self.path} already holds a catalogue", found)
+            if replace:
+                for table in DUMP_TABLES:
+                    if table.name not in ("settings", "sequences"):
+                        conn.execute(f"DELETE FROM {table.name}")
+                conn.execute(f"DELETE FROM meta WHERE {_META_WHERE}")
+                conn.execute("DELETE FROM search_text")
+                conn.execute("DELETE FROM search_facets")
+            sequences = {name: 0 for name in SEQUENCES}
+            for batch in batches:
+                table = dump_table(batch.table)
+                if table.name == "settings":
+                    conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                                     batch.rows)
+                elif table.name == "sequences":
+                    for name, value in batch.rows:
+                        if name not in sequences:
+                            raise ValueError(f"unknown sequence {name!r} in the dump; known: "
+                                             f"{', '.join(SEQUENCES)}")
+                        sequences[str(name)] = int(value)  # type: ignore[arg-type]
+                else:
+                    marks = ", ".join("?" * len(table.columns))
+                    conn.executemany(f"INSERT INTO {table.name} ({', '.join(table.column_names)}) "
+                                     f"VALUES ({marks})", batch.rows)
+            # A sequence never goes back below a value in use (a dump without its sequences).
+            top = {"seq": "SELECT MAX(seq) FROM records",
+                   "catalog_seq": "SELECT MAX(m) FROM (SELECT MAX(seq) AS m FROM changes "
+                                  "UNION ALL SELECT MAX(seq) FROM resources)"}
+            for name in SEQUENCES:
+                used = conn.execute(top[name]).fetchone()[0] or 0
+                conn.execute("UPDATE meta SET value = ? WHERE key = ?",
+                             (str(max(sequences[name], int(used))), name))
+            # The search index is derived: rebuilt from the resources (one cursor, streamed).
+            for resource_id, text, deleted in conn.execute(
+                    "SELECT id, record, deleted FROM resources"):
+                _search_sync(conn, resource_id, json.loads(text), bool(deleted))
