@@ -37,6 +37,7 @@ def record(n: int, base: dict[str, Any]) -> dict[str, Any]:
 def fill(workdir: Path, n: int, batch: int = 10_000) -> Path:
     """Write N records and a config naming the store; return the config's path."""
     from eduxchange.store.sqlite import SQLiteStore
+    from eduxchange.catalog.sets import oai_set_specs
     from eduxchange.catalog.validate import validate_record
 
     base = json.loads(EXAMPLE.read_text(encoding="utf-8"))
@@ -49,7 +50,7 @@ def fill(workdir: Path, n: int, batch: int = 10_000) -> Path:
             with store.catalog() as txn:
                 for i in range(start, min(n, start + batch)):
                     rec = record(i, base)
-                    txn.put_resource(rec["id"], rec, deleted=False)
+                    txn.put_resource(rec["id"], rec, deleted=False, sets=oai_set_specs(rec))
     finally:
         store.close()
     config = workdir / "alliance.toml"

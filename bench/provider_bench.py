@@ -41,6 +41,7 @@ from eduxchange.core.config import parse_config
 from eduxchange.catalog.normalization import Catalog, prewrite
 from eduxchange.publish.provider import Provider, _ListState
 from eduxchange.store.sqlite import ReadOnlySQLiteStore, SQLiteStore
+from eduxchange.catalog.sets import oai_set_specs
 from eduxchange.publish.writers import WRITERS
 
 BASE = "https://catalog.example.org/"
@@ -77,7 +78,8 @@ def build(store: SQLiteStore, n: int) -> None:
         with store.catalog() as txn:
             for i in range(start, min(n, start + batch)):
                 rec = record(i)
-                txn.put_resource(rec["id"], rec, deleted=False)
+                txn.put_resource(rec["id"], rec, deleted=False,
+                                 sets=oai_set_specs(rec))
                 prewrite(txn, rec["id"], rec)  # as normalization does
 
 

@@ -30,6 +30,7 @@ from eduxchange.publish import rdf
 from eduxchange.publish.export import FORMATS, export, export_vocabularies
 from eduxchange.store.base import Resource
 from eduxchange.store.sqlite import SQLiteStore
+from eduxchange.catalog.sets import oai_set_specs
 from eduxchange.catalog.validate import validate_record
 from tests.conftest import write_config
 from tests.support.faulty import serve_faulty
@@ -241,7 +242,8 @@ def synthetic_store(path: Path, n: int, *, control: str = "") -> eduxchange.Conf
     with store.catalog() as txn:
         for i in range(n):
             record = synthetic_record(i, base, control=control)
-            txn.put_resource(record["id"], record, deleted=False)
+            txn.put_resource(record["id"], record, deleted=False,
+                             sets=oai_set_specs(record))
     store.close()
     return eduxchange.load_config(write_config(path / "alliance.toml", [
         {"id": "ouc", "endpoint": "http://127.0.0.1:9/oai"}]))

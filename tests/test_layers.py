@@ -19,7 +19,7 @@ LAYERS = {
     "core.xmlsafe": 1, "core.config": 1,
     "harvesting.response": 1, "harvesting.formats": 1,
     "normalize": 1, "crosswalks": 1,
-    "catalog.vocab": 1, "catalog.validate": 1, "catalog.merge": 1,
+    "catalog.vocab": 1, "catalog.validate": 1, "catalog.merge": 1, "catalog.sets": 1,
     "publish.rdf": 1, "publish.writers": 1, "publish.changes": 1,
     "harvesting.transport": 2, "store": 2, "harvesting.client": 2,
     "harvesting.harvester": 3, "catalog.normalization": 3, "harvesting.probe": 3,
@@ -119,10 +119,47 @@ def test_pure_steps_do_no_io() -> None:
     io_modules = {"requests", "sqlite3", "socket", "urllib.request", "http", "store",
                   "harvesting.transport", "harvesting.client"}
     pure = [PACKAGE / "catalog" / "merge.py", PACKAGE / "catalog" / "validate.py",
+            PACKAGE / "catalog" / "sets.py",
             *(PACKAGE / "crosswalks").glob("*.py"), *(PACKAGE / "normalize").glob("*.py")]
-    assert all(path.exists() for path in pure[:2])
+    assert all(path.exists() for path in pure[:3])
     for path in pure:
         imported = _imports(path)
         hits = {name for name in imported for io in io_modules
                 if name == io or name.startswith(io + ".")}
         assert not hits, (path, hits)
+
+
+def _imported_names(path: Path) -> set[str]:
+    """Every name a file imports with ``from ... import name``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+            for alias in node.names}
+
+
+def test_only_the_sqlite_backend_knows_sqlite() -> None:
+    """The store seam is whole (STYLE.md): everything outside ``store/sqlite/`` uses the
+    protocols of ``store/base.py``, so a second backend touches no provider, server or
+    catalogue code. Only the opener (``store.backends``) and the public API's re-exports
+    (``store/__init__``, ``eduxchange/__init__``) name the SQLite classes."""
+    cli = PACKAGE.parents[1] / "cli"
+    files = [*PACKAGE.rglob("*.py"), *cli.rglob("*.py")]
+    assert len(files) > 60 and (cli / "main.py") in files
+    openers = {"store.backends", "store.__init__", "__init__"}
+    for path in files:
+        inside = path.is_relative_to(PACKAGE)
+        dotted = _dotted(path) if inside else path.name
+        if dotted.startswith("store.sqlite"):
+            continue
+        imports = _imports(path) if inside else {
+            node.module or "" for node in ast.walk(ast.parse(path.read_text("utf-8")))
+            if isinstance(node, ast.ImportFrom)} | {
+            alias.name for node in ast.walk(ast.parse(path.read_text("utf-8")))
+            if isinstance(node, ast.Import) for alias in node.names}
+        assert "sqlite3" not in imports, f"{path} imports sqlite3"
+        if dotted in openers:
+            continue
+        backend = {name for name in imports
+                   if name.removeprefix("eduxchange.").startswith("store.sqlite")}
+        assert not backend, f"{path} imports the SQLite backend: {sorted(backend)}"
+        named = {name for name in _imported_names(path) if name.startswith(("SQLite", "ReadOnlySQLite"))}
+        assert not named, f"{path} imports {sorted(named)}: use the protocols of store/base.py"

@@ -23,8 +23,11 @@ from xml.etree import ElementTree
 import pytest
 import requests
 from click.testing import CliRunner
+from rdflib import Graph
+from rdflib.compare import isomorphic
 
 import eduxchange
+from eduxchange.catalog.sets import oai_set_specs
 from eduxchange.store.dump import DUMP_TABLES, TargetNotEmpty, copy_store
 from eduxchange.store.sqlite import ReadOnlySQLiteStore, SQLiteStore
 from eduxchange_cli.main import main
@@ -37,6 +40,21 @@ from tests.support.pyoai_member import serve_pyoai_member
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 _RESPONSE_DATE = re.compile(rb"<responseDate>[^<]*</responseDate>")
+_METADATA = re.compile(rb"<metadata>(.*?)</metadata>", re.S)
+
+
+def _same(what: str, a: bytes, b: bytes) -> bool:
+    """Byte-identical, except the metadata of the rdf format: rdflib renders it on request
+    with blank nodes named at random, in an order that follows the names (so two requests to
+    one store differ as well). Its envelope must be identical and each record's metadata
+    the same graph."""
+    if a == b:
+        return True
+    if " rdf" not in what or _METADATA.sub(b"", a) != _METADATA.sub(b"", b):
+        return False
+    pairs = list(zip(_METADATA.findall(a), _METADATA.findall(b), strict=True))
+    return all(isomorphic(Graph().parse(data=x, format="xml"), Graph().parse(data=y, format="xml"))
+               for x, y in pairs)
 PAGE_SIZE = 25  # feed pages and OAI-PMH list pages: several of each
 
 
@@ -82,7 +100,8 @@ def _get(base: str, path: str, **params: str) -> bytes:
                             headers={"Accept": "application/xml"} if path == "oai" else
                             {"Accept": "application/ld+json"})
     assert response.status_code == 200, (path, params, response.text[:300])
-    return _RESPONSE_DATE.sub(b"", response.content, count=1)
+    # The two servers listen on different ports: their own URL is all that may differ.
+    return _RESPONSE_DATE.sub(b"", response.content, count=1).replace(base.encode(), b"BASE/")
 
 
 def _oai_lists(base: str, verb: str, **params: str) -> Iterator[bytes]:
@@ -143,8 +162,6 @@ def _serve_once(config: eduxchange.Config) -> None:
         store.close()
 
 
-@pytest.mark.xfail(reason="the HTTP server reads a PostgreSQL store only through the seam's "
-                          "readers (branch seam, not merged here yet)", strict=False)
 def test_a_migrated_catalogue_serves_the_same_bytes(tmp_path: Path, postgres_url: str) -> None:
     from eduxchange.store.postgres import PostgresStore
 
@@ -170,7 +187,8 @@ def test_a_migrated_catalogue_serves_the_same_bytes(tmp_path: Path, postgres_url
             on_sqlite, on_postgres = _everything(a), _everything(b)
         assert on_sqlite.keys() == on_postgres.keys()
         for what, pages in on_sqlite.items():
-            assert pages == on_postgres[what], what
+            assert len(pages) == len(on_postgres[what]), what
+            assert all(_same(what, a, b) for a, b in zip(pages, on_postgres[what])), what
         # The catalogue readers say the same too (harvest state, log, quarantine, reports).
         assert sqlite_store.runs(limit=100) == pg_store.runs(limit=100)
         assert sqlite_store.quarantine() == pg_store.quarantine()
@@ -190,8 +208,9 @@ def test_a_migrated_catalogue_serves_the_same_bytes(tmp_path: Path, postgres_url
         before = pg.resource_counts()
         with pg.catalog() as txn:
             some = next(pg.iter_resources())
-            assert txn.put_resource(some.id, {**some.record, "name": {"en": "changed"}},  # type: ignore[typeddict-unknown-key]
-                                    deleted=False) == "update"
+            record: Any = {**some.record, "name": {"en": "changed"}}
+            assert txn.put_resource(some.id, record, deleted=False,
+                                    sets=oai_set_specs(record)) == "update"
         top = max(r.seq for r in pg.iter_resources(include_deleted=True))
         assert top == out["sequences"]["catalog_seq"] + 1
         assert pg.resource_counts() == before

@@ -28,6 +28,7 @@ from sickle import Sickle
 import eduxchange
 from eduxchange.publish.provider import Provider
 from eduxchange.store.sqlite import SQLiteStore
+from eduxchange.catalog.sets import oai_set_specs
 from tests.conftest import write_config
 from tests.support.faulty import serve_faulty
 from tests.support.lomgen import lom_xml, make_records, oai_dc_xml
@@ -301,7 +302,8 @@ def test_tokens_survive_a_concurrent_write(env: Env) -> None:
             resource = txn.resource(rid)
             assert resource is not None
             record = dict(resource.record, name={"en": "Changed " + ident})
-            assert txn.put_resource(rid, record, deleted=False) == "update"
+            assert txn.put_resource(rid, record, deleted=False,
+                                    sets=oai_set_specs(record)) == "update"
     rest = all_identifiers(env, "verb=ListIdentifiers&resumptionToken="
                            + urllib.parse.quote(token))
     assert set(seen) | set(rest) == set(everything)

@@ -27,6 +27,7 @@ from eduxchange.store.search import (
     search_terms,
 )
 from eduxchange.store.sqlite import SQLiteStore
+from eduxchange.catalog.sets import oai_set_specs
 from eduxchange.catalog.vocab import default_vocabularies
 from eduxchange.publish.web.messages import MESSAGES, UI_LANGUAGES
 from tests.support.search_site import BASE_URI, SearchSite, search_site
@@ -123,11 +124,13 @@ def test_french_record_found_by_the_chinese_label_of_its_subject(
               "inLanguage": ["fr"], "about": [{"id": ISCED + "0541"}]}
     with SQLiteStore(copy) as store:
         with store.catalog() as txn:
-            assert txn.put_resource(french["id"], french, deleted=False) == "create"
+            assert txn.put_resource(french["id"], french, deleted=False,
+                                    sets=oai_set_specs(french)) == "create"
         hits = [h.resource_id for h in store.search(SearchQuery(text="数学", page_size=100)).hits]
         assert french["id"] in hits
         with store.catalog() as txn:  # withdrawn: out of the index in the same transaction
-            assert txn.put_resource(french["id"], french, deleted=True) == "delete"
+            assert txn.put_resource(french["id"], french, deleted=True,
+                                    sets=oai_set_specs(french)) == "delete"
         assert store.search(SearchQuery(text="nombres premiers")).total == 0
 
 
@@ -138,7 +141,8 @@ def test_an_unchanged_record_costs_no_write(site: SearchSite, tmp_path: Path) ->
         resource = next(iter(store.iter_resources()))
         with store.catalog() as txn:
             before = txn.conn.total_changes
-            assert txn.put_resource(resource.id, resource.record, deleted=False) is None
+            assert txn.put_resource(resource.id, resource.record, deleted=False,
+                                    sets=oai_set_specs(resource.record)) is None
             assert txn.conn.total_changes == before
 
 
@@ -150,6 +154,8 @@ def test_an_existing_store_gets_its_index_on_first_open(site: SearchSite, tmp_pa
         conn.execute("DROP TABLE search_text")
         conn.execute("DROP TABLE search_facets")
         conn.execute("DELETE FROM meta WHERE key = 'search_index'")
+        # Such stores are of schema version 2 or older (search came without a version number).
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     conn.close()
     with SQLiteStore(copy) as store:
         assert store.search(SearchQuery(text="分数")).total == len(_ids(site, text="分数")) > 0
@@ -308,6 +314,7 @@ def test_an_old_catalogue_served_read_only_says_how_to_index_it(
         conn.execute("DROP TABLE search_text")
         conn.execute("DROP TABLE search_facets")
         conn.execute("DELETE FROM meta WHERE key = 'search_index'")
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     conn.close()
     store = ReadOnlySQLiteStore(copy)
     server = make_server(make_app(site.config, store), "127.0.0.1", 0, quiet=True)

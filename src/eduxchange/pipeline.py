@@ -14,25 +14,23 @@ import dataclasses
 from pathlib import Path
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from .core.config import Config, MemberConfig, is_store_url
 from .core.errors import ConfigError, StoreError
 from .catalog.normalization import Catalog, NormalizeResult, normalization_order
 from .harvesting.harvester import Harvester, ProgressCallback, ProgressEvent
 from .core.models import HarvestResult, MemberStatus
-from .store.base import CatalogStore, EventInfo, QuarantineEntry, RunInfo
+from .store.backends import open_catalog_store, open_store_reader
+from .store.base import CatalogStore, EventInfo, QuarantineEntry, RunInfo, StoreReader
 from .store.dump import MigrationSummary, StoreDump, StoreLoad, copy_store
-from .store.sqlite import SQLiteStore
-
-if TYPE_CHECKING:
-    from .store.postgres import PostgresStore
 
 __all__ = [
     "harvest",
     "member_statuses",
     "select_members",
     "open_store",
+    "open_read_only_store",
     "store_exists",
     "quarantine_entries",
     "harvest_log",
@@ -47,22 +45,15 @@ __all__ = [
 T = TypeVar("T")
 
 
-def open_store(config: Config | str) -> SQLiteStore | PostgresStore:
-    """Open (creating and migrating if needed) the catalogue store the config names.
+def open_store(config: Config) -> CatalogStore:
+    """Open (creating or upgrading it if needed) the catalogue store the config names: a
+    SQLite file, or a PostgreSQL database (``postgresql://user@host/dbname``)."""
+    return open_catalog_store(config.catalog.location)
 
-    ``[catalog] store`` (or ``config`` itself, a string) is a SQLite file path or a PostgreSQL
-    store URL (``postgresql://user@host/dbname``: :mod:`eduxchange.store.postgres`).
-    """
-    target = config if isinstance(config, str) else config.catalog.location
-    if is_store_url(target):
-        try:  # psycopg is needed only for this backend: an extra, eduxchange[postgresql]
-            from .store.postgres import PostgresStore as Postgres
-        except ImportError as err:
-            raise StoreError(f"the store {target} is a PostgreSQL database, and this "
-                             f"installation has no PostgreSQL driver ({err}): pip install "
-                             f"'eduxchange[postgresql]'") from err
-        return Postgres(target)
-    return SQLiteStore(target)
+
+def open_read_only_store(config: Config) -> StoreReader:
+    """Open the config's existing catalogue store read-only (for serving and reading)."""
+    return open_store_reader(config.catalog.location)
 
 
 def store_exists(config: Config) -> bool:
@@ -299,9 +290,9 @@ def migrate_store(from_: str, to: str, *, replace: bool = False, batch_size: int
     if not is_store_url(from_) and not Path(from_).is_file():
         raise ConfigError(f"no catalogue at {from_} to migrate (a SQLite file, or "
                           "postgresql://...; --from names another)")
-    source = open_store(from_)
+    source = open_catalog_store(from_)
     try:
-        target = open_store(to)
+        target = open_catalog_store(to)
         try:
             if not isinstance(source, StoreDump) or not isinstance(target, StoreLoad):
                 raise StoreError(f"the store {to if isinstance(source, StoreDump) else from_}"
@@ -319,7 +310,7 @@ def store_dump_counts(location: str) -> dict[str, int]:
     """How many rows each table of the store at ``location`` holds (a migration's totals)."""
     if not is_store_url(location) and not Path(location).is_file():
         raise ConfigError(f"no catalogue at {location}")
-    store = open_store(location)
+    store = open_catalog_store(location)
     try:
         if not isinstance(store, StoreDump):
             raise StoreError(f"the store {location} has no bulk dump")

@@ -35,6 +35,7 @@ from ..core.errors import StoreError
 from ..core.record import CommonRecord, Description, Provenance
 from ..harvesting.formats import KNOWN_FORMATS
 from .merge import Ranked, match_keys, merge_descriptions
+from .sets import oai_set_specs
 from ..normalize.contacts import scrub_description
 from ..store.base import CatalogStore, CatalogTxn, StoredDescription, StoredRecord
 from .validate import validate_record
@@ -404,7 +405,9 @@ class Catalog:
             existing = txn.resource(resource_id)
             if existing is None or existing.deleted:
                 return None
-            return txn.put_resource(resource_id, existing.record, deleted=True)
+            # A tombstone stays in its sets: a selective harvest of a set sees the deletion.
+            return txn.put_resource(resource_id, existing.record, deleted=True,
+                                    sets=oai_set_specs(existing.record))
         record = merge_descriptions(
             [Ranked(description=d.description, format_rank=d.rank, member_id=d.member_id,
                     identifier=d.identifier) for d in descriptions],
@@ -418,7 +421,7 @@ class Catalog:
                 if key not in keys:
                     keys.append(key)
         txn.set_keys(resource_id, keys)
-        kind = txn.put_resource(resource_id, record, deleted=False)
+        kind = txn.put_resource(resource_id, record, deleted=False, sets=oai_set_specs(record))
         if kind is not None:
             prewrite(txn, resource_id, record)
         return kind

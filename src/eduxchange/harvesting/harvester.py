@@ -39,7 +39,7 @@ from ..core.errors import (
 )
 from .formats import choose_format, describe_offered
 from ..core.models import HarvestResult, IdentifyInfo, Issue, Page
-from ..store.base import CatalogStore, MemberState
+from ..store.base import HarvestStore, MemberState
 from .transport import HttpTransport
 
 __all__ = ["Harvester", "ProgressEvent", "ProgressCallback"]
@@ -100,7 +100,7 @@ class Harvester:
     def __init__(
         self,
         member: MemberConfig,
-        store: CatalogStore,
+        store: HarvestStore,
         *,
         client: OAIClient | None = None,
         progress: ProgressCallback | None = None,

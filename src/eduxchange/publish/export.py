@@ -64,7 +64,7 @@ from ..core.record import CommonRecord
 from . import rdf
 from ..core.config import Config
 from ..core.dates import format_datestamp, parse_datestamp
-from ..store.base import CatalogStore
+from ..store.base import CatalogReader
 from .writers.amb import NotAmb, to_amb
 
 __all__ = ["FORMATS", "VOCABULARY_FORMATS", "export", "export_vocabularies", "record_triples"]
@@ -287,7 +287,7 @@ def _json(value: Any) -> bytes:
 
 def export(
     config: Config,
-    store: CatalogStore,
+    store: CatalogReader,
     out: IO[bytes],
     *,
     format: str = "ndjson",  # noqa: A002

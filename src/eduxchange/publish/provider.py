@@ -2,7 +2,7 @@
 
 Three layers, as pyoai's server (STYLE.md): XML building (``_Response``), argument checking and
 paging (:class:`Provider`), and a backend that returns resources and setSpecs and never touches XML
-(:class:`OAIBackend`; :class:`~eduxchange.store.sqlite.SQLiteOAIBackend` for the SQLite store).
+(:class:`~eduxchange.store.base.OAIBackend`, which every catalogue store implements).
 
 Repository policy (Identify): granularity ``YYYY-MM-DDThh:mm:ssZ`` (day-granular ``from``/``until``
 are accepted too, §3.3.1), ``deletedRecord`` ``persistent`` (a record that leaves the catalogue is
@@ -59,15 +59,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 from urllib.parse import urlsplit
 
 from lxml import etree
 
 from ..core.config import Config
 from ..core.errors import ConfigError
-from ..store.base import Resource
-from ..store.sqlite import ReadOnlySQLiteStore, SQLiteOAIBackend, SQLiteStore
+from ..store.base import OAIBackend, OAIItem
 from ..catalog.vocab import SCHEMES, default_vocabularies
 from .writers import WRITERS
 
@@ -114,40 +113,7 @@ _MAX_INT = 2**63 - 1  # SQLite's INTEGER
 #: metadataPrefix -> path under the server's root. The file is ``writers.SCHEMA_FILES[prefix]``.
 SERVED_SCHEMAS: Mapping[str, str] = MappingProxyType({"rdf": "schemas/rdf-lax.xsd"})
 
-OAIItem = tuple[Resource, tuple[str, ...], bytes | None]
 _COUNT_TTL = 5.0  # seconds a completeListSize count is reused for new lists
-
-
-@runtime_checkable
-class OAIBackend(Protocol):
-    """What the provider needs from a store: resources and setSpecs, never XML."""
-
-    def oai_list(self, *, from_: str | None, until: str | None, set_: str | None,
-                 after_seq: int, limit: int, with_records: bool, prefix: str | None = None,
-                 writer_version: str | None = None) -> list[OAIItem]: ...
-
-    def oai_count(self, *, from_: str | None, until: str | None, set_: str | None) -> int: ...
-
-    def oai_get(self, resource_id: str) -> OAIItem | None: ...
-
-    def oai_sets(self) -> list[str]: ...
-
-    def oai_earliest(self) -> str | None: ...
-
-    def oai_token_key(self) -> bytes:
-        """The secret key resumption tokens are signed with, the same for every server of the
-        store and across restarts (so tokens stay valid)."""
-        ...
-
-    def oai_repository_identifier(self, default: str) -> str:
-        """The repositoryIdentifier of the store's OAI identifiers: the one kept with the store,
-        else ``default``, kept from now on (so identifiers outlive a change of ``base_uri``)."""
-        ...
-
-    def oai_id_prefixes(self) -> list[str]:
-        """Every IRI prefix the store's resources have (``{base_uri}resources/`` of each
-        ``base_uri`` the catalogue was built under), the earliest used first."""
-        ...
 
 
 class _OAIError(Exception):
@@ -203,12 +169,11 @@ def _parse_datestamp(value: str, *, until: bool) -> tuple[str, str]:
 class Provider:
     """An OAI-PMH 2.0 repository over the catalogue; :meth:`handle` answers one request."""
 
-    def __init__(self, config: Config, store: SQLiteStore | ReadOnlySQLiteStore | OAIBackend, *,
+    def __init__(self, config: Config, store: OAIBackend, *,
                  repository_name: str | None = None,
                  admin_email: str | Sequence[str] | None = None) -> None:
         self.config = config
-        self.backend: OAIBackend = (store if isinstance(store, OAIBackend)
-                                    else SQLiteOAIBackend(store))
+        self.backend = store
         self.base_uri = config.catalog.base_uri
         self.host = urlsplit(self.base_uri).hostname or "localhost"
         # The repositoryIdentifier (OAI identifier guidelines 2.1: a domain name): configured, or

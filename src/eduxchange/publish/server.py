@@ -68,15 +68,8 @@ from ..core.record import CommonRecord
 from .provider import SERVED_SCHEMAS, Provider
 from .rdf import jsonld_document, record_to_graph
 from .writers.amb import AMB_PROFILE, NotAmb, to_amb
-from ..store.sqlite import (
-    ReadOnlySQLiteStore,
-    SQLiteStore,
-    alias_target,
-    change_rows,
-    change_stats,
-    latest_change,
-    resource_by_id,
-)
+from ..store.backends import open_store_reader
+from ..store.base import StoreReader
 from .writers import SCHEMA_FILES
 from .web.search import BadSearch, search_json, search_query
 from .web import (
@@ -341,7 +334,7 @@ class _LRU:
 class App:
     """The WSGI application over one catalogue store (see the module docstring for routes)."""
 
-    def __init__(self, config: Config, store: SQLiteStore | ReadOnlySQLiteStore, *, page_size: int | None = None,
+    def __init__(self, config: Config, store: StoreReader, *, page_size: int | None = None,
                  public_url: str | None = None, provider: OAIHandler | None = None) -> None:
         self.config = config
         self.store = store
@@ -442,7 +435,7 @@ class App:
         if prefers_html(environ.get("HTTP_ACCEPT"), ["application/json"]):
             languages = _languages(environ, query)
             page = self.pages.landing(base=base, languages=languages)
-            _, latest = latest_change(self.store)
+            _, latest = self.store.latest_change()
             return _html(page.body, page.language, cache=_SHORT,
                          last_modified=_http_time(latest) or self.started)
         body = {"oai": f"{base}oai", "changes": f"{base}changes",
@@ -465,7 +458,7 @@ class App:
             result = self.store.search(search)
         except StoreError as err:  # a catalogue made before search, served read-only
             return _problem(503, str(err))
-        _, latest = latest_change(self.store)
+        _, latest = self.store.latest_change()
         modified = _http_time(latest) or self.started
         if prefers_html(environ.get("HTTP_ACCEPT"), ["application/json"]):
             page = self.pages.search(result, search, base=base,
@@ -479,7 +472,7 @@ class App:
         languages = _languages(environ, query)
         lang = ui_language(languages)
         # The report reads all of the member's records: made once per change of the catalogue.
-        key = (f"member-report:{member_id}", latest_change(self.store)[0], lang)
+        key = (f"member-report:{member_id}", self.store.latest_change()[0], lang)
         cached = self._bodies.get(key)
         if cached is None:
             fragment = member_report_html(self.config, self.store, member_id, lang=lang)
@@ -513,7 +506,7 @@ class App:
             params = parse_qs(text, keep_blank_values=True, max_num_fields=256)
         except ValueError:  # more fields than any OAI-PMH request has
             return _problem(400, "too many arguments")
-        _, latest = latest_change(self.store)
+        _, latest = self.store.latest_change()
         body = self.provider.handle(params, base_url=f"{base}oai")
         # Every OAI-PMH response has a fresh responseDate (3.2): the ETag hashes the rest, so a
         # platform polling the same request gets a 304 until the catalogue changes. Clients
@@ -530,7 +523,7 @@ class App:
                         etag_of=_RESPONSE_DATE.sub(b"", body, count=1))
 
     def _collection(self, base: str) -> Response:
-        total, max_seq, latest = change_stats(self.store)
+        total, max_seq, latest = self.store.change_stats()
         pages = feed.page_count(max_seq, self.page_size)
         body = feed.collection(collection_url=f"{base}changes",
                                page_url=f"{base}changes/page/{{n}}", total=total, pages=pages)
@@ -541,14 +534,14 @@ class App:
         if not _PAGE.match(number_text):
             return _problem(404, "no such page: page numbers are 0, 1, 2, ...", cache=_SHORT)
         number = int(number_text)
-        max_seq, latest = latest_change(self.store)
+        max_seq, latest = self.store.latest_change()
         pages = feed.page_count(max_seq, self.page_size)
         if number >= pages:
             return _problem(404, f"no such page: the feed has pages 0 to {pages - 1}",
                             cache=_SHORT)
         first, last = feed.page_window(number, self.page_size)
-        rows = change_rows(self.store, first, last)
-        start_index, _, _ = change_stats(self.store, before_seq=first)
+        rows = self.store.change_rows(first, last)
+        start_index, _, _ = self.store.change_stats(before_seq=first)
         body = feed.page(number, rows, collection_url=f"{base}changes",
                          page_url=f"{base}changes/page/{{n}}", start_index=start_index,
                          pages=pages)
@@ -592,9 +585,9 @@ class App:
                 response.vary = vary
                 return response
         resource_id = f"{self.config.catalog.base_uri}resources/{uuid.lower()}"
-        resource = resource_by_id(self.store, resource_id)
+        resource = self.store.resource(resource_id)
         if resource is None or resource.deleted:
-            target = alias_target(self.store, resource_id)
+            target = self.store.alias_target(resource_id)
             if target is not None:  # merged into another record: its IRI redirects for good
                 return _moved(target, query)
         if resource is None:
@@ -712,9 +705,9 @@ class App:
         return False
 
 
-def make_app(config: Config, store: SQLiteStore | ReadOnlySQLiteStore, *, page_size: int | None = None,
+def make_app(config: Config, store: StoreReader, *, page_size: int | None = None,
              public_url: str | None = None) -> App:
-    """The WSGI application serving ``store`` (a :class:`ReadOnlySQLiteStore` in production).
+    """The WSGI application serving ``store`` (opened read-only in production).
 
     ``page_size`` overrides the change-feed page size; ``public_url`` fixes the base of the
     links the server writes (default: the scheme and ``Host`` of each request).
@@ -969,7 +962,7 @@ def serve(config: Config, host: str = "127.0.0.1", port: int = 8000, *,
     :class:`~eduxchange.core.errors.ConfigError` when the config cannot be served (no
     ``[feed] admin_email``), and :class:`OSError` when the address cannot be bound.
     """
-    store = ReadOnlySQLiteStore(config.catalog.store)
+    store = open_store_reader(config.catalog.location)
     try:
         server = make_server(make_app(config, store, public_url=public_url), host, port,
                              workers=workers, quiet=quiet)

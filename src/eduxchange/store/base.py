@@ -1,9 +1,16 @@
-"""The catalogue store's interface, so that backends other than SQLite can follow.
+"""The catalogue store's interface: the one seam every reader and writer of a store uses.
 
-The harvester talks to a store only through :class:`CatalogStore`. A backend
-must commit each :meth:`CatalogStore.commit_page` atomically *together with* the
-member's resume state: that is what makes an interrupted harvest resumable with
-no record lost or duplicated.
+Protocols by who needs them: :class:`HarvestStore` (the harvester), :class:`CatalogTxn` (the
+normalization, inside :meth:`CatalogStore.catalog`), :class:`CatalogReader` (records, pages,
+exports, search), :class:`ReportReader` (member quality reports), :class:`ChangeFeedReader` (the
+change feed), :class:`OAIBackend` (the OAI-PMH provider). :class:`StoreReader` is all the
+readers (what a read-only store for serving has); :class:`CatalogStore` is the whole store.
+Nothing here is SQL: a backend returns these dataclasses and raises
+:class:`~eduxchange.core.errors.StoreError` when the store itself fails.
+
+A backend must commit each :meth:`HarvestStore.commit_page` atomically *together with* the
+member's resume state: that is what makes an interrupted harvest resumable with no record lost
+or duplicated.
 """
 
 from __future__ import annotations
@@ -12,17 +19,28 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, Self
 
 from ..core.dates import parse_datestamp
 from ..core.models import Issue, Quarantined, RawRecord
 from ..core.record import CommonRecord, Description
+from ..publish.changes import Change
 from .search import SearchQuery, SearchResult
 
 __all__ = [
     "CatalogStore",
     "StoreReader",
+    "HarvestReader",
+    "HarvestStore",
+    "CatalogReader",
+    "ReportReader",
+    "ChangeFeedReader",
+    "OAIBackend",
+    "OAIItem",
     "CatalogTxn",
+    "CatalogueTotals",
+    "Change",
+    "MemberDescription",
     "MemberState",
     "PageCounts",
     "StaleRecord",
@@ -212,8 +230,14 @@ class CatalogTxn(Protocol):
 
     def resource(self, resource_id: str) -> Resource | None: ...
 
-    def put_resource(self, resource_id: str, record: CommonRecord, *, deleted: bool) -> str | None:
-        """Write if changed; return the change kind (create, update, delete) or None."""
+    def put_resource(self, resource_id: str, record: CommonRecord, *, deleted: bool,
+                     sets: Sequence[str]) -> str | None:
+        """Write if changed; return the change kind (create, update, delete) or None.
+
+        ``sets`` are the record's OAI-PMH setSpecs, top levels included, as the catalogue
+        computed them (:func:`eduxchange.catalog.sets.oai_set_specs`): the store keeps them
+        with the record for :meth:`OAIBackend.oai_list` and applies no rule of its own. The
+        search index is kept in the same transaction."""
         ...
 
     def quarantine(self, member_id: str, identifier: str | None, *, stage: str, reason: str,
@@ -254,12 +278,53 @@ class CatalogTxn(Protocol):
         ...
 
 
-class StoreReader(Protocol):
-    """What reading a store needs: harvest state and log, the catalogue, reports, search.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CatalogueTotals:
+    """What the landing page counts: live resources, distinct languages and licences."""
 
-    A read-only store (for serving) has these methods only."""
+    resources: int
+    languages: int
+    licences: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberDescription:
+    """One member's normalized description of a resource, and when it was last normalized."""
+
+    member_id: str
+    identifier: str
+    format: str
+    description: dict[str, Any]
+    updated_at: str
+
+
+#: One item of an OAI-PMH list: the resource (``record`` is ``{}`` unless asked for, or when
+#: the metadata is already written), its leaf setSpecs, and the metadata already written in the
+#: asked prefix by the asked writer version (``None`` when there is none: render it).
+OAIItem = tuple[Resource, tuple[str, ...], bytes | None]
+
+
+class HarvestReader(Protocol):
+    """The harvest state and log, read: members, runs, their issues, raw records, quarantine."""
 
     def member_state(self, member_id: str) -> MemberState: ...
+
+    def counts(self, member_id: str) -> dict[str, int]:
+        """The member's ``records`` (live), ``deleted`` and unresolved ``quarantined``."""
+        ...
+
+    def iter_records(self, member_id: str | None = None, *, include_deleted: bool = True,
+                     since_seq: int = 0) -> Iterator[StoredRecord]:
+        """Raw records with ``seq > since_seq``, in ``seq`` order, in bounded memory."""
+        ...
+
+    def runs(self, member_id: str | None = None, limit: int = 20) -> list[RunInfo]:
+        """The harvest log, newest run first."""
+        ...
+
+    def quarantine(self, member_id: str | None = None, limit: int = 100) -> list[QuarantineEntry]:
+        """Unresolved quarantine entries with their raw bytes, newest first."""
+        ...
 
     def events(self, member_id: str | None = None, run_id: int | None = None, *,
                min_severity: str = "info", limit: int = 100) -> list[EventInfo]:
@@ -274,75 +339,18 @@ class StoreReader(Protocol):
         """The warnings of the member's last finished run: how many, and the latest one."""
         ...
 
-    def counts(self, member_id: str) -> dict[str, int]: ...
 
-    def iter_records(self, member_id: str | None = None, *, include_deleted: bool = True,
-                     since_seq: int = 0) -> Iterator[StoredRecord]: ...
+class HarvestStore(HarvestReader, Protocol):
+    """Everything the harvester needs from a store: its state, runs and pages, read and written."""
 
-    def runs(self, member_id: str | None = None, limit: int = 20) -> list[RunInfo]: ...
-
-    def quarantine(self, member_id: str | None = None, limit: int = 100) -> list[QuarantineEntry]: ...
-
-    def iter_resources(self, *, include_deleted: bool = False, since_seq: int = 0,
-                       member_id: str | None = None, updated_since: str | None = None
-                       ) -> Iterator[Resource]: ...
-
-    def resource_counts(self) -> dict[str, int]: ...
-
-    # -- readers of the member quality report (eduxchange.publish.report) ----------------------------
-
-    def iter_descriptions(self, member_id: str) -> Iterator[StoredDescription]:
-        """One member's normalized descriptions, by identifier, in bounded memory."""
+    def update_member_state(self, member_id: str, **fields: Any) -> None:
+        """Set these :class:`MemberState` fields (an unknown one: :class:`ValueError`)."""
         ...
-
-    def iter_quarantine(self, member_id: str) -> Iterator[QuarantineEntry]:
-        """A member's unresolved quarantine entries, the newest per (stage, identifier),
-        oldest first, without raw bytes."""
-        ...
-
-    def description_count(self, member_id: str) -> int: ...
-
-    def unmapped_terms(self, member_id: str, *, examples: int = 3
-                       ) -> list[tuple[str, str, str, int, tuple[str, ...]]]:
-        """Unmapped ``(field, source, value, records, example identifiers)``, most frequent first."""
-        ...
-
-    def iter_unmapped(self, member_id: str) -> Iterator[tuple[str, str, str, str]]:
-        """Every ``(identifier, field, source, value)`` unmapped in the member's records."""
-        ...
-
-    def report_snapshots(self, member_id: str, limit: int = 10
-                         ) -> list[tuple[int | None, str, dict[str, Any]]]:
-        """Kept report figures ``(run_id, created_at, figures)``, newest run first."""
-        ...
-
-    def written_versions(self) -> dict[str, str]:
-        """What :meth:`CatalogTxn.set_written_versions` last recorded (``{}`` never)."""
-        ...
-
-    # -- full-text search (eduxchange.store.search) ----------------------------------------
-
-    def search(self, query: SearchQuery) -> SearchResult:
-        """The resources matching ``query``, most relevant first, paged, with facet counts.
-
-        Terms come from :func:`~eduxchange.store.search.search_terms` (every term must match);
-        texts and concept labels of every language are searched
-        (:func:`~eduxchange.store.search.search_document`). A backend keeps its index in the
-        catalogue transaction (:meth:`CatalogTxn.put_resource`).
-        """
-        ...
-
-    def close(self) -> None: ...
-
-
-class CatalogStore(StoreReader, Protocol):
-    """Everything the harvester and normalization need from a store: the readers and the
-    writers."""
-
-    def update_member_state(self, member_id: str, **fields: Any) -> None: ...
 
     def begin_run(self, member_id: str, *, mode: str, metadata_prefix: str | None,
-                  from_: str | None) -> int: ...
+                  from_: str | None) -> int:
+        """Start a run (a run of the member still ``running`` becomes ``interrupted``)."""
+        ...
 
     def update_run(self, run_id: int, *, mode: str, metadata_prefix: str | None,
                    from_: str | None) -> None:
@@ -374,9 +382,180 @@ class CatalogStore(StoreReader, Protocol):
 
     def mark_seen(self, member_id: str, run_id: int, identifiers: Sequence[str]) -> None: ...
 
-    def retire_unseen(self, member_id: str, run_id: int) -> int: ...
+    def retire_unseen(self, member_id: str, run_id: int) -> int:
+        """Mark deleted every live record of the member that run ``run_id`` did not see."""
+        ...
 
-    def catalog(self) -> AbstractContextManager[CatalogTxn]: ...
+
+class CatalogReader(Protocol):
+    """The unified catalogue, read: records, their member descriptions, totals, search."""
+
+    def resource(self, resource_id: str) -> Resource | None:
+        """One catalogue record (or its tombstone) by IRI."""
+        ...
+
+    def alias_target(self, resource_id: str) -> str | None:
+        """The IRI a retired IRI now names (:meth:`CatalogTxn.retire`), or ``None``."""
+        ...
+
+    def iter_resources(self, *, include_deleted: bool = False, since_seq: int = 0,
+                       member_id: str | None = None, updated_since: str | None = None
+                       ) -> Iterator[Resource]:
+        """Catalogue records with ``seq > since_seq`` in ``seq`` order, in bounded memory;
+        ``updated_since`` (ISO 8601, UTC ``...Z``) keeps those changed at or after it."""
+        ...
+
+    def resource_counts(self) -> dict[str, int]:
+        """How many ``resources`` are live and how many are ``deleted``."""
+        ...
+
+    def catalogue_totals(self) -> CatalogueTotals:
+        """Live resources and their distinct languages and licences (callers cache it)."""
+        ...
+
+    def member_descriptions(self, resource_id: str) -> list[MemberDescription]:
+        """The member descriptions a catalogue record was merged from, by rank, member and
+        identifier (at most 100)."""
+        ...
+
+    def member_resource_count(self, member_id: str) -> int:
+        """How many live catalogue records the member's descriptions contribute to."""
+        ...
+
+    def written_versions(self) -> dict[str, str]:
+        """What :meth:`CatalogTxn.set_written_versions` last recorded (``{}`` never)."""
+        ...
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """The resources matching ``query``, most relevant first, paged, with facet counts.
+
+        Terms come from :func:`~eduxchange.store.search.search_terms` (every term must match);
+        texts and concept labels of every language are searched
+        (:func:`~eduxchange.store.search.search_document`). A backend keeps its index in the
+        catalogue transaction (:meth:`CatalogTxn.put_resource`); a store without one raises
+        :class:`~eduxchange.core.errors.StoreError` saying how to build it.
+        """
+        ...
+
+
+class ReportReader(Protocol):
+    """What a member's quality report (:mod:`eduxchange.publish.report`) reads."""
+
+    def iter_descriptions(self, member_id: str) -> Iterator[StoredDescription]:
+        """One member's normalized descriptions, by identifier, in bounded memory."""
+        ...
+
+    def iter_quarantine(self, member_id: str) -> Iterator[QuarantineEntry]:
+        """A member's unresolved quarantine entries, the newest per (stage, identifier),
+        oldest first, without raw bytes."""
+        ...
+
+    def description_count(self, member_id: str) -> int: ...
+
+    def unmapped_terms(self, member_id: str, *, examples: int = 3
+                       ) -> list[tuple[str, str, str, int, tuple[str, ...]]]:
+        """Unmapped ``(field, source, value, records, example identifiers)``, most frequent first."""
+        ...
+
+    def iter_unmapped(self, member_id: str) -> Iterator[tuple[str, str, str, str]]:
+        """Every ``(identifier, field, source, value)`` unmapped in the member's records."""
+        ...
+
+    def report_snapshots(self, member_id: str, limit: int = 10
+                         ) -> list[tuple[int | None, str, dict[str, Any]]]:
+        """Kept report figures ``(run_id, created_at, figures)``, newest run first."""
+        ...
+
+
+class ChangeFeedReader(Protocol):
+    """The catalogue's change log (one row per :meth:`CatalogTxn.put_resource` that changed)."""
+
+    def change_rows(self, first_seq: int, last_seq: int) -> list[Change]:
+        """The changes with ``first_seq <= seq <= last_seq``, oldest first."""
+        ...
+
+    def change_stats(self, before_seq: int | None = None) -> tuple[int, int, str | None]:
+        """``(count, max seq, latest time)`` of the changes (those with ``seq < before_seq``)."""
+        ...
+
+    def latest_change(self) -> tuple[int, str | None]:
+        """``(seq, time)`` of the newest change, ``(0, None)`` before the first."""
+        ...
+
+
+class OAIBackend(Protocol):
+    """What the OAI-PMH provider needs from a store: resources and setSpecs, never XML.
+
+    Datestamps are the resources' ``updated_at`` (UTC, ``YYYY-MM-DDThh:mm:ssZ``, so strings
+    compare in time order); ``from_``/``until`` are inclusive bounds in that form (OAI-PMH 2.0
+    §3.3.1). Lists are keyset pages on ``seq``: a token stays valid under concurrent writes (an
+    updated record gets a higher seq and comes later, never lost, §3.5).
+    """
+
+    def oai_list(self, *, from_: str | None, until: str | None, set_: str | None,
+                 after_seq: int, limit: int, with_records: bool, prefix: str | None = None,
+                 writer_version: str | None = None) -> list[OAIItem]:
+        """Up to ``limit`` items with ``seq > after_seq`` in ``seq`` order (in set ``set_``:
+        the seq of the record's set membership). With ``prefix`` and ``writer_version``, the
+        metadata pre-rendered for the record's current seq by that writer version comes along
+        (and the record is then not decoded)."""
+        ...
+
+    def oai_count(self, *, from_: str | None, until: str | None, set_: str | None) -> int:
+        """How many items the list has (``completeListSize``)."""
+        ...
+
+    def oai_get(self, resource_id: str) -> OAIItem | None:
+        """One resource (live or deleted) with its record, or ``None``."""
+        ...
+
+    def oai_sets(self) -> list[str]:
+        """Every setSpec some resource is in, top levels included, sorted."""
+        ...
+
+    def oai_earliest(self) -> str | None:
+        """The earliest datestamp in the catalogue (``None`` when it is empty)."""
+        ...
+
+    def oai_token_key(self) -> bytes:
+        """The secret key resumption tokens are signed with, the same for every server of the
+        store and across restarts (so tokens stay valid)."""
+        ...
+
+    def oai_repository_identifier(self, default: str) -> str:
+        """The repositoryIdentifier of the store's OAI identifiers: the one kept with the store,
+        else ``default``, kept from now on (so identifiers outlive a change of ``base_uri``)."""
+        ...
+
+    def oai_id_prefixes(self) -> list[str]:
+        """Every IRI prefix the store's resources have (``{base_uri}resources/`` of each
+        ``base_uri`` the catalogue was built under), the earliest used first."""
+        ...
+
+
+class StoreReader(HarvestReader, CatalogReader, ReportReader, ChangeFeedReader, OAIBackend,
+                  Protocol):
+    """Everything publishing reads (server, pages, feeds, reports, exports): a read-only store
+    for serving has these methods only. Errors of the store itself raise
+    :class:`~eduxchange.core.errors.StoreError`."""
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class CatalogStore(StoreReader, HarvestStore, Protocol):
+    """A whole store: every reader, the harvest writers and the normalization transaction."""
+
+    def catalog(self) -> AbstractContextManager[CatalogTxn]:
+        """One write transaction of catalogue primitives; a failure of the store itself
+        (locked, disk full, I/O) raises :class:`~eduxchange.core.errors.StoreError`, so
+        normalization can tell it from a record that cannot be written."""
+        ...
 
     def put_report_snapshot(self, member_id: str, run_id: int | None,
-                            figures: dict[str, Any]) -> None: ...
+                            figures: dict[str, Any]) -> None:
+        """Keep a report's key figures for the member's run ``run_id`` (replacing earlier ones)."""
+        ...

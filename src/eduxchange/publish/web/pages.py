@@ -34,8 +34,7 @@ from ...core.record import AgentField, CommonRecord, ConceptField
 from ..report import member_report, render_html
 from ...store.base import Resource
 from ...store.search import FACETS, SearchQuery, SearchResult, member_of, search_terms
-from ...store.sqlite import ReadOnlySQLiteStore, SQLiteStore, latest_change
-from ...store.views import CatalogueTotals, catalogue_totals, descriptions_of, member_resource_count
+from ...store.base import CatalogueTotals, StoreReader
 from ...catalog.vocab import default_vocabularies
 from .messages import LANGUAGE_NAMES, MESSAGES, RTL_LANGUAGES, UI_LANGUAGES
 from .search import page_count, search_url
@@ -274,7 +273,7 @@ def _short_time(value: Any) -> str:
     return f"{match.group(1)} {match.group(2)} UTC" if match.group(2) else match.group(1)
 
 
-def member_report_html(config: Config, store: SQLiteStore | ReadOnlySQLiteStore, member_id: str, *,
+def member_report_html(config: Config, store: StoreReader, member_id: str, *,
                        lang: str = "en") -> Markup | None:
     """The member's quality report (:mod:`eduxchange.publish.report`) as an HTML fragment for its
     page, in ``lang``; None for a member the config does not name (nothing to report against).
@@ -297,7 +296,7 @@ class Page:
 class Pages:
     """Renders the pages of one catalogue (thread-safe; one per :class:`~eduxchange.publish.server.App`)."""
 
-    def __init__(self, config: Config, store: SQLiteStore | ReadOnlySQLiteStore) -> None:
+    def __init__(self, config: Config, store: StoreReader) -> None:
         self.config = config
         self.store = store
         self.members: dict[str, MemberConfig] = {m.id: m for m in config.members}
@@ -329,11 +328,11 @@ class Pages:
         return Page(html.encode("utf-8"), ui)
 
     def _totals_now(self) -> CatalogueTotals:
-        seq, _ = latest_change(self.store)
+        seq, _ = self.store.latest_change()
         with self._lock:
             if self._totals is not None and self._totals[0] == seq:
                 return self._totals[1]
-        totals = catalogue_totals(self.store)
+        totals = self.store.catalogue_totals()
         with self._lock:
             self._totals = (seq, totals)
         return totals
@@ -398,7 +397,7 @@ class Pages:
                         if isinstance(a, Mapping) and a.get("name")][:20]
                   for key in _SHOWN_AGENTS}
         descriptions = {(d.member_id, d.identifier): d
-                        for d in descriptions_of(self.store, resource.id)}
+                        for d in self.store.member_descriptions(resource.id)}
         provenance = []
         for entry in record.get("mainEntityOfPage") or ():
             if not isinstance(entry, Mapping):
@@ -449,7 +448,7 @@ class Pages:
             return None
         ui = ui_language(languages)
         row = self._member_row(member_id, base, ui)
-        row["resources"] = member_resource_count(self.store, member_id)
+        row["resources"] = self.store.member_resource_count(member_id)
         set_spec = f"member:{member_id}"
         oai = f"{base}oai"
         links = {"list_records": f"{oai}?verb=ListRecords&metadataPrefix=oai_dc&set="

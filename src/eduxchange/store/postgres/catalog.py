@@ -8,8 +8,8 @@ from typing import Any
 
 import psycopg
 
+from ...core.record import CommonRecord
 from ..base import Resource, StoredDescription
-from ..sqlite import oai_set_specs
 from .search import sync_search
 
 __all__ = ["PostgresCatalogTxn", "is_store_failure"]
@@ -102,8 +102,8 @@ class PostgresCatalogTxn:
         return Resource(id=resource_id, record=json.loads(row[0]), deleted=row[1],
                         created_at=row[2], updated_at=row[3], seq=int(row[4]))
 
-    def put_resource(self, resource_id: str, record: dict[str, Any], *, deleted: bool
-                     ) -> str | None:
+    def put_resource(self, resource_id: str, record: CommonRecord, *, deleted: bool,
+                     sets: Sequence[str]) -> str | None:
         text = _dumps(record)
         row = self.conn.execute("SELECT record, deleted FROM resources WHERE id = %s",
                                 (resource_id,)).fetchone()
@@ -127,7 +127,7 @@ class PostgresCatalogTxn:
             "updated_at = excluded.updated_at, seq = excluded.seq",
             (resource_id, text, deleted, self.now, self.now, seq))
         self.conn.execute("DELETE FROM resource_sets WHERE resource_id = %s", (resource_id,))
-        specs = oai_set_specs(record)
+        specs = list(dict.fromkeys(sets))
         if specs:
             self.conn.execute(
                 "INSERT INTO resource_sets (resource_id, set_spec, seq) "

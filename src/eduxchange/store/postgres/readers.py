@@ -12,11 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...publish.changes import Change
-from ..base import Resource
+from ..base import CatalogueTotals, MemberDescription, OAIItem, Resource
 
 __all__ = ["PostgresReaders"]
-
-OAIItem = tuple[Resource, tuple[str, ...], bytes | None]
 
 _REPOSITORY_IDENTIFIER = "oai_repository_identifier"
 
@@ -129,7 +127,7 @@ class PostgresReaders:
     def _item(row: tuple[Any, ...], with_record: bool) -> OAIItem:
         sets = tuple(s for s in (row[5] or "").split() if ":" in s)
         written = bytes(row[7]) if len(row) > 7 and row[7] is not None else None
-        record = json.loads(row[6]) if with_record and written is None else {}
+        record: Any = json.loads(row[6]) if with_record and written is None else {}
         return (Resource(id=row[0], record=record, deleted=bool(row[1]), created_at=row[2],
                          updated_at=row[3], seq=int(row[4])), sets, written)
 
@@ -158,7 +156,7 @@ class PostgresReaders:
         row = self._one("SELECT seq, at FROM changes ORDER BY seq DESC LIMIT 1")
         return (0, None) if row is None else (int(row[0]), row[1])
 
-    def resource_by_id(self, resource_id: str) -> Resource | None:
+    def resource(self, resource_id: str) -> Resource | None:
         """One catalogue record (or its tombstone) by IRI."""
         row = self._one("SELECT record, deleted, created_at, updated_at, seq FROM resources "
                         "WHERE id = %s", (resource_id,))
@@ -174,9 +172,9 @@ class PostgresReaders:
 
     # -- the web pages' views (eduxchange.store.views) ----------------------------------------
 
-    def catalogue_counts(self) -> tuple[int, int, int]:
-        """``(live resources, distinct languages, distinct licences)``; records are JSON text,
-        read as ``json`` (not ``jsonb``, which refuses a ``\\u0000`` a record may hold)."""
+    def catalogue_totals(self) -> CatalogueTotals:
+        """Live resources, their distinct languages and licences. Records are JSON text, read
+        as ``json`` (``jsonb`` would refuse a ``\\u0000`` a record may hold)."""
         row = self._one(
             "SELECT COUNT(*), "
             "(SELECT COUNT(DISTINCT lower(l)) FROM resources r2, "
@@ -186,15 +184,18 @@ class PostgresReaders:
             "COUNT(DISTINCT record::json -> 'license' ->> 'id') "
             "FROM resources WHERE NOT deleted")
         assert row is not None
-        return int(row[0]), int(row[1]), int(row[2])
+        return CatalogueTotals(resources=int(row[0]), languages=int(row[1]),
+                               licences=int(row[2]))
 
-    def member_descriptions(self, resource_id: str) -> list[tuple[str, str, str, str, str]]:
-        """``(member, identifier, format, description JSON, updated_at)`` of a resource, by
-        rank, member and identifier (at most 100)."""
-        return [(r[0], r[1], r[2], r[3], r[4]) for r in self._rows(
-            "SELECT member_id, identifier, format, description, updated_at FROM descriptions "
-            "WHERE resource_id = %s ORDER BY rank, member_id, identifier LIMIT 100",
-            (resource_id,))]
+    def member_descriptions(self, resource_id: str) -> list[MemberDescription]:
+        """The member descriptions a catalogue record was merged from, by rank, member and
+        identifier (at most 100)."""
+        return [MemberDescription(member_id=r[0], identifier=r[1], format=r[2],
+                                  description=json.loads(r[3]), updated_at=r[4])
+                for r in self._rows(
+                    "SELECT member_id, identifier, format, description, updated_at "
+                    "FROM descriptions WHERE resource_id = %s "
+                    "ORDER BY rank, member_id, identifier LIMIT 100", (resource_id,))]
 
     def member_resource_count(self, member_id: str) -> int:
         """How many live catalogue records a member's descriptions contribute to."""

@@ -24,6 +24,7 @@ from typing import Any
 import psycopg
 
 from ...catalog.vocab import default_vocabularies
+from ...core.record import CommonRecord
 from ..search import FACETS, FacetCount, SearchHit, SearchQuery, SearchResult, search_document
 from ..search import search_terms, spaced
 
@@ -58,7 +59,7 @@ def fold(text: str) -> str:
     return spaced(unicodedata.normalize("NFC", "".join(out)))
 
 
-def sync_search(conn: Conn, resource_id: str, record: dict[str, Any], deleted: bool) -> None:
+def sync_search(conn: Conn, resource_id: str, record: CommonRecord, deleted: bool) -> None:
     """Rewrite one resource's search rows (a withdrawn resource has none)."""
     conn.execute("DELETE FROM search_text WHERE resource_id = %s", (resource_id,))
     conn.execute("DELETE FROM search_facets WHERE resource_id = %s", (resource_id,))

@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import psycopg_pool
@@ -23,6 +23,8 @@ from ...core.dates import normalize_datestamp
 from ...core.errors import StoreError, StoreLocked
 from ...core.models import Issue, Quarantined, RawRecord
 from ..base import (
+    CatalogStore,
+    StoreReader,
     SEVERITIES,
     EventInfo,
     MemberState,
@@ -541,7 +543,9 @@ class PostgresStore(PostgresReaders, PostgresDump):
         value PostgreSQL refuses) propagates as it is, so normalization quarantines the record.
         """
         try:
-            with self._pool.connection() as conn, conn.transaction():
+            # Pipeline mode: statements whose results are not read (most of a normalization's
+            # writes) are sent without waiting for each reply; a read waits for what is queued.
+            with self._pool.connection() as conn, conn.pipeline(), conn.transaction():
                 yield PostgresCatalogTxn(conn, _now())
         except psycopg.Error as err:
             if is_store_failure(err):
@@ -747,3 +751,11 @@ def _holder(details: str | None) -> dict[str, object]:
 def _refusal_pg(url: str, holder: dict[str, object]) -> str:
     text = _refusal(url, "a harvest", holder)  # type: ignore[arg-type]
     return text.replace("Lock file:", "Advisory lock on:")
+
+
+if TYPE_CHECKING:  # mypy checks that the store keeps every protocol of the seam
+    def _is_catalog_store(store: PostgresStore) -> CatalogStore:
+        return store
+
+    def _is_reader(store: PostgresStore) -> StoreReader:
+        return store

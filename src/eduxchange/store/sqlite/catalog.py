@@ -114,8 +114,8 @@ class _SQLiteCatalogTxn:
         return Resource(id=resource_id, record=json.loads(row[0]), deleted=bool(row[1]),
                         created_at=row[2], updated_at=row[3], seq=row[4])
 
-    def put_resource(self, resource_id: str, record: CommonRecord, *, deleted: bool
-                     ) -> str | None:
+    def put_resource(self, resource_id: str, record: CommonRecord, *, deleted: bool,
+                     sets: Sequence[str]) -> str | None:
         text = _dumps(record)
         row = self.conn.execute("SELECT record, deleted FROM resources WHERE id = ?",
                                 (resource_id,)).fetchone()
@@ -135,7 +135,7 @@ class _SQLiteCatalogTxn:
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record, "
             "deleted = excluded.deleted, updated_at = excluded.updated_at, seq = excluded.seq",
             (resource_id, text, int(deleted), self.now, self.now, seq))
-        _oai_sync_sets(self.conn, resource_id, record, seq)  # OAI-PMH sets (.oai)
+        _oai_sync_sets(self.conn, resource_id, sets, seq)  # OAI-PMH sets (.oai)
         _search_sync(self.conn, resource_id, record, deleted)  # search index (.fts)
         self.conn.execute("INSERT INTO changes (seq, resource_id, kind, at) VALUES (?, ?, ?, ?)",
                           (seq, resource_id, kind, self.now))

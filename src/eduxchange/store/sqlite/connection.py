@@ -8,16 +8,22 @@ writers of the store (:mod:`.harvest`, :mod:`.readers`, :mod:`.catalog`) are mix
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar, cast
 
-__all__ = ["Connections", "ReadOnlyConnections", "WriteConnections"]
+from ...core.errors import StoreError
+
+__all__ = ["Connections", "ReadOnlyConnections", "WriteConnections", "store_errors"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _now() -> str:
@@ -33,6 +39,27 @@ def _discard(lock: AbstractContextManager[object]) -> Iterator[None]:
     """``lock`` as a context manager that yields nothing (the protocol's shape)."""
     with lock:
         yield
+
+
+def store_errors(method: _F) -> _F:
+    """``method`` raising :class:`StoreError` for any :class:`sqlite3.Error` (the seam's error:
+    no SQLite exception leaks through :mod:`eduxchange.store.base`); generators too."""
+    if inspect.isgeneratorfunction(method):
+        @functools.wraps(method)
+        def generator(self: Connections, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                yield from method(self, *args, **kwargs)
+            except sqlite3.Error as err:
+                raise StoreError(f"catalogue store {self.path}: {err}") from err
+        return cast(_F, generator)
+
+    @functools.wraps(method)
+    def wrapper(self: Connections, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as err:
+            raise StoreError(f"catalogue store {self.path}: {err}") from err
+    return cast(_F, wrapper)
 
 
 class Connections:

@@ -31,20 +31,11 @@ from ..search import (
 )
 from .connection import Connections
 
-__all__ = ["SEARCH_INDEX_VERSION", "SearchReader"]
+__all__ = ["SEARCH_INDEX_VERSION", "SearchReader", "ensure_search_index"]
 
-#: Bump when store.search.search_document or the schema below changes: stores then re-index.
+#: Bump when store.search.search_document or the index tables change: stores then re-index.
 SEARCH_INDEX_VERSION = "1"
 
-_SEARCH_SCHEMA = """
-CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5 (
-    resource_id UNINDEXED, title, body, concepts,
-    tokenize = 'unicode61 remove_diacritics 2');
-CREATE TABLE IF NOT EXISTS search_facets (
-    resource_id TEXT NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL,
-    PRIMARY KEY (resource_id, facet, value)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS search_facets_value ON search_facets (facet, value);
-"""
 # bm25 weights of title, body, concepts: a word of the title counts most.
 _BM25 = "bm25(search_text, 0.0, 10.0, 2.0, 1.0)"
 
@@ -63,9 +54,9 @@ def _search_sync(conn: sqlite3.Connection, resource_id: str, record: CommonRecor
                      [(resource_id, facet, value) for facet, value in doc.facets])
 
 
-def _search_migrate(conn: sqlite3.Connection) -> None:
-    """Create the search index; (re)build it once for stores without it or of another version."""
-    conn.executescript(_SEARCH_SCHEMA)
+def ensure_search_index(conn: sqlite3.Connection) -> None:
+    """(Re)build the search index once for stores without it or with one of another version
+    (its tables are made by the migrations, :mod:`.schema`)."""
     if conn.execute("SELECT 1 FROM meta WHERE key = 'search_index' AND value = ?",
                     (SEARCH_INDEX_VERSION,)).fetchone():
         return

@@ -28,7 +28,7 @@ from ..base import (
     is_stale,
 )
 from ..lock import exclusive_lock, lock_path
-from .connection import Connections, WriteConnections, _discard, _now
+from .connection import Connections, WriteConnections, _discard, _now, store_errors
 
 __all__ = ["HarvestReaders", "HarvestWriters"]
 
@@ -43,6 +43,7 @@ _MEMBER_FIELDS = (
 class HarvestReaders(Connections):
     """What the harvest log, the CLI and normalization read of the harvest state."""
 
+    @store_errors
     def member_state(self, member_id: str) -> MemberState:
         row = self._conn().execute(
             f"SELECT {', '.join(_MEMBER_FIELDS)} FROM members WHERE id = ?", (member_id,)
@@ -53,6 +54,7 @@ class HarvestReaders(Connections):
         values["resume"] = json.loads(values["resume"]) if values["resume"] else None
         values["state"] = values["state"] or "never"
         return MemberState(member_id=member_id, **values)
+    @store_errors
     def runs(self, member_id: str | None = None, limit: int = 20) -> list[RunInfo]:
         sql = ("SELECT id, member_id, mode, state, started_at, finished_at, counts, error "
                "FROM runs")
@@ -76,6 +78,7 @@ class HarvestReaders(Connections):
         return EventInfo(id=row[0], run_id=row[1], member_id=row[2], code=row[3],
                          severity=row[4], message=row[5], identifier=row[6], created_at=row[7])
 
+    @store_errors
     def events(self, member_id: str | None = None, run_id: int | None = None, *,
                min_severity: str = "info", limit: int = 100) -> list[EventInfo]:
         if min_severity not in SEVERITIES:
@@ -93,6 +96,7 @@ class HarvestReaders(Connections):
                "ORDER BY id DESC LIMIT ?")
         return [self._event(r) for r in self._conn().execute(sql, (*params, max(0, limit)))]
 
+    @store_errors
     def warning_counts(self, run_ids: Sequence[int]) -> dict[int, int]:
         counts: dict[int, int] = {}
         ids = list(run_ids)
@@ -103,6 +107,7 @@ class HarvestReaders(Connections):
                 f"({','.join('?' * len(chunk))}) GROUP BY run_id", chunk))
         return counts
 
+    @store_errors
     def last_run_warnings(self, member_id: str) -> tuple[int, EventInfo | None]:
         conn = self._conn()
         row = conn.execute("SELECT MAX(id) FROM runs WHERE member_id = ? AND state != 'running'",
@@ -117,6 +122,7 @@ class HarvestReaders(Connections):
             "ORDER BY id DESC LIMIT 1", (row[0],)).fetchone()
         return int(count), None if latest is None else self._event(latest)
 
+    @store_errors
     def counts(self, member_id: str) -> dict[str, int]:
         conn = self._conn()
         live, gone = conn.execute(
@@ -127,6 +133,7 @@ class HarvestReaders(Connections):
             (member_id,)).fetchone()
         return {"records": int(live), "deleted": int(gone), "quarantined": int(quarantined)}
 
+    @store_errors
     def iter_records(self, member_id: str | None = None, *,
                      include_deleted: bool = True, since_seq: int = 0) -> Iterator[StoredRecord]:
         """Stream stored records in change order (``seq``), in batches, in bounded memory."""
@@ -146,6 +153,7 @@ class HarvestReaders(Connections):
                                raw=r[6], run_id=r[7], first_harvested=r[8], harvested_at=r[9],
                                seq=r[10])
 
+    @store_errors
     def quarantine(self, member_id: str | None = None, limit: int = 100) -> list[QuarantineEntry]:
         sql = ("SELECT id, member_id, identifier, run_id, stage, reason, raw, created_at "
                "FROM quarantine WHERE resolved = 0")
@@ -165,6 +173,7 @@ class HarvestReaders(Connections):
 class HarvestWriters(WriteConnections):
     """Members' state, runs, their issues and raw records by page, each in one transaction."""
 
+    @store_errors
     def update_member_state(self, member_id: str, **fields: Any) -> None:
         with self._write() as conn:
             self._update_member(conn, member_id, fields)
@@ -184,6 +193,7 @@ class HarvestWriters(WriteConnections):
 
     # -- runs and the harvest log ---------------------------------------------
 
+    @store_errors
     def begin_run(self, member_id: str, *, mode: str, metadata_prefix: str | None,
                   from_: str | None) -> int:
         with self._write() as conn:
@@ -196,12 +206,14 @@ class HarvestWriters(WriteConnections):
                 "VALUES (?, ?, ?, ?, ?)", (member_id, mode, metadata_prefix, from_, _now()))
             return int(cur.lastrowid or 0)
 
+    @store_errors
     def update_run(self, run_id: int, *, mode: str, metadata_prefix: str | None,
                    from_: str | None) -> None:
         with self._write() as conn:
             conn.execute("UPDATE runs SET mode = ?, metadata_prefix = ?, from_ = ? WHERE id = ?",
                          (mode, metadata_prefix, from_, run_id))
 
+    @store_errors
     def finish_run(self, run_id: int, *, state: str, counts: dict[str, int],
                    error: str | None) -> None:
         with self._write() as conn:
@@ -209,6 +221,7 @@ class HarvestWriters(WriteConnections):
                 "UPDATE runs SET state = ?, finished_at = ?, counts = ?, error = ? WHERE id = ?",
                 (state, _now(), json.dumps(counts, sort_keys=True), error, run_id))
 
+    @store_errors
     def log_issues(self, run_id: int | None, member_id: str, issues: Sequence[Issue]) -> None:
         if not issues:
             return
@@ -226,6 +239,7 @@ class HarvestWriters(WriteConnections):
 
     # -- records ----------------------------------------------------------------
 
+    @store_errors
     def commit_page(self, member_id: str, run_id: int, metadata_prefix: str,
                     records: Sequence[RawRecord], quarantined: Sequence[Quarantined],
                     resume: dict[str, Any] | None) -> PageCounts:
@@ -347,12 +361,14 @@ class HarvestWriters(WriteConnections):
         return PageCounts(new=new, updated=updated, unchanged=unchanged, deleted=deleted,
                           quarantined=len(quarantined), stale=tuple(stale))
 
+    @store_errors
     def mark_seen(self, member_id: str, run_id: int, identifiers: Sequence[str]) -> None:
         with self._write() as conn:
             conn.executemany(
                 "UPDATE records SET seen_run = ? WHERE member_id = ? AND identifier = ?",
                 [(run_id, member_id, i) for i in identifiers])
 
+    @store_errors
     def retire_unseen(self, member_id: str, run_id: int) -> int:
         """Mark deleted every live record of the member that run ``run_id`` did not see."""
         with self._write() as conn:

@@ -10,111 +10,44 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import secrets
 import sqlite3
+from collections.abc import Sequence
 from contextlib import closing
 from typing import Any
 
 from ...core.errors import StoreError
-from ...core.record import CommonRecord
-from ..base import Resource
-from .connection import Connections
+from ..base import OAIItem, Resource
+from .connection import Connections, store_errors
 
-__all__ = ["OAI_SET_ROOTS", "OAIItem", "SQLiteOAIBackend", "oai_set_specs", "oai_token_key"]
+__all__ = ["OAIReaders", "oai_token_key"]
 
-_OAI_SCHEMA = """
-CREATE TABLE IF NOT EXISTS resource_sets (
-    resource_id TEXT NOT NULL,
-    set_spec    TEXT NOT NULL,
-    seq         INTEGER NOT NULL,
-    PRIMARY KEY (resource_id, set_spec)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS resource_sets_spec ON resource_sets (set_spec, seq);
-CREATE INDEX IF NOT EXISTS resources_updated ON resources (updated_at);
-"""
-
-#: The set hierarchy's top levels (OAI-PMH 2.0 §2.7.2: a record in ``member:x`` is in ``member``).
-OAI_SET_ROOTS: tuple[str, ...] = ("member", "lang", "type")
-_SET_PART = re.compile(r"^[A-Za-z0-9\-_.!~*'()]+$")
-
-
-def oai_set_specs(record: CommonRecord) -> list[str]:
-    """The setSpecs of a catalogue record, its top-level sets included.
-
-    ``member:<id>`` for every member whose description it was built from (``mainEntityOfPage``
-    providers, ``{base_uri}members/<id>``), ``lang:<tag>`` for each ``inLanguage`` tag and
-    ``type:<local name>`` for each LRMI learningResourceType concept IRI.
-    """
-    specs: list[str] = []
-
-    def add(root: str, value: Any) -> None:
-        if isinstance(value, str) and _SET_PART.match(value):
-            for spec in (root, f"{root}:{value}"):
-                if spec not in specs:
-                    specs.append(spec)
-
-    for entry in record.get("mainEntityOfPage") or ():
-        provider = entry.get("provider") if isinstance(entry, dict) else None
-        if isinstance(provider, dict) and isinstance(provider.get("id"), str):
-            add("member", provider["id"].rstrip("/").rsplit("/", 1)[-1])
-    for tag in record.get("inLanguage") or ():
-        add("lang", tag)
-    for concept in record.get("learningResourceType") or ():
-        if isinstance(concept, dict) and isinstance(concept.get("id"), str):
-            add("type", re.split(r"[/#]", concept["id"].rstrip("/#"))[-1])
-    return specs
-
-
-def _oai_sync_sets(conn: sqlite3.Connection, resource_id: str, record: CommonRecord,
+def _oai_sync_sets(conn: sqlite3.Connection, resource_id: str, sets: Sequence[str],
                    seq: int) -> None:
+    """Keep the resource's setSpecs (computed by the catalogue: :mod:`eduxchange.catalog.sets`)."""
     conn.execute("DELETE FROM resource_sets WHERE resource_id = ?", (resource_id,))
     conn.executemany("INSERT INTO resource_sets (resource_id, set_spec, seq) VALUES (?, ?, ?)",
-                     [(resource_id, spec, seq) for spec in oai_set_specs(record)])
+                     [(resource_id, spec, seq) for spec in dict.fromkeys(sets)])
 
 
-def _oai_migrate(conn: sqlite3.Connection) -> None:
-    """Create the provider's table and indexes; fill ``resource_sets`` once for older stores."""
-    conn.executescript(_OAI_SCHEMA)
-    if conn.execute("SELECT 1 FROM meta WHERE key = 'resource_sets'").fetchone():
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        if not conn.execute("SELECT 1 FROM meta WHERE key = 'resource_sets'").fetchone():
-            for resource_id, text, seq in conn.execute(
-                    "SELECT id, record, seq FROM resources").fetchall():
-                _oai_sync_sets(conn, resource_id, json.loads(text), seq)
-            conn.execute("INSERT INTO meta VALUES ('resource_sets', '1')")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
-#: One item of a list: the resource (``record`` is ``{}`` unless asked for or when the metadata
-#: is already written), its leaf setSpecs, and the metadata already written in the asked prefix.
-OAIItem = tuple[Resource, tuple[str, ...], bytes | None]
-
-
-class SQLiteOAIBackend:
-    """The OAI-PMH provider's backend over a SQLite store (read-only queries).
+class OAIReaders(Connections):
+    """The OAI-PMH provider's backend (:class:`~eduxchange.store.base.OAIBackend`), read-only
+    queries: set membership from ``resource_sets``, keyset pages on ``seq``.
 
     Datestamps are ``resources.updated_at`` (UTC, ``YYYY-MM-DDThh:mm:ssZ``, so strings compare
     in time order); ``from_``/``until`` are inclusive bounds in that form (OAI-PMH 2.0 §3.3.1).
     """
 
-    def __init__(self, store: Connections) -> None:
-        self.store = store
-        self._versioned: bool | None = None
+    _oai_versioned: bool | None = None
 
     def _has_versions(self) -> bool:
         """Whether the store's pre-rendered metadata carries writer versions (schema 2): a
         store of an older release opened read-only is not migrated, and its metadata, of no
         known version, is then never served."""
-        if self._versioned is None:
-            self._versioned = "writer_version" in {row[1] for row in self.store._conn().execute(
+        if self._oai_versioned is None:
+            self._oai_versioned = "writer_version" in {row[1] for row in self._conn().execute(
                 "PRAGMA table_info(disseminations)")}
-        return self._versioned
+        return self._oai_versioned
 
     _COLUMNS = ("r.id, r.deleted, r.created_at, r.updated_at, r.seq, "
                 "(SELECT group_concat(x.set_spec, ' ') FROM resource_sets x "
@@ -140,6 +73,7 @@ class SQLiteOAIBackend:
             params.append(until)
         return source, seq_column, where, params
 
+    @store_errors
     def oai_list(self, *, from_: str | None, until: str | None, set_: str | None,
                  after_seq: int, limit: int, with_records: bool, prefix: str | None = None,
                  writer_version: str | None = None) -> list[OAIItem]:
@@ -159,49 +93,56 @@ class SQLiteOAIBackend:
                 source += (" LEFT JOIN disseminations d ON d.resource_id = r.id "
                            "AND d.prefix = ? AND d.seq = r.seq AND d.writer_version = ?")
                 join_params += [prefix, writer_version]
-        rows = self.store._conn().execute(
+        rows = self._conn().execute(
             f"SELECT {columns} FROM {source} WHERE {' AND '.join([f'{seq_column} > ?', *where])} "
             f"ORDER BY {seq_column} LIMIT ?",
             (*join_params, after_seq, *params, limit)).fetchall()
         return [self._item(row, with_records) for row in rows]
 
+    @store_errors
     def oai_count(self, *, from_: str | None, until: str | None, set_: str | None) -> int:
         """How many items the list has (``completeListSize``)."""
         source, _, where, params = self._filters(from_, until, set_)
         sql = f"SELECT COUNT(*) FROM {source}"
         if where:
             sql += f" WHERE {' AND '.join(where)}"
-        return int(self.store._conn().execute(sql, params).fetchone()[0])
+        return int(self._conn().execute(sql, params).fetchone()[0])
 
+    @store_errors
     def oai_get(self, resource_id: str) -> OAIItem | None:
         """One resource (live or deleted) with its record, or ``None``."""
-        row = self.store._conn().execute(
+        row = self._conn().execute(
             f"SELECT {self._COLUMNS}, r.record FROM resources r WHERE r.id = ?",
             (resource_id,)).fetchone()
         return None if row is None else self._item(row, True)
 
+    @store_errors
     def oai_sets(self) -> list[str]:
         """Every setSpec some resource is in, top levels included, sorted."""
-        return [r[0] for r in self.store._conn().execute(
+        return [r[0] for r in self._conn().execute(
             "SELECT DISTINCT set_spec FROM resource_sets ORDER BY set_spec")]
 
+    @store_errors
     def oai_earliest(self) -> str | None:
         """The earliest datestamp in the catalogue (``None`` when it is empty)."""
-        row = self.store._conn().execute("SELECT MIN(updated_at) FROM resources").fetchone()
+        row = self._conn().execute("SELECT MIN(updated_at) FROM resources").fetchone()
         return None if row is None or row[0] is None else str(row[0])
 
+    @store_errors
     def oai_token_key(self) -> bytes:
         """The secret key of the provider's resumption tokens (see :func:`oai_token_key`)."""
-        return oai_token_key(self.store)
+        return oai_token_key(self)
 
+    @store_errors
     def oai_repository_identifier(self, default: str) -> str:
         """The repositoryIdentifier kept in ``meta``, or ``default``, kept from now on."""
-        return _kept_meta(self.store, _REPOSITORY_IDENTIFIER, default)
+        return _kept_meta(self, _REPOSITORY_IDENTIFIER, default)
 
+    @store_errors
     def oai_id_prefixes(self) -> list[str]:
         """The distinct ``{base_uri}resources/`` prefixes of the resources' IRIs (36: a uuid),
         the one of the earliest change first."""
-        return [str(r[0]) for r in self.store._conn().execute(
+        return [str(r[0]) for r in self._conn().execute(
             "SELECT substr(id, 1, length(id) - 36) AS prefix FROM resources "
             "GROUP BY prefix ORDER BY MIN(seq)")]
 

@@ -1,6 +1,8 @@
 """Catalogue readers in SQLite: resources, descriptions, report figures, the change feed.
 
-Nothing here writes, so the read-only store serving HTTP has all of it.
+Nothing here writes, so the read-only store serving HTTP has all of it
+(:class:`~eduxchange.store.base.CatalogReader`, :class:`~eduxchange.store.base.ReportReader`,
+:class:`~eduxchange.store.base.ChangeFeedReader`).
 """
 
 from __future__ import annotations
@@ -12,16 +14,78 @@ from typing import Any
 
 from ...core.errors import StoreError
 from ...publish.changes import Change
-from ..base import QuarantineEntry, Resource, StoredDescription
-from .connection import Connections
+from ..base import (
+    CatalogueTotals,
+    MemberDescription,
+    QuarantineEntry,
+    Resource,
+    StoredDescription,
+)
+from .connection import Connections, store_errors
 
-__all__ = ["CatalogReaders", "alias_target", "change_rows", "change_stats", "latest_change",
-           "resource_by_id"]
+__all__ = ["CatalogReaders", "ChangeFeedReaders"]
 
 
 class CatalogReaders(Connections):
     """The catalogue, its member descriptions and the member quality reports' figures."""
 
+    @store_errors
+    def resource(self, resource_id: str) -> Resource | None:
+        """One catalogue record (or its tombstone) by IRI, outside any write transaction."""
+        row = self._conn().execute(
+            "SELECT record, deleted, created_at, updated_at, seq FROM resources WHERE id = ?",
+            (resource_id,)).fetchone()
+        if row is None:
+            return None
+        return Resource(id=resource_id, record=json.loads(row[0]), deleted=bool(row[1]),
+                        created_at=row[2], updated_at=row[3], seq=row[4])
+
+    @store_errors
+    def alias_target(self, resource_id: str) -> str | None:
+        """The IRI of the resource a retired IRI now names, or ``None`` if it is not retired."""
+        try:
+            row = self._conn().execute("SELECT resource_id FROM aliases WHERE retired_id = ?",
+                                       (resource_id,)).fetchone()
+        except sqlite3.OperationalError:  # a store older than aliases, opened read-only
+            return None
+        return None if row is None else str(row[0])
+
+    @store_errors
+    def catalogue_totals(self) -> CatalogueTotals:
+        """Counts over the live catalogue (one scan of ``resources``; callers cache by seq)."""
+        conn = self._conn()
+        (resources,) = conn.execute("SELECT COUNT(*) FROM resources WHERE deleted = 0").fetchone()
+        (languages,) = conn.execute(
+            "SELECT COUNT(DISTINCT lower(j.value)) FROM resources r, "
+            "json_each(r.record, '$.inLanguage') j WHERE r.deleted = 0").fetchone()
+        (licences,) = conn.execute(
+            "SELECT COUNT(DISTINCT json_extract(record, '$.license.id')) FROM resources "
+            "WHERE deleted = 0").fetchone()
+        return CatalogueTotals(resources=int(resources), languages=int(languages),
+                               licences=int(licences))
+
+    @store_errors
+    def member_descriptions(self, resource_id: str) -> list[MemberDescription]:
+        """The member descriptions a catalogue record was merged from, by member and identifier."""
+        return [
+            MemberDescription(member_id=r[0], identifier=r[1], format=r[2],
+                              description=json.loads(r[3]), updated_at=r[4])
+            for r in self._conn().execute(
+                "SELECT member_id, identifier, format, description, updated_at FROM descriptions "
+                "WHERE resource_id = ? ORDER BY rank, member_id, identifier LIMIT 100",
+                (resource_id,))
+        ]
+
+    @store_errors
+    def member_resource_count(self, member_id: str) -> int:
+        """How many live catalogue records a member's descriptions contribute to."""
+        (count,) = self._conn().execute(
+            "SELECT COUNT(DISTINCT d.resource_id) FROM descriptions d JOIN resources r "
+            "ON r.id = d.resource_id WHERE d.member_id = ? AND r.deleted = 0",
+            (member_id,)).fetchone()
+        return int(count)
+
+    @store_errors
     def iter_resources(self, *, include_deleted: bool = False, since_seq: int = 0,
                        member_id: str | None = None, updated_since: str | None = None
                        ) -> Iterator[Resource]:
@@ -44,6 +108,7 @@ class CatalogReaders(Connections):
             yield Resource(id=r[0], record=json.loads(r[1]), deleted=bool(r[2]),
                            created_at=r[3], updated_at=r[4], seq=r[5])
 
+    @store_errors
     def written_versions(self) -> dict[str, str]:
         """The writer versions, by prefix, every live record's pre-rendered metadata was
         last brought up to (``{}`` before the first time; see ``stale_disseminations``)."""
@@ -51,6 +116,7 @@ class CatalogReaders(Connections):
             "SELECT value FROM meta WHERE key = 'written_versions'").fetchone()
         return {} if row is None else dict(json.loads(row[0]))
 
+    @store_errors
     def resource_counts(self) -> dict[str, int]:
         live, gone = self._conn().execute(
             "SELECT COALESCE(SUM(deleted = 0), 0), COALESCE(SUM(deleted = 1), 0) FROM resources"
@@ -59,6 +125,7 @@ class CatalogReaders(Connections):
 
     # -- member quality reports (eduxchange.publish.report) ------------------------------------------
 
+    @store_errors
     def iter_descriptions(self, member_id: str) -> Iterator[StoredDescription]:
         """Stream one member's normalized descriptions, by identifier, in bounded memory."""
         last = ""
@@ -74,6 +141,7 @@ class CatalogReaders(Connections):
                                         format=r[2], rank=r[3], description=json.loads(r[4]))
             last = rows[-1][0]
 
+    @store_errors
     def iter_quarantine(self, member_id: str) -> Iterator[QuarantineEntry]:
         """Stream a member's unresolved quarantine entries (without raw bytes), oldest first.
 
@@ -99,12 +167,14 @@ class CatalogReaders(Connections):
         except sqlite3.OperationalError as err:
             raise StoreError(f"catalogue store {self.path}: {err}") from err
 
+    @store_errors
     def description_count(self, member_id: str) -> int:
         """How many normalized descriptions the member has in the catalogue."""
         (n,) = self._conn().execute("SELECT COUNT(*) FROM descriptions WHERE member_id = ?",
                                     (member_id,)).fetchone()
         return int(n)
 
+    @store_errors
     def unmapped_terms(self, member_id: str, *, examples: int = 3
                        ) -> list[tuple[str, str, str, int, tuple[str, ...]]]:
         """The member's unmapped ``(field, source, value, records, example identifiers)``,
@@ -122,6 +192,7 @@ class CatalogReaders(Connections):
             out.append((field_, source, value, int(n), found[:examples]))
         return out
 
+    @store_errors
     def iter_unmapped(self, member_id: str) -> Iterator[tuple[str, str, str, str]]:
         """Every ``(identifier, field, source, value)`` unmapped in the member's records."""
         try:
@@ -133,6 +204,7 @@ class CatalogReaders(Connections):
         except sqlite3.OperationalError:
             return
 
+    @store_errors
     def report_snapshots(self, member_id: str, limit: int = 10
                          ) -> list[tuple[int | None, str, dict[str, Any]]]:
         """The kept report figures ``(run_id, created_at, figures)``, newest run first."""
@@ -145,49 +217,31 @@ class CatalogReaders(Connections):
         return [(None if r[0] < 0 else int(r[0]), str(r[1]), json.loads(r[2])) for r in rows]
 
 
+class ChangeFeedReaders(Connections):
+    """The catalogue's change log (``changes``, one row per catalogue change, by ``seq``)."""
 
-def change_rows(store: Connections, first_seq: int, last_seq: int) -> list[Change]:
-    """The catalogue changes with ``first_seq <= seq <= last_seq``, oldest first."""
-    return [Change(seq=r[0], resource_id=r[1], kind=r[2], at=r[3])
-            for r in store._conn().execute(
-                "SELECT seq, resource_id, kind, at FROM changes WHERE seq BETWEEN ? AND ? "
-                "ORDER BY seq", (first_seq, last_seq))]
+    @store_errors
+    def change_rows(self, first_seq: int, last_seq: int) -> list[Change]:
+        """The catalogue changes with ``first_seq <= seq <= last_seq``, oldest first."""
+        return [Change(seq=r[0], resource_id=r[1], kind=r[2], at=r[3])
+                for r in self._conn().execute(
+                    "SELECT seq, resource_id, kind, at FROM changes WHERE seq BETWEEN ? AND ? "
+                    "ORDER BY seq", (first_seq, last_seq))]
 
+    @store_errors
+    def change_stats(self, before_seq: int | None = None) -> tuple[int, int, str | None]:
+        """``(count, max seq, latest time)`` of the changes (those with ``seq < before_seq``)."""
+        sql = "SELECT COUNT(*), COALESCE(MAX(seq), 0), MAX(at) FROM changes"
+        params: tuple[int, ...] = ()
+        if before_seq is not None:
+            sql += " WHERE seq < ?"
+            params = (before_seq,)
+        count, top, at = self._conn().execute(sql, params).fetchone()
+        return int(count), int(top), at
 
-def change_stats(store: Connections, before_seq: int | None = None) -> tuple[int, int, str | None]:
-    """``(count, max seq, latest time)`` of the changes (those with ``seq < before_seq``)."""
-    sql = "SELECT COUNT(*), COALESCE(MAX(seq), 0), MAX(at) FROM changes"
-    params: tuple[int, ...] = ()
-    if before_seq is not None:
-        sql += " WHERE seq < ?"
-        params = (before_seq,)
-    count, top, at = store._conn().execute(sql, params).fetchone()
-    return int(count), int(top), at
-
-
-def latest_change(store: Connections) -> tuple[int, str | None]:
-    """``(max seq, time)`` of the newest change, by the primary key: no scan of the log."""
-    row = store._conn().execute(
-        "SELECT seq, at FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
-    return (0, None) if row is None else (int(row[0]), row[1])
-
-
-def resource_by_id(store: Connections, resource_id: str) -> Resource | None:
-    """One catalogue record (or its tombstone) by IRI, outside any write transaction."""
-    row = store._conn().execute(
-        "SELECT record, deleted, created_at, updated_at, seq FROM resources WHERE id = ?",
-        (resource_id,)).fetchone()
-    if row is None:
-        return None
-    return Resource(id=resource_id, record=json.loads(row[0]), deleted=bool(row[1]),
-                    created_at=row[2], updated_at=row[3], seq=row[4])
-
-
-def alias_target(store: Connections, resource_id: str) -> str | None:
-    """The IRI of the resource a retired IRI now names, or ``None`` if it is not retired."""
-    try:
-        row = store._conn().execute("SELECT resource_id FROM aliases WHERE retired_id = ?",
-                                    (resource_id,)).fetchone()
-    except sqlite3.OperationalError:  # a store older than aliases, opened read-only
-        return None
-    return None if row is None else str(row[0])
+    @store_errors
+    def latest_change(self) -> tuple[int, str | None]:
+        """``(max seq, time)`` of the newest change, by the primary key: no scan of the log."""
+        row = self._conn().execute(
+            "SELECT seq, at FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
+        return (0, None) if row is None else (int(row[0]), row[1])

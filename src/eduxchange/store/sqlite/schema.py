@@ -1,21 +1,29 @@
-"""The SQLite store's schema: its tables, and bringing an older file up to date.
+"""The SQLite store's schema: one ordered list of migrations, version N to N+1.
 
-(:func:`migrate` runs on every read-write open; a read-only open migrates nothing.)
+A store file says its version in ``meta`` (``schema_version``); opening it read-write runs every
+step after that version, each in its own transaction together with the new version number, so
+an interrupted upgrade resumes where it stopped. A new file runs them all from 0. A file of a
+newer release (a version above :data:`SCHEMA_VERSION`) is refused rather than guessed at. A
+read-only open migrates nothing (the readers tolerate the tables an older release lacks).
+
+To change the schema, append a step to :data:`MIGRATIONS`; never edit a released one.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Callable
 
-from .fts import _search_migrate
-from .oai import _oai_migrate
+from ...catalog.sets import oai_set_specs
+from ...core.errors import StoreError
+from .oai import _oai_sync_sets
 
-__all__ = ["SCHEMA_VERSION", "migrate"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
 
-#: 2: ``disseminations.writer_version`` (the version of the writer that made the bytes).
-SCHEMA_VERSION = 2
+# -- 0 -> 1: the first schema: harvest state, raw records, the catalogue, its change log ---------
 
-_SCHEMA = """
+_SCHEMA_1 = """
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -113,7 +121,6 @@ CREATE TABLE IF NOT EXISTS disseminations (
     prefix      TEXT NOT NULL,
     seq         INTEGER NOT NULL,
     xml         BLOB NOT NULL,
-    writer_version TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (resource_id, prefix)
 );
 CREATE TABLE IF NOT EXISTS events (
@@ -129,26 +136,48 @@ CREATE TABLE IF NOT EXISTS events (
 """
 
 
-# -- retired catalogue IRIs ---------------------------------------------------------------------
-# When two resources turn out to be one, the IRI that is not kept is retired,
-# not forgotten: ``aliases`` maps it to the surviving resource (docs/normalization.md, "Catalogue
-# IRIs"), so ``/resources/{retired}`` can redirect and the surviving record can say ``sameAs``.
+def _to_1(conn: sqlite3.Connection) -> None:
+    _run(conn, _SCHEMA_1)
+    for key in ("seq", "catalog_seq"):  # the raw records' and the catalogue's change counters
+        conn.execute("INSERT OR IGNORE INTO meta VALUES (?, '0')", (key,))
 
-_ALIAS_SCHEMA = """
+
+# -- 1 -> 2: the version of the writer that made each pre-rendered metadata record ---------------
+# Metadata written before writers had versions is of no known version (''): it is never served
+# (OAIReaders.oai_list) and the next normalization re-renders it.
+
+def _to_2(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE disseminations ADD COLUMN writer_version TEXT NOT NULL DEFAULT ''")
+
+
+# -- 2 -> 3: what releases 1 and 2 added without a version number ---------------------------------
+# Those releases created these on every open (IF NOT EXISTS, a column check), so a store of
+# version 1 or 2 may have any of them: this step, the last of its kind, is idempotent.
+
+_SCHEMA_3 = """
+CREATE INDEX IF NOT EXISTS events_run ON events (run_id, severity);
+CREATE INDEX IF NOT EXISTS events_member ON events (member_id, id);
+-- The OAI-PMH provider's set membership (OAIReaders): a resource's setSpecs, by set and seq.
+CREATE TABLE IF NOT EXISTS resource_sets (
+    resource_id TEXT NOT NULL,
+    set_spec    TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    PRIMARY KEY (resource_id, set_spec)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS resource_sets_spec ON resource_sets (set_spec, seq);
+CREATE INDEX IF NOT EXISTS resources_updated ON resources (updated_at);
+-- Retired catalogue IRIs: when two resources turn out to be one, the IRI that is not kept is
+-- retired, not forgotten: ``aliases`` maps it to the surviving resource (docs/normalization.md,
+-- "Catalogue IRIs"), so /resources/{retired} can redirect and the survivor can say sameAs.
 CREATE TABLE IF NOT EXISTS aliases (
     retired_id  TEXT PRIMARY KEY,
     resource_id TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS aliases_resource ON aliases (resource_id);
-"""
-
-# -- member quality reports ----------------------------------------------------------------------
-# What eduxchange.publish.report reads besides descriptions and quarantine.
-# ``unmapped_terms`` holds each normalized record's source values that no vocabulary maps
-# (written with its description, so it stays right whatever run normalized which record);
-# ``reports`` keeps a report's key figures per member and run, for the trend across runs.
-
-_REPORT_SCHEMA = """
+-- Member quality reports (eduxchange.publish.report): ``unmapped_terms`` holds each normalized
+-- record's source values that no vocabulary maps (written with its description, so it stays
+-- right whatever run normalized which record); ``reports`` keeps a report's key figures per
+-- member and run, for the trend across runs.
 CREATE TABLE IF NOT EXISTS unmapped_terms (
     member_id   TEXT NOT NULL,
     identifier  TEXT NOT NULL,
@@ -167,28 +196,93 @@ CREATE TABLE IF NOT EXISTS reports (
     figures     TEXT NOT NULL,
     PRIMARY KEY (member_id, run_id)
 );
+-- Full-text search (.fts): one FTS5 table and facet rows, derived from the resources.
+CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5 (
+    resource_id UNINDEXED, title, body, concepts,
+    tokenize = 'unicode61 remove_diacritics 2');
+CREATE TABLE IF NOT EXISTS search_facets (
+    resource_id TEXT NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (resource_id, facet, value)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS search_facets_value ON search_facets (facet, value);
 """
 
 
-def migrate(conn: sqlite3.Connection) -> None:
-    """Create what is missing and bring an older store's schema up to date."""
-    conn.executescript(_SCHEMA)
-    # The log reads a run's events and a member's latest ones.
-    conn.execute("CREATE INDEX IF NOT EXISTS events_run ON events (run_id, severity)")
-    conn.execute("CREATE INDEX IF NOT EXISTS events_member ON events (member_id, id)")
+def _to_3(conn: sqlite3.Connection) -> None:
     # Stores made before normalization existed lack this column.
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(members)")}
-    if "normalized_seq" not in columns:
+    if "normalized_seq" not in _columns(conn, "members"):
         conn.execute("ALTER TABLE members ADD COLUMN normalized_seq INTEGER NOT NULL DEFAULT 0")
-    # Schema 2: metadata written before writers had versions is of no known version ('').
-    # It is never served (SQLiteOAIBackend) and the next normalization re-renders it.
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(disseminations)")}
-    if "writer_version" not in columns:
-        conn.execute("ALTER TABLE disseminations ADD COLUMN writer_version TEXT NOT NULL "
-                     "DEFAULT ''")
-    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version' "
-                 "AND CAST(value AS INTEGER) < ?", (str(SCHEMA_VERSION), SCHEMA_VERSION))
-    _oai_migrate(conn)  # the OAI-PMH provider's resource_sets (.oai)
-    conn.executescript(_ALIAS_SCHEMA)  # retired catalogue IRIs
-    conn.executescript(_REPORT_SCHEMA)  # member quality reports
-    _search_migrate(conn)  # the full-text search index (.fts)
+    _run(conn, _SCHEMA_3)
+    # Stores made before the provider kept sets: the catalogue's set rule fills them, once.
+    if not conn.execute("SELECT 1 FROM meta WHERE key = 'resource_sets'").fetchone():
+        for resource_id, text, seq in conn.execute(
+                "SELECT id, record, seq FROM resources").fetchall():
+            _oai_sync_sets(conn, resource_id, oai_set_specs(json.loads(text)), seq)
+        conn.execute("INSERT INTO meta VALUES ('resource_sets', '1')")
+    # The search index is filled after the migrations (.fts.ensure_search_index): it is
+    # derived data of its own version.
+
+
+#: The schema's history, in order: step ``i`` takes a store from version ``i`` to ``i + 1``.
+MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
+    ("harvest state, raw records, the catalogue and its change log", _to_1),
+    ("disseminations.writer_version", _to_2),
+    ("indexes, sets, aliases, reports and search tables added without a version", _to_3),
+)
+
+#: The version a store has after every migration (the number of the last one).
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _run(conn: sqlite3.Connection, script: str) -> None:
+    """Run each statement of ``script`` inside the open transaction (``executescript`` would
+    commit it first); statements end where SQLite says they are complete (comments may hold
+    semicolons)."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            conn.execute(statement)
+            statement = ""
+    if statement.strip() and not all(not s.strip() or s.strip().startswith("--")
+                                     for s in statement.splitlines()):
+        raise ValueError(f"an incomplete statement ends the script: {statement.strip()[:80]}")
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The schema version the store file says it has (0: a new file)."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+                        ).fetchone():
+        return 0
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    try:
+        return 0 if row is None else int(row[0])
+    except ValueError:
+        raise StoreError(f"meta schema_version is {row[0]!r}, not a number") from None
+
+
+def migrate(conn: sqlite3.Connection, path: object = "") -> int:
+    """Bring the store up to :data:`SCHEMA_VERSION`, one step per transaction; the version
+    it had before. A store of a newer release raises :class:`StoreError`."""
+    before = schema_version(conn)
+    if before > SCHEMA_VERSION:
+        raise StoreError(f"{path}: the store has schema version {before}, newer than this "
+                         f"release's {SCHEMA_VERSION}: upgrade eduxchange to open it")
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Read again under the write lock: another process may have migrated meanwhile.
+            version = schema_version(conn)
+            if version >= SCHEMA_VERSION:
+                conn.execute("ROLLBACK")
+                return before
+            MIGRATIONS[version][1](conn)
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                         (str(version + 1),))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")

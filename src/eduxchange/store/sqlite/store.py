@@ -14,35 +14,37 @@ from ...core.errors import StoreError
 from .catalog import CatalogWriters
 from .connection import ReadOnlyConnections
 from .dump import DumpReaders, DumpWriters
-from .fts import SearchReader
+from .fts import SearchReader, ensure_search_index
 from .harvest import HarvestReaders, HarvestWriters
-from .readers import CatalogReaders
-from .schema import SCHEMA_VERSION, migrate
+from .oai import OAIReaders
+from .readers import CatalogReaders, ChangeFeedReaders
+from .schema import migrate
 
 __all__ = ["ReadOnlySQLiteStore", "SQLiteStore"]
 
 
-class SQLiteStore(HarvestWriters, CatalogWriters, HarvestReaders, CatalogReaders, SearchReader,
-                  DumpWriters, DumpReaders):
+class _Readers(HarvestReaders, CatalogReaders, ChangeFeedReaders, OAIReaders, SearchReader,
+               DumpReaders):
+    """Every reader (:class:`~eduxchange.store.base.StoreReader`), over any connections."""
+
+
+class SQLiteStore(HarvestWriters, CatalogWriters, DumpWriters, _Readers):
     """A :class:`~eduxchange.store.base.CatalogStore` in one SQLite file."""
 
     def __init__(self, path: str | Path) -> None:
         super().__init__(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            migrate(self._conn())
-            with self._write() as c:
-                c.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                          (str(SCHEMA_VERSION),))
-                c.execute("INSERT OR IGNORE INTO meta VALUES ('seq', '0')")
-                c.execute("INSERT OR IGNORE INTO meta VALUES ('catalog_seq', '0')")
+            conn = self._conn()
+            migrate(conn, self.path)
+            ensure_search_index(conn)
         except (sqlite3.Error, OSError) as err:
             raise StoreError(f"cannot open the catalogue store {self.path}: {err}") from err
 
 
-class ReadOnlySQLiteStore(ReadOnlyConnections, HarvestReaders, CatalogReaders, SearchReader,
-                          DumpReaders):
-    """An existing catalogue opened read-only (``mode=ro``, ``query_only``): for publishing.
+class ReadOnlySQLiteStore(ReadOnlyConnections, _Readers):
+    """An existing catalogue opened read-only (``mode=ro``, ``query_only``): for publishing, a
+    :class:`~eduxchange.store.base.StoreReader`.
 
     Creates nothing: the file must exist (:class:`StoreError` otherwise). It has the store's
     readers only, no write method, and its connections cannot write, so nothing served can
