@@ -11,8 +11,11 @@ responseDate aside. Needs ``EDUXCHANGE_TEST_POSTGRES`` (skipped otherwise).
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
@@ -35,7 +38,8 @@ from tests.conftest import SERVING, write_config
 from tests.support._net import running
 from tests.support.faulty import serve_faulty
 from tests.support.lomgen import lom_xml, make_records
-from tests.support.postgres import postgres_url  # noqa: F401 - the fixture
+from tests.support.bigstore import build_store
+from tests.support.postgres import POSTGRES_ENV, postgres_url  # noqa: F401 - the fixture
 from tests.support.pyoai_member import serve_pyoai_member
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
@@ -260,3 +264,35 @@ def test_sqlite_to_sqlite_round_trip_and_refusals(tmp_path: Path) -> None:
     assert {t.name for t in DUMP_TABLES} == set(json.loads(_run(
         ["migrate", "-c", str(path), "--to", str(tmp_path / "third.sqlite"), "--json"]
     ).stdout)["rows"])
+
+
+def _peak_rss_mb(args: list[str]) -> float:
+    """Peak RSS of ``eduxchange`` run with ``args`` in a process of its own (MB)."""
+    code = ("import resource,subprocess,sys;"
+            "p=subprocess.run(sys.argv[1:],capture_output=True,text=True);"
+            "sys.stderr.write(p.stderr);"
+            "print(p.returncode,resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    done = subprocess.run([sys.executable, "-c", code, sys.executable, "-m",
+                           "eduxchange_cli.main", *args], capture_output=True, text=True,
+                          check=True)
+    returncode, rss = done.stdout.split()
+    assert returncode == "0", done.stderr[-2000:]
+    return int(rss) / 1024
+
+
+def test_a_copy_streams_in_bounded_memory(tmp_path: Path, postgres_url: str) -> None:
+    """Ten times the records (about 50 MB more of rows) cost the copy no more memory."""
+    import psycopg
+
+    small = build_store(tmp_path / "small.sqlite", 1_000)
+    big = build_store(tmp_path / "big.sqlite", 10_000)
+    peaks = {}
+    for name, source, schema in (("small", small, "a"), ("big", big, "b")):
+        target = postgres_url.replace("schema=", f"schema={schema}_")
+        try:
+            peaks[name] = _peak_rss_mb(["migrate", "--from", str(source), "--to", target,
+                                        "--json", "--batch-size", "500"])
+        finally:
+            with psycopg.connect(os.environ[POSTGRES_ENV], autocommit=True) as admin:
+                admin.execute(f'DROP SCHEMA IF EXISTS "{target.rsplit("schema=", 1)[1]}" CASCADE')
+    assert peaks["big"] < peaks["small"] + 15, peaks
