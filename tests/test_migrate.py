@@ -261,6 +261,10 @@ def test_sqlite_to_sqlite_round_trip_and_refusals(tmp_path: Path) -> None:
     missing = CliRunner().invoke(main, ["migrate", "--from", str(tmp_path / "none.sqlite"),
                                         "--to", str(tmp_path / "x.sqlite")])
     assert missing.exit_code == 2 and "no catalogue at" in missing.output
+    SQLiteStore(tmp_path / "empty.sqlite").close()
+    empty = CliRunner().invoke(main, ["migrate", "--from", str(tmp_path / "empty.sqlite"),
+                                      "--to", str(tmp_path / "y.sqlite")])
+    assert empty.exit_code == 2 and "holds no catalogue" in empty.output, empty.output
     assert {t.name for t in DUMP_TABLES} == set(json.loads(_run(
         ["migrate", "-c", str(path), "--to", str(tmp_path / "third.sqlite"), "--json"]
     ).stdout)["rows"])
@@ -296,3 +300,28 @@ def test_a_copy_streams_in_bounded_memory(tmp_path: Path, postgres_url: str) -> 
             with psycopg.connect(os.environ[POSTGRES_ENV], autocommit=True) as admin:
                 admin.execute(f'DROP SCHEMA IF EXISTS "{target.rsplit("schema=", 1)[1]}" CASCADE')
     assert peaks["big"] < peaks["small"] + 15, peaks
+
+
+def test_a_failed_copy_leaves_the_target_empty(tmp_path: Path, postgres_url: str) -> None:
+    """All or nothing: a value PostgreSQL cannot hold, met late in the copy, writes nothing."""
+    from eduxchange.store.postgres import PostgresStore
+
+    source = build_store(tmp_path / "source.sqlite", 50)
+    with sqlite3.connect(source) as db:
+        db.execute("INSERT INTO events (run_id, member_id, code, severity, message, created_at) "
+                   "VALUES (1, 'big', 'x', 'warning', ?, '2024-01-01T00:00:00Z')",
+                   ("a NUL: \x00",))
+        # reports is the last table copied: every other one was written when this is met.
+        db.execute("INSERT INTO reports VALUES ('big', 1, '2024-01-01T00:00:00Z', ?)",
+                   ("bad \x00",))
+    failed = CliRunner().invoke(main, ["migrate", "--from", str(source), "--to", postgres_url])
+    assert failed.exit_code == 1, failed.output
+    assert "NUL" in failed.output and "nothing was written" in failed.output
+    with PostgresStore(postgres_url) as pg:
+        assert {t: n for t, n in pg.dump_counts().items() if t != "sequences" and n} == {}
+    with sqlite3.connect(source) as db:
+        db.execute("DELETE FROM reports")
+    _run(["migrate", "--from", str(source), "--to", postgres_url, "-q"])
+    with PostgresStore(postgres_url) as pg:
+        (event,) = pg.events(min_severity="warning")
+        assert event.message == "a NUL: \\x00"  # as the PostgreSQL store writes it itself

@@ -23,7 +23,7 @@ from .harvesting.harvester import Harvester, ProgressCallback, ProgressEvent
 from .core.models import HarvestResult, MemberStatus
 from .store.backends import open_catalog_store, open_store_reader
 from .store.base import CatalogStore, EventInfo, QuarantineEntry, RunInfo, StoreReader
-from .store.dump import MigrationSummary, StoreDump, StoreLoad, copy_store
+from .store.dump import MigrationSummary, StoreDump, StoreLoad, copy_store, held_rows
 
 __all__ = [
     "harvest",
@@ -297,6 +297,9 @@ def migrate_store(from_: str, to: str, *, replace: bool = False, batch_size: int
             if not isinstance(source, StoreDump) or not isinstance(target, StoreLoad):
                 raise StoreError(f"the store {to if isinstance(source, StoreDump) else from_}"
                                  " cannot be migrated (its backend has no bulk dump and load)")
+            if not held_rows(source.dump_counts()):
+                raise ConfigError(f"{from_} holds no catalogue to migrate (harvest first, or "
+                                  "name another with --from)")
             with source.harvest_lock(), target.harvest_lock():
                 return copy_store(source, target, replace=replace, batch_size=batch_size,
                                   progress=progress)

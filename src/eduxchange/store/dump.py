@@ -39,6 +39,7 @@ __all__ = [
     "TargetNotEmpty",
     "copy_store",
     "dump_table",
+    "held_rows",
 ]
 
 #: A value of a dumped row.
