@@ -127,12 +127,12 @@ def test_a_later_writer_of_the_catalogue_waits_for_an_earlier_one_to_commit(
 
         def second() -> None:
             with other.catalog() as t2:
-                t2.put_resource("r:second", {"name": {"en": "second"}}, deleted=False)
+                t2.put_resource("r:second", {"name": {"en": "second"}}, deleted=False, sets=())
             done.set()
 
         thread = threading.Thread(target=second)
         try:
-            txn.put_resource("r:first", {"name": {"en": "first"}}, deleted=False)
+            txn.put_resource("r:first", {"name": {"en": "first"}}, deleted=False, sets=())
             thread.start()
             time.sleep(0.5)
             assert not done.is_set(), "the second writer took a seq while the first was open"
@@ -176,7 +176,7 @@ def test_concurrent_catalogue_writers_and_a_paging_reader_skip_nothing(
         for i in range(25):
             rid = f"r:{n}:{i}"
             with store.catalog() as txn:
-                txn.put_resource(rid, {"name": {"en": rid}}, deleted=False)
+                txn.put_resource(rid, {"name": {"en": rid}}, deleted=False, sets=())
                 time.sleep(random.random() * 0.004)  # a seq taken, not committed yet
             with lock:
                 written.append(rid)
@@ -285,7 +285,7 @@ def test_a_connection_killed_mid_transaction_is_a_store_error(postgres_url: str)
                 with psycopg.connect(os.environ["EDUXCHANGE_TEST_POSTGRES"],
                                      autocommit=True) as admin:
                     admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-                txn.put_resource("r:1", {"name": {"en": "x"}}, deleted=False)
+                txn.put_resource("r:1", {"name": {"en": "x"}}, deleted=False, sets=())
         assert isinstance(caught.value.__cause__, psycopg.Error)
         assert store.resource_counts() == {"resources": 0, "deleted": 0}  # the pool recovers
     finally:
@@ -308,3 +308,13 @@ def test_a_value_postgresql_refuses_is_not_a_store_failure(postgres_url: str) ->
         assert not isinstance(caught.value, StoreError)
     finally:
         store.close()
+
+
+def test_the_password_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("psycopg")
+    from eduxchange.store.postgres import PASSWORD_VARIABLE, parse_url
+
+    monkeypatch.setenv(PASSWORD_VARIABLE, "from-env")
+    target = parse_url("postgresql://edx@db.example.org/oer?schema=a&sslmode=require")
+    assert (target.password, target.schema) == ("from-env", "a")
+    assert target.conninfo == "postgresql://edx@db.example.org/oer?sslmode=require"

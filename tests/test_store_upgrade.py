@@ -135,3 +135,14 @@ def test_a_store_of_a_newer_release_is_refused(tmp_path: Path) -> None:
                      (str(SCHEMA_VERSION + 1),))
     with pytest.raises(StoreError, match="newer than this release"):
         SQLiteStore(tmp_path / "catalog.sqlite")
+
+
+def test_an_interrupted_first_open_of_release_2_still_upgrades(tmp_path: Path) -> None:
+    # Release 2 created its tables, then wrote schema_version: a file killed in between has
+    # every table of release 2 and no version.
+    shutil.copyfile(FIXTURES / "previous-release.sqlite", tmp_path / "catalog.sqlite")
+    with sqlite3.connect(tmp_path / "catalog.sqlite") as conn:
+        conn.execute("DELETE FROM meta WHERE key = 'schema_version'")
+    with SQLiteStore(tmp_path / "catalog.sqlite") as store:
+        assert store.resource_counts()["resources"] > 0
+    assert _version(tmp_path / "catalog.sqlite") == SCHEMA_VERSION

@@ -31,10 +31,7 @@ def read_only_supported(backend: str) -> bool:
     """Whether the backend offers a read-only handle (``open_backend(..., read_only=True)``)."""
     if backend == "sqlite":
         return True
-    module = postgres_module()
-    if _postgres_class(module, "ReadOnlyPostgresStore") is not None:
-        return True
-    cls = _postgres_class(module, "PostgresStore")
+    cls = _postgres_class(postgres_module(), "PostgresStore")
     return cls is not None and "read_only" in inspect.signature(cls).parameters
 
 
@@ -44,24 +41,12 @@ def open_backend(backend: str, target: str, *, read_only: bool = False) -> Any:
     Every call gives a handle of its own (its own connections) on the same data.
     """
     if backend == "sqlite":
-        if read_only:
-            from eduxchange.store.sqlite import ReadOnlySQLiteStore
+        from eduxchange.store.backends import open_catalog_store, open_store_reader
 
-            return ReadOnlySQLiteStore(target)
-        from eduxchange.store.sqlite import SQLiteStore
-
-        return SQLiteStore(target)
+        return open_store_reader(target) if read_only else open_catalog_store(target)
     if backend == "postgresql":
-        module = postgres_module()
-        if read_only:
-            ro = _postgres_class(module, "ReadOnlyPostgresStore")
-            if ro is not None:
-                return ro(target)
-            return module.PostgresStore(target, read_only=True)
-        cls = _postgres_class(module, "PostgresStore")
-        if cls is not None:
-            return cls(target)
-        from eduxchange.pipeline import open_store
-
-        return open_store(target)  # type: ignore[arg-type]  # a URL, once the seam accepts one
+        cls = _postgres_class(postgres_module(), "PostgresStore")
+        if cls is None:
+            raise ImportError("eduxchange.store.postgres has no class PostgresStore")
+        return cls(target, read_only=True) if read_only else cls(target)
     raise ValueError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")

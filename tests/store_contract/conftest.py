@@ -1,7 +1,7 @@
 """The backend contract suite: every method of ``store/base.py``'s protocols, on every backend.
 
-The tests speak only the protocols (:class:`~eduxchange.store.base.CatalogStore`,
-:class:`~eduxchange.store.base.CatalogTxn`): no SQL, no backend internals. Each test runs once
+The tests speak only the protocols (:class:`~eduxchange.store.base.CatalogStore`, its readers
+and :class:`~eduxchange.store.base.CatalogTxn`): no SQL, no backend internals. Each test runs once
 per backend, through these fixtures:
 
 ``make_store`` (a :class:`StoreFactory`)
@@ -18,26 +18,35 @@ per backend, through these fixtures:
 Backends
 --------
 ``sqlite``
-    A fresh file ``catalog.sqlite`` in the test's ``tmp_path`` (:class:`SQLiteStore`; read-only
-    handles are :class:`ReadOnlySQLiteStore`).
+    A fresh file ``catalog.sqlite`` in the test's ``tmp_path``, opened by
+    :func:`eduxchange.store.backends.open_catalog_store` (read-only handles:
+    :func:`~eduxchange.store.backends.open_store_reader`).
 ``postgresql``
     Skipped, with the reason, unless ``EDUXCHANGE_TEST_POSTGRES`` names a database URL (e.g.
     ``postgresql://root@127.0.0.1:5432/test``), the module ``eduxchange.store.postgres`` can be
     imported, and psycopg is installed. What the backend must offer for this suite:
 
-    - ``eduxchange.store.postgres.PostgresStore(url)`` opens a store (else, if there is no such
-      class, ``eduxchange.pipeline.open_store(url)``), creating and migrating its schema on
-      first use, and ``close()`` releases every connection it holds (the suite then drops the
-      schema, which waits for open connections);
+    - ``eduxchange.store.postgres.PostgresStore(url)`` opens a store, creating and migrating its
+      schema on first use, and ``close()`` releases every connection it holds (the suite then
+      drops the schema, which waits for open connections);
     - its tables live in the **first schema of the connection's ``search_path``**, created
       unqualified: each test gets a fresh schema ``edx_contract_<hex>``, created here, and the
       URL it opens carries it as a libpq option, e.g.
       ``postgresql://root@127.0.0.1:5432/test?options=-csearch_path%3Dedx_contract_1a2b``
       (the URL must reach libpq unchanged; two handles on one URL share the data). The schema
       is dropped (``CASCADE``) after the test, so parallel runs never collide;
-    - a read-only handle, optional: ``ReadOnlyPostgresStore(url)`` or
-      ``PostgresStore(url, read_only=True)``;
-    - ``harvest_lock()`` excludes other handles of the same store, in this process or another.
+    - a read-only handle, optional: ``PostgresStore(url, read_only=True)``, with every method
+      of :class:`~eduxchange.store.base.StoreReader` and no write that succeeds;
+    - ``harvest_lock()`` excludes other handles of the same store, in this process or another;
+    - a child process opening the same URL (``tests.store_contract.backends.open_backend``) sees
+      the same store, and a handle of a process killed mid-commit leaves nothing half-written.
+
+Modules: ``test_harvest_state`` (member state, runs, log, lock), ``test_pages`` (commit_page
+and the records), ``test_model`` and ``test_catalog_model`` (hypothesis against small models),
+``test_catalog_txn`` (the catalogue transaction), ``test_catalog_readers`` (resources, reports,
+search), ``test_concurrency`` (keyset paging under concurrent writers, a killed writer),
+``test_handles`` (handles, read-only handles, protocol completeness), ``test_readers`` (the
+publishing readers of the seam: a store lacking one skips its test, naming it).
 """
 
 from __future__ import annotations
@@ -97,7 +106,8 @@ def _postgres_url_or_skip() -> str:
         pytest.skip(f"{POSTGRES_ENV} is not set (a PostgreSQL database URL, e.g. "
                     "postgresql://root@127.0.0.1:5432/test)")
     try:
-        postgres_module()
+        if getattr(postgres_module(), "PostgresStore", None) is None:
+            raise ImportError("it has no class PostgresStore")
     except ImportError as err:
         pytest.skip(f"no PostgreSQL backend in this checkout (eduxchange.store.postgres: {err})")
     try:

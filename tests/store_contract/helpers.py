@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from eduxchange.catalog.sets import oai_set_specs
 from eduxchange.core.models import Header, Issue, Quarantined, RawRecord
 from eduxchange.store.base import PageCounts, StoredDescription
 
@@ -94,3 +95,12 @@ def description(member: str, identifier: str, resource_id: str, *, rank: int = 0
                 fmt: str = "oai_dc", **fields: Any) -> StoredDescription:
     return StoredDescription(member_id=member, identifier=identifier, resource_id=resource_id,
                              format=fmt, rank=rank, description={"title": identifier, **fields})
+
+
+def put_resource(txn: Any, resource_id: str, rec: dict[str, Any], *, deleted: bool,
+                 sets: Sequence[str] | None = None) -> str | None:
+    """``txn.put_resource`` with the setSpecs the catalogue's rule gives ``rec`` (the store
+    keeps whatever sets it is given: :func:`eduxchange.catalog.sets.oai_set_specs` is policy)."""
+    kind: str | None = txn.put_resource(resource_id, rec, deleted=deleted,
+                                        sets=oai_set_specs(rec) if sets is None else list(sets))
+    return kind

@@ -9,7 +9,7 @@ import pytest
 
 from eduxchange.store.search import FACETS, SearchQuery
 
-from .helpers import bad, commit, description, record, rid, start
+from .helpers import bad, commit, description, put_resource, record, rid, start
 
 CC_BY = "https://creativecommons.org/licenses/by/4.0/"
 VIDEO = "http://w3id.org/kim/hcrt/video"
@@ -19,7 +19,7 @@ TEXT = "http://w3id.org/kim/hcrt/text"
 def put(store: Any, *items: tuple[str, dict[str, Any], bool]) -> None:
     with store.catalog() as txn:
         for resource_id, rec, deleted in items:
-            txn.put_resource(resource_id, rec, deleted=deleted)
+            put_resource(txn, resource_id, rec, deleted=deleted)
 
 
 def test_iter_resources_in_seq_order_live_only_unless_asked(store):
@@ -64,7 +64,7 @@ def test_iter_resources_pages_through_many_by_seq_and_member(store):
     ids = [rid(f"r{n:04d}") for n in range(1050)]  # two keyset batches of 500 and then some
     with store.catalog() as txn:
         for n, i in enumerate(ids):
-            txn.put_resource(i, record(i, f"R{n}"), deleted=False)
+            put_resource(txn, i, record(i, f"R{n}"), deleted=False)
             txn.put_description(description("m1" if n % 2 else "m2", f"x{n:04d}", i), n)
     every = list(store.iter_resources())
     assert [r.id for r in every] == ids
@@ -131,18 +131,18 @@ def test_unmapped_terms_most_frequent_first_with_example_records(store):
     assert store.unmapped_terms("none") == []
 
 
-def test_unmapped_terms_give_as_many_examples_as_asked(store, backend, request):
-    request.applymarker(pytest.mark.xfail(
-        backend == "sqlite", strict=True,
-        reason="SQLiteStore.unmapped_terms gives at most two examples (MIN and MAX identifier) "
-               "whatever `examples` asks: a silent cap (the report asks for 3)"))
+def test_unmapped_terms_give_as_many_examples_as_asked(store):
     with store.catalog() as txn:
         for n in range(5):
             txn.set_unmapped("m1", f"r{n}", [("type", "lom", "lecture")])
-    ((*_, count, examples),) = store.unmapped_terms("m1", examples=3)
+        txn.set_unmapped("m1", "s0", [("type", "lom", "seminar")])
+    (_, _, _, count, examples), single = store.unmapped_terms("m1", examples=3)
     assert count == 5
     assert len(examples) == 3 and len(set(examples)) == 3
     assert set(examples) <= {f"r{n}" for n in range(5)}
+    assert single[3:] == (1, ("s0",))
+    assert [len(t[4]) for t in store.unmapped_terms("m1", examples=5)] == [5, 1]
+    assert [t[4] for t in store.unmapped_terms("m1", examples=0)] == [(), ()]
 
 
 def test_iter_unmapped_by_identifier(store):

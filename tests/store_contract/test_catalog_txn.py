@@ -8,7 +8,7 @@ import pytest
 
 from eduxchange.store.base import Resource
 
-from .helpers import bad, commit, description, record, rid, start
+from .helpers import bad, commit, description, put_resource, record, rid, start
 
 
 class Boom(Exception):
@@ -23,16 +23,16 @@ def test_put_resource_says_what_changed(store):
     a = rid("a")
     with store.catalog() as txn:
         assert txn.resource(a) is None
-        assert txn.put_resource(a, record(a, "One"), deleted=False) == "create"
-        assert txn.put_resource(a, record(a, "One"), deleted=False) is None
-        assert txn.put_resource(a, record(a, "Two"), deleted=False) == "update"
+        assert put_resource(txn, a, record(a, "One"), deleted=False) == "create"
+        assert put_resource(txn, a, record(a, "One"), deleted=False) is None
+        assert put_resource(txn, a, record(a, "Two"), deleted=False) == "update"
     with store.catalog() as txn:
-        assert txn.put_resource(a, record(a, "Two"), deleted=False) is None  # across txns too
-        assert txn.put_resource(a, record(a, "Two"), deleted=True) == "delete"
-        assert txn.put_resource(a, record(a, "Two"), deleted=True) is None
-        assert txn.put_resource(a, record(a, "Three"), deleted=False) == "create"  # back again
+        assert put_resource(txn, a, record(a, "Two"), deleted=False) is None  # across txns too
+        assert put_resource(txn, a, record(a, "Two"), deleted=True) == "delete"
+        assert put_resource(txn, a, record(a, "Two"), deleted=True) is None
+        assert put_resource(txn, a, record(a, "Three"), deleted=False) == "create"  # back again
         ghost = rid("ghost")
-        assert txn.put_resource(ghost, record(ghost, "never live"), deleted=True) is None
+        assert put_resource(txn, ghost, record(ghost, "never live"), deleted=True) is None
         assert txn.resource(ghost) is None
 
 
@@ -42,22 +42,22 @@ def test_a_resource_keeps_its_record_and_gets_a_later_seq_on_every_change(store)
                  keywords=("a", "b"))
     rec["nested"] = {"list": [1, 2.5, None, True], "empty": {}}
     with store.catalog() as txn:
-        txn.put_resource(a, rec, deleted=False)
-        txn.put_resource(b, record(b, "B"), deleted=False)
+        put_resource(txn, a, rec, deleted=False)
+        put_resource(txn, b, record(b, "B"), deleted=False)
         got = txn.resource(a)
         assert got is not None and got.record == rec and not got.deleted
     first = resources(store)
     assert first[a].seq < first[b].seq
     assert first[a].created_at <= first[a].updated_at
     with store.catalog() as txn:
-        txn.put_resource(a, record(a, "changed"), deleted=False)
+        put_resource(txn, a, record(a, "changed"), deleted=False)
     second = resources(store)
     assert second[a].seq > first[b].seq
     assert second[a].created_at == first[a].created_at
     assert second[a].updated_at >= first[a].updated_at
     assert second[b] == first[b]
     with store.catalog() as txn:
-        txn.put_resource(b, record(b, "B"), deleted=True)
+        put_resource(txn, b, record(b, "B"), deleted=True)
         tomb = txn.resource(b)
         assert tomb is not None and tomb.deleted and tomb.record == record(b, "B")
     assert resources(store)[b].seq > second[a].seq
@@ -68,14 +68,14 @@ def test_an_exception_in_the_transaction_rolls_back_all_of_it(make_store):
     store = make_store()
     a = rid("a")
     with store.catalog() as txn:
-        txn.put_resource(a, record(a, "kept"), deleted=False)
+        put_resource(txn, a, record(a, "kept"), deleted=False)
         txn.put_description(description("m1", "x", a), 1)
         txn.set_keys(a, ["k1"])
     with pytest.raises(Boom):
         with store.catalog() as txn:
             b = rid("b")
-            txn.put_resource(b, record(b, "lost"), deleted=False)
-            txn.put_resource(a, record(a, "lost too"), deleted=True)
+            put_resource(txn, b, record(b, "lost"), deleted=False)
+            put_resource(txn, a, record(a, "lost too"), deleted=True)
             txn.put_description(description("m1", "y", b), 2)
             txn.delete_description("m1", "x")
             txn.set_keys(b, ["k1", "k2"])
@@ -103,7 +103,7 @@ def test_writes_are_seen_inside_the_transaction_and_by_others_only_after_it(make
     writer, reader = make_store(), make_store()
     a = rid("a")
     with writer.catalog() as txn:
-        txn.put_resource(a, record(a, "A"), deleted=False)
+        put_resource(txn, a, record(a, "A"), deleted=False)
         txn.put_description(description("m1", "x", a), 1)
         assert txn.resource(a) is not None
         assert txn.description("m1", "x") is not None
@@ -193,7 +193,7 @@ def test_stale_disseminations_follow_seq_prefix_and_writer_version(store):
     ids = [rid(f"r{n}") for n in range(5)]
     with store.catalog() as txn:
         for n, i in enumerate(ids):
-            txn.put_resource(i, record(i, f"R{n}"), deleted=False)
+            put_resource(txn, i, record(i, f"R{n}"), deleted=False)
         assert [r.id for r in txn.stale_disseminations("oai_dc", "1")] == ids
         for i in ids[:3]:
             txn.put_dissemination(i, "oai_dc", b"<dc/>", version="1")
@@ -201,8 +201,8 @@ def test_stale_disseminations_follow_seq_prefix_and_writer_version(store):
         assert [r.id for r in txn.stale_disseminations("oai_dc", "2")] == ids  # a new writer
         assert [r.id for r in txn.stale_disseminations("oai_lom", "1")] == ids  # another prefix
     with store.catalog() as txn:
-        txn.put_resource(ids[0], record(ids[0], "changed"), deleted=False)  # a later seq
-        txn.put_resource(ids[3], record(ids[3], "R3"), deleted=True)  # withdrawn: never listed
+        put_resource(txn, ids[0], record(ids[0], "changed"), deleted=False)  # a later seq
+        put_resource(txn, ids[3], record(ids[3], "R3"), deleted=True)  # withdrawn: never listed
         stale = txn.stale_disseminations("oai_dc", "1")
         assert [r.id for r in stale] == [ids[4], ids[0]]
         assert stale[1].record == record(ids[0], "changed") and not stale[1].deleted
@@ -244,18 +244,18 @@ def test_retired_iris_follow_merges_and_a_reminted_iri_is_its_own_again(store):
     a, b, c = rid("a"), rid("b"), rid("c")
     with store.catalog() as txn:
         for i in (a, b, c):
-            txn.put_resource(i, record(i, i), deleted=False)
-        txn.put_resource(a, record(a, a), deleted=True)
+            put_resource(txn, i, record(i, i), deleted=False)
+        put_resource(txn, a, record(a, a), deleted=True)
         txn.retire(a, b)
         assert txn.aliases_of(b) == [a]
-        txn.put_resource(b, record(b, b), deleted=True)
+        put_resource(txn, b, record(b, b), deleted=True)
         txn.retire(b, c)  # b's aliases follow it to c
         assert txn.aliases_of(c) == [a, b]
         assert txn.aliases_of(b) == []
         assert txn.aliases_of(rid("none")) == []
     with store.catalog() as txn:
         assert txn.aliases_of(c) == [a, b]
-        assert txn.put_resource(a, record(a, "minted again"), deleted=False) == "create"
+        assert put_resource(txn, a, record(a, "minted again"), deleted=False) == "create"
         assert txn.aliases_of(c) == [b]
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from .backends import read_only_supported
 from .conftest import StoreFactory
-from .helpers import commit, raw, record, rid, start
+from .helpers import commit, put_resource, raw, record, rid, start
 
 T0, T1 = "2024-01-01T00:00:00Z", "2024-06-01T00:00:00Z"
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,7 +99,7 @@ def test_iter_resources_paged_by_seq_while_two_writers_commit(make_store):
     seed = make_store()
     with seed.catalog() as txn:
         for n in range(520):  # more than one keyset batch
-            txn.put_resource(rid(f"s{n:04d}"), record(rid(f"s{n:04d}"), f"seed {n}"),
+            put_resource(txn, rid(f"s{n:04d}"), record(rid(f"s{n:04d}"), f"seed {n}"),
                              deleted=False)
     reader = reader_of(make_store)
 
@@ -110,11 +110,11 @@ def test_iter_resources_paged_by_seq_while_two_writers_commit(make_store):
                 with store.catalog() as txn:
                     for n in range(15):
                         i = rid(f"{name}{batch:02d}{n:02d}")
-                        txn.put_resource(i, record(i, f"{name} {batch} {n}"), deleted=False)
+                        put_resource(txn, i, record(i, f"{name} {batch} {n}"), deleted=False)
                     if batch:
                         for n in range(0, 15, 3):  # change or withdraw earlier ones
                             i = rid(f"{name}{batch - 1:02d}{n:02d}")
-                            txn.put_resource(i, record(i, f"{name} {batch} {n} v2"),
+                            put_resource(txn, i, record(i, f"{name} {batch} {n} v2"),
                                              deleted=n % 6 == 0)
         return write
 

@@ -307,3 +307,15 @@ def test_a_record_that_now_reads_fine_resolves_its_harvest_quarantine(store):
     commit(store, "m1", run, [raw("b", deleted=True)])
     assert ("b", "harvest") in {(e.identifier, e.stage) for e in store.quarantine("m1")}
     assert store.counts("m1")["quarantined"] == 2
+
+
+def test_a_page_of_many_records_is_one_commit(store):
+    # More identifiers than one statement's parameters may hold on some engines.
+    run = start(store, "m1")
+    page = [raw(f"r{n:04d}", sets=("s",)) for n in range(1500)]
+    assert commit(store, "m1", run, page, resume={"token": "big"}) == PageCounts(new=1500)
+    again = [raw(f"r{n:04d}", T1 if n % 2 else T0) for n in range(1500)]
+    assert commit(store, "m1", run, again) == PageCounts(updated=750, unchanged=750)
+    store.mark_seen("m1", run, [f"r{n:04d}" for n in range(1500)] + ["unknown"])
+    assert store.retire_unseen("m1", run) == 0
+    assert store.counts("m1") == {"records": 1500, "deleted": 0, "quarantined": 0}

@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_CONFIG",
     "STORE_PASSWORD_VARIABLE",
     "is_store_url",
+    "masked_store_url",
     "store_url_problem",
     "with_store",
 ]
@@ -199,6 +200,22 @@ def is_store_url(value: str) -> bool:
     return bool(sep) and scheme.lower() in STORE_URL_SCHEMES
 
 
+def masked_store_url(url: str) -> str:
+    """``url`` with any password in it replaced by ``***`` (for messages)."""
+    parts = urlsplit(url)
+    try:
+        password = parts.password
+    except ValueError:
+        password = None
+    netloc = parts.netloc
+    if password is not None:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.split(':', 1)[0]}:***@{host}"
+    query = "&".join("password=***" if p.startswith("password=") else p
+                     for p in parts.query.split("&")) if parts.query else ""
+    return parts._replace(netloc=netloc, query=query).geturl()
+
+
 def store_url_problem(url: str) -> str | None:
     """What is wrong with a PostgreSQL store URL, or ``None``.
 
@@ -228,8 +245,7 @@ def with_store(config: Config, store: str) -> Config:
     if is_store_url(store):
         problem = store_url_problem(store)
         if problem:
-            raise ConfigError(f"--store {store.split('@')[-1] if '@' in store else store}: "
-                              f"{problem}")
+            raise ConfigError(f"--store {masked_store_url(store)}: {problem}")
         return replace(config, catalog=replace(config.catalog, store_url=store))
     return replace(config, catalog=replace(config.catalog, store=Path(store), store_url=None))
 

@@ -115,26 +115,27 @@ class PostgresCatalogTxn:
         if row is not None and row[1] and not deleted:
             # A retired IRI that is minted again names a resource of its own once more.
             self.conn.execute("DELETE FROM aliases WHERE retired_id = %s", (resource_id,))
-        seq_row = self.conn.execute(
-            "UPDATE counters SET value = value + 1 WHERE name = 'catalog_seq' RETURNING value"
-        ).fetchone()
-        assert seq_row is not None
-        seq = int(seq_row[0])
+        # The seq is taken and used inside the statements (never read back here), so in
+        # pipeline mode none of these waits for a reply.
         self.conn.execute(
+            "WITH s AS (UPDATE counters SET value = value + 1 WHERE name = 'catalog_seq' "
+            "RETURNING value) "
             "INSERT INTO resources (id, record, deleted, created_at, updated_at, seq) "
-            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET "
+            "SELECT %s, %s, %s, %s, %s, s.value FROM s ON CONFLICT (id) DO UPDATE SET "
             "record = excluded.record, deleted = excluded.deleted, "
             "updated_at = excluded.updated_at, seq = excluded.seq",
-            (resource_id, text, deleted, self.now, self.now, seq))
+            (resource_id, text, deleted, self.now, self.now))
         self.conn.execute("DELETE FROM resource_sets WHERE resource_id = %s", (resource_id,))
         specs = list(dict.fromkeys(sets))
         if specs:
             self.conn.execute(
                 "INSERT INTO resource_sets (resource_id, set_spec, seq) "
-                "SELECT %s, s, %s FROM unnest(%s::text[]) s", (resource_id, seq, specs))
+                "SELECT r.id, x, r.seq FROM resources r, unnest(%s::text[]) x WHERE r.id = %s",
+                (specs, resource_id))
         sync_search(self.conn, resource_id, record, deleted)
         self.conn.execute("INSERT INTO changes (seq, resource_id, kind, at) "
-                          "VALUES (%s, %s, %s, %s)", (seq, resource_id, kind, self.now))
+                          "SELECT seq, id, %s, %s FROM resources WHERE id = %s",
+                          (kind, self.now, resource_id))
         return kind
 
     def quarantine(self, member_id: str, identifier: str | None, *, stage: str, reason: str,

@@ -24,6 +24,7 @@ from ...core.config import (
     STORE_PASSWORD_VARIABLE,
     STORE_URL_SCHEMES,
     is_store_url,
+    masked_store_url,
     store_url_problem,
 )
 from ...core.errors import StoreError
@@ -62,7 +63,7 @@ def parse_url(url: str) -> Target:
         raise StoreError(f"not a PostgreSQL store URL: {url!r} (postgresql://user@host/dbname)")
     problem = store_url_problem(url)
     if problem:
-        raise StoreError(f"the store URL {_hide(url)} {problem}")
+        raise StoreError(f"the store URL {masked_store_url(url)} {problem}")
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     schemas = [v for k, v in query if k == "schema"]
@@ -77,12 +78,3 @@ def parse_url(url: str) -> Target:
                                urlencode(rest, quote_via=quote), parts.fragment))
     return Target(conninfo, schema, url, os.environ.get(PASSWORD_VARIABLE) or None)
 
-
-def _hide(url: str) -> str:
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if parts.password is not None:
-        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
-    query = "&".join("password=***" if p.startswith("password=") else p
-                     for p in parts.query.split("&")) if parts.query else ""
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

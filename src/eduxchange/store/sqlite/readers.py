@@ -179,18 +179,24 @@ class CatalogReaders(Connections):
                        ) -> list[tuple[str, str, str, int, tuple[str, ...]]]:
         """The member's unmapped ``(field, source, value, records, example identifiers)``,
         most frequent first (what normalization kept with :meth:`CatalogTxn.set_unmapped`)."""
+        # The first ``examples`` identifiers of each term, in identifier order (a window over
+        # the term's rows: MIN and MAX gave two at most, whatever was asked).
         try:
             rows = self._conn().execute(
-                "SELECT field, source, value, COUNT(*), MIN(identifier), MAX(identifier) "
-                "FROM unmapped_terms WHERE member_id = ? GROUP BY field, source, value "
-                "ORDER BY COUNT(*) DESC, field, source, value", (member_id,)).fetchall()
+                "SELECT field, source, value, n, identifier FROM (SELECT field, source, value, "
+                "identifier, COUNT(*) OVER term AS n, ROW_NUMBER() OVER (term ORDER BY "
+                "identifier) AS k FROM unmapped_terms WHERE member_id = ? "
+                "WINDOW term AS (PARTITION BY field, source, value)) WHERE k <= MAX(?, 1) "
+                "ORDER BY n DESC, field, source, value, identifier",
+                (member_id, examples)).fetchall()
         except sqlite3.OperationalError:  # a store older than the table, opened read-only
             return []
-        out = []
-        for field_, source, value, n, first, last_ in rows:
-            found = (first,) if first == last_ else (first, last_)
-            out.append((field_, source, value, int(n), found[:examples]))
-        return out
+        terms: dict[tuple[str, str, str], tuple[int, list[str]]] = {}
+        for field_, source, value, n, identifier in rows:
+            found = terms.setdefault((field_, source, value), (int(n), []))[1]
+            if len(found) < examples:
+                found.append(identifier)
+        return [(*term, n, tuple(found)) for term, (n, found) in terms.items()]
 
     @store_errors
     def iter_unmapped(self, member_id: str) -> Iterator[tuple[str, str, str, str]]:

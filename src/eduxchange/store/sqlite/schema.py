@@ -147,7 +147,10 @@ def _to_1(conn: sqlite3.Connection) -> None:
 # (OAIReaders.oai_list) and the next normalization re-renders it.
 
 def _to_2(conn: sqlite3.Connection) -> None:
-    conn.execute("ALTER TABLE disseminations ADD COLUMN writer_version TEXT NOT NULL DEFAULT ''")
+    # A file of release 2 whose first open stopped before meta got its version has the column.
+    if "writer_version" not in _columns(conn, "disseminations"):
+        conn.execute("ALTER TABLE disseminations ADD COLUMN writer_version TEXT NOT NULL "
+                     "DEFAULT ''")
 
 
 # -- 2 -> 3: what releases 1 and 2 added without a version number ---------------------------------
@@ -271,6 +274,8 @@ def migrate(conn: sqlite3.Connection, path: object = "") -> int:
     if before > SCHEMA_VERSION:
         raise StoreError(f"{path}: the store has schema version {before}, newer than this "
                          f"release's {SCHEMA_VERSION}: upgrade eduxchange to open it")
+    if before == SCHEMA_VERSION:
+        return before  # the common case: no write lock taken just to open
     while True:
         conn.execute("BEGIN IMMEDIATE")
         try:
