@@ -25,7 +25,7 @@ from ..dump import (
     held_rows,
 )
 from .connection import Connections, WriteConnections
-from .fts import _search_sync
+from .fts import _search_insert
 
 __all__ = ["DumpReaders", "DumpWriters"]
 
@@ -149,7 +149,8 @@ class DumpWriters(WriteConnections):
                 used = conn.execute(top[name]).fetchone()[0] or 0
                 conn.execute("UPDATE meta SET value = ? WHERE key = ?",
                              (str(max(sequences[name], int(used))), name))
-            # The search index is derived: rebuilt from the resources (one cursor, streamed).
-            for resource_id, text, deleted in conn.execute(
-                    "SELECT id, record, deleted FROM resources"):
-                _search_sync(conn, resource_id, json.loads(text), bool(deleted))
+            # The search index is derived: rebuilt from the live resources (streamed); its
+            # tables are empty here (a new store, or emptied above).
+            for resource_id, text in conn.execute(
+                    "SELECT id, record FROM resources WHERE deleted = 0"):
+                _search_insert(conn, resource_id, json.loads(text))

@@ -45,8 +45,16 @@ def _search_sync(conn: sqlite3.Connection, resource_id: str, record: CommonRecor
     """Rewrite one resource's search rows (a withdrawn resource has none)."""
     conn.execute("DELETE FROM search_text WHERE resource_id = ?", (resource_id,))
     conn.execute("DELETE FROM search_facets WHERE resource_id = ?", (resource_id,))
-    if deleted:
-        return
+    if not deleted:
+        _search_insert(conn, resource_id, record)
+
+
+def _search_insert(conn: sqlite3.Connection, resource_id: str, record: CommonRecord) -> None:
+    """Index one live resource that has no search rows yet.
+
+    (Deleting by ``resource_id``, an UNINDEXED column of the FTS5 table, reads the whole
+    table: a rebuild into emptied tables inserts only.)
+    """
     doc = search_document(record, default_vocabularies())
     conn.execute("INSERT INTO search_text (resource_id, title, body, concepts) "
                  "VALUES (?, ?, ?, ?)", (resource_id, doc.title, doc.body, doc.concepts))
