@@ -133,6 +133,9 @@ def test_a_later_writer_of_the_catalogue_waits_for_an_earlier_one_to_commit(
         thread = threading.Thread(target=second)
         try:
             txn.put_resource("r:first", {"name": {"en": "first"}}, deleted=False, sets=())
+            # A read waits for the queued writes (pipeline mode): the seq is taken now.
+            taken = txn.resource("r:first")
+            assert taken is not None and taken.seq > 0
             thread.start()
             time.sleep(0.5)
             assert not done.is_set(), "the second writer took a seq while the first was open"

@@ -26,7 +26,9 @@ the mark and lag behind long transactions, and a reader could never tell a commi
 one still coming; the lock costs only that writers of one sequence commit one after another,
 which they do anyway in the SQLite store, and is held only from the moment a value is taken:
 ``commit_page`` takes all of its values in one statement after reading what it compares,
-just before writing. ``tests/test_postgres_store.py`` runs concurrent writers against a paging
+just before writing. The catalogue transaction runs in pipeline mode (writes are not waited
+for one by one), so its counter update reaches the server when a read or the commit flushes
+the queue: the lock is taken then, and the argument is the same. ``tests/test_postgres_store.py`` runs concurrent writers against a paging
 reader and checks that no change is skipped.
 
 The harvest lock is an advisory lock (``pg_try_advisory_lock``) held by a connection of its
