@@ -13,6 +13,7 @@ import logging
 import sys
 import tomllib
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -1382,6 +1383,95 @@ def report(config_path: str, members: tuple[str, ...], format_: str, output: str
         click.echo(json.dumps({"reports": documents}, indent=2, ensure_ascii=False))
     elif out_dir is not None:
         click.echo(f"Wrote {len(chosen)} report(s) to {out_dir}", err=True)
+
+
+@main.command()
+@_config_file_option
+@click.option("--to", "to", required=True, metavar="URL|PATH",
+              help="The store to copy into: postgresql://user@host/dbname (password in "
+                   "EDUXCHANGE_STORE_PASSWORD or PGPASSWORD), or a SQLite file.")
+@click.option("--from", "from_", metavar="PATH|URL",
+              help="The store to copy. Default: the config's [catalog] store.")
+@click.option("--replace", "--force", "replace", is_flag=True,
+              help="Replace what the target holds (deleted in the copy's transaction).")
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 100_000),
+              help="Rows read and written at a time.")
+@json_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def migrate(config_path: str, to: str, from_: str | None, replace: bool, batch_size: int,
+            as_json: bool, quiet: bool) -> None:
+    """Copy a catalogue into another store, losslessly: e.g. SQLite into PostgreSQL.
+
+    Everything is copied (raw records, descriptions, catalogue records and their IRIs, the
+    change sequences, quarantine, harvest state, runs and events, report snapshots, the
+    resumption-token key and repositoryIdentifier, pre-rendered metadata): the target then
+    serves the same OAI-PMH responses, resumption tokens and feed pages. The copy is one
+    transaction of the target: on any failure it holds nothing of it. No harvest may run on
+    either store meanwhile (their harvest locks are held).
+
+    Exit codes: 0 copied, 1 the copy failed (nothing written), 2 usage or configuration error
+    (a target that is not empty without --replace), 3 a harvest holds a lock (try again later).
+    """
+    from eduxchange.pipeline import migrate_store, store_dump_counts
+    from eduxchange.store.dump import TargetNotEmpty
+
+    source = from_ if from_ is not None else _load(config_path).catalog.location
+    err_console = _err()
+    show = not (quiet or as_json) and err_console.is_terminal
+    try:
+        totals = store_dump_counts(source)
+    except (ConfigError, StoreError) as err:
+        _fail_usage(str(err))
+    started = time.monotonic()
+    try:
+        with _migrate_progress(err_console, sum(totals.values()), enabled=show) as on_batch:
+            summary = migrate_store(source, to, replace=replace, batch_size=batch_size,
+                                    progress=on_batch)
+    except TargetNotEmpty as err:
+        _fail_usage(f"{err}. Nothing was copied. To overwrite it, run the command again with "
+                    "--replace; or name an empty database or schema "
+                    "(postgresql://.../dbname?schema=catalogue)")
+    except StoreLocked as err:
+        click.echo(f"eduxchange: {err}", err=True)
+        sys.exit(EXIT_BUSY)
+    except ConfigError as err:
+        _fail_usage(str(err))
+    except StoreError as err:
+        click.echo(f"eduxchange: error: the copy failed, nothing was written to {to}: {err}",
+                   err=True)
+        sys.exit(EXIT_FAILED)
+    seconds = round(time.monotonic() - started, 2)
+    if as_json:
+        click.echo(json.dumps({"from": source, "to": to, **summary.to_dict(),
+                               "seconds": seconds}))
+        return
+    out = _out()
+    table = Table(box=box.SIMPLE_HEAD)
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in summary.rows.items():
+        table.add_row(name, str(count))
+    out.print(table)
+    sequences = ", ".join(f"{k} {v}" for k, v in summary.sequences.items())
+    _say(out, f"Copied {summary.total} rows from {escape(source)} to {escape(to)} in "
+              f"{seconds} s ({sequences}). Use it with [catalog] store = \"{escape(to)}\" "
+              "or --store.")
+
+
+@contextmanager
+def _migrate_progress(console: Console, total: int, *, enabled: bool) -> Iterator[Any]:
+    """One progress bar over every row copied; a no-op callback without a terminal."""
+    if not enabled:
+        yield None
+        return
+    with Progress(SpinnerColumn(), TextColumn("[bold]{task.fields[table]:<15}"), BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task("", total=total or None, table="")
+
+        def on_batch(table: str, rows: int) -> None:
+            bar.update(task, advance=rows, table=table)
+
+        yield on_batch
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from pathlib import Path
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from .core.config import Config, MemberConfig
+from .core.config import Config, MemberConfig, is_store_url
 from .core.errors import ConfigError, StoreError
 from .catalog.normalization import Catalog, NormalizeResult, normalization_order
 from .harvesting.harvester import Harvester, ProgressCallback, ProgressEvent
 from .core.models import HarvestResult, MemberStatus
 from .store.backends import open_catalog_store, open_store_reader
 from .store.base import CatalogStore, EventInfo, QuarantineEntry, RunInfo, StoreReader
+from .store.dump import MigrationSummary, StoreDump, StoreLoad, copy_store, held_rows
 
 __all__ = [
     "harvest",
@@ -37,6 +39,8 @@ __all__ = [
     "run_warnings",
     "normalize_catalog",
     "catalogue_counts",
+    "migrate_store",
+    "store_dump_counts",
 ]
 
 T = TypeVar("T")
@@ -293,3 +297,55 @@ def _status(member: MemberConfig, store: CatalogStore | None) -> MemberStatus:
         error=state.error, resumable=state.resume is not None, warnings=warnings,
         last_warning=None if last_warning is None else last_warning.to_dict(),
     )
+
+
+def migrate_store(from_: str, to: str, *, replace: bool = False, batch_size: int = 1000,
+                  progress: Callable[[str, int], None] | None = None) -> MigrationSummary:
+    """Copy the catalogue of the store ``from_`` into the store ``to`` (paths or store URLs).
+
+    What ``eduxchange migrate`` does: both stores' harvest locks are held for the copy, the
+    copy is one transaction of the target (all or nothing) through the bulk seam
+    (:mod:`eduxchange.store.dump`), and the target must be empty unless ``replace``
+    (:class:`~eduxchange.store.dump.TargetNotEmpty`). ``progress(table, rows)`` follows it.
+    """
+    if _same_store(from_, to):
+        raise ConfigError(f"the source and the target are the same store: {to}")
+    if not is_store_url(from_) and not Path(from_).is_file():
+        raise ConfigError(f"no catalogue at {from_} to migrate (a SQLite file, or "
+                          "postgresql://...; --from names another)")
+    source = open_catalog_store(from_)
+    try:
+        target = open_catalog_store(to)
+        try:
+            if not isinstance(source, StoreDump) or not isinstance(target, StoreLoad):
+                raise StoreError(f"the store {to if isinstance(source, StoreDump) else from_}"
+                                 " cannot be migrated (its backend has no bulk dump and load)")
+            if not held_rows(source.dump_counts()):
+                raise ConfigError(f"{from_} holds no catalogue to migrate (harvest first, or "
+                                  "name another with --from)")
+            with source.harvest_lock(), target.harvest_lock():
+                return copy_store(source, target, replace=replace, batch_size=batch_size,
+                                  progress=progress)
+        finally:
+            target.close()
+    finally:
+        source.close()
+
+
+def store_dump_counts(location: str) -> dict[str, int]:
+    """How many rows each table of the store at ``location`` holds (a migration's totals)."""
+    if not is_store_url(location) and not Path(location).is_file():
+        raise ConfigError(f"no catalogue at {location}")
+    store = open_catalog_store(location)
+    try:
+        if not isinstance(store, StoreDump):
+            raise StoreError(f"the store {location} has no bulk dump")
+        return store.dump_counts()
+    finally:
+        store.close()
+
+
+def _same_store(a: str, b: str) -> bool:
+    if is_store_url(a) or is_store_url(b):
+        return a == b
+    return Path(a).resolve() == Path(b).resolve()

@@ -43,6 +43,7 @@ from ..search import SearchQuery, SearchResult
 from .catalog import PostgresCatalogTxn, is_store_failure
 from .connect import Target, parse_url
 from .leases import PostgresLeases
+from .dump import PostgresDump
 from .readers import PostgresReaders
 from .schema import SCHEMA_VERSION, migrate
 from .search import pg_search
@@ -80,7 +81,7 @@ def take_seq(conn: Conn, counter: str, n: int) -> int:
     return int(row[0])
 
 
-class PostgresStore(PostgresReaders, PostgresLeases):
+class PostgresStore(PostgresReaders, PostgresLeases, PostgresDump):
     """A :class:`~eduxchange.store.base.CatalogStore` in a PostgreSQL database.
 
     ``url`` is a store URL (:mod:`.connect`); the schema is created and migrated on open.

@@ -58,6 +58,12 @@ def _search_sync(conn: sqlite3.Connection, resource_id: str, record: CommonRecor
         if row is not None:
             conn.execute("DELETE FROM search_rows WHERE resource_id = ?", (resource_id,))
         return
+    _search_insert(conn, resource_id, record)
+
+
+def _search_insert(conn: sqlite3.Connection, resource_id: str, record: CommonRecord) -> None:
+    """Index one live resource that has no search rows yet (a rebuild into emptied tables
+    inserts only)."""
     doc = search_document(record, default_vocabularies())
     cur = conn.execute("INSERT INTO search_text (resource_id, title, body, concepts) "
                        "VALUES (?, ?, ?, ?)", (resource_id, doc.title, doc.body, doc.concepts))

@@ -13,6 +13,7 @@ from pathlib import Path
 from ...core.errors import StoreError
 from .catalog import CatalogWriters
 from .connection import ReadOnlyConnections
+from .dump import DumpReaders, DumpWriters
 from .fts import SearchReader, ensure_search_index
 from .harvest import HarvestReaders, HarvestWriters
 from .leases import SQLiteLeases
@@ -23,11 +24,12 @@ from .schema import migrate
 __all__ = ["ReadOnlySQLiteStore", "SQLiteStore"]
 
 
-class _Readers(HarvestReaders, CatalogReaders, ChangeFeedReaders, OAIReaders, SearchReader):
+class _Readers(HarvestReaders, CatalogReaders, ChangeFeedReaders, OAIReaders, SearchReader,
+               DumpReaders):
     """Every reader (:class:`~eduxchange.store.base.StoreReader`), over any connections."""
 
 
-class SQLiteStore(HarvestWriters, CatalogWriters, _Readers, SQLiteLeases):
+class SQLiteStore(HarvestWriters, CatalogWriters, DumpWriters, _Readers, SQLiteLeases):
     """A :class:`~eduxchange.store.base.CatalogStore` in one SQLite file."""
 
     def __init__(self, path: str | Path) -> None:
