@@ -164,3 +164,16 @@ def test_only_the_sqlite_backend_knows_sqlite() -> None:
         assert not backend, f"{path} imports the SQLite backend: {sorted(backend)}"
         named = {name for name in _imported_names(path) if name.startswith(("SQLite", "ReadOnlySQLite"))}
         assert not named, f"{path} imports {sorted(named)}: use the protocols of store/base.py"
+
+
+def test_pyproject_lists_every_package() -> None:
+    """setuptools installs only the packages pyproject lists: a new folder left out works in an
+    editable install (CI's) and breaks ``pip install .`` (a user's)."""
+    import tomllib
+
+    root = PACKAGE.parents[1]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text("utf-8"))
+                 ["tool"]["setuptools"]["packages"])
+    found = {".".join(("eduxchange", *init.parent.relative_to(PACKAGE).parts))
+             for init in PACKAGE.rglob("__init__.py")}
+    assert found <= listed, sorted(found - listed)
