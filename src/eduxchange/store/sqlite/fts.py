@@ -12,7 +12,6 @@ what made it).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from typing import Any
 
@@ -29,7 +28,7 @@ from ..search import (
     search_document,
     search_terms,
 )
-from .connection import Connections
+from .connection import Codec, Connections
 
 __all__ = ["SEARCH_INDEX_VERSION", "SearchReader", "ensure_search_index"]
 
@@ -67,7 +66,7 @@ def _search_sync(conn: sqlite3.Connection, resource_id: str, record: CommonRecor
                      [(resource_id, facet, value) for facet, value in doc.facets])
 
 
-def ensure_search_index(conn: sqlite3.Connection) -> None:
+def ensure_search_index(conn: sqlite3.Connection, codec: Codec) -> None:
     """(Re)build the search index once for stores without it or with one of another version
     (its tables are made by the migrations, :mod:`.schema`)."""
     if conn.execute("SELECT 1 FROM meta WHERE key = 'search_index' AND value = ?",
@@ -82,7 +81,7 @@ def ensure_search_index(conn: sqlite3.Connection) -> None:
             conn.execute("DELETE FROM search_rows")
             for resource_id, text, deleted in conn.execute(
                     "SELECT id, record, deleted FROM resources").fetchall():
-                _search_sync(conn, resource_id, json.loads(text), bool(deleted))
+                _search_sync(conn, resource_id, codec.load_json(conn, text), bool(deleted))
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('search_index', ?)",
                          (SEARCH_INDEX_VERSION,))
     except BaseException:
@@ -91,7 +90,7 @@ def ensure_search_index(conn: sqlite3.Connection) -> None:
     conn.execute("COMMIT")
 
 
-def _search(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult:
+def _search(conn: sqlite3.Connection, codec: Codec, query: SearchQuery) -> SearchResult:
     """Answer ``query`` from the index (see :meth:`SQLiteStore.search`)."""
     match = fts5_match(search_terms(query.text))
     where: list[str] = []
@@ -126,7 +125,7 @@ def _search(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult:
             params):
         if facet in counts:
             counts[facet].append(FacetCount(value, int(count)))
-    hits = tuple(SearchHit(resource_id=r[0], record=json.loads(r[2]), score=float(r[1]))
+    hits = tuple(SearchHit(resource_id=r[0], record=codec.load_json(conn, r[2]), score=float(r[1]))
                  for r in rows)
     return SearchResult(total=total, hits=hits,
                         facets={name: tuple(found) for name, found in counts.items()})
@@ -138,7 +137,7 @@ class SearchReader(Connections):
     def search(self, query: SearchQuery) -> SearchResult:
         """The resources matching ``query``, most relevant first, with facet counts."""
         try:
-            return _search(self._conn(), query)
+            return _search(self._conn(), self._codec, query)
         except sqlite3.OperationalError as err:
             if "no such table" not in str(err):
                 raise

@@ -8,7 +8,6 @@ The resumption tokens' key and the repositoryIdentifier are kept in ``meta``.
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import sqlite3
@@ -18,7 +17,7 @@ from typing import Any
 
 from ...core.errors import StoreError
 from ..base import OAIItem, Resource
-from .connection import Connections, _zdecompress, store_errors
+from .connection import Connections, store_errors
 
 __all__ = ["OAIReaders", "oai_token_key"]
 
@@ -186,14 +185,13 @@ class OAIReaders(Connections):
             "SELECT MIN(seq) FROM resources WHERE id >= ? AND id < ?",
             (p, p + "\U0010ffff")).fetchone()[0])
 
-    @staticmethod
-    def _item(row: Any, with_record: bool) -> OAIItem:
+    def _item(self, row: Any, with_record: bool) -> OAIItem:
         sets = tuple(s for s in (row[5] or "").split() if ":" in s)
         written: bytes | None = row[7] if len(row) > 7 else None
         if written is not None and row[8] == "zstd":
-            written = _zdecompress(written)
+            written = self._unz(written)
         # Without its record (the pre-rendered metadata is served instead), nothing reads it.
-        record: Any = json.loads(row[6]) if with_record and written is None else {}
+        record: Any = self._json(row[6]) if with_record and written is None else {}
         return (Resource(id=row[0], record=record, deleted=bool(row[1]), created_at=row[2],
                          updated_at=row[3], seq=row[4]), sets, written)
 

@@ -255,6 +255,26 @@ def _to_4(conn: sqlite3.Connection) -> None:
     _run(conn, _SCHEMA_4)
 
 
+# -- 4 -> 5: zstd dictionaries (.connection.Codec) ------------------------------------------------
+# Each kind of compressed data (raw records, descriptions, catalogue records, metadata per
+# prefix) is compressed with a dictionary trained on the store's first records of that kind;
+# frames name theirs by id. resources.record is then kept compressed too (a BLOB in the TEXT
+# column; rows written before stay text and read as they are).
+
+_SCHEMA_5 = """
+CREATE TABLE IF NOT EXISTS zstd_dicts (
+    id         INTEGER PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    dict       BLOB NOT NULL,
+    created_at TEXT NOT NULL
+);
+"""
+
+
+def _to_5(conn: sqlite3.Connection) -> None:
+    _run(conn, _SCHEMA_5)
+
+
 #: The schema's history, in order: step ``i`` takes a store from version ``i`` to ``i + 1``.
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("harvest state, raw records, the catalogue and its change log", _to_1),
@@ -262,6 +282,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("indexes, sets, aliases, reports and search tables added without a version", _to_3),
     ("zstd raw records and metadata; records (member_id, seq), resources (updated_at, seq), "
      "search_rows", _to_4),
+    ("zstd dictionaries; compressed catalogue records", _to_5),
 )
 
 #: The version a store has after every migration (the number of the last one).
