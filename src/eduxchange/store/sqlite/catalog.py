@@ -168,7 +168,7 @@ class _SQLiteCatalogTxn:
     def put_resource(self, resource_id: str, record: CommonRecord, *, deleted: bool,
                      sets: Sequence[str]) -> str | None:
         text = _dumps(record)
-        row = self.conn.execute("SELECT record, deleted FROM resources WHERE id = ?",
+        row = self.conn.execute("SELECT record, deleted, seq FROM resources WHERE id = ?",
                                 (resource_id,)).fetchone()
         if (row is not None and bool(row[1]) == deleted
                 and self.codec.text(self.conn, row[0]) == text):
@@ -186,7 +186,7 @@ class _SQLiteCatalogTxn:
             "deleted = excluded.deleted, updated_at = excluded.updated_at, seq = excluded.seq",
             (resource_id, self.codec.compress("record", text.encode("utf-8")), int(deleted),
              self.now, self.now, seq))
-        _oai_sync_sets(self.conn, resource_id, sets, seq, fresh=row is None)  # OAI-PMH sets
+        _oai_sync_sets(self.conn, sets, seq, old_seq=None if row is None else row[2])  # OAI-PMH
         _search_sync(self.conn, resource_id, record, deleted)  # search index (.fts)
         self.conn.execute("INSERT INTO changes (seq, resource_id, kind, at) VALUES (?, ?, ?, ?)",
                           (seq, resource_id, kind, self.now))

@@ -34,7 +34,8 @@ __all__ = ["SEARCH_INDEX_VERSION", "SearchReader", "ensure_search_index"]
 
 #: Bump when store.search.search_document or the index tables change: stores then re-index.
 #: 2: ``search_rows`` (each resource's FTS5 rowid, schema 4), filled by the re-index.
-SEARCH_INDEX_VERSION = "2"
+#: 3: facets as ``facet_values`` and ``facet_postings`` (by FTS5 rowid, schema 6).
+SEARCH_INDEX_VERSION = "3"
 
 # bm25 weights of title, body, concepts: a word of the title counts most.
 _BM25 = "bm25(search_text, 0.0, 10.0, 2.0, 1.0)"
@@ -52,7 +53,7 @@ def _search_sync(conn: sqlite3.Connection, resource_id: str, record: CommonRecor
                        (resource_id,)).fetchone()
     if row is not None:
         conn.execute("DELETE FROM search_text WHERE rowid = ?", row)
-        conn.execute("DELETE FROM search_facets WHERE resource_id = ?", (resource_id,))
+        conn.execute("DELETE FROM facet_postings WHERE doc = ?", row)
     if deleted:
         if row is not None:
             conn.execute("DELETE FROM search_rows WHERE resource_id = ?", (resource_id,))
@@ -62,8 +63,13 @@ def _search_sync(conn: sqlite3.Connection, resource_id: str, record: CommonRecor
                        "VALUES (?, ?, ?, ?)", (resource_id, doc.title, doc.body, doc.concepts))
     conn.execute("INSERT OR REPLACE INTO search_rows (resource_id, fts_rowid) VALUES (?, ?)",
                  (resource_id, cur.lastrowid))
-    conn.executemany("INSERT INTO search_facets (resource_id, facet, value) VALUES (?, ?, ?)",
-                     [(resource_id, facet, value) for facet, value in doc.facets])
+    if doc.facets:
+        conn.executemany("INSERT OR IGNORE INTO facet_values (facet, value) VALUES (?, ?)",
+                         doc.facets)
+        conn.executemany(
+            "INSERT OR IGNORE INTO facet_postings (value_id, doc) SELECT id, ? FROM facet_values "
+            "WHERE facet = ? AND value = ?",
+            [(cur.lastrowid, facet, value) for facet, value in doc.facets])
 
 
 def ensure_search_index(conn: sqlite3.Connection, codec: Codec) -> None:
@@ -77,7 +83,8 @@ def ensure_search_index(conn: sqlite3.Connection, codec: Codec) -> None:
         if not conn.execute("SELECT 1 FROM meta WHERE key = 'search_index' AND value = ?",
                             (SEARCH_INDEX_VERSION,)).fetchone():
             conn.execute("DELETE FROM search_text")
-            conn.execute("DELETE FROM search_facets")
+            conn.execute("DELETE FROM facet_postings")
+            conn.execute("DELETE FROM facet_values")
             conn.execute("DELETE FROM search_rows")
             for resource_id, text, deleted in conn.execute(
                     "SELECT id, record, deleted FROM resources").fetchall():
@@ -96,17 +103,17 @@ def _search(conn: sqlite3.Connection, codec: Codec, query: SearchQuery) -> Searc
     where: list[str] = []
     params: list[Any] = []
     if match is not None:
-        select = f"SELECT resource_id, -{_BM25} AS score FROM search_text"
+        select = f"SELECT rowid AS doc, resource_id, -{_BM25} AS score FROM search_text"
         where.append("search_text MATCH ?")
         params.append(match)
     else:
-        select = "SELECT resource_id, 0.0 AS score FROM search_text"
+        select = "SELECT rowid AS doc, resource_id, 0.0 AS score FROM search_text"
     for facet, values in sorted(query.filters.items()):
         if facet not in FACETS or not values:
             continue
         marks = ", ".join("?" * len(values))
-        where.append(f"resource_id IN (SELECT resource_id FROM search_facets "
-                     f"WHERE facet = ? AND value IN ({marks}))")
+        where.append(f"rowid IN (SELECT p.doc FROM facet_values v JOIN facet_postings p "
+                     f"ON p.value_id = v.id WHERE v.facet = ? AND v.value IN ({marks}))")
         params.extend([facet, *values])
     hits_sql = select + (" WHERE " + " AND ".join(where) if where else "")
     cte = f"WITH hits AS MATERIALIZED ({hits_sql}) "
@@ -120,8 +127,9 @@ def _search(conn: sqlite3.Connection, codec: Codec, query: SearchQuery) -> Searc
         [*params, page_size, offset]).fetchall()
     counts: dict[str, list[FacetCount]] = {name: [] for name in FACETS}
     for facet, value, count in conn.execute(
-            cte + "SELECT facet, value, COUNT(*) AS n FROM search_facets "
-            "JOIN hits USING (resource_id) GROUP BY facet, value ORDER BY facet, n DESC, value",
+            cte + "SELECT v.facet, v.value, COUNT(*) AS n FROM hits "
+            "JOIN facet_postings p ON p.doc = hits.doc JOIN facet_values v ON v.id = p.value_id "
+            "GROUP BY v.facet, v.value ORDER BY v.facet, n DESC, v.value",
             params):
         if facet in counts:
             counts[facet].append(FacetCount(value, int(count)))

@@ -17,7 +17,6 @@ from collections.abc import Callable
 
 from ...catalog.sets import oai_set_specs
 from ...core.errors import StoreError
-from .oai import _oai_sync_sets
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
 
@@ -219,7 +218,11 @@ def _to_3(conn: sqlite3.Connection) -> None:
     if not conn.execute("SELECT 1 FROM meta WHERE key = 'resource_sets'").fetchone():
         for resource_id, text, seq in conn.execute(
                 "SELECT id, record, seq FROM resources").fetchall():
-            _oai_sync_sets(conn, resource_id, oai_set_specs(json.loads(text)), seq)
+            # This step's own rows (resource_sets, replaced by set_members in step 6).
+            conn.executemany(
+                "INSERT INTO resource_sets (resource_id, set_spec, seq) VALUES (?, ?, ?)",
+                [(resource_id, spec, seq)
+                 for spec in dict.fromkeys(oai_set_specs(json.loads(text)))])
         conn.execute("INSERT INTO meta VALUES ('resource_sets', '1')")
     # The search index is filled after the migrations (.fts.ensure_search_index): it is
     # derived data of its own version.
@@ -275,6 +278,45 @@ def _to_5(conn: sqlite3.Connection) -> None:
     _run(conn, _SCHEMA_5)
 
 
+# -- 5 -> 6: the derived rows without the resource's IRI in each -----------------------------------
+# - set_members (set_spec, seq) replaces resource_sets (resource_id, set_spec, seq) and its index:
+#   a resource's seq is unique and names it (resources_seq), so the 60-byte IRI is not repeated
+#   in each of its rows twice (1.5 KB a record before, ~0.2 after);
+# - the search facets become facet_values (each (facet, value) once, by id) and facet_postings
+#   (value id, FTS5 rowid): 1.8 KB a record before. The search index is derived data: it is
+#   rebuilt on the next open (SEARCH_INDEX_VERSION 3), which fills them.
+
+_SCHEMA_6 = """
+CREATE TABLE IF NOT EXISTS set_members (
+    set_spec TEXT NOT NULL,
+    seq      INTEGER NOT NULL,
+    PRIMARY KEY (set_spec, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS set_members_seq ON set_members (seq);
+INSERT OR IGNORE INTO set_members (set_spec, seq)
+    SELECT s.set_spec, r.seq FROM resource_sets s JOIN resources r ON r.id = s.resource_id;
+DROP TABLE IF EXISTS resource_sets;
+CREATE TABLE IF NOT EXISTS facet_values (
+    id    INTEGER PRIMARY KEY,
+    facet TEXT NOT NULL,
+    value TEXT NOT NULL,
+    UNIQUE (facet, value)
+);
+CREATE TABLE IF NOT EXISTS facet_postings (
+    value_id INTEGER NOT NULL,
+    doc      INTEGER NOT NULL,
+    PRIMARY KEY (value_id, doc)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS facet_postings_doc ON facet_postings (doc);
+DROP TABLE IF EXISTS search_facets;
+DELETE FROM meta WHERE key = 'search_index';
+"""
+
+
+def _to_6(conn: sqlite3.Connection) -> None:
+    _run(conn, _SCHEMA_6)
+
+
 #: The schema's history, in order: step ``i`` takes a store from version ``i`` to ``i + 1``.
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("harvest state, raw records, the catalogue and its change log", _to_1),
@@ -283,6 +325,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("zstd raw records and metadata; records (member_id, seq), resources (updated_at, seq), "
      "search_rows", _to_4),
     ("zstd dictionaries; compressed catalogue records", _to_5),
+    ("set_members, facet_values and facet_postings without IRIs", _to_6),
 )
 
 #: The version a store has after every migration (the number of the last one).
