@@ -55,6 +55,9 @@ def _dumps(value: Any) -> str:
 _ZSTD_LEVEL = 3
 _DICT_SAMPLES = 512
 _DICT_SIZE = 32 * 1024
+# Larger records are no samples (they compress well alone): memory while gathering stays
+# under _DICT_SAMPLES * _SAMPLE_MAX a kind.
+_SAMPLE_MAX = 16 * 1024
 _FIRST_DICT_ID = 32768  # zstd keeps ids below 32768 for dictionaries registered publicly
 
 
@@ -85,7 +88,7 @@ class Codec:
         dict_id = self._current.get(kind, 0)
         if not dict_id:
             gathered = self._gathered.setdefault(kind, [])
-            if len(gathered) < self.samples:
+            if len(gathered) < self.samples and len(data) <= _SAMPLE_MAX:
                 gathered.append(data)
         return self._compressor(dict_id).compress(data)
 
