@@ -187,7 +187,7 @@ class _SQLiteCatalogTxn:
             (resource_id, self.codec.compress("record", text.encode("utf-8")), int(deleted),
              self.now, self.now, seq))
         _oai_sync_sets(self.conn, sets, seq, old_seq=None if row is None else row[2])  # OAI-PMH
-        _search_sync(self.conn, resource_id, record, deleted)  # search index (.fts)
+        _search_sync(self.conn, self.codec, resource_id, record, deleted)  # search index (.fts)
         self.conn.execute("INSERT INTO changes (seq, resource_id, kind, at) VALUES (?, ?, ?, ?)",
                           (seq, resource_id, kind, self.now))
         return kind

@@ -35,34 +35,39 @@ __all__ = ["SEARCH_INDEX_VERSION", "SearchReader", "ensure_search_index"]
 #: Bump when store.search.search_document or the index tables change: stores then re-index.
 #: 2: ``search_rows`` (each resource's FTS5 rowid, schema 4), filled by the re-index.
 #: 3: facets as ``facet_values`` and ``facet_postings`` (by FTS5 rowid, schema 6).
-SEARCH_INDEX_VERSION = "3"
+#: 4: a contentless ``search_text`` and ``search_docs`` (schema 7).
+SEARCH_INDEX_VERSION = "4"
 
 # bm25 weights of title, body, concepts: a word of the title counts most.
 _BM25 = "bm25(search_text, 0.0, 10.0, 2.0, 1.0)"
 
 
-def _search_sync(conn: sqlite3.Connection, resource_id: str, record: CommonRecord,
-                 deleted: bool) -> None:
+def _search_sync(conn: sqlite3.Connection, codec: Codec, resource_id: str,
+                 record: CommonRecord, deleted: bool) -> None:
     """Rewrite one resource's search rows (a withdrawn resource has none).
 
-    Its search_text row is found by rowid (``search_rows``): an FTS5 table finds rows by rowid
-    only, and deleting by its UNINDEXED resource_id scanned the whole index for every resource
-    written (normalization's cost per record then grew with the catalogue).
+    ``search_text`` is contentless (FTS5 ``content=''``: the index alone, no copy of the
+    texts, 1.1 KB a record), so a document is deleted by giving FTS5 exactly the texts it
+    indexed: ``search_docs`` keeps them, compressed, with the resource's IRI, by FTS5 rowid
+    (``doc``). Texts derived anew from the old record could differ (a vocabulary's labels
+    change) and would corrupt the index.
     """
-    row = conn.execute("SELECT fts_rowid FROM search_rows WHERE resource_id = ?",
+    row = conn.execute("SELECT doc, texts FROM search_docs WHERE resource_id = ?",
                        (resource_id,)).fetchone()
     if row is not None:
-        conn.execute("DELETE FROM search_text WHERE rowid = ?", row)
-        conn.execute("DELETE FROM facet_postings WHERE doc = ?", row)
+        title, body, concepts = codec.load_json(conn, row[1])
+        conn.execute("INSERT INTO search_text (search_text, rowid, title, body, concepts) "
+                     "VALUES ('delete', ?, ?, ?, ?)", (row[0], title, body, concepts))
+        conn.execute("DELETE FROM facet_postings WHERE doc = ?", (row[0],))
+        conn.execute("DELETE FROM search_docs WHERE doc = ?", (row[0],))
     if deleted:
-        if row is not None:
-            conn.execute("DELETE FROM search_rows WHERE resource_id = ?", (resource_id,))
         return
     doc = search_document(record, default_vocabularies())
-    cur = conn.execute("INSERT INTO search_text (resource_id, title, body, concepts) "
-                       "VALUES (?, ?, ?, ?)", (resource_id, doc.title, doc.body, doc.concepts))
-    conn.execute("INSERT OR REPLACE INTO search_rows (resource_id, fts_rowid) VALUES (?, ?)",
-                 (resource_id, cur.lastrowid))
+    cur = conn.execute("INSERT INTO search_docs (resource_id, texts) VALUES (?, ?)",
+                       (resource_id, codec.pack_json("search", [doc.title, doc.body,
+                                                                doc.concepts])))
+    conn.execute("INSERT INTO search_text (rowid, title, body, concepts) VALUES (?, ?, ?, ?)",
+                 (cur.lastrowid, doc.title, doc.body, doc.concepts))
     if doc.facets:
         conn.executemany("INSERT OR IGNORE INTO facet_values (facet, value) VALUES (?, ?)",
                          doc.facets)
@@ -82,13 +87,14 @@ def ensure_search_index(conn: sqlite3.Connection, codec: Codec) -> None:
     try:
         if not conn.execute("SELECT 1 FROM meta WHERE key = 'search_index' AND value = ?",
                             (SEARCH_INDEX_VERSION,)).fetchone():
-            conn.execute("DELETE FROM search_text")
+            conn.execute("INSERT INTO search_text (search_text) VALUES ('delete-all')")
             conn.execute("DELETE FROM facet_postings")
             conn.execute("DELETE FROM facet_values")
-            conn.execute("DELETE FROM search_rows")
+            conn.execute("DELETE FROM search_docs")
             for resource_id, text, deleted in conn.execute(
                     "SELECT id, record, deleted FROM resources").fetchall():
-                _search_sync(conn, resource_id, codec.load_json(conn, text), bool(deleted))
+                _search_sync(conn, codec, resource_id, codec.load_json(conn, text),
+                             bool(deleted))
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('search_index', ?)",
                          (SEARCH_INDEX_VERSION,))
     except BaseException:
@@ -103,16 +109,17 @@ def _search(conn: sqlite3.Connection, codec: Codec, query: SearchQuery) -> Searc
     where: list[str] = []
     params: list[Any] = []
     if match is not None:
-        select = f"SELECT rowid AS doc, resource_id, -{_BM25} AS score FROM search_text"
+        select = (f"SELECT d.doc, d.resource_id, -{_BM25} AS score FROM search_text "
+                  "JOIN search_docs d ON d.doc = search_text.rowid")
         where.append("search_text MATCH ?")
         params.append(match)
     else:
-        select = "SELECT rowid AS doc, resource_id, 0.0 AS score FROM search_text"
+        select = "SELECT d.doc, d.resource_id, 0.0 AS score FROM search_docs d"
     for facet, values in sorted(query.filters.items()):
         if facet not in FACETS or not values:
             continue
         marks = ", ".join("?" * len(values))
-        where.append(f"rowid IN (SELECT p.doc FROM facet_values v JOIN facet_postings p "
+        where.append(f"d.doc IN (SELECT p.doc FROM facet_values v JOIN facet_postings p "
                      f"ON p.value_id = v.id WHERE v.facet = ? AND v.value IN ({marks}))")
         params.extend([facet, *values])
     hits_sql = select + (" WHERE " + " AND ".join(where) if where else "")

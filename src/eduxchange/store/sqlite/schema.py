@@ -317,6 +317,32 @@ def _to_6(conn: sqlite3.Connection) -> None:
     _run(conn, _SCHEMA_6)
 
 
+# -- 6 -> 7: a contentless search index ------------------------------------------------------------
+# search_text keeps the index alone (FTS5 content=''), not a copy of every resource's texts
+# (1.1 KB a record); search_docs keeps them compressed, to delete a document exactly
+# (.fts._search_sync), with the resource's IRI, by FTS5 rowid; search_rows goes. Derived data:
+# rebuilt on the next open (SEARCH_INDEX_VERSION 4).
+
+_SCHEMA_7 = """
+DROP TABLE IF EXISTS search_text;
+CREATE VIRTUAL TABLE search_text USING fts5 (
+    title, body, concepts, content = '',
+    tokenize = 'unicode61 remove_diacritics 2');
+CREATE TABLE IF NOT EXISTS search_docs (
+    doc         INTEGER PRIMARY KEY,
+    resource_id TEXT NOT NULL UNIQUE,
+    texts       BLOB NOT NULL
+);
+DROP TABLE IF EXISTS search_rows;
+DELETE FROM facet_postings;
+DELETE FROM meta WHERE key = 'search_index';
+"""
+
+
+def _to_7(conn: sqlite3.Connection) -> None:
+    _run(conn, _SCHEMA_7)
+
+
 #: The schema's history, in order: step ``i`` takes a store from version ``i`` to ``i + 1``.
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("harvest state, raw records, the catalogue and its change log", _to_1),
@@ -326,6 +352,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
      "search_rows", _to_4),
     ("zstd dictionaries; compressed catalogue records", _to_5),
     ("set_members, facet_values and facet_postings without IRIs", _to_6),
+    ("a contentless search index; search_docs", _to_7),
 )
 
 #: The version a store has after every migration (the number of the last one).
