@@ -346,6 +346,10 @@ def test_exporting_the_same_store_twice_accumulates_nothing(memory_config: eduxc
     with eduxchange.open_store(memory_config) as store:
         for format_ in ("ndjson", "turtle"):
             export(memory_config, store, _Discard(), format=format_)  # type: ignore[arg-type]
+            # The first export traced peaks some 60-80 KB lower than every later one, on main
+            # too (a constant, whatever the store holds): once the store's rows are compressed
+            # (schema 5) the peak is a third of what it was, and 5% no longer covers it.
+            _traced(memory_config, store, format_)
             first_peak, first_kept = _traced(memory_config, store, format_)
             second_peak, second_kept = _traced(memory_config, store, format_)
             assert second_kept <= first_kept + 8 * 1024 and second_kept < 64 * 1024, format_

@@ -152,7 +152,8 @@ def test_an_existing_store_gets_its_index_on_first_open(site: SearchSite, tmp_pa
     conn = sqlite3.connect(copy)
     with conn:  # as a store made before search existed
         conn.execute("DROP TABLE search_text")
-        conn.execute("DROP TABLE search_facets")
+        conn.execute("DROP TABLE facet_postings")  # (search_facets before schema 6)
+        conn.execute("DROP TABLE facet_values")
         conn.execute("DELETE FROM meta WHERE key = 'search_index'")
         # Such stores are of schema version 2 or older (search came without a version number).
         conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
@@ -312,7 +313,8 @@ def test_an_old_catalogue_served_read_only_says_how_to_index_it(
     conn = sqlite3.connect(copy)
     with conn:  # as a store made before search existed
         conn.execute("DROP TABLE search_text")
-        conn.execute("DROP TABLE search_facets")
+        conn.execute("DROP TABLE facet_postings")  # (search_facets before schema 6)
+        conn.execute("DROP TABLE facet_values")
         conn.execute("DELETE FROM meta WHERE key = 'search_index'")
         conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     conn.close()

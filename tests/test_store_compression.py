@@ -66,3 +66,49 @@ def test_a_record_stored_before_compression_still_reads(tmp_path: Path) -> None:
                      "WHERE identifier = 'oai:m:1'")
     with SQLiteStore(path) as store:
         assert [r.raw for r in store.iter_records("m")] == [b"<new/>", b"<old/>"]
+
+
+# -- dictionaries (a store's own: .connection.Codec) ---------------------------------------------
+
+def _lom(i: int) -> bytes:
+    return (f"<record><header><identifier>oai:m:{i}</identifier></header><metadata>"
+            f"<lom xmlns='http://ltsc.ieee.org/xsd/LOM'><general><title><string language='de'>"
+            f"Bruchrechnen {i}</string></title><keyword><string>Mathematik</string></keyword>"
+            f"</general><rights><copyrightAndOtherRestrictions><value>yes</value>"
+            f"</copyrightAndOtherRestrictions></rights></lom></metadata></record>").encode()
+
+
+def _commit(store: SQLiteStore, raws: list[bytes], start: int = 0) -> None:
+    run = store.begin_run("m", mode="full", metadata_prefix="lom", from_=None)
+    records = [RawRecord(header=Header(identifier=f"oai:m:{start + i}", datestamp="2024-01-01"),
+                         raw=raw) for i, raw in enumerate(raws)]
+    store.commit_page("m", run, "lom", records, [], None)
+
+
+def test_a_dictionary_is_trained_on_the_first_records_and_kept(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    raws = [_lom(i) for i in range(400)]
+    with SQLiteStore(path) as store:
+        store._codec.samples = 100
+        _commit(store, raws[:100])  # gathered: compressed without a dictionary
+        _commit(store, raws[100:], start=100)  # the next transaction trains it first
+    with sqlite3.connect(path) as conn:
+        kinds = conn.execute("SELECT id, kind FROM zstd_dicts").fetchall()
+        sizes = dict(conn.execute("SELECT identifier, length(raw_z) FROM records"))
+    assert [k for _, k in kinds] == ["raw"] and kinds[0][0] >= 32768
+    assert sizes["oai:m:300"] < sizes["oai:m:50"] / 2
+    with SQLiteStore(path) as store:  # another process: reads the dictionary from the store
+        assert [r.raw for r in store.iter_records("m")] == raws
+
+
+def test_a_dictionary_of_a_rolled_back_transaction_is_forgotten(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    with SQLiteStore(path) as store:
+        store._codec.samples = 50
+        _commit(store, [_lom(i) for i in range(50)])
+        with pytest.raises(RuntimeError), store._write():
+            raise RuntimeError("the transaction that trained it fails")
+        _commit(store, [_lom(i) for i in range(50, 60)], start=50)  # no dictionary any more
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("SELECT COUNT(*) FROM zstd_dicts").fetchone()[0] == 0
+        assert len(list(store.iter_records("m"))) == 60

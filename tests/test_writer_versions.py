@@ -253,7 +253,7 @@ def test_a_store_of_the_previous_schema_opens_serves_and_upgrades(
     with SQLiteStore(catalogue.catalog.store) as store:  # opening a writable store migrates
         conn = store._conn()
         assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'"
-                            ).fetchone()[0] == str(SCHEMA_VERSION) == "5"
+                            ).fetchone()[0] == str(SCHEMA_VERSION) == "8"
     assert _versions(catalogue) == {("oai_dc", ""): N, ("lom", ""): N}
     result = CliRunner().invoke(cli, ["normalize", "--config", str(_config_path(catalogue))])
     assert result.exit_code == 0, result.output

@@ -54,7 +54,7 @@ def build_store(path: Path, n: int, *, seed: int = 1) -> Path:
             conn.execute("INSERT INTO changes VALUES (?, ?, 'create', ?)", (i, rid, at))
             conn.execute("INSERT INTO match_keys VALUES (?, ?)", (f"id:{identifier}", rid))
             for spec in ("lang", "lang:en", "member", "member:big"):
-                conn.execute("INSERT INTO resource_sets VALUES (?, ?, ?)", (rid, spec, i))
+                conn.execute("INSERT INTO set_members (set_spec, seq) VALUES (?, ?)", (spec, i))
             for prefix in ("oai_dc", "lom"):
                 conn.execute("INSERT INTO disseminations (resource_id, prefix, seq, xml, "
                          "writer_version) VALUES (?, ?, ?, ?, '1')",

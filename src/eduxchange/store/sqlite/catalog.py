@@ -7,7 +7,6 @@ metadata and the derived rows kept with a resource (its OAI-PMH sets, its search
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,7 +15,7 @@ from typing import Any
 from ...core.errors import StoreError
 from ...core.record import CommonRecord
 from ..base import NormalizedBefore, Resource, StoredDescription
-from .connection import WriteConnections, _dumps, _load_json, _now, _pack_json, _zcompress
+from .connection import Codec, WriteConnections, _dumps, _now
 from .fts import _search_sync
 from .oai import _oai_sync_sets
 
@@ -37,7 +36,7 @@ class CatalogWriters(WriteConnections):
         """
         try:
             with self._write() as conn:
-                txn = _SQLiteCatalogTxn(conn)
+                txn = _SQLiteCatalogTxn(conn, self._codec)
                 yield txn
                 txn.flush()
         except sqlite3.OperationalError as err:
@@ -58,11 +57,15 @@ class CatalogWriters(WriteConnections):
 class _SQLiteCatalogTxn:
     """:class:`CatalogTxn` over one SQLite connection inside ``BEGIN IMMEDIATE``."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, codec: Codec) -> None:
         self.conn = conn
+        self.codec = codec
         self.now = _now()
         self._seq: int | None = None  # catalog_seq as this transaction has taken it
         self._stored_seq = 0
+
+    def _json(self, stored: str | bytes) -> Any:
+        return self.codec.load_json(self.conn, stored)
 
     def _next_seq(self) -> int:
         """The next catalogue seq: counted here, written to ``meta`` once, by :meth:`flush`
@@ -87,7 +90,7 @@ class _SQLiteCatalogTxn:
         if row is None:
             return None
         return StoredDescription(member_id=member_id, identifier=identifier, resource_id=row[0],
-                                 format=row[1], rank=row[2], description=_load_json(row[3]))
+                                 format=row[1], rank=row[2], description=self._json(row[3]))
 
     def normalized_before(self, member_id: str, identifiers: Sequence[str]
                           ) -> dict[str, NormalizedBefore]:
@@ -103,7 +106,7 @@ class _SQLiteCatalogTxn:
                     f"WHERE member_id = ? AND identifier IN ({marks})", (member_id, *chunk)):
                 descriptions[ident] = StoredDescription(
                     member_id=member_id, identifier=ident, resource_id=resource_id,
-                    format=format_, rank=rank, description=_load_json(text))
+                    format=format_, rank=rank, description=self._json(text))
             for ident, field_, source, value in self.conn.execute(
                     "SELECT identifier, field, source, value FROM unmapped_terms "
                     f"WHERE member_id = ? AND identifier IN ({marks})", (member_id, *chunk)):
@@ -124,7 +127,7 @@ class _SQLiteCatalogTxn:
             "ON CONFLICT (member_id, identifier) DO UPDATE SET resource_id = excluded.resource_id, "
             "format = excluded.format, rank = excluded.rank, description = excluded.description, "
             "raw_seq = excluded.raw_seq, updated_at = excluded.updated_at",
-            (d.member_id, d.identifier, d.resource_id, d.format, d.rank, _pack_json(d.description),
+            (d.member_id, d.identifier, d.resource_id, d.format, d.rank, self.codec.pack_json("description", d.description),
              raw_seq, self.now))
 
     def delete_description(self, member_id: str, identifier: str) -> None:
@@ -134,7 +137,7 @@ class _SQLiteCatalogTxn:
     def descriptions_of(self, resource_id: str) -> list[StoredDescription]:
         return [
             StoredDescription(member_id=r[0], identifier=r[1], resource_id=resource_id,
-                              format=r[2], rank=r[3], description=_load_json(r[4]))
+                              format=r[2], rank=r[3], description=self._json(r[4]))
             for r in self.conn.execute(
                 "SELECT member_id, identifier, format, rank, description FROM descriptions "
                 "WHERE resource_id = ? ORDER BY member_id, identifier", (resource_id,))
@@ -159,15 +162,16 @@ class _SQLiteCatalogTxn:
             (resource_id,)).fetchone()
         if row is None:
             return None
-        return Resource(id=resource_id, record=json.loads(row[0]), deleted=bool(row[1]),
+        return Resource(id=resource_id, record=self._json(row[0]), deleted=bool(row[1]),
                         created_at=row[2], updated_at=row[3], seq=row[4])
 
     def put_resource(self, resource_id: str, record: CommonRecord, *, deleted: bool,
                      sets: Sequence[str]) -> str | None:
         text = _dumps(record)
-        row = self.conn.execute("SELECT record, deleted FROM resources WHERE id = ?",
+        row = self.conn.execute("SELECT record, deleted, seq FROM resources WHERE id = ?",
                                 (resource_id,)).fetchone()
-        if row is not None and row[0] == text and bool(row[1]) == deleted:
+        if (row is not None and bool(row[1]) == deleted
+                and self.codec.text(self.conn, row[0]) == text):
             return None
         if row is None and deleted:
             return None
@@ -180,9 +184,10 @@ class _SQLiteCatalogTxn:
             "INSERT INTO resources (id, record, deleted, created_at, updated_at, seq) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record, "
             "deleted = excluded.deleted, updated_at = excluded.updated_at, seq = excluded.seq",
-            (resource_id, text, int(deleted), self.now, self.now, seq))
-        _oai_sync_sets(self.conn, resource_id, sets, seq, fresh=row is None)  # OAI-PMH sets
-        _search_sync(self.conn, resource_id, record, deleted)  # search index (.fts)
+            (resource_id, self.codec.compress("record", text.encode("utf-8")), int(deleted),
+             self.now, self.now, seq))
+        _oai_sync_sets(self.conn, sets, seq, old_seq=None if row is None else row[2])  # OAI-PMH
+        _search_sync(self.conn, self.codec, resource_id, record, deleted)  # search index (.fts)
         self.conn.execute("INSERT INTO changes (seq, resource_id, kind, at) VALUES (?, ?, ?, ?)",
                           (seq, resource_id, kind, self.now))
         return kind
@@ -207,7 +212,7 @@ class _SQLiteCatalogTxn:
         self.conn.execute(
             "INSERT OR REPLACE INTO disseminations (resource_id, prefix, seq, xml, writer_version, "
             "codec) SELECT id, ?, seq, ?, ?, 'zstd' FROM resources WHERE id = ?",
-            (prefix, _zcompress(xml), version, resource_id))
+            (prefix, self.codec.compress(f"xml:{prefix}", xml), version, resource_id))
 
     def stale_disseminations(self, prefix: str, version: str, *, after_seq: int = 0,
                              limit: int = 500) -> list[Resource]:
@@ -219,7 +224,7 @@ class _SQLiteCatalogTxn:
             "AND d.seq = r.seq AND d.writer_version = ? "
             "WHERE r.seq > ? AND r.deleted = 0 AND d.resource_id IS NULL ORDER BY r.seq LIMIT ?",
             (prefix, version, after_seq, limit)).fetchall()
-        return [Resource(id=r[0], record=json.loads(r[1]), deleted=False, created_at=r[2],
+        return [Resource(id=r[0], record=self._json(r[1]), deleted=False, created_at=r[2],
                          updated_at=r[3], seq=r[4]) for r in rows]
 
     def set_written_versions(self, versions: dict[str, str]) -> None:

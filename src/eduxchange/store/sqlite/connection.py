@@ -23,7 +23,7 @@ import zstandard
 
 from ...core.errors import StoreError
 
-__all__ = ["Connections", "ReadOnlyConnections", "WriteConnections", "store_errors"]
+__all__ = ["Codec", "Connections", "ReadOnlyConnections", "WriteConnections", "store_errors"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -36,41 +36,178 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-# Raw records and pre-rendered metadata are kept zstd-compressed (level 3, one frame each):
-# a 3 KB LOM record takes about 1.1 KB, and one decompression (tens of microseconds) is far
-# cheaper than the read of the page it saves or than rendering the metadata again. zstd
-# rather than the standard library's zlib: about as small at level 3 and several times faster
-# to decompress, which the provider does for every record it serves; `zstandard` is the
-# maintained binding of the reference C library (python-zstandard, by the author of the
-# format's Python support in CPython 3.14's compression.zstd).
+# Raw records, descriptions, catalogue records and pre-rendered metadata are kept
+# zstd-compressed (level 3, one frame each). zstd rather than the standard library's zlib: about
+# as small at level 3 and several times faster to decompress, which the provider does for every
+# record it serves; `zstandard` is the maintained binding of the reference C library
+# (python-zstandard, by the author of the format's Python support in CPython 3.14's
+# compression.zstd), and it trains dictionaries (zstd's own, ZDICT).
+#
+# One record alone compresses poorly (a 3 KB LOM record to about 1.2 KB): most of it is what
+# every record of a member shares (element names, namespaces, vocabulary terms). So each kind of
+# data (raw records, descriptions, catalogue records, metadata per prefix) gets a dictionary
+# trained on the store's own first records of that kind (_DICT_SAMPLES of them, which are kept
+# compressed without one); later frames of that kind are compressed with it (a generated LOM
+# record then takes about 100 bytes). Dictionaries are kept in the store (``zstd_dicts``) and
+# never changed or deleted; every frame names its dictionary in its header (zstd's dictID, 0 for
+# none), so any frame decodes with the dictionary that made it, whichever process or release
+# wrote it. A dictionary is written in the same transaction as the first frames that use it.
 _ZSTD_LEVEL = 3
-_zlocal = threading.local()
+_DICT_SAMPLES = 512
+_DICT_SIZE = 32 * 1024
+# Larger records are no samples (they compress well alone): memory while gathering stays
+# under _DICT_SAMPLES * _SAMPLE_MAX a kind.
+_SAMPLE_MAX = 16 * 1024
+_FIRST_DICT_ID = 32768  # zstd keeps ids below 32768 for dictionaries registered publicly
 
 
-def _zcompress(data: bytes) -> bytes:
-    """``data`` as one zstd frame (with its size, so decompression allocates once)."""
-    c: zstandard.ZstdCompressor | None = getattr(_zlocal, "c", None)
-    if c is None:  # compressor objects are not thread-safe: one per thread
-        c = _zlocal.c = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
-    return c.compress(data)
+class Codec:
+    """The zstd frames of one store, with the store's trained dictionaries (see above).
 
+    Compression happens inside write transactions only: :meth:`begin` (at the start of each)
+    learns dictionaries other writers made and trains new ones from the samples gathered;
+    :meth:`end` forgets those of a transaction that rolled back (their frames went with it).
+    """
 
-def _zdecompress(data: bytes) -> bytes:
-    """The bytes :func:`_zcompress` was given, exactly."""
-    d: zstandard.ZstdDecompressor | None = getattr(_zlocal, "d", None)
-    if d is None:
-        d = _zlocal.d = zstandard.ZstdDecompressor()
-    return d.decompress(data)
+    def __init__(self, *, samples: int = _DICT_SAMPLES) -> None:
+        self.samples = samples
+        self._lock = threading.Lock()
+        self._dicts: dict[int, zstandard.ZstdCompressionDict] = {}
+        self._current: dict[str, int] = {}  # kind -> the dictionary its new frames use
+        self._pending: list[tuple[str, int]] = []  # made in the open transaction
+        self._gathered: dict[str, list[bytes]] = {}
+        self._known = 0  # the highest zstd_dicts id taken up for compression
+        self._known_read = 0  # the highest read by load_all
+        self._local = threading.local()
 
+    # -- frames ----------------------------------------------------------------------------
 
-def _pack_json(value: Any) -> bytes:
-    """A JSON document kept compressed (descriptions: read whole, never queried in SQL)."""
-    return _zcompress(_dumps(value).encode("utf-8"))
+    def compress(self, kind: str, data: bytes) -> bytes:
+        """``data`` as one zstd frame (with its size, so decompression allocates once), with
+        the dictionary of ``kind`` once there is one."""
+        dict_id = self._current.get(kind, 0)
+        if not dict_id:
+            gathered = self._gathered.setdefault(kind, [])
+            if len(gathered) < self.samples and len(data) <= _SAMPLE_MAX:
+                gathered.append(data)
+        return self._compressor(dict_id).compress(data)
 
+    def decompress(self, conn: sqlite3.Connection, data: bytes) -> bytes:
+        """The bytes :meth:`compress` was given, exactly (the dictionary read from the store
+        on first use)."""
+        dict_id = zstandard.get_frame_parameters(data).dict_id
+        return self._decompressor(conn, dict_id).decompress(data)
 
-def _load_json(stored: str | bytes) -> Any:
-    """A JSON column as :func:`_pack_json` wrote it, or as plain text (rows written before)."""
-    return json.loads(_zdecompress(stored) if isinstance(stored, bytes) else stored)
+    def pack_json(self, kind: str, value: Any) -> bytes:
+        """A JSON document kept compressed (read whole, never queried in SQL)."""
+        return self.compress(kind, _dumps(value).encode("utf-8"))
+
+    def load_json(self, conn: sqlite3.Connection, stored: str | bytes) -> Any:
+        """A JSON column as :meth:`pack_json` wrote it, or as plain text (rows written before)."""
+        return json.loads(self.text(conn, stored))
+
+    def text(self, conn: sqlite3.Connection, stored: str | bytes) -> str:
+        """A text column kept compressed (or plain, by rows written before) as text."""
+        return self.decompress(conn, stored).decode("utf-8") if isinstance(stored, bytes) \
+            else stored
+
+    def sql_text(self, stored: str | bytes | None) -> str | None:
+        """:meth:`text` for SQL (``unz``): the dictionaries must be loaded (:meth:`load_all`)."""
+        if stored is None or isinstance(stored, str):
+            return stored
+        dict_id = zstandard.get_frame_parameters(stored).dict_id
+        dict_data = self._dicts[dict_id] if dict_id else None
+        cache: dict[int, zstandard.ZstdDecompressor] | None = getattr(self._local, "d", None)
+        if cache is None:
+            cache = self._local.d = {}
+        d = cache.get(dict_id)
+        if d is None:
+            d = cache[dict_id] = zstandard.ZstdDecompressor(dict_data=dict_data)
+        return str(d.decompress(stored).decode("utf-8"))
+
+    def load_all(self, conn: sqlite3.Connection) -> None:
+        """Read every dictionary of the store (before SQL that calls ``unz``)."""
+        try:
+            rows = conn.execute("SELECT id, dict FROM zstd_dicts WHERE id > ?",
+                                (self._known_read,)).fetchall()
+        except sqlite3.OperationalError:  # a store older than dictionaries, opened read-only
+            return
+        with self._lock:
+            for dict_id, data in rows:
+                self._dicts.setdefault(dict_id, zstandard.ZstdCompressionDict(bytes(data)))
+                self._known_read = max(self._known_read, dict_id)
+
+    def _compressor(self, dict_id: int) -> zstandard.ZstdCompressor:
+        cache: dict[int, zstandard.ZstdCompressor] | None = getattr(self._local, "c", None)
+        if cache is None:  # compressor objects are not thread-safe: one per thread
+            cache = self._local.c = {}
+        c = cache.get(dict_id)
+        if c is None:
+            c = cache[dict_id] = zstandard.ZstdCompressor(
+                level=_ZSTD_LEVEL, dict_data=self._dicts[dict_id] if dict_id else None)
+        return c
+
+    def _decompressor(self, conn: sqlite3.Connection, dict_id: int
+                      ) -> zstandard.ZstdDecompressor:
+        cache: dict[int, zstandard.ZstdDecompressor] | None = getattr(self._local, "d", None)
+        if cache is None:
+            cache = self._local.d = {}
+        d = cache.get(dict_id)
+        if d is None:
+            dict_data = None
+            if dict_id:
+                dict_data = self._dicts.get(dict_id)
+                if dict_data is None:
+                    row = conn.execute("SELECT dict FROM zstd_dicts WHERE id = ?",
+                                       (dict_id,)).fetchone()
+                    if row is None:
+                        raise StoreError(f"a compressed row needs zstd dictionary {dict_id}, "
+                                         f"which the store does not have")
+                    dict_data = zstandard.ZstdCompressionDict(bytes(row[0]))
+                    with self._lock:
+                        self._dicts.setdefault(dict_id, dict_data)
+            d = cache[dict_id] = zstandard.ZstdDecompressor(dict_data=dict_data)
+        return d
+
+    # -- the dictionaries, transaction by transaction ---------------------------------------
+
+    def begin(self, conn: sqlite3.Connection, now: str) -> None:
+        """At the start of a write transaction (the lock held): take up dictionaries other
+        writers made since, and train those whose samples are gathered."""
+        with self._lock:
+            for dict_id, kind, data in conn.execute(
+                    "SELECT id, kind, dict FROM zstd_dicts WHERE id > ? ORDER BY id",
+                    (self._known,)):
+                self._dicts.setdefault(dict_id, zstandard.ZstdCompressionDict(bytes(data)))
+                self._current[kind] = dict_id  # the newest of a kind
+                self._known = dict_id
+                self._gathered.pop(kind, None)
+            for kind, samples in list(self._gathered.items()):
+                if kind in self._current or len(samples) < self.samples:
+                    continue
+                del self._gathered[kind]
+                dict_id = max(self._known + 1, _FIRST_DICT_ID)
+                try:
+                    trained = zstandard.train_dictionary(_DICT_SIZE, list[Any](samples), dict_id=dict_id,
+                                                         level=_ZSTD_LEVEL)
+                except zstandard.ZstdError:
+                    continue  # too little to learn from (tiny records): gather again
+                conn.execute("INSERT INTO zstd_dicts (id, kind, dict, created_at) "
+                             "VALUES (?, ?, ?, ?)", (dict_id, kind, trained.as_bytes(), now))
+                self._dicts[dict_id] = trained
+                self._current[kind] = self._known = dict_id
+                self._pending.append((kind, dict_id))
+
+    def end(self, committed: bool) -> None:
+        """At the end of a write transaction: dictionaries of one rolled back are forgotten."""
+        with self._lock:
+            if not committed:
+                for kind, dict_id in self._pending:
+                    if self._current.get(kind) == dict_id:
+                        del self._current[kind]
+                    self._dicts.pop(dict_id, None)
+                    self._known = min(self._known, dict_id - 1)
+            self._pending.clear()
 
 
 @contextmanager
@@ -109,6 +246,7 @@ class Connections:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._codec = Codec()
 
     def _connect(self) -> sqlite3.Connection:
         raise NotImplementedError
@@ -117,6 +255,9 @@ class Connections:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._connect()
+            # SQL over compressed text columns (the statistics' json_each over records):
+            # unz(column) is the text. It reads dictionaries only as Codec.load_all left them.
+            conn.create_function("unz", 1, self._codec.sql_text, deterministic=True)
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
@@ -135,6 +276,14 @@ class Connections:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _unz(self, data: bytes) -> bytes:
+        """A frame of :attr:`_codec` decompressed (its dictionary read on this connection)."""
+        return self._codec.decompress(self._conn(), data)
+
+    def _json(self, stored: str | bytes) -> Any:
+        """A JSON column, compressed (:meth:`Codec.pack_json`) or plain (rows written before)."""
+        return self._codec.load_json(self._conn(), stored)
 
     def _by_seq(self, select: str, where: list[str], params: list[Any], since_seq: int, *,
                 batch: int) -> Iterator[Any]:
@@ -174,12 +323,19 @@ class WriteConnections(Connections):
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
+            self._codec.begin(conn, _now())
             yield conn
         except BaseException:
             conn.execute("ROLLBACK")
+            self._codec.end(committed=False)
             raise
         else:
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                self._codec.end(committed=False)
+                raise
+            self._codec.end(committed=True)
 
 
 class ReadOnlyConnections(Connections):

@@ -24,7 +24,7 @@ from ..dump import (
     dump_table,
     held_rows,
 )
-from .connection import Connections, WriteConnections, _zcompress, _zdecompress
+from .connection import Codec, Connections, WriteConnections
 from .fts import _search_insert
 
 __all__ = ["DumpReaders", "DumpWriters"]
@@ -34,50 +34,66 @@ _BOOKKEEPING: Final = frozenset({"schema_version", "resource_sets", "search_inde
 _META_WHERE: Final = f"key NOT IN ({', '.join(repr(k) for k in sorted(_BOOKKEEPING))})"
 
 
-#: Columns this backend keeps compressed (zstd, :mod:`.connection`): the dump holds every value
-#: plain, so each backend reads and writes it its own way. The extra column says how a row's
-#: value is kept (rows written before compression are plain).
-_PACKED: Final = {"records": ("raw", "raw_z"), "disseminations": ("xml", "codec")}
+#: Columns this backend keeps compressed (zstd frames, with the store's dictionaries:
+#: :class:`.connection.Codec`), by the kind of data their dictionary is trained on. The dump
+#: holds every value plain; rows written before compression are plain here too.
+_PACKED: Final = {("descriptions", "description"): "description",
+                  ("resources", "record"): "record"}
+
+#: The dump's ``resource_sets`` (resource, setSpec, seq) as this backend keeps it: setSpecs by
+#: the resource's seq (``set_members``), which names the resource (``resources.seq``).
+_SETS_SELECT: Final = ("SELECT r.id, s.set_spec, s.seq FROM set_members s "
+                       "JOIN resources r ON r.seq = s.seq")
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
     return {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
 
 
-def _select(table: DumpTable, present: set[str]) -> str:
-    """The query of one dump table; ``present`` are the table's columns in this file."""
+def _present(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _select(table: DumpTable, present: set[str], columns: set[str]) -> str | None:
+    """The query of one dump table (``None``: this file has none of it); ``present`` are the
+    file's tables, ``columns`` the table's columns."""
     if table.name == "settings":
         return f"SELECT key, value FROM meta WHERE {_META_WHERE}"
     if table.name == "sequences":
         marks = ", ".join(repr(k) for k in SEQUENCES)
         return f"SELECT key, CAST(value AS INTEGER) FROM meta WHERE key IN ({marks}) ORDER BY key"
-    columns = list(table.column_names)
-    packed = _PACKED.get(table.name)
-    columns.append(packed[1] if packed and packed[1] in present else "NULL")
+    if table.name == "resource_sets" and "set_members" in present:
+        return _SETS_SELECT
+    if table.name not in present:
+        return None
+    names = list(table.column_names)
+    if table.name == "records":  # schema 4: raw_z (compressed) beside raw (plain, older rows)
+        names.append("raw_z" if "raw_z" in columns else "NULL")
+    if table.name == "disseminations" and "codec" in columns:
+        names.append("codec")
     order = " ORDER BY rowid" if table.name == "unmapped_terms" else ""  # the order written
-    return f"SELECT {', '.join(columns)} FROM {table.name}{order}"
+    return f"SELECT {', '.join(names)} FROM {table.name}{order}"
 
 
-def _converter(table: DumpTable) -> Any:
-    """A function making one SQLite row (the table's columns, then how the packed one is kept)
-    a plain dump row (0/1 as bools, text blobs as bytes, compressed values decompressed)."""
+def _converter(table: DumpTable, codec: Codec, conn: sqlite3.Connection) -> Any:
+    """A function making one SQLite row a plain dump row (0/1 as bools, text blobs as bytes,
+    compressed values decompressed)."""
     fixes = [(i, c.kind) for i, c in enumerate(table.columns) if c.kind in ("bool", "bytes")]
     names = table.column_names
-    packed = _PACKED.get(table.name)
-    at = names.index(packed[0]) if packed else -1
-    text_json = names.index("description") if table.name == "descriptions" else -1
-
-    extra = table.name not in ("settings", "sequences")  # _select adds how a value is kept
+    packed = [names.index(c) for (t, c) in _PACKED if t == table.name]
+    xml_at = names.index("xml") if table.name == "disseminations" else -1
+    raw_at = names.index("raw") if table.name == "records" else -1
+    width = len(names)
 
     def convert(row: tuple[Any, ...]) -> tuple[DumpValue, ...]:
-        values = list(row[:-1] if extra else row)
-        how = row[-1] if extra else None
-        if table.name == "records" and how is not None:  # raw_z: the raw record, zstd
-            values[at] = _zdecompress(how)
-        elif table.name == "disseminations" and how == "zstd":
-            values[at] = _zdecompress(values[at])
-        if text_json >= 0 and isinstance(values[text_json], bytes):  # a packed description
-            values[text_json] = _zdecompress(values[text_json]).decode("utf-8")
+        values = list(row[:width])
+        if xml_at >= 0 and len(row) > width and row[width]:  # codec: a compressed document
+            values[xml_at] = codec.decompress(conn, values[xml_at])
+        if raw_at >= 0 and row[width] is not None:  # raw_z: the raw record, compressed
+            values[raw_at] = codec.decompress(conn, row[width])
+        for at in packed:
+            if isinstance(values[at], bytes):  # compressed (plain rows are TEXT)
+                values[at] = codec.text(conn, values[at])
         for i, kind in fixes:
             value = values[i]
             if value is None:
@@ -90,31 +106,39 @@ def _converter(table: DumpTable) -> Any:
     return convert
 
 
-def _packed_rows(table: DumpTable, rows: Iterable[tuple[DumpValue, ...]]
-                 ) -> tuple[list[str], list[tuple[DumpValue, ...]]]:
-    """Plain dump rows as this backend keeps them: the columns to insert and the rows."""
+def _packed_rows(table: DumpTable, codec: Codec, rows: Iterable[tuple[DumpValue, ...]]
+                 ) -> tuple[str, list[str], list[tuple[DumpValue, ...]]]:
+    """Plain dump rows as this backend keeps them: the table, its columns, the rows."""
     names = list(table.column_names)
+    if table.name == "resource_sets":
+        return "set_members", ["set_spec", "seq"], [(r[1], r[2]) for r in rows]
     if table.name == "records":
         at = names.index("raw")
-        return [*names, "raw_z"], [
-            (*r[:at], None, *r[at + 1:], None if r[at] is None else _zcompress(bytes(r[at])))  # type: ignore[arg-type]
-            for r in rows]
+        return "records", [*names[:at], "raw_z", *names[at + 1:]], [
+            (*r[:at], None if r[at] is None else codec.compress("raw", bytes(r[at])),  # type: ignore[arg-type]
+             *r[at + 1:]) for r in rows]
     if table.name == "disseminations":
-        at = names.index("xml")
-        return [*names, "codec"], [(*r[:at], _zcompress(bytes(r[at])), *r[at + 1:], "zstd")  # type: ignore[arg-type]
-                                   for r in rows]
-    if table.name == "descriptions":
-        at = names.index("description")
-        return names, [(*r[:at], _zcompress(str(r[at]).encode("utf-8")), *r[at + 1:])
-                       for r in rows]
-    return names, list(rows)
+        at, prefix = names.index("xml"), names.index("prefix")
+        return "disseminations", [*names, "codec"], [
+            (*r[:at], codec.compress(f"xml:{r[prefix]!s}", bytes(r[at])), *r[at + 1:], "zstd")  # type: ignore[arg-type]
+            for r in rows]
+    for kind_table, column in _PACKED:
+        if kind_table == table.name:
+            at = names.index(column)
+            kind = _PACKED[(kind_table, column)]
+            return table.name, names, [
+                (*r[:at], codec.compress(kind, str(r[at]).encode("utf-8")), *r[at + 1:])
+                for r in rows]
+    return table.name, names, list(rows)
 
 
 def _counts(conn: sqlite3.Connection) -> dict[str, int]:
     counts: dict[str, int] = {}
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tables = _present(conn)
     for table in DUMP_TABLES:
-        if table.name == "settings":
+        if table.name == "resource_sets" and "set_members" in tables:
+            query = f"SELECT COUNT(*) FROM ({_SETS_SELECT})"
+        elif table.name == "settings":
             query = f"SELECT COUNT(*) FROM meta WHERE {_META_WHERE}"
         elif table.name == "sequences":
             counts[table.name] = len(SEQUENCES)
@@ -142,14 +166,14 @@ class DumpReaders(Connections):
             conn.execute("PRAGMA busy_timeout=60000")
             conn.execute("BEGIN")  # one snapshot for every table (WAL)
             try:
-                present = {r[0] for r in conn.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
+                present = _present(conn)
                 for table in DUMP_TABLES:
-                    if table.name not in present and table.name not in ("settings", "sequences"):
-                        continue
-                    convert = _converter(table)
                     columns = _columns(conn, table.name) if table.name in present else set()
-                    cursor = conn.execute(_select(table, columns))
+                    query = _select(table, present, columns)
+                    if query is None:
+                        continue
+                    convert = _converter(table, self._codec, conn)
+                    cursor = conn.execute(query)
                     while rows := cursor.fetchmany(max(1, batch_size)):
                         yield DumpBatch(table.name, tuple(convert(r) for r in rows))
             finally:
@@ -168,11 +192,13 @@ class DumpWriters(WriteConnections):
             if replace:
                 for table in DUMP_TABLES:
                     if table.name not in ("settings", "sequences"):
-                        conn.execute(f"DELETE FROM {table.name}")
+                        kept = "set_members" if table.name == "resource_sets" else table.name
+                        conn.execute(f"DELETE FROM {kept}")
                 conn.execute(f"DELETE FROM meta WHERE {_META_WHERE}")
-                conn.execute("DELETE FROM search_text")
-                conn.execute("DELETE FROM search_facets")
-                conn.execute("DELETE FROM search_rows")
+                # The search index (contentless FTS5: emptied whole, .fts).
+                conn.execute("INSERT INTO search_text (search_text) VALUES ('delete-all')")
+                for derived in ("facet_postings", "facet_values", "search_docs"):
+                    conn.execute(f"DELETE FROM {derived}")
             sequences = {name: 0 for name in SEQUENCES}
             for batch in batches:
                 table = dump_table(batch.table)
@@ -186,9 +212,9 @@ class DumpWriters(WriteConnections):
                                              f"{', '.join(SEQUENCES)}")
                         sequences[str(name)] = int(value)  # type: ignore[arg-type]
                 else:
-                    names, rows = _packed_rows(table, batch.rows)
+                    name, names, rows = _packed_rows(table, self._codec, batch.rows)
                     marks = ", ".join("?" * len(names))
-                    conn.executemany(f"INSERT INTO {table.name} ({', '.join(names)}) "
+                    conn.executemany(f"INSERT INTO {name} ({', '.join(names)}) "
                                      f"VALUES ({marks})", rows)
             # A sequence never goes back below a value in use (a dump without its sequences).
             top = {"seq": "SELECT MAX(seq) FROM records",
@@ -202,4 +228,4 @@ class DumpWriters(WriteConnections):
             # tables are empty here (a new store, or emptied above).
             for resource_id, text in conn.execute(
                     "SELECT id, record FROM resources WHERE deleted = 0"):
-                _search_insert(conn, resource_id, json.loads(text))
+                _search_insert(conn, self._codec, resource_id, self._codec.load_json(conn, text))

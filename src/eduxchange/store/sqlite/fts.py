@@ -12,7 +12,6 @@ what made it).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from typing import Any
 
@@ -29,51 +28,63 @@ from ..search import (
     search_document,
     search_terms,
 )
-from .connection import Connections
+from .connection import Codec, Connections
 
 __all__ = ["SEARCH_INDEX_VERSION", "SearchReader", "ensure_search_index"]
 
 #: Bump when store.search.search_document or the index tables change: stores then re-index.
 #: 2: ``search_rows`` (each resource's FTS5 rowid, schema 4), filled by the re-index.
-SEARCH_INDEX_VERSION = "2"
+#: 3: facets as ``facet_values`` and ``facet_postings`` (by FTS5 rowid, schema 6).
+#: 4: a contentless ``search_text`` and ``search_docs`` (schema 7).
+SEARCH_INDEX_VERSION = "4"
 
 # bm25 weights of title, body, concepts: a word of the title counts most.
 _BM25 = "bm25(search_text, 0.0, 10.0, 2.0, 1.0)"
 
 
-def _search_sync(conn: sqlite3.Connection, resource_id: str, record: CommonRecord,
-                 deleted: bool) -> None:
+def _search_sync(conn: sqlite3.Connection, codec: Codec, resource_id: str,
+                 record: CommonRecord, deleted: bool) -> None:
     """Rewrite one resource's search rows (a withdrawn resource has none).
 
-    Its search_text row is found by rowid (``search_rows``): an FTS5 table finds rows by rowid
-    only, and deleting by its UNINDEXED resource_id scanned the whole index for every resource
-    written (normalization's cost per record then grew with the catalogue).
+    ``search_text`` is contentless (FTS5 ``content=''``: the index alone, no copy of the
+    texts, 1.1 KB a record), so a document is deleted by giving FTS5 exactly the texts it
+    indexed: ``search_docs`` keeps them, compressed, with the resource's IRI, by FTS5 rowid
+    (``doc``). Texts derived anew from the old record could differ (a vocabulary's labels
+    change) and would corrupt the index.
     """
-    row = conn.execute("SELECT fts_rowid FROM search_rows WHERE resource_id = ?",
+    row = conn.execute("SELECT doc, texts FROM search_docs WHERE resource_id = ?",
                        (resource_id,)).fetchone()
     if row is not None:
-        conn.execute("DELETE FROM search_text WHERE rowid = ?", row)
-        conn.execute("DELETE FROM search_facets WHERE resource_id = ?", (resource_id,))
+        title, body, concepts = codec.load_json(conn, row[1])
+        conn.execute("INSERT INTO search_text (search_text, rowid, title, body, concepts) "
+                     "VALUES ('delete', ?, ?, ?, ?)", (row[0], title, body, concepts))
+        conn.execute("DELETE FROM facet_postings WHERE doc = ?", (row[0],))
+        conn.execute("DELETE FROM search_docs WHERE doc = ?", (row[0],))
     if deleted:
-        if row is not None:
-            conn.execute("DELETE FROM search_rows WHERE resource_id = ?", (resource_id,))
         return
-    _search_insert(conn, resource_id, record)
+    _search_insert(conn, codec, resource_id, record)
 
 
-def _search_insert(conn: sqlite3.Connection, resource_id: str, record: CommonRecord) -> None:
+def _search_insert(conn: sqlite3.Connection, codec: Codec, resource_id: str,
+                   record: CommonRecord) -> None:
     """Index one live resource that has no search rows yet (a rebuild into emptied tables
     inserts only)."""
     doc = search_document(record, default_vocabularies())
-    cur = conn.execute("INSERT INTO search_text (resource_id, title, body, concepts) "
-                       "VALUES (?, ?, ?, ?)", (resource_id, doc.title, doc.body, doc.concepts))
-    conn.execute("INSERT OR REPLACE INTO search_rows (resource_id, fts_rowid) VALUES (?, ?)",
-                 (resource_id, cur.lastrowid))
-    conn.executemany("INSERT INTO search_facets (resource_id, facet, value) VALUES (?, ?, ?)",
-                     [(resource_id, facet, value) for facet, value in doc.facets])
+    cur = conn.execute("INSERT INTO search_docs (resource_id, texts) VALUES (?, ?)",
+                       (resource_id, codec.pack_json("search", [doc.title, doc.body,
+                                                                doc.concepts])))
+    conn.execute("INSERT INTO search_text (rowid, title, body, concepts) VALUES (?, ?, ?, ?)",
+                 (cur.lastrowid, doc.title, doc.body, doc.concepts))
+    if doc.facets:
+        conn.executemany("INSERT OR IGNORE INTO facet_values (facet, value) VALUES (?, ?)",
+                         doc.facets)
+        conn.executemany(
+            "INSERT OR IGNORE INTO facet_postings (value_id, doc) SELECT id, ? FROM facet_values "
+            "WHERE facet = ? AND value = ?",
+            [(cur.lastrowid, facet, value) for facet, value in doc.facets])
 
 
-def ensure_search_index(conn: sqlite3.Connection) -> None:
+def ensure_search_index(conn: sqlite3.Connection, codec: Codec) -> None:
     """(Re)build the search index once for stores without it or with one of another version
     (its tables are made by the migrations, :mod:`.schema`)."""
     if conn.execute("SELECT 1 FROM meta WHERE key = 'search_index' AND value = ?",
@@ -83,12 +94,14 @@ def ensure_search_index(conn: sqlite3.Connection) -> None:
     try:
         if not conn.execute("SELECT 1 FROM meta WHERE key = 'search_index' AND value = ?",
                             (SEARCH_INDEX_VERSION,)).fetchone():
-            conn.execute("DELETE FROM search_text")
-            conn.execute("DELETE FROM search_facets")
-            conn.execute("DELETE FROM search_rows")
+            conn.execute("INSERT INTO search_text (search_text) VALUES ('delete-all')")
+            conn.execute("DELETE FROM facet_postings")
+            conn.execute("DELETE FROM facet_values")
+            conn.execute("DELETE FROM search_docs")
             for resource_id, text, deleted in conn.execute(
                     "SELECT id, record, deleted FROM resources").fetchall():
-                _search_sync(conn, resource_id, json.loads(text), bool(deleted))
+                _search_sync(conn, codec, resource_id, codec.load_json(conn, text),
+                             bool(deleted))
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('search_index', ?)",
                          (SEARCH_INDEX_VERSION,))
     except BaseException:
@@ -97,23 +110,24 @@ def ensure_search_index(conn: sqlite3.Connection) -> None:
     conn.execute("COMMIT")
 
 
-def _search(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult:
+def _search(conn: sqlite3.Connection, codec: Codec, query: SearchQuery) -> SearchResult:
     """Answer ``query`` from the index (see :meth:`SQLiteStore.search`)."""
     match = fts5_match(search_terms(query.text))
     where: list[str] = []
     params: list[Any] = []
     if match is not None:
-        select = f"SELECT resource_id, -{_BM25} AS score FROM search_text"
+        select = (f"SELECT d.doc, d.resource_id, -{_BM25} AS score FROM search_text "
+                  "JOIN search_docs d ON d.doc = search_text.rowid")
         where.append("search_text MATCH ?")
         params.append(match)
     else:
-        select = "SELECT resource_id, 0.0 AS score FROM search_text"
+        select = "SELECT d.doc, d.resource_id, 0.0 AS score FROM search_docs d"
     for facet, values in sorted(query.filters.items()):
         if facet not in FACETS or not values:
             continue
         marks = ", ".join("?" * len(values))
-        where.append(f"resource_id IN (SELECT resource_id FROM search_facets "
-                     f"WHERE facet = ? AND value IN ({marks}))")
+        where.append(f"d.doc IN (SELECT p.doc FROM facet_values v JOIN facet_postings p "
+                     f"ON p.value_id = v.id WHERE v.facet = ? AND v.value IN ({marks}))")
         params.extend([facet, *values])
     hits_sql = select + (" WHERE " + " AND ".join(where) if where else "")
     cte = f"WITH hits AS MATERIALIZED ({hits_sql}) "
@@ -127,12 +141,13 @@ def _search(conn: sqlite3.Connection, query: SearchQuery) -> SearchResult:
         [*params, page_size, offset]).fetchall()
     counts: dict[str, list[FacetCount]] = {name: [] for name in FACETS}
     for facet, value, count in conn.execute(
-            cte + "SELECT facet, value, COUNT(*) AS n FROM search_facets "
-            "JOIN hits USING (resource_id) GROUP BY facet, value ORDER BY facet, n DESC, value",
+            cte + "SELECT v.facet, v.value, COUNT(*) AS n FROM hits "
+            "JOIN facet_postings p ON p.doc = hits.doc JOIN facet_values v ON v.id = p.value_id "
+            "GROUP BY v.facet, v.value ORDER BY v.facet, n DESC, v.value",
             params):
         if facet in counts:
             counts[facet].append(FacetCount(value, int(count)))
-    hits = tuple(SearchHit(resource_id=r[0], record=json.loads(r[2]), score=float(r[1]))
+    hits = tuple(SearchHit(resource_id=r[0], record=codec.load_json(conn, r[2]), score=float(r[1]))
                  for r in rows)
     return SearchResult(total=total, hits=hits,
                         facets={name: tuple(found) for name, found in counts.items()})
@@ -144,7 +159,7 @@ class SearchReader(Connections):
     def search(self, query: SearchQuery) -> SearchResult:
         """The resources matching ``query``, most relevant first, with facet counts."""
         try:
-            return _search(self._conn(), query)
+            return _search(self._conn(), self._codec, query)
         except sqlite3.OperationalError as err:
             if "no such table" not in str(err):
                 raise

@@ -29,8 +29,7 @@ from ..base import (
     is_stale,
 )
 from ..lock import exclusive_lock, lock_path
-from .connection import (Connections, WriteConnections, _discard, _now, _zcompress, _zdecompress,
-                         store_errors)
+from .connection import Connections, WriteConnections, _discard, _now, store_errors
 
 __all__ = ["HarvestReaders", "HarvestWriters"]
 
@@ -163,7 +162,7 @@ class HarvestReaders(Connections):
                 since_seq, batch=1000):
             yield StoredRecord(member_id=r[0], identifier=r[1], metadata_prefix=r[2],
                                datestamp=r[3], sets=tuple(json.loads(r[4])), deleted=bool(r[5]),
-                               raw=r[6] if r[10] is None else _zdecompress(r[10]), run_id=r[7],
+                               raw=r[6] if r[10] is None else self._unz(r[10]), run_id=r[7],
                                first_harvested=r[8], harvested_at=r[9], seq=r[11])
 
     @store_errors
@@ -333,11 +332,12 @@ class HarvestWriters(WriteConnections):
                     new += 1
                     inserts.append((member_id, ident, metadata_prefix, h.datestamp,
                                     normalize_datestamp(h.datestamp), sets_json, 0, None,
-                                    _zcompress(rec.raw), run_id, run_id, now, now, seq))
+                                    self._codec.compress("raw", rec.raw), run_id, run_id, now,
+                                    now, seq))
                 else:
                     updated += 1
                     updates.append((metadata_prefix, h.datestamp, normalize_datestamp(h.datestamp),
-                                    sets_json, _zcompress(rec.raw), run_id, run_id, now, seq,
+                                    sets_json, self._codec.compress("raw", rec.raw), run_id, run_id, now, seq,
                                     member_id, ident))
             if inserts:
                 conn.executemany(

@@ -8,7 +8,6 @@ The resumption tokens' key and the repositoryIdentifier are kept in ``meta``.
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import sqlite3
@@ -18,23 +17,27 @@ from typing import Any
 
 from ...core.errors import StoreError
 from ..base import OAIItem, Resource
-from .connection import Connections, _zdecompress, store_errors
+from .connection import Connections, store_errors
 
 __all__ = ["OAIReaders", "oai_token_key"]
 
-def _oai_sync_sets(conn: sqlite3.Connection, resource_id: str, sets: Sequence[str],
-                   seq: int, *, fresh: bool = False) -> None:
-    """Keep the resource's setSpecs (computed by the catalogue: :mod:`eduxchange.catalog.sets`;
-    ``fresh``: a new resource, which has no rows to delete)."""
-    if not fresh:
-        conn.execute("DELETE FROM resource_sets WHERE resource_id = ?", (resource_id,))
-    conn.executemany("INSERT INTO resource_sets (resource_id, set_spec, seq) VALUES (?, ?, ?)",
-                     [(resource_id, spec, seq) for spec in dict.fromkeys(sets)])
+def _oai_sync_sets(conn: sqlite3.Connection, sets: Sequence[str], seq: int, *,
+                   old_seq: int | None = None) -> None:
+    """Keep the resource's setSpecs (computed by the catalogue: :mod:`eduxchange.catalog.sets`)
+    under its new ``seq`` (``old_seq``: the one its rows had, None for a new resource).
+
+    A row is ``(set_spec, seq)`` alone: a resource's seq is unique and resources_seq finds the
+    resource, so no IRI is repeated in every row and its index (1.5 KB a record before).
+    """
+    if old_seq is not None:
+        conn.execute("DELETE FROM set_members WHERE seq = ?", (old_seq,))
+    conn.executemany("INSERT OR IGNORE INTO set_members (set_spec, seq) VALUES (?, ?)",
+                     [(spec, seq) for spec in dict.fromkeys(sets)])
 
 
 class OAIReaders(Connections):
     """The OAI-PMH provider's backend (:class:`~eduxchange.store.base.OAIBackend`), read-only
-    queries: set membership from ``resource_sets``, keyset pages on ``seq``.
+    queries: set membership from ``set_members``, keyset pages on ``seq``.
 
     Datestamps are ``resources.updated_at`` (UTC, ``YYYY-MM-DDThh:mm:ssZ``, so strings compare
     in time order); ``from_``/``until`` are inclusive bounds in that form (OAI-PMH 2.0 §3.3.1).
@@ -55,17 +58,29 @@ class OAIReaders(Connections):
         return "writer_version" in self._dissemination_columns()
 
     _COLUMNS = ("r.id, r.deleted, r.created_at, r.updated_at, r.seq, "
-                "(SELECT group_concat(x.set_spec, ' ') FROM resource_sets x "
-                "WHERE x.resource_id = r.id)")
+                "(SELECT group_concat(x.set_spec, ' ') FROM set_members x "
+                "WHERE x.seq = r.seq)")
+    # A store older than schema 6 opened read-only (not migrated): its resource_sets rows.
+    _LEGACY_COLUMNS = ("r.id, r.deleted, r.created_at, r.updated_at, r.seq, "
+                       "(SELECT group_concat(x.set_spec, ' ') FROM resource_sets x "
+                       "WHERE x.resource_id = r.id)")
+    _legacy_sets: bool | None = None
 
-    @staticmethod
-    def _filters(from_: str | None, until: str | None, set_: str | None
+    def _columns(self) -> str:
+        if self._legacy_sets is None:
+            self._legacy_sets = self._conn().execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'set_members'").fetchone() is None
+        return self._LEGACY_COLUMNS if self._legacy_sets else self._COLUMNS
+
+    def _filters(self, from_: str | None, until: str | None, set_: str | None
                  ) -> tuple[str, str, list[str], list[Any]]:
         # '+r.updated_at' keeps SQLite on the seq index: the order and the keyset come from it.
         where: list[str] = []
         params: list[Any] = []
         if set_ is not None:
-            source, seq_column = "resource_sets s JOIN resources r ON r.id = s.resource_id", "s.seq"
+            source, seq_column = "set_members s JOIN resources r ON r.seq = s.seq", "s.seq"
+            if self._columns() is self._LEGACY_COLUMNS:
+                source = "resource_sets s JOIN resources r ON r.id = s.resource_id"
             where.append("s.set_spec = ?")
             params.append(set_)
         else:
@@ -98,7 +113,7 @@ class OAIReaders(Connections):
             if lowest is None:
                 return []
             after_seq = int(lowest) - 1
-        columns = self._COLUMNS
+        columns = self._columns()
         join_params: list[Any] = []
         if with_records:
             if prefix is not None and writer_version is not None and self._has_versions():
@@ -131,19 +146,20 @@ class OAIReaders(Connections):
     def oai_get(self, resource_id: str) -> OAIItem | None:
         """One resource (live or deleted) with its record, or ``None``."""
         row = self._conn().execute(
-            f"SELECT {self._COLUMNS}, r.record FROM resources r WHERE r.id = ?",
+            f"SELECT {self._columns()}, r.record FROM resources r WHERE r.id = ?",
             (resource_id,)).fetchone()
         return None if row is None else self._item(row, True)
 
     @store_errors
     def oai_sets(self) -> list[str]:
         """Every setSpec some resource is in, top levels included, sorted."""
-        # One seek of resource_sets_spec per set (the next spec after the last one), instead
+        # One seek of set_members' key per set (the next spec after the last one), instead
         # of a DISTINCT over every row: a handful of sets, however many records.
         specs: list[str] = []
         conn = self._conn()
+        table = "resource_sets" if self._columns() is self._LEGACY_COLUMNS else "set_members"
         while True:
-            (spec,) = conn.execute("SELECT MIN(set_spec) FROM resource_sets WHERE set_spec > ?",
+            (spec,) = conn.execute(f"SELECT MIN(set_spec) FROM {table} WHERE set_spec > ?",
                                    (specs[-1] if specs else "",)).fetchone()
             if spec is None:
                 return specs
@@ -186,14 +202,13 @@ class OAIReaders(Connections):
             "SELECT MIN(seq) FROM resources WHERE id >= ? AND id < ?",
             (p, p + "\U0010ffff")).fetchone()[0])
 
-    @staticmethod
-    def _item(row: Any, with_record: bool) -> OAIItem:
+    def _item(self, row: Any, with_record: bool) -> OAIItem:
         sets = tuple(s for s in (row[5] or "").split() if ":" in s)
         written: bytes | None = row[7] if len(row) > 7 else None
         if written is not None and row[8] == "zstd":
-            written = _zdecompress(written)
+            written = self._unz(written)
         # Without its record (the pre-rendered metadata is served instead), nothing reads it.
-        record: Any = json.loads(row[6]) if with_record and written is None else {}
+        record: Any = self._json(row[6]) if with_record and written is None else {}
         return (Resource(id=row[0], record=record, deleted=bool(row[1]), created_at=row[2],
                          updated_at=row[3], seq=row[4]), sets, written)
 

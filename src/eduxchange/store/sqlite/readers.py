@@ -21,7 +21,7 @@ from ..base import (
     Resource,
     StoredDescription,
 )
-from .connection import Connections, _load_json, store_errors
+from .connection import Connections, store_errors
 
 __all__ = ["CatalogReaders", "ChangeFeedReaders"]
 
@@ -37,7 +37,7 @@ class CatalogReaders(Connections):
             (resource_id,)).fetchone()
         if row is None:
             return None
-        return Resource(id=resource_id, record=json.loads(row[0]), deleted=bool(row[1]),
+        return Resource(id=resource_id, record=self._json(row[0]), deleted=bool(row[1]),
                         created_at=row[2], updated_at=row[3], seq=row[4])
 
     @store_errors
@@ -54,12 +54,13 @@ class CatalogReaders(Connections):
     def catalogue_totals(self) -> CatalogueTotals:
         """Counts over the live catalogue (one scan of ``resources``; callers cache by seq)."""
         conn = self._conn()
+        self._codec.load_all(conn)  # records are compressed: unz() gives their text
         (resources,) = conn.execute("SELECT COUNT(*) FROM resources WHERE deleted = 0").fetchone()
         (languages,) = conn.execute(
             "SELECT COUNT(DISTINCT lower(j.value)) FROM resources r, "
-            "json_each(r.record, '$.inLanguage') j WHERE r.deleted = 0").fetchone()
+            "json_each(unz(r.record), '$.inLanguage') j WHERE r.deleted = 0").fetchone()
         (licences,) = conn.execute(
-            "SELECT COUNT(DISTINCT json_extract(record, '$.license.id')) FROM resources "
+            "SELECT COUNT(DISTINCT json_extract(unz(record), '$.license.id')) FROM resources "
             "WHERE deleted = 0").fetchone()
         return CatalogueTotals(resources=int(resources), languages=int(languages),
                                licences=int(licences))
@@ -69,7 +70,7 @@ class CatalogReaders(Connections):
         """The member descriptions a catalogue record was merged from, by member and identifier."""
         return [
             MemberDescription(member_id=r[0], identifier=r[1], format=r[2],
-                              description=_load_json(r[3]), updated_at=r[4])
+                              description=self._json(r[3]), updated_at=r[4])
             for r in self._conn().execute(
                 "SELECT member_id, identifier, format, description, updated_at FROM descriptions "
                 "WHERE resource_id = ? ORDER BY rank, member_id, identifier LIMIT 100",
@@ -108,7 +109,7 @@ class CatalogReaders(Connections):
             params.append(member_id)
         for r in self._by_seq("SELECT id, record, deleted, created_at, updated_at, seq "
                               "FROM resources", where, params, since_seq, batch=500):
-            yield Resource(id=r[0], record=json.loads(r[1]), deleted=bool(r[2]),
+            yield Resource(id=r[0], record=self._json(r[1]), deleted=bool(r[2]),
                            created_at=r[3], updated_at=r[4], seq=r[5])
 
     @store_errors
@@ -141,7 +142,7 @@ class CatalogReaders(Connections):
                 return
             for r in rows:
                 yield StoredDescription(member_id=member_id, identifier=r[0], resource_id=r[1],
-                                        format=r[2], rank=r[3], description=_load_json(r[4]))
+                                        format=r[2], rank=r[3], description=self._json(r[4]))
             last = rows[-1][0]
 
     @store_errors

@@ -17,7 +17,6 @@ from collections.abc import Callable
 
 from ...catalog.sets import oai_set_specs
 from ...core.errors import StoreError
-from .oai import _oai_sync_sets
 from .leases import LEASE_SCHEMA
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
@@ -220,7 +219,11 @@ def _to_3(conn: sqlite3.Connection) -> None:
     if not conn.execute("SELECT 1 FROM meta WHERE key = 'resource_sets'").fetchone():
         for resource_id, text, seq in conn.execute(
                 "SELECT id, record, seq FROM resources").fetchall():
-            _oai_sync_sets(conn, resource_id, oai_set_specs(json.loads(text)), seq)
+            # This step's own rows (resource_sets, replaced by set_members in step 6).
+            conn.executemany(
+                "INSERT INTO resource_sets (resource_id, set_spec, seq) VALUES (?, ?, ?)",
+                [(resource_id, spec, seq)
+                 for spec in dict.fromkeys(oai_set_specs(json.loads(text)))])
         conn.execute("INSERT INTO meta VALUES ('resource_sets', '1')")
     # The search index is filled after the migrations (.fts.ensure_search_index): it is
     # derived data of its own version.
@@ -256,10 +259,95 @@ def _to_4(conn: sqlite3.Connection) -> None:
     _run(conn, _SCHEMA_4)
 
 
-# -- 4 -> 5: harvest workers' leases (.leases, issue 12) -------------------------------------------
+# -- 4 -> 5: zstd dictionaries (.connection.Codec) ------------------------------------------------
+# Each kind of compressed data (raw records, descriptions, catalogue records, metadata per
+# prefix) is compressed with a dictionary trained on the store's first records of that kind;
+# frames name theirs by id. resources.record is then kept compressed too (a BLOB in the TEXT
+# column; rows written before stay text and read as they are).
+
+_SCHEMA_5 = """
+CREATE TABLE IF NOT EXISTS zstd_dicts (
+    id         INTEGER PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    dict       BLOB NOT NULL,
+    created_at TEXT NOT NULL
+);
+"""
 
 
 def _to_5(conn: sqlite3.Connection) -> None:
+    _run(conn, _SCHEMA_5)
+
+
+# -- 5 -> 6: the derived rows without the resource's IRI in each -----------------------------------
+# - set_members (set_spec, seq) replaces resource_sets (resource_id, set_spec, seq) and its index:
+#   a resource's seq is unique and names it (resources_seq), so the 60-byte IRI is not repeated
+#   in each of its rows twice (1.5 KB a record before, ~0.2 after);
+# - the search facets become facet_values (each (facet, value) once, by id) and facet_postings
+#   (value id, FTS5 rowid): 1.8 KB a record before. The search index is derived data: it is
+#   rebuilt on the next open (SEARCH_INDEX_VERSION 3), which fills them.
+
+_SCHEMA_6 = """
+CREATE TABLE IF NOT EXISTS set_members (
+    set_spec TEXT NOT NULL,
+    seq      INTEGER NOT NULL,
+    PRIMARY KEY (set_spec, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS set_members_seq ON set_members (seq);
+INSERT OR IGNORE INTO set_members (set_spec, seq)
+    SELECT s.set_spec, r.seq FROM resource_sets s JOIN resources r ON r.id = s.resource_id;
+DROP TABLE IF EXISTS resource_sets;
+CREATE TABLE IF NOT EXISTS facet_values (
+    id    INTEGER PRIMARY KEY,
+    facet TEXT NOT NULL,
+    value TEXT NOT NULL,
+    UNIQUE (facet, value)
+);
+CREATE TABLE IF NOT EXISTS facet_postings (
+    value_id INTEGER NOT NULL,
+    doc      INTEGER NOT NULL,
+    PRIMARY KEY (value_id, doc)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS facet_postings_doc ON facet_postings (doc);
+DROP TABLE IF EXISTS search_facets;
+DELETE FROM meta WHERE key = 'search_index';
+"""
+
+
+def _to_6(conn: sqlite3.Connection) -> None:
+    _run(conn, _SCHEMA_6)
+
+
+# -- 6 -> 7: a contentless search index ------------------------------------------------------------
+# search_text keeps the index alone (FTS5 content=''), not a copy of every resource's texts
+# (1.1 KB a record); search_docs keeps them compressed, to delete a document exactly
+# (.fts._search_sync), with the resource's IRI, by FTS5 rowid; search_rows goes. Derived data:
+# rebuilt on the next open (SEARCH_INDEX_VERSION 4).
+
+_SCHEMA_7 = """
+DROP TABLE IF EXISTS search_text;
+CREATE VIRTUAL TABLE search_text USING fts5 (
+    title, body, concepts, content = '',
+    tokenize = 'unicode61 remove_diacritics 2');
+CREATE TABLE IF NOT EXISTS search_docs (
+    doc         INTEGER PRIMARY KEY,
+    resource_id TEXT NOT NULL UNIQUE,
+    texts       BLOB NOT NULL
+);
+DROP TABLE IF EXISTS search_rows;
+DELETE FROM facet_postings;
+DELETE FROM meta WHERE key = 'search_index';
+"""
+
+
+def _to_7(conn: sqlite3.Connection) -> None:
+    _run(conn, _SCHEMA_7)
+
+
+# -- 7 -> 8: harvest workers' leases (.leases, issue 12) -------------------------------------------
+
+
+def _to_8(conn: sqlite3.Connection) -> None:
     _run(conn, LEASE_SCHEMA)
 
 
@@ -270,7 +358,10 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("indexes, sets, aliases, reports and search tables added without a version", _to_3),
     ("zstd raw records and metadata; records (member_id, seq), resources (updated_at, seq), "
      "search_rows", _to_4),
-    ("leases of harvest workers", _to_5),
+    ("zstd dictionaries; compressed catalogue records", _to_5),
+    ("set_members, facet_values and facet_postings without IRIs", _to_6),
+    ("a contentless search index; search_docs", _to_7),
+    ("leases of harvest workers", _to_8),
 )
 
 #: The version a store has after every migration (the number of the last one).

@@ -38,7 +38,7 @@ class SQLiteStore(HarvestWriters, CatalogWriters, DumpWriters, _Readers, SQLiteL
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = self._conn()
             migrate(conn, self.path)
-            ensure_search_index(conn)
+            ensure_search_index(conn, self._codec)
         except (sqlite3.Error, OSError) as err:
             raise StoreError(f"cannot open the catalogue store {self.path}: {err}") from err
 
