@@ -38,8 +38,9 @@ __all__ = ["SEARCH_INDEX_VERSION", "SearchReader", "ensure_search_index"]
 #: 4: a contentless ``search_text`` and ``search_docs`` (schema 7).
 SEARCH_INDEX_VERSION = "4"
 
-# bm25 weights of title, body, concepts: a word of the title counts most.
-_BM25 = "bm25(search_text, 0.0, 10.0, 2.0, 1.0)"
+# bm25 weights of title, body, concepts (the table's columns, in order): a word of the title
+# counts most.
+_BM25 = "bm25(search_text, 10.0, 2.0, 1.0)"
 
 
 def _search_sync(conn: sqlite3.Connection, codec: Codec, resource_id: str,
