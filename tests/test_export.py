@@ -334,7 +334,11 @@ def test_memory_does_not_grow_with_the_catalogue(memory_config: eduxchange.Confi
                                                  format_: str) -> None:
     export(memory_config, _GeneratedStore(20), _Discard(), format=format_)  # type: ignore[arg-type]
     small_peak, _ = _traced(memory_config, _GeneratedStore(100), format_)
-    large_peak, kept = _traced(memory_config, _GeneratedStore(500), format_)
+    # Twice, keeping the lower figures: tracemalloc counts every thread's allocations, and a
+    # thread an earlier test left (a browser driver's, a pool's) may allocate during one run;
+    # what the export itself keeps shows in both.
+    runs = [_traced(memory_config, _GeneratedStore(500), format_) for _ in range(2)]
+    large_peak, kept = min(r[0] for r in runs), min(r[1] for r in runs)
     # Five times the records: the peak moves by less than 30 records' worth of output (a record
     # is 2-5 KB in any format; the slack is for young garbage awaiting the cycle collector).
     assert large_peak < small_peak + 128 * 1024, (small_peak, large_peak)
