@@ -15,7 +15,7 @@ or duplicated.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence, Set
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,6 +39,7 @@ __all__ = [
     "OAIItem",
     "CatalogTxn",
     "NormalizedBefore",
+    "collect_normalized_before",
     "CatalogueTotals",
     "Change",
     "MemberDescription",
@@ -214,6 +215,19 @@ class NormalizedBefore:
     description: StoredDescription | None
     unmapped: frozenset[tuple[str, str, str]] = frozenset()
     quarantined: bool = False
+
+
+def collect_normalized_before(
+        ids: Sequence[str], descriptions: Mapping[str, StoredDescription],
+        unmapped: Mapping[str, set[tuple[str, str, str]]], quarantined: Set[str],
+) -> dict[str, NormalizedBefore]:
+    """:meth:`CatalogTxn.normalized_before`'s answer from what a backend read for ``ids``: each
+    identifier the catalogue knows something of, in the order given (one rule, every backend)."""
+    return {ident: NormalizedBefore(description=descriptions.get(ident),
+                                    unmapped=frozenset(unmapped.get(ident, ())),
+                                    quarantined=ident in quarantined)
+            for ident in ids if ident in descriptions or ident in unmapped
+            or ident in quarantined}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,7 +9,8 @@ from typing import Any
 import psycopg
 
 from ...core.record import CommonRecord
-from ..base import NormalizedBefore, Resource, StoredDescription
+from ..base import (NormalizedBefore, Resource, StoredDescription,
+                    collect_normalized_before)
 from .search import sync_search
 
 __all__ = ["PostgresCatalogTxn", "is_store_failure"]
@@ -74,11 +75,7 @@ class PostgresCatalogTxn:
         quarantined = {r[0] for r in self.conn.execute(
             "SELECT DISTINCT identifier FROM quarantine WHERE member_id = %s "
             "AND stage = 'normalize' AND NOT resolved AND identifier = ANY(%s)", (member_id, ids))}
-        return {ident: NormalizedBefore(description=descriptions.get(ident),
-                                        unmapped=frozenset(unmapped.get(ident, ())),
-                                        quarantined=ident in quarantined)
-                for ident in ids if ident in descriptions or ident in unmapped
-                or ident in quarantined}
+        return collect_normalized_before(ids, descriptions, unmapped, quarantined)
 
     def put_description(self, d: StoredDescription, raw_seq: int) -> None:
         self.conn.execute(

@@ -14,7 +14,8 @@ from typing import Any
 
 from ...core.errors import StoreError
 from ...core.record import CommonRecord
-from ..base import NormalizedBefore, Resource, StoredDescription
+from ..base import (NormalizedBefore, Resource, StoredDescription,
+                    collect_normalized_before)
 from .connection import Codec, WriteConnections, _dumps, _now
 from .fts import _search_sync
 from .oai import _oai_sync_sets
@@ -114,11 +115,7 @@ class _SQLiteCatalogTxn:
             quarantined.update(r[0] for r in self.conn.execute(
                 "SELECT identifier FROM quarantine WHERE member_id = ? AND stage = 'normalize' "
                 f"AND resolved = 0 AND identifier IN ({marks})", (member_id, *chunk)))
-        return {ident: NormalizedBefore(description=descriptions.get(ident),
-                                        unmapped=frozenset(unmapped.get(ident, ())),
-                                        quarantined=ident in quarantined)
-                for ident in ids if ident in descriptions or ident in unmapped
-                or ident in quarantined}
+        return collect_normalized_before(ids, descriptions, unmapped, quarantined)
 
     def put_description(self, d: StoredDescription, raw_seq: int) -> None:
         self.conn.execute(
