@@ -437,9 +437,9 @@ def _harvest_one(store: CatalogStore, member: MemberConfig, leased: Leased, beat
     with beat.hold(member.id) as lease:
         # A member taken over resumes from the dead worker's last page, even in a --full
         # round (a full run would start over and fetch again what is already stored).
-        result = Harvester(member, store, progress=progress, check=check,
-                           fence=lease.fence).run(full=full and not leased.took_over,
-                                                  reconcile=reconcile)
+        harvester = Harvester(member, store, progress=progress, check=check, fence=lease.fence)
+        result = harvester.run(full=full and not leased.took_over, reconcile=reconcile)
+        lease.lost = lease.lost or harvester.lease_lost  # a fenced write found it taken
         lease.finished = not (lease.lost or stopped)
     return None if lease.lost else result
 

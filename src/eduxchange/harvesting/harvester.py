@@ -111,6 +111,9 @@ class Harvester:
     frozen between ``check`` and the commit still never writes after another worker took
     the member over (:class:`~eduxchange.store.base.LeaseFence`).
 
+    After :meth:`run`, :attr:`lease_lost` says whether it stopped because another worker
+    holds the member now (``check`` or a fenced write raised ``LeaseLost``).
+
     ``on_page`` is called after each page is committed, in the harvesting thread
     (normalization follows the harvest with it); the time it takes does not count towards
     ``run_timeout``.
@@ -130,6 +133,7 @@ class Harvester:
         self.member = member
         self._check = check or (lambda: None)
         self._fence = fence
+        self.lease_lost = False
         self._on_page = on_page
         self.store = store
         self._run = _Run()
@@ -159,6 +163,7 @@ class Harvester:
         skips (``False``) the identifier reconciliation, which otherwise runs when due.
         """
         self._run = run = _Run()
+        self.lease_lost = False
         started = time.monotonic()
         self._deadline = started + self.member.settings.run_timeout
         set_deadline = getattr(self.client.transport, "set_deadline", None)
@@ -210,6 +215,7 @@ class Harvester:
             self.store.update_member_state(self.member.id, **fields)
         except LeaseLost as err:
             error, lost = str(err), True
+            self.lease_lost = True
         except HarvestStopped as err:
             error, stopped = str(err), True
         except EndlessListError as err:
