@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import eduxchange
+from eduxchange.schedule import take_due
 from tests.support.faulty import serve_faulty
 from tests.support.lomgen import make_records
 from tests.test_workers import START, MINUTE, _config, _log_events, stores  # noqa: F401
@@ -136,6 +137,8 @@ def test_an_interrupted_worker_releases_its_member_for_another_at_once(
             at_stop = _state(config, "m")
             with eduxchange.open_store(config) as store:
                 lease = next(le for le in store.leases() if le.name == "m")
+                # A continuous worker would take it now too (a stop is no failure to retry).
+                due = [m.id for m in take_due(config, store).members]
             # Another worker takes the member at once: no waiting for the lease to expire.
             taker = subprocess.run(
                 [*CLI, "worker", "--once", "-c", str(config.path), "--lease-ttl", str(ttl),
@@ -149,6 +152,7 @@ def test_an_interrupted_worker_releases_its_member_for_another_at_once(
     assert stopped_in < 10, stopped_in
     assert lease.worker_id is None and not lease.live  # released...
     assert lease.finished_at is None  # ...not finished: the member was not done
+    assert due == ["m"]
     stored = len(at_stop["records"])
     assert 3 * size <= stored < pages * size and at_stop["resume"] is not None
     assert at_stop["state"] != "failed"  # stopped, not failed: the resume point stands

@@ -248,8 +248,10 @@ class Resource:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunStats:
     """A member's harvest runs in total: how many, how many failed, when the last one
-    succeeded (ISO 8601, UTC; None before the first success), and when the last one of any
-    outcome finished. What schedules, ``/health`` and ``/metrics`` read."""
+    succeeded (ISO 8601, UTC; None before the first success), and when the last one that
+    ended ``ok`` or ``failed`` finished (an ``interrupted`` run, stopped or killed, is no
+    outcome: it must not put off the member's retry). What schedules, ``/health`` and
+    ``/metrics`` read."""
 
     member_id: str
     runs: int = 0

@@ -640,7 +640,8 @@ class PostgresStore(PostgresReaders, PostgresLeases, PostgresDump):
                                 last_success=r[3], last_finished=r[4])
             for r in self._rows(
                 "SELECT member_id, COUNT(*), COUNT(*) FILTER (WHERE state = 'failed'), "
-                "MAX(finished_at) FILTER (WHERE state = 'ok'), MAX(finished_at) "
+                "MAX(finished_at) FILTER (WHERE state = 'ok'), "
+                "MAX(finished_at) FILTER (WHERE state <> 'interrupted') "
                 "FROM runs GROUP BY member_id")}
 
     # -- member quality reports ----------------------------------------------------------

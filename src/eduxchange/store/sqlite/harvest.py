@@ -118,7 +118,8 @@ class HarvestReaders(Connections):
                                 last_success=r[3], last_finished=r[4])
             for r in self._conn().execute(
                 "SELECT member_id, COUNT(*), COALESCE(SUM(state = 'failed'), 0), "
-                "MAX(CASE WHEN state = 'ok' THEN finished_at END), MAX(finished_at) "
+                "MAX(CASE WHEN state = 'ok' THEN finished_at END), "
+                "MAX(CASE WHEN state != 'interrupted' THEN finished_at END) "
                 "FROM runs GROUP BY member_id")}
 
     @store_errors
