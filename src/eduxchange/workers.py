@@ -373,8 +373,9 @@ def work(config: Config, *, members: Sequence[str] | None = None,
             try:
                 if not _join(threads, stop, abort, grace_s, waiting):
                     released = beat.abandon()
-                    log.warning("abandoned the harvests of %s (they did not stop in time); "
-                                "their leases are released", ", ".join(released) or "nothing",
+                    log.warning("stopping now: abandoned the harvests of %s, their leases "
+                                "released (their writes are fenced: they store nothing more)",
+                                ", ".join(released) or "no member",
                                 extra={"fields": {"event": "abandon", "members": released}})
                     own_store = False  # the abandoned slots may still be using it
             except BaseException:
