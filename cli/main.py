@@ -696,7 +696,8 @@ def worker(config_path: str, no_normalize: bool, log_format: str, lease_ttl: flo
 class _Stopping:
     """A harvest worker's INT and TERM handling (:meth:`install`): the first signal sets
     ``stop`` (each harvest stops before its next page and releases its lease), the second
-    ``abort`` (the harvests are abandoned now); ``signum`` is the first one's number."""
+    ``abort`` (the harvests are abandoned now), a third ends the process at once (a store
+    that does not answer); ``signum`` is the first one's number."""
 
     def __init__(self, logger: logging.Logger | None = None) -> None:
         self.stop, self.abort = threading.Event(), threading.Event()
@@ -711,6 +712,10 @@ class _Stopping:
         return self
 
     def _on_signal(self, signum: int, frame: Any) -> None:
+        if self.abort.is_set():  # a third: the store itself may hang; nothing is half-written
+            import os
+
+            os._exit(128 + (self.signum or signum))
         if self.stop.is_set():
             self.abort.set()
             if self._logger is not None:
