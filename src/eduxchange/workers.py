@@ -31,8 +31,9 @@ worker gets there first: the catalogue and its IRIs are those a one-process
 
 The one entry point for other loops (a continuous worker with per-member schedules) is
 :func:`next_member`; hold what it returns with the worker's :class:`Heartbeat`
-(``with beat.hold(member_id) as lease``, passing ``lease.check`` to the
-:class:`~eduxchange.harvesting.harvester.Harvester`), then :func:`normalize_pending`.
+(``with beat.hold(member_id) as lease``, passing ``check=lease.check`` and
+``fence=lease.fence`` to the :class:`~eduxchange.harvesting.harvester.Harvester`), then
+:func:`normalize_pending`.
 """
 
 from __future__ import annotations
@@ -310,11 +311,12 @@ def work(config: Config, *, members: Sequence[str] | None = None,
     results: list[HarvestResult] = []
     normalized: dict[str, dict[str, object]] = {}
     lock = threading.Lock()
-    # Set with ``stop`` (by _join): what the slots wait on and check between pages.
-    waiting = threading.Event()
+    # Set by _join once ``stop`` is: the slots' pauses end on it and their harvests check it
+    # before each page.
+    halt = threading.Event()
 
     def halted() -> bool:
-        return waiting.is_set() or (stop is not None and stop.is_set())
+        return halt.is_set() or (stop is not None and stop.is_set())
 
     try:
         with catalog_store.worker_lock(), Heartbeat(catalog_store, wid, ttl_s=ttl_s) as beat:
@@ -348,11 +350,11 @@ def work(config: Config, *, members: Sequence[str] | None = None,
                     if leased is None:
                         if not wait_for_others:
                             return
-                        waiting.wait(min(_POLL, ttl_s / 4))
+                        halt.wait(min(_POLL, ttl_s / 4))
                         continue
                     result = _harvest_one(catalog_store, by_id[leased.member_id], leased, beat,
                                           full=full, reconcile=reconcile, progress=progress,
-                                          stop=waiting)
+                                          stop=halt)
                     if result is None:
                         continue  # lost to another worker, which reports it
                     with lock:
@@ -371,7 +373,7 @@ def work(config: Config, *, members: Sequence[str] | None = None,
             for thread in threads:
                 thread.start()
             try:
-                if not _join(threads, stop, abort, grace_s, waiting):
+                if not _join(threads, stop, abort, grace_s, halt):
                     released = beat.abandon()
                     log.warning("stopping now: abandoned the harvests of %s, their leases "
                                 "released (their writes are fenced: they store nothing more)",
@@ -395,16 +397,16 @@ def work(config: Config, *, members: Sequence[str] | None = None,
 
 
 def _join(threads: Sequence[threading.Thread], stop: threading.Event | None,
-          abort: threading.Event | None, grace_s: float, waiting: threading.Event) -> bool:
+          abort: threading.Event | None, grace_s: float, halt: threading.Event) -> bool:
     """Wait for the slots; False when they were still busy ``grace_s`` after ``stop`` (or
-    when ``abort`` came). ``waiting`` is set once ``stop`` is, for the slots to see."""
+    when ``abort`` came). ``halt`` is set once ``stop`` is, for the slots to see."""
     deadline: float | None = None
     while any(thread.is_alive() for thread in threads):
         if stop is not None and stop.is_set() and deadline is None:
-            waiting.set()
+            halt.set()
             deadline = time.monotonic() + grace_s
         if abort is not None and abort.is_set():
-            waiting.set()
+            halt.set()
             return False
         if deadline is not None and time.monotonic() >= deadline:
             return False
