@@ -232,8 +232,10 @@ def harvest(config_path: str, members: tuple[str, ...], full: bool, reconcile: b
 
 
 def _report_harvest(results: list[HarvestResult], *, as_json: bool, err_console: Console,
-                    title: str = "Harvest summary", log_format: str | None = None) -> None:
-    """Print what `harvest` (or `worker --once`) did, and exit 0, or 1 when anything failed."""
+                    title: str = "Harvest summary", log_format: str | None = None,
+                    stopped_code: int | None = None) -> None:
+    """Print what `harvest` (or `worker --once`) did, and exit 0, or 1 when anything failed
+    (``stopped_code`` when a signal stopped it)."""
     if log_format == "json":
         for r in results:
             _json_log("error" if not r.ok or _normalization_error(r) else "info",
@@ -252,6 +254,8 @@ def _report_harvest(results: list[HarvestResult], *, as_json: bool, err_console:
                                   f"{escape(_normalization_error(r) or '')}; run `eduxchange "
                                   "normalize` once the cause is fixed")
     failed = any(not r.ok or _normalization_error(r) for r in results)
+    if stopped_code is not None:
+        sys.exit(stopped_code)
     sys.exit(EXIT_FAILED if failed else EXIT_OK)
 
 
@@ -628,8 +632,13 @@ def worker(config_path: str, no_normalize: bool, log_format: str, lease_ttl: flo
     Each member is harvested again once its last successful harvest is `every` old
     (`every = "6h"` per member or in [harvest]; default 1d), a failed one after at most 15
     minutes; what changed is normalized. Between harvests it sleeps until the next member is
-    due. TERM or Ctrl-C lets the harvest in progress finish, then stops (exit 0); a second one
-    stops at once: committed pages are kept and the member resumes from there.
+    due.
+
+    Signals: TERM or Ctrl-C (INT) stops each harvest before its next page (one still busy
+    after 10 s, or at a second signal, is abandoned: its writes are fenced) and releases its
+    members' leases, so another worker resumes them at once from the last stored page; exit
+    130 after INT, 143 after TERM. HUP reads the config file again after the harvests in
+    progress (a config that cannot be read is logged and the old one kept).
     For cron, use `eduxchange harvest --due` instead.
     """
     if once:
@@ -651,19 +660,18 @@ def worker(config_path: str, no_normalize: bool, log_format: str, lease_ttl: flo
     config = _load(config_path)
     configure_logging(log_format)
     logger = logging.getLogger("eduxchange.worker")
-    stop = threading.Event()
+    stopping = _Stopping(logger).install()
+    reload_requested = threading.Event()
 
-    def on_signal(signum: int, frame: Any) -> None:
-        if stop.is_set():
-            logger.warning("stopping now; harvested pages are kept and resume on the next start",
-                           extra={"fields": {"event": "abort"}})
-            os._exit(EXIT_FAILED)  # pages are committed one by one: nothing half-written
-        logger.info("stopping after the harvest in progress (again: stop now)",
-                    extra={"fields": {"event": "stopping", "signal": signum}})
-        stop.set()
+    def on_hup(signum: int, frame: Any) -> None:
+        logger.info("SIGHUP: reloading the config after the harvests in progress",
+                    extra={"fields": {"event": "reload-requested"}})
+        reload_requested.set()
 
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, on_signal)
+    signal.signal(signal.SIGHUP, on_hup)
+
+    def reload() -> eduxchange.Config:
+        return _with_store_option(eduxchange.load_config(config_path))
 
     def on_results(results: list[HarvestResult]) -> None:
         for r in results:
@@ -675,12 +683,59 @@ def worker(config_path: str, no_normalize: bool, log_format: str, lease_ttl: flo
 
     logger.info("worker started (pid %d)", os.getpid(), extra={"fields": {"event": "start"}})
     try:
-        run_worker(config, stop=stop, on_results=on_results, normalize=not no_normalize,
-                   ttl_s=lease_ttl)
+        run_worker(config, stop=stopping.stop, abort=stopping.abort, on_results=on_results,
+                   normalize=not no_normalize, ttl_s=lease_ttl, reload=reload,
+                   reload_requested=reload_requested)
     except (ConfigError, StoreError, VocabularyError) as err:
         _fail_usage(str(err))
-    logger.info("worker stopped", extra={"fields": {"event": "stop"}})
-    sys.exit(EXIT_OK)
+    code = stopping.exit_code
+    logger.info("worker stopped", extra={"fields": {"event": "stop", "exit": code}})
+    sys.exit(code)
+
+
+class _Stopping:
+    """A harvest worker's INT and TERM handling (:meth:`install`): the first signal sets
+    ``stop`` (each harvest stops before its next page and releases its lease), the second
+    ``abort`` (the harvests are abandoned now), a third ends the process at once (a store
+    that does not answer); ``signum`` is the first one's number."""
+
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self.stop, self.abort = threading.Event(), threading.Event()
+        self.signum: int | None = None
+        self._logger = logger
+
+    def install(self) -> _Stopping:
+        import signal
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_signal)
+        return self
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        if self.abort.is_set():  # a third: the store itself may hang; nothing is half-written
+            import os
+
+            os._exit(128 + (self.signum or signum))
+        if self.stop.is_set():
+            self.abort.set()
+            if self._logger is not None:
+                self._logger.warning(
+                    "stopping now: the harvests in progress are abandoned (their leases "
+                    "released, their pages kept)",
+                    extra={"fields": {"event": "abort", "signal": signum}})
+            return
+        self.signum = signum
+        self.stop.set()
+        if self._logger is not None:
+            self._logger.info(
+                "stopping: each harvest stops before its next page and its lease is released "
+                "(again: stop now)", extra={"fields": {"event": "stopping", "signal": signum}})
+
+    @property
+    def exit_code(self) -> int:
+        """128 + the signal that stopped the worker (130: INT, 143: TERM), as a shell
+        reports a process a signal ended; 0 when no signal came."""
+        return EXIT_OK if self.signum is None else 128 + self.signum
 
 
 @main.command()
@@ -774,12 +829,14 @@ def _worker_once(config_path: str, members: tuple[str, ...], full: bool,
         _fail_usage(str(err))
     err_console = Console(stderr=True)
     show_progress = not (quiet or as_json) and err_console.is_terminal
+    stopping = _Stopping().install()
     try:
         with _progress(err_console, [m.id for m in chosen], enabled=show_progress) as on_event:
             results = eduxchange.workers.work(
                 config, members=[m.id for m in chosen], ttl_s=lease_ttl,
                 wait_for_others=False, full=full, reconcile=reconcile,
-                normalize=not no_normalize, progress=on_event)
+                normalize=not no_normalize, progress=on_event, stop=stopping.stop,
+                abort=stopping.abort)
     except StoreLocked as err:
         click.echo(f"eduxchange: {err}", err=True)
         sys.exit(EXIT_BUSY)
@@ -791,7 +848,8 @@ def _worker_once(config_path: str, members: tuple[str, ...], full: bool,
         _say(err_console, "no member was free: every selected member was being harvested by "
                           "another worker (or was harvested while this one ran)")
     _report_harvest(results, as_json=as_json, err_console=err_console,
-                    title="Members this worker harvested")
+                    title="Members this worker harvested",
+                    stopped_code=None if stopping.signum is None else stopping.exit_code)
 
 
 @main.command()

@@ -264,7 +264,7 @@ def test_continuous_workers_share_the_due_members(tmp_path: Path) -> None:
                 process.wait()
         for server in servers:
             server.__exit__(None, None, None)
-    assert all(p.returncode == 0 for p in processes)
+    assert all(p.returncode == 143 for p in processes)  # 128 + SIGTERM: stopped by it
     done = [e for log in logs for e in _log_events(log) if e.get("event") == "result"]
     assert sorted(str(e["member"]) for e in done) == ["m0", "m1", "m2"]  # each once
     assert all(e["state"] == "ok" for e in done)

@@ -13,19 +13,22 @@ of workers (on one machine or several sharing a PostgreSQL store) divide the due
 between them, and a member whose worker died is taken over once its lease expires.
 
 ``eduxchange worker`` runs :func:`run_worker`; ``eduxchange harvest --due`` harvests what
-:func:`take_due` gives once (for cron).
+:func:`take_due` gives once (for cron). The worker's config can be reloaded while it runs
+(``SIGHUP``): :func:`run_worker` takes the new one between passes, or keeps the old one,
+saying why, when the new one cannot be read.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from .core.config import Config, MemberConfig
-from .core.errors import StoreLocked
+from .core.errors import ConfigError, StoreLocked
 from .core.models import HarvestResult
 from .pipeline import open_store, select_members
 from .store.base import CatalogStore, RunStats
@@ -105,14 +108,23 @@ def take_due(config: Config, store: CatalogStore, *, now: datetime | None = None
 def run_worker(config: Config, *, stop: threading.Event,
                on_results: Callable[[list[HarvestResult]], None] | None = None,
                normalize: bool = True, store: CatalogStore | None = None,
-               ttl_s: float = LEASE_TTL) -> None:
+               ttl_s: float = LEASE_TTL, abort: threading.Event | None = None,
+               reload: Callable[[], Config] | None = None,
+               reload_requested: threading.Event | None = None) -> None:
     """Harvest (and normalize) members whenever they are due, until ``stop`` is set.
 
     Between passes it sleeps until the next member is due (at most :data:`MAX_SLEEP`);
-    ``stop`` wakes it. A pass in progress is finished before this returns (each page is
-    committed as it comes, so a process killed mid-pass loses nothing: the member resumes
-    from its last committed page, taken over by another worker once its lease, ``ttl_s``,
-    expires). ``on_results`` gets each pass's results.
+    ``stop`` wakes it. Once ``stop`` is set, the pass in progress stops before each harvest's
+    next page and releases its leases unfinished (:func:`~eduxchange.workers.work`; ``abort``
+    abandons it at once), so other workers take its members over at once. Each page is
+    committed as it comes, so a process killed mid-pass loses nothing either: the member
+    resumes from its last committed page, taken over by another worker once its lease,
+    ``ttl_s``, expires. ``on_results`` gets each pass's results.
+
+    When ``reload_requested`` is set, the config is read again with ``reload`` after the
+    pass in progress (or at once when sleeping): members added or removed and schedules
+    changed take effect for the next pass. A config that cannot be read, has nothing to
+    harvest or names another store is logged with the reason and the old one kept.
     """
     select_members(config)  # ConfigError when there is nothing to harvest
     own_store = store is None
@@ -120,6 +132,9 @@ def run_worker(config: Config, *, stop: threading.Event,
     worker_id = new_worker_id()
     try:
         while not stop.is_set():
+            if reload is not None and reload_requested is not None and reload_requested.is_set():
+                reload_requested.clear()
+                config = _reloaded(config, reload)
             now = datetime.now(UTC)
             plan = take_due(config, catalog_store, now=now)
             if plan.members:
@@ -129,16 +144,16 @@ def run_worker(config: Config, *, stop: threading.Event,
                 try:
                     results = work(config, members=ids, store=catalog_store,
                                    worker_id=worker_id, ttl_s=ttl_s, wait_for_others=False,
-                                   normalize=normalize)
+                                   normalize=normalize, stop=stop, abort=abort)
                 except StoreLocked as err:
                     log.warning("%s; waiting %ds", err, LOCKED_WAIT,
                                 extra={"fields": {"event": "locked"}})
-                    stop.wait(LOCKED_WAIT)
+                    _sleep(LOCKED_WAIT, stop, reload_requested)
                     continue
                 if on_results is not None and results:
                     on_results(results)
                 if not results:  # other workers took them first: look again shortly
-                    stop.wait(1.0)
+                    _sleep(1.0, stop, reload_requested)
                 continue
             wait = MAX_SLEEP if plan.next_at is None else min(
                 MAX_SLEEP, max(1.0, (plan.next_at - now).total_seconds()))
@@ -147,7 +162,42 @@ def run_worker(config: Config, *, stop: threading.Event,
                      extra={"fields": {"event": "sleep", "seconds": round(wait, 1),
                                        "next_at": plan.next_at.isoformat(timespec="seconds")
                                        if plan.next_at else None}})
-            stop.wait(wait)
+            _sleep(wait, stop, reload_requested)
     finally:
         if own_store:
             catalog_store.close()
+
+
+def _sleep(seconds: float, stop: threading.Event, woken: threading.Event | None) -> None:
+    """Wait ``seconds``, or less when ``stop`` or ``woken`` is set."""
+    deadline = time.monotonic() + seconds
+    while not stop.is_set() and not (woken is not None and woken.is_set()):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        stop.wait(min(left, 0.2 if woken is not None else left))
+
+
+def _reloaded(config: Config, reload: Callable[[], Config]) -> Config:
+    """The config ``reload`` reads, or ``config`` when it cannot be used (logged either way)."""
+    try:
+        new = reload()
+        select_members(new)  # ConfigError when there is nothing to harvest
+        if new.catalog.location != config.catalog.location:
+            raise ConfigError(f"it names another store ({new.catalog.location}, not "
+                              f"{config.catalog.location}); restart the worker to change stores")
+    except (ConfigError, OSError) as err:
+        log.error("config not reloaded, keeping the old one: %s", err,
+                  extra={"fields": {"event": "reload-failed", "error": str(err)}})
+        return config
+    before = {m.id: m for m in config.members}
+    after = {m.id: m for m in new.members}
+    added = sorted(after.keys() - before.keys())
+    removed = sorted(before.keys() - after.keys())
+    changed = sorted(i for i in after.keys() & before.keys() if after[i] != before[i])
+    log.info("config reloaded from %s: members added: %s; removed: %s; changed: %s",
+             new.path, ", ".join(added) or "none", ", ".join(removed) or "none",
+             ", ".join(changed) or "none",
+             extra={"fields": {"event": "reload", "added": added, "removed": removed,
+                               "changed": changed}})
+    return new

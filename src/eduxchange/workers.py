@@ -9,7 +9,17 @@ once its lease has expired another worker takes the member over, and the harvest
 from the last page the dead one committed (pages are committed with their resume point), so
 nothing is lost or stored twice. A worker that finds its lease taken (it was frozen longer
 than the lease's time to live) stops before its next write
-(:class:`~eduxchange.core.errors.LeaseLost`).
+(:class:`~eduxchange.core.errors.LeaseLost`); the write itself is *fenced* too (every page
+commit carries the lease, :class:`~eduxchange.store.base.LeaseFence`, checked in the same
+transaction), so a worker frozen between its check and its commit still writes nothing once
+another worker took the member over.
+
+A worker asked to stop (``stop``, set by ``SIGINT``/``SIGTERM`` in the CLI) takes no new
+member, stops each harvest before its next page (the run ends ``interrupted``), and releases
+its members' leases unfinished, so another worker takes them over at once and resumes from
+the last committed page. A harvest still busy after :data:`STOP_GRACE` seconds (a slow
+request), or any once ``abort`` is set (a second signal), is abandoned: its lease is released
+and, the commits being fenced, that harvest can write nothing more.
 
 Normalization (docs/normalization.md, "Harvest workers"): one worker at a time normalizes,
 under the store-wide lease :data:`NORMALIZE_LEASE`, so catalogue transactions of two members
@@ -21,8 +31,9 @@ worker gets there first: the catalogue and its IRIs are those a one-process
 
 The one entry point for other loops (a continuous worker with per-member schedules) is
 :func:`next_member`; hold what it returns with the worker's :class:`Heartbeat`
-(``with beat.hold(member_id) as lease``, passing ``lease.check`` to the
-:class:`~eduxchange.harvesting.harvester.Harvester`), then :func:`normalize_pending`.
+(``with beat.hold(member_id) as lease``, passing ``check=lease.check`` and
+``fence=lease.fence`` to the :class:`~eduxchange.harvesting.harvester.Harvester`), then
+:func:`normalize_pending`.
 """
 
 from __future__ import annotations
@@ -31,6 +42,7 @@ import dataclasses
 import os
 import pickle
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -38,6 +50,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 import functools
+import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -45,16 +58,17 @@ from typing import Any
 
 from .catalog.normalization import Catalog, NormalizeResult, normalization_order
 from .core.config import Config, MemberConfig
-from .core.errors import EduxchangeError, LeaseLost, StoreError
+from .core.errors import EduxchangeError, HarvestStopped, LeaseLost, StoreError
 from .core.models import HarvestResult
 from .harvesting.harvester import Harvester, ProgressCallback, ProgressEvent
 from .pipeline import (_normalize_guarded, _normalize_member, open_store, select_members,
                        store_exists)
-from .store.base import CatalogStore, LeaseStore
+from .store.base import CatalogStore, LeaseFence, LeaseStore
 
 __all__ = [
     "LEASE_TTL",
     "NORMALIZE_LEASE",
+    "STOP_GRACE",
     "Heartbeat",
     "Lease",
     "Leased",
@@ -66,6 +80,8 @@ __all__ = [
     "work",
 ]
 
+log = logging.getLogger(__name__)
+
 #: Seconds a lease lasts without renewal: how long a dead worker's member waits for a taker.
 LEASE_TTL = 60.0
 #: The store-wide lease a worker holds while it normalizes (not a member id: those never
@@ -73,6 +89,9 @@ LEASE_TTL = 60.0
 NORMALIZE_LEASE = ":normalize"
 #: Longest wait between two looks at leases others hold (a round's last members).
 _POLL = 1.0
+#: Seconds a stopping worker waits for its harvests to reach their next page before it
+#: abandons them (releasing their leases; their writes are fenced).
+STOP_GRACE = 10.0
 
 
 def new_worker_id() -> str:
@@ -149,6 +168,23 @@ class Heartbeat:
                 except StoreError:
                     continue  # the store is busy or away: the next beat (or check) tries again
 
+    def abandon(self) -> list[str]:
+        """Release, unfinished, every member lease held now (a stopping worker whose harvests
+        did not stop in time), and mark them lost: their harvests' next write fails its fence.
+        The normalization lease is kept (a normalization is not fenced) to expire. The names
+        released."""
+        with self._mutex:
+            held = [lease for lease in self._held.values() if not lease.name.startswith(":")]
+        released = []
+        for lease in held:
+            lease.lost = True
+            try:
+                self.store.release_lease(lease.name, self.worker_id)
+                released.append(lease.name)
+            except StoreError:
+                continue  # the store is away: this lease expires instead
+        return released
+
     def _add(self, lease: Lease) -> None:
         with self._mutex:
             self._held[lease.name] = lease
@@ -181,6 +217,11 @@ class Lease:
         beat._remove(self)
         if not self.lost:
             beat.store.release_lease(self.name, beat.worker_id, finished=self.finished)
+
+    @property
+    def fence(self) -> LeaseFence:
+        """What this lease's writes carry (:class:`~eduxchange.store.base.LeaseFence`)."""
+        return LeaseFence(self.name, self.heartbeat.worker_id)
 
     def check(self) -> None:
         """Renew now; :class:`~eduxchange.core.errors.LeaseLost` when it was taken over."""
@@ -241,7 +282,9 @@ def work(config: Config, *, members: Sequence[str] | None = None,
          normalize: bool = True, progress: ProgressCallback | None = None,
          on_result: Callable[[HarvestResult], None] | None = None,
          on_normalized: Callable[[str, dict[str, object]], None] | None = None,
-         store: CatalogStore | None = None) -> list[HarvestResult]:
+         store: CatalogStore | None = None, stop: threading.Event | None = None,
+         abort: threading.Event | None = None,
+         grace_s: float = STOP_GRACE) -> list[HarvestResult]:
     """One worker's round: harvest free members of the selection until each was harvested once.
 
     Up to ``[harvest] concurrency`` members at a time. ``since`` (store clock; default: now)
@@ -253,6 +296,11 @@ def work(config: Config, *, members: Sequence[str] | None = None,
     of them as they come (normalizations may be of members another worker harvested: see
     the module docstring). Raises
     :class:`~eduxchange.core.errors.StoreLocked` when a one-process harvest holds the store.
+
+    Once ``stop`` is set the worker takes no new member and normalizes nothing more; each
+    harvest stops before its next page and releases its lease unfinished. Harvests still
+    busy ``grace_s`` seconds later, or at once when ``abort`` is set, are abandoned
+    (:meth:`Heartbeat.abandon`) and this returns without them.
     """
     chosen = select_members(config, members)
     by_id = {m.id: m for m in chosen}
@@ -263,6 +311,13 @@ def work(config: Config, *, members: Sequence[str] | None = None,
     results: list[HarvestResult] = []
     normalized: dict[str, dict[str, object]] = {}
     lock = threading.Lock()
+    # Set by _join once ``stop`` is: the slots' pauses end on it and their harvests check it
+    # before each page.
+    halt = threading.Event()
+
+    def halted() -> bool:
+        return halt.is_set() or (stop is not None and stop.is_set())
+
     try:
         with catalog_store.worker_lock(), Heartbeat(catalog_store, wid, ttl_s=ttl_s) as beat:
             start = catalog_store.lease_clock() if since is None else since
@@ -285,7 +340,7 @@ def work(config: Config, *, members: Sequence[str] | None = None,
                             on_normalized(member_id, outcome)
 
             def slot() -> None:
-                while True:
+                while not halted():
                     finished = _finished(catalog_store, start)
                     due = [m.id for m in chosen if m.id not in finished]
                     if not due:
@@ -295,30 +350,36 @@ def work(config: Config, *, members: Sequence[str] | None = None,
                     if leased is None:
                         if not wait_for_others:
                             return
-                        time.sleep(min(_POLL, ttl_s / 4))
+                        halt.wait(min(_POLL, ttl_s / 4))
                         continue
                     result = _harvest_one(catalog_store, by_id[leased.member_id], leased, beat,
-                                          full=full, reconcile=reconcile, progress=progress)
+                                          full=full, reconcile=reconcile, progress=progress,
+                                          stop=halt)
                     if result is None:
                         continue  # lost to another worker, which reports it
                     with lock:
                         results.append(result)
                     if on_result is not None:
                         on_result(result)
-                    if catalog is not None:
+                    if catalog is not None and not halted():
                         normalize_ready()
 
             slots = max(1, min(config.harvest.concurrency, len(chosen)))
             errors: list[BaseException] = []
-            # Daemon threads: an interrupted worker (Ctrl-C) ends at once; what its slots
-            # committed is kept, and their leases expire for another worker to take over.
+            # Daemon threads: a worker that abandons them (see below), or is killed by an
+            # unhandled Ctrl-C, ends at once; what its slots committed is kept.
             threads = [threading.Thread(target=_guard_slot, args=(slot, errors), daemon=True,
                                         name=f"worker slot {i}") for i in range(slots)]
             for thread in threads:
                 thread.start()
             try:
-                for thread in threads:
-                    thread.join()
+                if not _join(threads, stop, abort, grace_s, halt):
+                    released = beat.abandon()
+                    log.warning("stopping now: abandoned the harvests of %s, their leases "
+                                "released (their writes are fenced: they store nothing more)",
+                                ", ".join(released) or "no member",
+                                extra={"fields": {"event": "abandon", "members": released}})
+                    own_store = False  # the abandoned slots may still be using it
             except BaseException:
                 own_store = False  # the slots may still be using it; the process is ending
                 raise
@@ -335,6 +396,24 @@ def work(config: Config, *, members: Sequence[str] | None = None,
             for r in results]
 
 
+def _join(threads: Sequence[threading.Thread], stop: threading.Event | None,
+          abort: threading.Event | None, grace_s: float, halt: threading.Event) -> bool:
+    """Wait for the slots; False when they were still busy ``grace_s`` after ``stop`` (or
+    when ``abort`` came). ``halt`` is set once ``stop`` is, for the slots to see."""
+    deadline: float | None = None
+    while any(thread.is_alive() for thread in threads):
+        if stop is not None and stop.is_set() and deadline is None:
+            halt.set()
+            deadline = time.monotonic() + grace_s
+        if abort is not None and abort.is_set():
+            halt.set()
+            return False
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+        next(thread for thread in threads if thread.is_alive()).join(0.1)
+    return True
+
+
 def _guard_slot(slot: Callable[[], None], errors: list[BaseException]) -> None:
     try:
         slot()
@@ -343,15 +422,28 @@ def _guard_slot(slot: Callable[[], None], errors: list[BaseException]) -> None:
 
 
 def _harvest_one(store: CatalogStore, member: MemberConfig, leased: Leased, beat: Heartbeat, *,
-                 full: bool, reconcile: bool | None,
-                 progress: ProgressCallback | None) -> HarvestResult | None:
-    """Harvest one leased member; None when the lease was lost mid-way."""
+                 full: bool, reconcile: bool | None, progress: ProgressCallback | None,
+                 stop: threading.Event) -> HarvestResult | None:
+    """Harvest one leased member; None when the lease was lost mid-way. Stopped (``stop``)
+    before its next page, it releases the lease unfinished, for another worker to resume."""
+    stopped = False
+
+    def check() -> None:
+        nonlocal stopped
+        if stop.is_set():
+            stopped = True
+            raise HarvestStopped(
+                f"this worker ({beat.worker_id}) was asked to stop; the harvest of "
+                f"{member.id!r} stopped before its next page and resumes from there")
+        lease.check()
+
     with beat.hold(member.id) as lease:
         # A member taken over resumes from the dead worker's last page, even in a --full
         # round (a full run would start over and fetch again what is already stored).
-        result = Harvester(member, store, progress=progress, check=lease.check).run(
-            full=full and not leased.took_over, reconcile=reconcile)
-        lease.finished = not lease.lost
+        harvester = Harvester(member, store, progress=progress, check=check, fence=lease.fence)
+        result = harvester.run(full=full and not leased.took_over, reconcile=reconcile)
+        lease.lost = lease.lost or harvester.lease_lost  # a fenced write found it taken
+        lease.finished = not (lease.lost or stopped)
     return None if lease.lost else result
 
 
@@ -483,9 +575,19 @@ def _child() -> None:
     def on_progress(event: ProgressEvent) -> None:
         send(("progress", event))
 
+    # INT (Ctrl-C reaches the whole process group) stops this worker, releasing its leases;
+    # TERM (the parent stopping the rest) or a second signal abandons its harvests now.
+    stop, abort = threading.Event(), threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        (abort if stop.is_set() or signum == signal.SIGTERM else stop).set()
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     try:
         work(config, members=ids, ttl_s=ttl_s, since=since, full=full, reconcile=reconcile,
-             normalize=normalize, progress=on_progress,
+             normalize=normalize, progress=on_progress, stop=stop, abort=abort,
              on_result=lambda r: send(("result", r)),
              on_normalized=lambda m, n: send(("normalized", m, n)))
     except EduxchangeError as err:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -74,15 +75,20 @@ def test_run_stats_sum_each_members_runs_failures_and_last_finishes(store):
     store.finish_run(ok, state="ok", counts={}, error=None)
     failed = start(store, "m1")
     store.finish_run(failed, state="failed", counts={}, error="timed out")
+    time.sleep(1.05)  # finished_at counts seconds: the interrupted run ends strictly later
+    stopped = start(store, "m1")
+    store.finish_run(stopped, state="interrupted", counts={}, error="asked to stop")
     start(store, "m1")  # still running: counted, not finished
     other = start(store, "m2")
     store.finish_run(other, state="failed", counts={}, error="refused")
     stats = store.run_stats()
     assert set(stats) == {"m1", "m2"}
     m1, m2 = stats["m1"], stats["m2"]
-    assert (m1.member_id, m1.runs, m1.failed) == ("m1", 3, 1)
+    assert (m1.member_id, m1.runs, m1.failed) == ("m1", 4, 1)
     finished = {r.id: r.finished_at for r in store.runs()}
     assert m1.last_success == finished[ok]
+    # An interrupted run is no outcome: it does not put off a retry.
+    assert finished[stopped] is not None and finished[stopped] > finished[failed]
     assert m1.last_finished == max(finished[ok], finished[failed])
     assert (m2.runs, m2.failed, m2.last_success, m2.last_finished) == (
         1, 1, None, finished[other])

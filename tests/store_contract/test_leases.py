@@ -1,14 +1,21 @@
-"""The contract of the harvest workers' leases (``LeaseStore``) and the workers' lock."""
+"""The contract of the harvest workers' leases (``LeaseStore``), the workers' lock, and the
+writes fenced by a lease (``commit_page`` and ``retire_unseen`` with ``fence``)."""
 
 from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import pytest
 
 from eduxchange.core.errors import LeaseLost, StoreLocked
+from eduxchange.store.base import LeaseFence
 from eduxchange.workers import Heartbeat, next_member
+
+from .helpers import bad, commit, harvest, idents, raw, start
+
+T1 = "2024-06-01T00:00:00Z"
 
 
 def test_a_lease_is_held_by_one_worker_until_it_expires(store):
@@ -101,3 +108,60 @@ def test_workers_and_a_one_process_harvest_exclude_each_other(make_store):
                 pass
     with one.worker_lock():  # let go: taken again
         pass
+
+
+# -- fenced writes: commit_page and retire_unseen with a LeaseFence ---------------------------
+
+def _snapshot(store: Any, member: str) -> tuple[list[tuple[str, int, bool]], Any, int]:
+    """What a fenced write must leave alone: the member's records (identifier, seq, deleted),
+    its resume state and the change sequence's head."""
+    records = [(r.identifier, r.seq, r.deleted) for r in store.iter_records(member)]
+    head = max((r.seq for r in store.iter_records()), default=0)
+    return records, store.member_state(member).resume, head
+
+
+def test_a_fenced_commit_writes_only_while_its_worker_holds_the_lease(store):
+    run = start(store, "m")
+    assert store.acquire_lease("m", "w1", 0.5)
+    fence = LeaseFence("m", "w1")
+    counts = store.commit_page("m", run, "oai_dc", [raw("a")], [], {"page": 1}, fence=fence)
+    assert counts.new == 1
+    time.sleep(0.7)  # expired, but nobody took it: still w1's, and its commit is safe
+    assert not store.leases()[0].live
+    assert store.commit_page("m", run, "oai_dc", [raw("b")], [], {"page": 2},
+                             fence=fence).new == 1
+    assert store.acquire_lease("m", "w2", 30)  # taken over
+    before = _snapshot(store, "m")
+    with pytest.raises(LeaseLost, match=r"w1.*'m'.*held by w2"):
+        store.commit_page("m", run, "oai_dc", [raw("a", T1), raw("c")], [bad("x", "d")],
+                          {"page": 3}, fence=fence)
+    assert _snapshot(store, "m") == before  # nothing of the page: records, resume, seqs
+    assert store.quarantine("m") == []
+    # The new holder's fence passes; an unfenced commit (a plain harvest) is never refused.
+    assert store.commit_page("m", run, "oai_dc", [raw("c")], [], {"page": 3},
+                             fence=LeaseFence("m", "w2")).new == 1
+    assert commit(store, "m", run, [raw("d")]).new == 1
+    store.release_lease("m", "w2")
+    with pytest.raises(LeaseLost, match="released"):
+        store.commit_page("m", run, "oai_dc", [raw("e")], [], None, fence=LeaseFence("m", "w2"))
+    with pytest.raises(LeaseLost):  # a lease that never existed is held by nobody
+        store.commit_page("other", run, "oai_dc", [raw("e")], [], None,
+                          fence=LeaseFence("other", "w2"))
+    assert idents(store.iter_records("m")) == ["a", "b", "c", "d"]
+    assert idents(store.iter_records("other")) == []
+
+
+def test_a_fenced_retirement_retires_nothing_once_the_lease_is_taken(store):
+    run = harvest(store, "m", ["a", "b"])
+    again = start(store, "m")
+    store.mark_seen("m", again, ["a"])
+    assert store.acquire_lease("m", "w1", 0.01)
+    time.sleep(0.1)
+    assert store.acquire_lease("m", "w2", 30)
+    before = _snapshot(store, "m")
+    with pytest.raises(LeaseLost):
+        store.retire_unseen("m", again, fence=LeaseFence("m", "w1"))
+    assert _snapshot(store, "m") == before
+    assert store.retire_unseen("m", again, fence=LeaseFence("m", "w2")) == 1
+    assert [r.identifier for r in store.iter_records("m") if r.deleted] == ["b"]
+    assert run != again

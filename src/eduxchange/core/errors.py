@@ -16,6 +16,7 @@ __all__ = [
     "StoreError",
     "StoreLocked",
     "LeaseLost",
+    "HarvestStopped",
     "TransportError",
     "DeadlineExceeded",
     "RedirectRefused",
@@ -70,6 +71,12 @@ class LeaseLost(StoreError):
     The run stops before its next write, so the two never both commit pages of the member
     (:mod:`eduxchange.workers`).
     """
+
+
+class HarvestStopped(EduxchangeError):
+    """A harvest worker was asked to stop (``SIGINT``, ``SIGTERM``) and its run stopped before
+    its next page: what it committed is kept, its lease is released (not finished), and the
+    member's next harvest, by any worker, resumes from there."""
 
 
 class TransportError(EduxchangeError):

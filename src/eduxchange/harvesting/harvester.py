@@ -34,13 +34,14 @@ from ..core.errors import (
     DeadlineExceeded,
     EduxchangeError,
     EndlessListError,
+    HarvestStopped,
     LeaseLost,
     NoSetHierarchy,
     ProtocolError,
 )
 from .formats import choose_format, describe_offered
 from ..core.models import HarvestResult, IdentifyInfo, Issue, Page
-from ..store.base import HarvestStore, MemberState
+from ..store.base import HarvestStore, LeaseFence, MemberState
 from .transport import HttpTransport
 
 __all__ = ["Harvester", "ProgressEvent", "ProgressCallback"]
@@ -101,7 +102,17 @@ class Harvester:
     must not overlap (every page, the reconciliation, the final state): a harvest worker's
     lease renewal (:mod:`eduxchange.workers`), which raises
     :class:`~eduxchange.core.errors.LeaseLost` when another worker took the member over. The
-    run then stops at once and leaves the member's state to that worker.
+    run then stops at once and leaves the member's state to that worker. ``check`` may
+    also raise :class:`~eduxchange.core.errors.HarvestStopped` (the worker was asked to
+    stop): the run ends ``interrupted`` and the member's state (its resume point) is kept.
+
+    ``fence`` (a harvest worker's lease on the member) goes with every page commit and the
+    reconciliation's retirement: the store checks it in the same transaction, so a worker
+    frozen between ``check`` and the commit still never writes after another worker took
+    the member over (:class:`~eduxchange.store.base.LeaseFence`).
+
+    After :meth:`run`, :attr:`lease_lost` says whether it stopped because another worker
+    holds the member now (``check`` or a fenced write raised ``LeaseLost``).
 
     ``on_page`` is called after each page is committed, in the harvesting thread
     (normalization follows the harvest with it); the time it takes does not count towards
@@ -116,10 +127,13 @@ class Harvester:
         client: OAIClient | None = None,
         progress: ProgressCallback | None = None,
         check: Callable[[], None] | None = None,
+        fence: LeaseFence | None = None,
         on_page: Callable[[], None] | None = None,
     ) -> None:
         self.member = member
         self._check = check or (lambda: None)
+        self._fence = fence
+        self.lease_lost = False
         self._on_page = on_page
         self.store = store
         self._run = _Run()
@@ -149,6 +163,7 @@ class Harvester:
         skips (``False``) the identifier reconciliation, which otherwise runs when due.
         """
         self._run = run = _Run()
+        self.lease_lost = False
         started = time.monotonic()
         self._deadline = started + self.member.settings.run_timeout
         set_deadline = getattr(self.client.transport, "set_deadline", None)
@@ -161,7 +176,7 @@ class Harvester:
         prefix: str | None = None
         from_: str | None = None
         error: str | None = None
-        lost = False
+        lost = stopped = False
         self._emit("start", "Identify")
         try:
             # Every attempt is a run in the log, one that fails at Identify too: begin it
@@ -200,6 +215,9 @@ class Harvester:
             self.store.update_member_state(self.member.id, **fields)
         except LeaseLost as err:
             error, lost = str(err), True
+            self.lease_lost = True
+        except HarvestStopped as err:
+            error, stopped = str(err), True
         except EndlessListError as err:
             # Resuming from the last token of a list that does not end would only go on
             # with it: the next run lists from the start again (and stops again, bounded).
@@ -219,7 +237,9 @@ class Harvester:
         if error is not None:
             run.add_issue(Issue(code="harvest-failed", severity="error", message=error,
                                 member_id=self.member.id))
-        if error is not None and not lost:  # a lost member's state is its new worker's
+        if error is not None and not (lost or stopped):
+            # A lost member's state is its new worker's; a stopped one keeps its resume point
+            # and is no failure.
             self.store.update_member_state(self.member.id, state="failed", error=error,
                                            last_harvest=_iso_now())
         requests = int(getattr(self.client.transport, "requests", 0))
@@ -230,8 +250,8 @@ class Harvester:
                                     message=f"{run.dropped_issues} more issues were met in this "
                                             f"run than the {MAX_ISSUES} kept"))
         if run_id is not None:
-            self.store.finish_run(run_id, state="failed" if error else "ok", counts=counts,
-                                  error=error)
+            self.store.finish_run(run_id, state="interrupted" if stopped
+                                  else "failed" if error else "ok", counts=counts, error=error)
         self.store.log_issues(run_id, self.member.id, run.issues)
         result = HarvestResult(
             member_id=self.member.id, state="failed" if error else "ok", mode=mode,
@@ -425,7 +445,8 @@ class Harvester:
         }
         self._check()
         counts = self.store.commit_page(self.member.id, cursor.run_id, cursor.prefix,
-                                        page.records, page.quarantined, resume)
+                                        page.records, page.quarantined, resume,
+                                        fence=self._fence)
         if page.response_date and not run.warned_response_date:
             self._check_page_clock(page.response_date)
         run.counts["new"] += counts.new
@@ -490,7 +511,7 @@ class Harvester:
                                          + [q.identifier for q in page.quarantined
                                             if q.identifier])
         self._check()
-        retired = self.store.retire_unseen(self.member.id, run_id)
+        retired = self.store.retire_unseen(self.member.id, run_id, fence=self._fence)
         self._run.counts["retired"] += retired
         if retired:
             self._run.add_issue(Issue(

@@ -10,7 +10,9 @@ Nothing here is SQL: a backend returns these dataclasses and raises
 
 A backend must commit each :meth:`HarvestStore.commit_page` atomically *together with* the
 member's resume state: that is what makes an interrupted harvest resumable with no record lost
-or duplicated.
+or duplicated. A harvest worker's writes carry a :class:`LeaseFence`: the same transaction
+checks that the worker still holds the member's lease, so a worker frozen past its lease never
+writes a page next to the worker that took the member over.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ __all__ = [
     "CatalogueTotals",
     "Change",
     "MemberDescription",
+    "LeaseFence",
     "LeaseInfo",
     "LeaseStore",
     "MemberState",
@@ -245,8 +248,10 @@ class Resource:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunStats:
     """A member's harvest runs in total: how many, how many failed, when the last one
-    succeeded (ISO 8601, UTC; None before the first success), and when the last one of any
-    outcome finished. What schedules, ``/health`` and ``/metrics`` read."""
+    succeeded (ISO 8601, UTC; None before the first success), and when the last one that
+    ended ``ok`` or ``failed`` finished (an ``interrupted`` run, stopped or killed, is no
+    outcome: it must not put off the member's retry). What schedules, ``/health`` and
+    ``/metrics`` read."""
 
     member_id: str
     runs: int = 0
@@ -343,6 +348,22 @@ class LeaseInfo:
     finished_at: float | None
     finished_by: str | None
     live: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseFence:
+    """What a fenced write checks in its own transaction: that ``worker_id`` holds the lease
+    ``name`` (:class:`LeaseStore`).
+
+    "Holds" is the lease's holder, not its clock: a lease that expired but that no other
+    worker took yet is still its holder's, and a write under it is safe, because taking a
+    lease over waits for (SQLite) or skips (PostgreSQL) a fenced write in progress, and the
+    new holder then resumes after what that write committed. A write whose fence fails rolls
+    back and raises :class:`~eduxchange.core.errors.LeaseLost`: nothing of it is stored.
+    """
+
+    name: str
+    worker_id: str
 
 
 class LeaseStore(Protocol):
@@ -483,8 +504,13 @@ class HarvestStore(HarvestReader, Protocol):
 
     def commit_page(self, member_id: str, run_id: int, metadata_prefix: str,
                     records: Sequence[RawRecord], quarantined: Sequence[Quarantined],
-                    resume: dict[str, Any] | None) -> PageCounts:
+                    resume: dict[str, Any] | None, *,
+                    fence: LeaseFence | None = None) -> PageCounts:
         """Store one page and the resume state atomically.
+
+        With ``fence`` (a harvest worker's), the same transaction first checks that the
+        fence's worker holds its lease and keeps it from being taken over until the commit;
+        if not, nothing is written and :class:`~eduxchange.core.errors.LeaseLost` is raised.
 
         Never replaces a record by a copy with an older datestamp (OAI-PMH 2.0 section
         2.7.1: the datestamp orders a record's versions): within the page the newest copy
@@ -496,8 +522,11 @@ class HarvestStore(HarvestReader, Protocol):
 
     def mark_seen(self, member_id: str, run_id: int, identifiers: Sequence[str]) -> None: ...
 
-    def retire_unseen(self, member_id: str, run_id: int) -> int:
-        """Mark deleted every live record of the member that run ``run_id`` did not see."""
+    def retire_unseen(self, member_id: str, run_id: int, *,
+                      fence: LeaseFence | None = None) -> int:
+        """Mark deleted every live record of the member that run ``run_id`` did not see;
+        ``fence`` as for :meth:`commit_page` (a retirement by a worker whose member was taken
+        over would delete what the new holder's run stores)."""
         ...
 
 

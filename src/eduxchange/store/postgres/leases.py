@@ -15,12 +15,13 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from ..base import LeaseInfo
+from ...core.errors import LeaseLost
+from ..base import LeaseFence, LeaseInfo
 
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["PostgresLeases", "LEASE_MIGRATION"]
+__all__ = ["PostgresLeases", "LEASE_MIGRATION", "check_fence"]
 
 #: The store clock, in seconds since the epoch.
 _NOW = "extract(epoch FROM clock_timestamp())::float8"
@@ -35,6 +36,26 @@ CREATE TABLE leases (
     finished_by TEXT COLLATE "C"
 );
 """
+
+
+def check_fence(conn: psycopg.Connection[tuple[Any, ...]], fence: LeaseFence | None) -> None:
+    """In a write transaction: :class:`~eduxchange.core.errors.LeaseLost` unless the fence's
+    worker holds its lease (:class:`~eduxchange.store.base.LeaseFence`).
+
+    The lease's row is locked ``FOR SHARE`` until the transaction ends: a takeover
+    (:meth:`PostgresLeases.acquire_lease`, ``FOR UPDATE SKIP LOCKED``) skips it meanwhile, and
+    a takeover in progress makes this wait for it and then see the new holder.
+    """
+    if fence is None:
+        return
+    row = conn.execute("SELECT worker_id FROM leases WHERE name = %s FOR SHARE",
+                       (fence.name,)).fetchone()
+    if row is None or row[0] != fence.worker_id:
+        raise LeaseLost(
+            f"this worker ({fence.worker_id}) no longer holds its lease on {fence.name!r} "
+            f"(now {'held by ' + row[0] if row is not None and row[0] else 'released'}): "
+            "another worker took the member over while this one was frozen or cut off; "
+            "the write was rolled back")
 
 
 class PostgresLeases:

@@ -27,6 +27,7 @@ from ..base import (
     StoreReader,
     SEVERITIES,
     EventInfo,
+    LeaseFence,
     MemberState,
     PageCounts,
     QuarantineEntry,
@@ -42,7 +43,7 @@ from ..lock import _details, _refusal
 from ..search import SearchQuery, SearchResult
 from .catalog import PostgresCatalogTxn, is_store_failure
 from .connect import Target, parse_url
-from .leases import PostgresLeases
+from .leases import PostgresLeases, check_fence
 from .dump import PostgresDump
 from .readers import PostgresReaders
 from .schema import SCHEMA_VERSION, migrate
@@ -374,9 +375,11 @@ class PostgresStore(PostgresReaders, PostgresLeases, PostgresDump):
 
     def commit_page(self, member_id: str, run_id: int, metadata_prefix: str,
                     records: Sequence[RawRecord], quarantined: Sequence[Quarantined],
-                    resume: dict[str, Any] | None) -> PageCounts:
+                    resume: dict[str, Any] | None, *,
+                    fence: LeaseFence | None = None) -> PageCounts:
         """Store one page and the member's resume state in one transaction (as
-        :meth:`eduxchange.store.sqlite.SQLiteStore.commit_page` does)."""
+        :meth:`eduxchange.store.sqlite.SQLiteStore.commit_page` does), ``fence`` checked
+        first, in it (:func:`~eduxchange.store.postgres.leases.check_fence`)."""
         now = _now()
         clock = datetime.now(UTC)
         new = updated = unchanged = deleted = 0
@@ -396,6 +399,7 @@ class PostgresStore(PostgresReaders, PostgresLeases, PostgresDump):
                                          kept=rec.header.datestamp, within_page=True))
             latest[ident] = rec
         with self._conn() as conn, conn.cursor() as cur:
+            check_fence(conn, fence)
             existing: dict[str, tuple[str, bool, str, str]] = {}
             if latest:
                 for ident, datestamp, is_deleted, sets, prefix in cur.execute(
@@ -494,9 +498,11 @@ class PostgresStore(PostgresReaders, PostgresLeases, PostgresDump):
             conn.execute("UPDATE records SET seen_run = %s WHERE member_id = %s "
                          "AND identifier = ANY(%s)", (run_id, member_id, list(identifiers)))
 
-    def retire_unseen(self, member_id: str, run_id: int) -> int:
+    def retire_unseen(self, member_id: str, run_id: int, *,
+                      fence: LeaseFence | None = None) -> int:
         """Mark deleted every live record of the member that run ``run_id`` did not see."""
         with self._conn() as conn, conn.cursor() as cur:
+            check_fence(conn, fence)
             rows = cur.execute(
                 "SELECT identifier FROM records WHERE member_id = %s AND NOT deleted "
                 "AND (seen_run IS NULL OR seen_run <> %s) ORDER BY identifier",
@@ -634,7 +640,8 @@ class PostgresStore(PostgresReaders, PostgresLeases, PostgresDump):
                                 last_success=r[3], last_finished=r[4])
             for r in self._rows(
                 "SELECT member_id, COUNT(*), COUNT(*) FILTER (WHERE state = 'failed'), "
-                "MAX(finished_at) FILTER (WHERE state = 'ok'), MAX(finished_at) "
+                "MAX(finished_at) FILTER (WHERE state = 'ok'), "
+                "MAX(finished_at) FILTER (WHERE state <> 'interrupted') "
                 "FROM runs GROUP BY member_id")}
 
     # -- member quality reports ----------------------------------------------------------

@@ -19,6 +19,7 @@ from ...core.models import Issue, Quarantined, RawRecord
 from ..base import (
     SEVERITIES,
     EventInfo,
+    LeaseFence,
     MemberState,
     PageCounts,
     QuarantineEntry,
@@ -30,6 +31,7 @@ from ..base import (
 )
 from ..lock import exclusive_lock, lock_path
 from .connection import Connections, WriteConnections, _discard, _now, store_errors
+from .leases import check_fence
 
 __all__ = ["HarvestReaders", "HarvestWriters"]
 
@@ -116,7 +118,8 @@ class HarvestReaders(Connections):
                                 last_success=r[3], last_finished=r[4])
             for r in self._conn().execute(
                 "SELECT member_id, COUNT(*), COALESCE(SUM(state = 'failed'), 0), "
-                "MAX(CASE WHEN state = 'ok' THEN finished_at END), MAX(finished_at) "
+                "MAX(CASE WHEN state = 'ok' THEN finished_at END), "
+                "MAX(CASE WHEN state != 'interrupted' THEN finished_at END) "
                 "FROM runs GROUP BY member_id")}
 
     @store_errors
@@ -254,8 +257,10 @@ class HarvestWriters(WriteConnections):
     @store_errors
     def commit_page(self, member_id: str, run_id: int, metadata_prefix: str,
                     records: Sequence[RawRecord], quarantined: Sequence[Quarantined],
-                    resume: dict[str, Any] | None) -> PageCounts:
-        """Store one page and the member's resume state in one transaction.
+                    resume: dict[str, Any] | None, *,
+                    fence: LeaseFence | None = None) -> PageCounts:
+        """Store one page and the member's resume state in one transaction (first checking
+        ``fence``, in it: :class:`~eduxchange.store.base.LeaseFence`).
 
         A record is *unchanged* when the store already holds it with the same
         datestamp and deleted flag (it is then only marked seen); a deletion
@@ -285,6 +290,7 @@ class HarvestWriters(WriteConnections):
                                          kept=rec.header.datestamp, within_page=True))
             latest[ident] = rec
         with self._write() as conn:
+            check_fence(conn, fence)
             seq = int(conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0])
             existing: dict[str, tuple[str, int, str, str]] = {}
             ids = list(latest)
@@ -390,9 +396,11 @@ class HarvestWriters(WriteConnections):
                 [(run_id, member_id, i) for i in identifiers])
 
     @store_errors
-    def retire_unseen(self, member_id: str, run_id: int) -> int:
+    def retire_unseen(self, member_id: str, run_id: int, *,
+                      fence: LeaseFence | None = None) -> int:
         """Mark deleted every live record of the member that run ``run_id`` did not see."""
         with self._write() as conn:
+            check_fence(conn, fence)
             seq = int(conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0])
             rows = conn.execute(
                 "SELECT identifier FROM records WHERE member_id = ? AND deleted = 0 "

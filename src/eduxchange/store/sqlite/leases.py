@@ -10,14 +10,16 @@ A mixin of :class:`~eduxchange.store.sqlite.SQLiteStore`, like the store's other
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from contextlib import AbstractContextManager
 
-from ..base import LeaseInfo
+from ...core.errors import LeaseLost
+from ..base import LeaseFence, LeaseInfo
 from ..lock import lock_path, shared_lock
 from .connection import WriteConnections
 
-__all__ = ["SQLiteLeases", "LEASE_SCHEMA"]
+__all__ = ["SQLiteLeases", "LEASE_SCHEMA", "check_fence"]
 
 LEASE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS leases (
@@ -29,6 +31,22 @@ CREATE TABLE IF NOT EXISTS leases (
     finished_by TEXT
 );
 """
+
+
+def check_fence(conn: sqlite3.Connection, fence: LeaseFence | None) -> None:
+    """In a write transaction: :class:`~eduxchange.core.errors.LeaseLost` unless the fence's
+    worker holds its lease (:class:`~eduxchange.store.base.LeaseFence`). ``BEGIN IMMEDIATE``
+    holds the write lock from the start, so no worker takes the lease over before the
+    transaction ends."""
+    if fence is None:
+        return
+    row = conn.execute("SELECT worker_id FROM leases WHERE name = ?", (fence.name,)).fetchone()
+    if row is None or row[0] != fence.worker_id:
+        raise LeaseLost(
+            f"this worker ({fence.worker_id}) no longer holds its lease on {fence.name!r} "
+            f"(now {'held by ' + row[0] if row is not None and row[0] else 'released'}): "
+            "another worker took the member over while this one was frozen or cut off; "
+            "the write was rolled back")
 
 
 class SQLiteLeases(WriteConnections):
