@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 
 from ...core.record import CommonRecord
-from ..base import (NormalizedBefore, Resource, StoredDescription,
+from ..base import (Encoded, NormalizedBefore, canonical_json, Resource, StoredDescription,
                     collect_normalized_before)
 from .search import sync_search
 
@@ -32,8 +32,7 @@ def is_store_failure(err: psycopg.Error) -> bool:
     return (err.sqlstate or "")[:2] in _STORE_FAILURES
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+_dumps = canonical_json  # the stored form (store/base.py), as every backend keeps it
 
 
 class PostgresCatalogTxn:
@@ -77,7 +76,8 @@ class PostgresCatalogTxn:
             "AND stage = 'normalize' AND NOT resolved AND identifier = ANY(%s)", (member_id, ids))}
         return collect_normalized_before(ids, descriptions, unmapped, quarantined)
 
-    def put_description(self, d: StoredDescription, raw_seq: int) -> None:
+    def put_description(self, d: StoredDescription, raw_seq: int, *,
+                        text: str | None = None) -> None:
         self.conn.execute(
             "INSERT INTO descriptions (member_id, identifier, resource_id, format, rank, "
             "description, raw_seq, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
@@ -85,8 +85,8 @@ class PostgresCatalogTxn:
             "resource_id = excluded.resource_id, format = excluded.format, "
             "rank = excluded.rank, description = excluded.description, "
             "raw_seq = excluded.raw_seq, updated_at = excluded.updated_at",
-            (d.member_id, d.identifier, d.resource_id, d.format, d.rank, _dumps(d.description),
-             raw_seq, self.now))
+            (d.member_id, d.identifier, d.resource_id, d.format, d.rank,
+             _dumps(d.description) if text is None else text, raw_seq, self.now))
 
     def delete_description(self, member_id: str, identifier: str) -> None:
         self.conn.execute("DELETE FROM descriptions WHERE member_id = %s AND identifier = %s",
@@ -125,8 +125,8 @@ class PostgresCatalogTxn:
                         created_at=row[2], updated_at=row[3], seq=int(row[4]))
 
     def put_resource(self, resource_id: str, record: CommonRecord, *, deleted: bool,
-                     sets: Sequence[str]) -> str | None:
-        text = _dumps(record)
+                     sets: Sequence[str], encoded: Encoded | None = None) -> str | None:
+        text = _dumps(record) if encoded is None else encoded.text
         row = self.conn.execute("SELECT record, deleted FROM resources WHERE id = %s",
                                 (resource_id,)).fetchone()
         if row is not None and row[0] == text and row[1] == deleted:
@@ -154,7 +154,8 @@ class PostgresCatalogTxn:
                 "INSERT INTO resource_sets (resource_id, set_spec, seq) "
                 "SELECT r.id, x, r.seq FROM resources r, unnest(%s::text[]) x WHERE r.id = %s",
                 (specs, resource_id))
-        sync_search(self.conn, resource_id, record, deleted)
+        sync_search(self.conn, resource_id, record, deleted,
+                    document=None if encoded is None else encoded.search)
         self.conn.execute("INSERT INTO changes (seq, resource_id, kind, at) "
                           "SELECT seq, id, %s, %s FROM resources WHERE id = %s",
                           (kind, self.now, resource_id))

@@ -24,6 +24,7 @@ from ...core.errors import StoreError, StoreLocked
 from ...core.models import Issue, Quarantined, RawRecord
 from ..base import (
     CatalogStore,
+    canonical_json,
     StoreReader,
     SEVERITIES,
     EventInfo,
@@ -781,8 +782,7 @@ def _update_member(conn: Conn, member_id: str, fields: dict[str, Any]) -> None:
                      (*fields.values(), member_id))
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+_dumps = canonical_json  # the stored form (store/base.py), as every backend keeps it
 
 
 def _text(value: str) -> str:

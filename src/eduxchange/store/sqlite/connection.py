@@ -22,6 +22,7 @@ from typing import Any, Self, TypeVar, cast
 import zstandard
 
 from ...core.errors import StoreError
+from ..base import canonical_json
 
 __all__ = ["Codec", "Connections", "ReadOnlyConnections", "WriteConnections", "store_errors"]
 
@@ -32,8 +33,7 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+_dumps = canonical_json  # the stored form (store/base.py), as every backend keeps it
 
 
 # Raw records, descriptions, catalogue records and pre-rendered metadata are kept
@@ -98,9 +98,10 @@ class Codec:
         dict_id = zstandard.get_frame_parameters(data).dict_id
         return self._decompressor(conn, dict_id).decompress(data)
 
-    def pack_json(self, kind: str, value: Any) -> bytes:
-        """A JSON document kept compressed (read whole, never queried in SQL)."""
-        return self.compress(kind, _dumps(value).encode("utf-8"))
+    def pack_json(self, kind: str, value: Any, *, text: str | None = None) -> bytes:
+        """A JSON document kept compressed (read whole, never queried in SQL); ``text``: its
+        :func:`canonical_json`, when the caller has it."""
+        return self.compress(kind, (_dumps(value) if text is None else text).encode("utf-8"))
 
     def load_json(self, conn: sqlite3.Connection, stored: str | bytes) -> Any:
         """A JSON column as :meth:`pack_json` wrote it, or as plain text (rows written before)."""
