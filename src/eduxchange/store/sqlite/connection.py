@@ -303,6 +303,12 @@ class Connections:
 
 
 
+#: The page cache of a writing connection, in KiB (SQLite's default is 2 MiB). Catalogue
+#: rows are keyed by IRIs that are hashes, so every insert lands on a random page of each
+#: table and index; with the default cache most of them are read back from the file.
+WRITE_CACHE_KIB = 32 * 1024
+
+
 class WriteConnections(Connections):
     """Read-write connections in WAL mode, and write transactions."""
 
@@ -317,6 +323,7 @@ class WriteConnections(Connections):
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=60000")
         conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute(f"PRAGMA cache_size=-{WRITE_CACHE_KIB}")
         return conn
 
     @contextmanager
