@@ -18,7 +18,6 @@ leaves the catalogue (a tombstone remains) when no member describes it.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import time
@@ -42,7 +41,7 @@ from .merge import Ranked, match_keys, merge_descriptions
 from .sets import oai_set_specs
 from ..normalize.contacts import scrub_description
 from ..store.base import (CatalogStore, CatalogTxn, Encoded, NormalizedBefore,
-                          StoredDescription, StoredRecord, canonical_json)
+                          StoredDescription, StoredRecord, canonical_json, parse_json)
 from ..store.search import SearchDocument, search_document
 from .validate import validate_record
 from .vocab import Vocabularies, default_vocabularies
@@ -240,7 +239,7 @@ def _with_prepared(described: Described, record: StoredRecord, member: MemberCon
     try:
         # The description as the store gives it back to the merge (its stored form).
         description_text = canonical_json(description)
-        stored = json.loads(description_text)
+        stored = parse_json(description_text)
         keys = tuple(match_keys(stored))
         resource_id = record_id_for(base_uri, "", min(keys)) if keys else record_id_for(
             base_uri, member.id, record.identifier)
@@ -249,7 +248,7 @@ def _with_prepared(described: Described, record: StoredRecord, member: MemberCon
                     member_id=member.id, identifier=record.identifier)],
             record_id=resource_id, context=f"{base_uri}context.jsonld")
         record_text = canonical_json(merged)
-        resource = json.loads(record_text)
+        resource = parse_json(record_text)
         prepared = Prepared(
             resource_id=resource_id, keys=keys, description_text=description_text,
             record=resource, record_text=record_text, sets=tuple(oai_set_specs(resource)),
@@ -604,7 +603,7 @@ class Catalog:
                                Encoded(text, prepared.search), prepared.written)
         # Everything is made from the record's stored form, as the store gives it back: the
         # pre-rendered bytes are then what GetRecord renders from the stored record.
-        record: CommonRecord = json.loads(text)
+        record: CommonRecord = parse_json(text)
         return self._write(txn, resource_id, record, keys, oai_set_specs(record), Encoded(text),
                            None)
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 import psycopg
 
 from ...core.record import CommonRecord
-from ..base import (Encoded, NormalizedBefore, canonical_json, Resource, StoredDescription,
+from ..base import (Encoded, NormalizedBefore, canonical_json, parse_json, Resource, StoredDescription,
                     collect_normalized_before)
 from .search import sync_search
 
@@ -53,7 +52,7 @@ class PostgresCatalogTxn:
         if row is None:
             return None
         return StoredDescription(member_id=member_id, identifier=identifier, resource_id=row[0],
-                                 format=row[1], rank=row[2], description=json.loads(row[3]))
+                                 format=row[1], rank=row[2], description=parse_json(row[3]))
 
     def normalized_before(self, member_id: str, identifiers: Sequence[str]
                           ) -> dict[str, NormalizedBefore]:
@@ -62,7 +61,7 @@ class PostgresCatalogTxn:
             return {}
         descriptions = {
             r[0]: StoredDescription(member_id=member_id, identifier=r[0], resource_id=r[1],
-                                    format=r[2], rank=r[3], description=json.loads(r[4]))
+                                    format=r[2], rank=r[3], description=parse_json(r[4]))
             for r in self.conn.execute(
                 "SELECT identifier, resource_id, format, rank, description FROM descriptions "
                 "WHERE member_id = %s AND identifier = ANY(%s)", (member_id, ids))}
@@ -95,7 +94,7 @@ class PostgresCatalogTxn:
     def descriptions_of(self, resource_id: str) -> list[StoredDescription]:
         return [
             StoredDescription(member_id=r[0], identifier=r[1], resource_id=resource_id,
-                              format=r[2], rank=r[3], description=json.loads(r[4]))
+                              format=r[2], rank=r[3], description=parse_json(r[4]))
             for r in self.conn.execute(
                 "SELECT member_id, identifier, format, rank, description FROM descriptions "
                 "WHERE resource_id = %s ORDER BY member_id, identifier", (resource_id,))
@@ -121,7 +120,7 @@ class PostgresCatalogTxn:
             (resource_id,)).fetchone()
         if row is None:
             return None
-        return Resource(id=resource_id, record=json.loads(row[0]), deleted=row[1],
+        return Resource(id=resource_id, record=parse_json(row[0]), deleted=row[1],
                         created_at=row[2], updated_at=row[3], seq=int(row[4]))
 
     def put_resource(self, resource_id: str, record: CommonRecord, *, deleted: bool,
@@ -192,7 +191,7 @@ class PostgresCatalogTxn:
             "AND d.seq = r.seq AND d.writer_version = %s "
             "WHERE r.seq > %s AND NOT r.deleted AND d.resource_id IS NULL "
             "ORDER BY r.seq LIMIT %s", (prefix, version, after_seq, limit)).fetchall()
-        return [Resource(id=r[0], record=json.loads(r[1]), deleted=False, created_at=r[2],
+        return [Resource(id=r[0], record=parse_json(r[1]), deleted=False, created_at=r[2],
                          updated_at=r[3], seq=int(r[4])) for r in rows]
 
     def set_written_versions(self, versions: dict[str, str]) -> None:

@@ -17,7 +17,6 @@ the hits, as in the SQLite store.
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from typing import Any
 
@@ -25,6 +24,7 @@ import psycopg
 
 from ...catalog.vocab import default_vocabularies
 from ...core.record import CommonRecord
+from ..base import parse_json
 from ..search import (FACETS, FacetCount, SearchDocument, SearchHit, SearchQuery, SearchResult,
                       search_document)
 from ..search import search_terms, spaced
@@ -117,7 +117,7 @@ def pg_search(conn: Conn, query: SearchQuery) -> SearchResult:
             params):
         if facet in counts:
             counts[facet].append(FacetCount(value, int(count)))
-    hits = tuple(SearchHit(resource_id=r[0], record=json.loads(r[2]), score=float(r[1]))
+    hits = tuple(SearchHit(resource_id=r[0], record=parse_json(r[2]), score=float(r[1]))
                  for r in rows)
     return SearchResult(total=total, hits=hits,
                         facets={name: tuple(found) for name, found in counts.items()})

@@ -25,6 +25,7 @@ from ...core.models import Issue, Quarantined, RawRecord
 from ..base import (
     CatalogStore,
     canonical_json,
+    parse_json,
     StoreReader,
     SEVERITIES,
     EventInfo,
@@ -615,7 +616,7 @@ class PostgresStore(PostgresReaders, PostgresLeases, PostgresDump):
             params.append(member_id)
         for r in self._by_seq("SELECT id, record, deleted, created_at, updated_at, seq "
                               "FROM resources", where, params, since_seq, batch=500):
-            yield Resource(id=r[0], record=json.loads(r[1]), deleted=r[2], created_at=r[3],
+            yield Resource(id=r[0], record=parse_json(r[1]), deleted=r[2], created_at=r[3],
                            updated_at=r[4], seq=int(r[5]))
 
     def written_versions(self) -> dict[str, str]:
@@ -651,7 +652,7 @@ class PostgresStore(PostgresReaders, PostgresLeases, PostgresDump):
                 return
             for r in rows:
                 yield StoredDescription(member_id=member_id, identifier=r[0], resource_id=r[1],
-                                        format=r[2], rank=r[3], description=json.loads(r[4]))
+                                        format=r[2], rank=r[3], description=parse_json(r[4]))
             last = rows[-1][0]
 
     def iter_quarantine(self, member_id: str) -> Iterator[QuarantineEntry]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -22,7 +21,7 @@ from typing import Any, Self, TypeVar, cast
 import zstandard
 
 from ...core.errors import StoreError
-from ..base import canonical_json
+from ..base import canonical_json, parse_json
 
 __all__ = ["Codec", "Connections", "ReadOnlyConnections", "WriteConnections", "store_errors"]
 
@@ -105,7 +104,7 @@ class Codec:
 
     def load_json(self, conn: sqlite3.Connection, stored: str | bytes) -> Any:
         """A JSON column as :meth:`pack_json` wrote it, or as plain text (rows written before)."""
-        return json.loads(self.text(conn, stored))
+        return parse_json(self.decompress(conn, stored) if isinstance(stored, bytes) else stored)
 
     def text(self, conn: sqlite3.Connection, stored: str | bytes) -> str:
         """A text column kept compressed (or plain, by rows written before) as text."""
