@@ -18,11 +18,12 @@ lxml itself by tests/test_writers_render.py, for every code point and for hostil
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from lxml import etree
 
-__all__ = ["attr", "leaf", "element", "document", "escape_text", "escape_attr", "OWN_XML",
+__all__ = ["attr", "leaf", "element", "document", "parse", "escape_text", "escape_attr",
            "MAPPING"]
 
 #: ``isinstance(value, MAPPING)``: the writers' test for a mapping in a record. ``dict`` first,
@@ -32,7 +33,7 @@ MAPPING = (dict, Mapping)
 
 #: The parser of what the writers wrote, for their ``write`` (an lxml element): our own bytes,
 #: so no size limits (``huge_tree``; the trees built before had none) and nothing to resolve.
-OWN_XML = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
+_OWN_XML = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
 
 _REFUSED_MESSAGE = ("All strings must be XML compatible: Unicode or ASCII, no NULL bytes or "
                     "control characters")
@@ -91,3 +92,25 @@ def document(markup: str) -> bytes:
             b"\xef" in data and (b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data)):
         raise ValueError(_REFUSED_MESSAGE)
     return data
+
+
+#: A start tag (text and attribute values written here hold no raw ``<`` or ``>``), and an
+#: element holding an empty text.
+_START_TAG = re.compile(rb"<[^/][^>]*>")
+_EMPTY_TEXT = re.compile(rb"<([^\s/>]+)[^>]*></\1>")
+
+
+def parse(data: bytes) -> etree._Element:
+    """A document written here as an lxml element, one that serializes to ``data`` again.
+
+    The parser reads ``<a></a>`` as ``<a/>`` (no text at all), where the trees the writers
+    built had an empty text: those are set back, so ``etree.tostring(parse(d)) == d``.
+    """
+    root = etree.fromstring(data, _OWN_XML)
+    if _EMPTY_TEXT.search(data):
+        # Elements and start tags pair up in document order.
+        for node, tag in zip(root.iter(), _START_TAG.finditer(data), strict=True):
+            if (node.text is None and len(node) == 0 and not tag.group().endswith(b"/>")
+                    and data.startswith(b"</", tag.end())):
+                node.text = ""
+    return root

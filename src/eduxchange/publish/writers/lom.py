@@ -28,7 +28,7 @@ from lxml import etree
 from ...core.record import Agent, CommonRecord, ConceptField
 
 from ...catalog.vocab import EXTRA_SCHEME_TABLES, EXTRA_SCHEMES, SCHEMES, default_vocabularies
-from ._xml import MAPPING, OWN_XML, attr, document, element, leaf
+from ._xml import MAPPING, attr, document, element, leaf, parse
 
 __all__ = ["LOM_NS", "render_lom", "write_lom", "vcard", "lom_vocab_values"]
 
@@ -293,5 +293,8 @@ def render_lom(record: CommonRecord) -> bytes:
 
 
 def write_lom(record: CommonRecord) -> etree._Element:
-    """The record as a LOM ``lom`` element: :func:`render_lom` parsed (pure)."""
-    return etree.fromstring(render_lom(record), OWN_XML)
+    """The record as a LOM ``lom`` element: :func:`render_lom` parsed (pure).
+
+    ``etree.tostring(element, encoding="UTF-8")`` gives the rendered bytes again.
+    """
+    return parse(render_lom(record))

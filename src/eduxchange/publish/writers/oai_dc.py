@@ -13,7 +13,7 @@ from typing import Any
 from lxml import etree
 
 from ...core.record import AgentField, CommonRecord
-from ._xml import MAPPING, OWN_XML, attr, document, element, leaf
+from ._xml import MAPPING, attr, document, element, leaf, parse
 
 __all__ = ["OAI_DC_NS", "DC_NS", "render_oai_dc", "write_oai_dc"]
 
@@ -95,5 +95,8 @@ def render_oai_dc(record: CommonRecord) -> bytes:
 
 
 def write_oai_dc(record: CommonRecord) -> etree._Element:
-    """The record as an ``oai_dc:dc`` element: :func:`render_oai_dc` parsed (pure)."""
-    return etree.fromstring(render_oai_dc(record), OWN_XML)
+    """The record as an ``oai_dc:dc`` element: :func:`render_oai_dc` parsed (pure).
+
+    ``etree.tostring(element, encoding="UTF-8")`` gives the rendered bytes again.
+    """
+    return parse(render_oai_dc(record))
