@@ -146,7 +146,7 @@ def test_real_records_render_as_lxml_and_are_valid(relative: str) -> None:
     folder = standards_dir()
     assert folder is not None
     schemas = {prefix: xml_schema(prefix) for prefix in PREFIXES}
-    for stored in real_corpus.records(folder, relative):
+    for n, stored in enumerate(real_corpus.records(folder, relative)):
         if stored.deleted or stored.raw is None:
             continue
         described = real_corpus.describe_record(stored)
@@ -156,7 +156,7 @@ def test_real_records_render_as_lxml_and_are_valid(relative: str) -> None:
         record = merge_descriptions(
             [Ranked(description=described.description, format_rank=1, member_id="real",
                     identifier=stored.identifier)],
-            record_id=f"{BASE}resources/{abs(hash(stored.identifier))}",
+            record_id=f"{BASE}resources/{n}",
             context=f"{BASE}context.jsonld")
         written = assert_renders_as_lxml(record)
         assert set(written) == set(PREFIXES), stored.identifier

@@ -55,8 +55,8 @@ class MetadataWriter:
         """The record's metadata as UTF-8 bytes, without an XML declaration.
 
         Always ``etree.tostring(self.write(record), encoding="UTF-8")`` byte for byte; for the
-        oai_dc and LOM writers, written as text without building the tree (``_xml``: 3-4x
-        faster, bench/writers_bench.py). Which one follows ``write``, so a writer replaced
+        oai_dc and LOM writers, written as text without building the tree (``_xml``: about
+        3.7x faster, bench/writers_bench.py). Which one follows ``write``, so a writer replaced
         with another function (``dataclasses.replace(w, write=...)``) renders that one.
         """
         text = _TEXT_RENDERERS.get(self.write)

@@ -2,9 +2,11 @@
 
 The oai_dc and LOM writers render a record's metadata for every changed record (normalization
 pre-renders both), and building an lxml tree only to serialize it cost most of that: about 70
-namespaced ``SubElement`` calls a LOM record. Here elements are written in document order as
-strings instead. What lxml 5/6 (libxml2 2.13+) writes, and so what this writes (pinned against
-lxml itself by tests/test_writers_render.py, for every code point and for hostile values):
+namespaced ``SubElement`` calls a LOM record. Here each element is a string instead (its
+children's markup joined inside its tags), the document is encoded once, and :func:`parse`
+makes the element ``write`` returns from those bytes. What lxml writes (lxml 6.1, libxml2 2.14; serialization details vary between
+libxml2 releases, and tests/test_writers_render.py holds this to the installed lxml for every
+code point and for hostile values), and so what this writes:
 
 * character data: ``&`` ``<`` ``>`` as entity references, CR as ``&#13;`` (a parser would
   otherwise normalize it to LF); everything else as UTF-8, non-BMP characters included;
