@@ -6,8 +6,9 @@ advertises. :meth:`MetadataWriter.render` gives the same metadata as bytes, what
 pre-renders and the provider serves: oai_dc and LOM are written as text (``_xml``: byte for byte
 what lxml serializes; their ``write`` parses that text), RDF/XML is serialized from its element.
 
-The provider only advertises the schemas' URLs and never validates against them, so no copy of a public schema ships with the package; the tests validate the provider's responses
-against the official schemas, read from the standards folder (tests/support/standards.py).
+The provider only advertises the schemas' URLs and never validates against them, so no copy of
+a public schema ships with the package; the tests validate the provider's responses against the
+official schemas, read from the standards folder (tests/support/standards.py).
 """
 
 from __future__ import annotations
