@@ -717,5 +717,5 @@ def _prewrite_one(txn: CatalogTxn, resource_id: str, record: CommonRecord, prefi
 
 
 def _render(record: CommonRecord, prefix: str) -> bytes:
-    xml: bytes = etree.tostring(WRITERS[prefix].write(record), encoding="UTF-8")
+    xml: bytes = WRITERS[prefix].render(record)
     return xml
