@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-
 from ..core.config import Config, MemberConfig
 from ..crosswalks import CrosswalkError, CrosswalkOptions, crosswalk, detect_format, metadata_element
 from ..core.dates import normalize_datestamp
