@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
 
 import eduxchange
 from eduxchange.catalog import normalization
@@ -21,7 +22,8 @@ from eduxchange.catalog.parallel import OrderedPool
 from tests.conftest import write_config
 from tests.support.crashing import KILLERS, double
 from tests.support.faulty import serve_faulty
-from tests.support.lomgen import lom_xml, make_records, oai_dc_xml
+from eduxchange.publish.writers import WRITERS
+from tests.support.lomgen import LANGUAGES, lom_xml, make_records, oai_dc_xml
 from tests.support.pyoai_member import serve_pyoai_member
 from tests.support.records import MemberRecord
 from tests.test_catalog import START
@@ -125,3 +127,38 @@ def test_a_worker_that_dies_costs_one_item_and_no_hang() -> None:
     assert got == [-i if i in KILLERS else 2 * i for i in range(60)]
     with pytest.raises(RuntimeError, match="closed"):
         pool.submit([1], (), apply, double)
+
+
+def test_pre_rendered_metadata_is_what_get_record_renders(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every pre-rendered document, made in a worker or in the writing process, on a new
+    resource or on a merge, is byte for byte what the writer makes of the record as the store
+    gives it back (what GetRecord renders): ListRecords and GetRecord never disagree.
+    Titles in two languages out of alphabetical order ("en" then "de", "nl" then "fr")
+    would come out in another order if anything rendered the record as merged in memory."""
+    monkeypatch.setattr(normalization, "PARALLEL_AFTER", 0)
+    lom = [MemberRecord(identifier=f"oai:lom.example.org:{i}",
+                        datestamp=START + timedelta(minutes=i),
+                        metadata=lom_xml(i, title_lang=LANGUAGES[i % len(LANGUAGES)]))
+           for i in range(90)]
+    _lom, dc = _members()  # 29 of these merge with LOM resources (61..89)
+    with serve_pyoai_member(lom, batch_size=7) as a, serve_faulty(dc, page_size=11) as b:
+        members = [{"id": "lom", "name": "LOM", "endpoint": a.url},
+                   {"id": "dc", "name": "DC", "endpoint": b.url, "metadata_prefix": "oai_dc"}]
+        for jobs in (1, 2):
+            config = _config(tmp_path / f"jobs{jobs}", members, jobs=jobs)
+            eduxchange.harvest(config)
+            with eduxchange.open_store(config) as store:
+                for prefix in normalization.PREWRITTEN:
+                    items = store.oai_list(from_=None, until=None, set_=None, after_seq=0,
+                                           limit=1000, with_records=True, prefix=prefix,
+                                           writer_version=WRITERS[prefix].version)
+                    live = [item for item in items if not item[0].deleted]
+                    assert len(live) == 121  # LOM 0..89 and DC 61..120
+                    for item, _sets, written in live:
+                        assert written is not None, (jobs, prefix, item.id)
+                        resource = store.resource(item.id)  # as GetRecord reads it
+                        assert resource is not None
+                        fresh = etree.tostring(WRITERS[prefix].write(resource.record),
+                                               encoding="UTF-8")
+                        assert written == fresh, (jobs, prefix, resource.id)

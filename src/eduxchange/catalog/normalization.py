@@ -18,7 +18,6 @@ leaves the catalogue (a tombstone remains) when no member describes it.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import time
@@ -30,8 +29,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from lxml import etree
-
 from ..core.config import Config, MemberConfig
 from ..crosswalks import CrosswalkError, CrosswalkOptions, crosswalk, detect_format, metadata_element
 from ..core.dates import normalize_datestamp
@@ -41,8 +38,9 @@ from ..harvesting.formats import KNOWN_FORMATS
 from .merge import Ranked, match_keys, merge_descriptions
 from .sets import oai_set_specs
 from ..normalize.contacts import scrub_description
-from ..store.base import (CatalogStore, CatalogTxn, NormalizedBefore, StoredDescription,
-                          StoredRecord)
+from ..store.base import (CatalogStore, CatalogTxn, Encoded, NormalizedBefore,
+                          StoredDescription, StoredRecord, canonical_json, parse_json)
+from ..store.search import SearchDocument, search_document
 from .validate import validate_record
 from .vocab import Vocabularies, default_vocabularies
 from .parallel import OrderedPool, available_cores
@@ -76,21 +74,31 @@ class Described:
     description: Description | None
     problems: tuple[str, ...] = ()
     unmapped: tuple[tuple[str, str, str], ...] = ()
-    #: Made in a worker process: the record this description alone would make, and its
-    #: pre-rendered metadata, used when that is the record written (:class:`Prerendered`).
-    prerendered: Prerendered | None = None
+    #: Made in a worker process: the resource this description alone would make, encoded
+    #: and rendered, used when that is what the writing process makes (:class:`Prepared`).
+    prepared: Prepared | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Prerendered:
-    """A guess made beside :func:`describe` in a worker: most descriptions make a resource of
-    their own, so the record merged from this description alone, under the IRI it would
-    mint, is rendered there (``written``: each format of :data:`PREWRITTEN`, its bytes and
-    writer version). The writing process uses the bytes only when the record it merged is
-    the same, key order included (the writers follow it): ``record_json`` is that record
-    as :func:`_record_json` writes it."""
+class Prepared:
+    """What a worker makes beside :func:`describe`, on the guess that the description makes
+    a resource of its own (most do, and every one of a first harvest without duplicates):
+    the IRI it would mint, its match keys, the description's stored text, the record merged
+    from it alone in its stored form (:func:`canonical_json` and back), that record's text,
+    OAI-PMH sets, search document and pre-rendered metadata (``written``: each format of
+    :data:`PREWRITTEN`, its bytes and writer version).
 
-    record_json: str
+    The writing process uses all of it, and merges, encodes and renders nothing, when the
+    resource is new and nothing else describes it; otherwise it uses the search document
+    and the bytes only when the record it merged has the same text."""
+
+    resource_id: str
+    keys: tuple[str, ...]
+    description_text: str
+    record: CommonRecord
+    record_text: str
+    sets: tuple[str, ...]
+    search: SearchDocument
     written: tuple[tuple[str, bytes, str], ...]
 
 
@@ -213,40 +221,42 @@ def _start_worker(extra_mappings: tuple[Path, ...]) -> None:
 
 def _describe_in_worker(records: Sequence[StoredRecord], member: MemberConfig,
                         base_uri: str) -> list[Described | None]:
-    """:func:`describe_batch`, and the metadata of each description's likely record
-    rendered here too, so the writing process seldom renders (:class:`Prerendered`)."""
-    return [d if d is None else _with_prerendered(d, r, member, base_uri)
+    """:func:`describe_batch`, and what each description's likely resource is made into
+    prepared here too, so the writing process seldom merges, encodes or renders
+    (:class:`Prepared`)."""
+    return [d if d is None else _with_prepared(d, r, member, base_uri)
             for r, d in zip(records, describe_batch(records, member, base_uri,
                                                     _worker_vocabularies[0]), strict=True)]
 
 
-def _with_prerendered(described: Described, record: StoredRecord, member: MemberConfig,
-                      base_uri: str) -> Described:
+def _with_prepared(described: Described, record: StoredRecord, member: MemberConfig,
+                   base_uri: str) -> Described:
     description = described.description
     if description is None or described.problems:
         return described
     try:
-        keys = match_keys(description)
+        # The description as the store gives it back to the merge (its stored form).
+        description_text = canonical_json(description)
+        stored = parse_json(description_text)
+        keys = tuple(match_keys(stored))
         resource_id = record_id_for(base_uri, "", min(keys)) if keys else record_id_for(
             base_uri, member.id, record.identifier)
-        # The description as the store gives it back to the merge (JSON with sorted keys):
-        # if it is not, the records differ and the guess is not used.
-        stored = json.loads(json.dumps(description, sort_keys=True))
         merged = merge_descriptions(
             [Ranked(description=stored, format_rank=_RANKS.get(described.format, 0),
                     member_id=member.id, identifier=record.identifier)],
             record_id=resource_id, context=f"{base_uri}context.jsonld")
-        written = tuple((prefix, _render(merged, prefix), WRITERS[prefix].version)
-                        for prefix in PREWRITTEN)
-    except Exception:  # STYLE: a guess only; the writing process renders and reports
+        record_text = canonical_json(merged)
+        resource = parse_json(record_text)
+        prepared = Prepared(
+            resource_id=resource_id, keys=keys, description_text=description_text,
+            record=resource, record_text=record_text, sets=tuple(oai_set_specs(resource)),
+            # the index is made with the shipped vocabularies (as the store makes it)
+            search=search_document(resource, default_vocabularies()),
+            written=tuple((prefix, _render(resource, prefix), WRITERS[prefix].version)
+                          for prefix in PREWRITTEN))
+    except Exception:  # STYLE: a guess only; the writing process does it and reports
         return described
-    return dataclasses.replace(described, prerendered=Prerendered(
-        record_json=_record_json(merged), written=written))
-
-
-def _record_json(record: CommonRecord) -> str:
-    """A record as text that tells two records apart, key order included."""
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    return dataclasses.replace(described, prepared=prepared)
 
 
 def _worker_died(record: StoredRecord) -> Described | None:
@@ -500,7 +510,9 @@ class Catalog:
         if before.quarantined:
             txn.resolve_quarantine(member.id, record.identifier, stage="normalize")
         description = outcome.description
-        found = set(txn.resources_for_keys(match_keys(description)).values())
+        prepared = outcome.prepared
+        keys = list(prepared.keys) if prepared is not None else match_keys(description)
+        found = set(txn.resources_for_keys(keys).values())
         if (old is not None and found <= {old.resource_id} and old.format == outcome.format
                 and old.rank == _RANKS.get(outcome.format, 0) and old.description == description
                 and before.unmapped == frozenset(outcome.unmapped)):
@@ -510,6 +522,7 @@ class Catalog:
             return None
         # Read again: an earlier record of the batch may have moved it (a merge).
         old = txn.description(member.id, record.identifier)
+        fresh = False  # a new resource, which no other description names
         if old is not None:
             resource_id = old.resource_id  # stable when the member re-sends it
             if found - {resource_id}:
@@ -519,13 +532,19 @@ class Catalog:
             # depends on the IRIs alone, never on timing), the others are retired into it.
             resource_id = min(found)
         else:
-            resource_id = self._mint(txn, member, record, description)
+            resource_id, fresh = self._mint(txn, member, record, keys)
         txn.put_description(StoredDescription(
             member_id=member.id, identifier=record.identifier, resource_id=resource_id,
             format=outcome.format, rank=_RANKS.get(outcome.format, 0), description=description,
-        ), record.seq)
+        ), record.seq, text=None if prepared is None else prepared.description_text)
         if before.unmapped != frozenset(outcome.unmapped):  # the quality report's
             txn.set_unmapped(member.id, record.identifier, outcome.unmapped)
+        if fresh and prepared is not None and prepared.resource_id == resource_id:
+            # What the worker guessed: this description alone makes the resource, and the
+            # worker made all of it already (what _rebuild would make, byte for byte).
+            return self._write(txn, resource_id, prepared.record, prepared.keys, prepared.sets,
+                               Encoded(prepared.record_text, prepared.search),
+                               prepared.written)
         retired = found - {resource_id}
         if old is not None and old.resource_id != resource_id:
             retired.add(old.resource_id)
@@ -536,24 +555,25 @@ class Catalog:
                     format=d.format, rank=d.rank, description=d.description), record.seq)
             txn.retire(other, resource_id)  # /resources/{other} redirects; the record says sameAs
             self._rebuild(txn, other)
-        return self._rebuild(txn, resource_id, outcome.prerendered)
+        return self._rebuild(txn, resource_id, prepared)
 
     def _mint(self, txn: CatalogTxn, member: MemberConfig, record: StoredRecord,
-              description: Description) -> str:
+              keys: Sequence[str]) -> tuple[str, bool]:
         """The IRI of a new resource: from its smallest match key, so whichever member
         describes it first (a member whose harvest failed and came back later, say) the
         resource gets the same IRI; from the member's record when it has no key, or when
-        that IRI names a live resource that no longer holds the key."""
-        keys = match_keys(description)
+        that IRI names a live resource that no longer holds the key. And whether that IRI
+        was never used (no resource, not even a tombstone)."""
         if keys:
             minted = record_id_for(self.base_uri, "", min(keys))
             existing = txn.resource(minted)
             if existing is None or existing.deleted:
-                return minted
-        return record_id_for(self.base_uri, member.id, record.identifier)
+                return minted, existing is None
+        minted = record_id_for(self.base_uri, member.id, record.identifier)
+        return minted, txn.resource(minted) is None
 
     def _rebuild(self, txn: CatalogTxn, resource_id: str,
-                 prerendered: Prerendered | None = None) -> str | None:
+                 prepared: Prepared | None = None) -> str | None:
         descriptions = txn.descriptions_of(resource_id)
         if not descriptions:
             txn.set_keys(resource_id, [])
@@ -563,27 +583,43 @@ class Catalog:
             # A tombstone stays in its sets: a selective harvest of a set sees the deletion.
             return txn.put_resource(resource_id, existing.record, deleted=True,
                                     sets=oai_set_specs(existing.record))
-        record = merge_descriptions(
+        merged = merge_descriptions(
             [Ranked(description=d.description, format_rank=d.rank, member_id=d.member_id,
                     identifier=d.identifier) for d in descriptions],
             record_id=resource_id, context=self.context)
         same_as = txn.aliases_of(resource_id)
         if same_as:
-            record["sameAs"] = same_as
+            merged["sameAs"] = same_as
         keys: list[str] = []
         for d in descriptions:
             for key in match_keys(d.description):
                 if key not in keys:
                     keys.append(key)
+        text = canonical_json(merged)
+        if prepared is not None and prepared.record_text == text:
+            return self._write(txn, resource_id, prepared.record, keys, prepared.sets,
+                               Encoded(text, prepared.search), prepared.written)
+        # Everything is made from the record's stored form, as the store gives it back: the
+        # pre-rendered bytes are then what GetRecord renders from the stored record.
+        record: CommonRecord = parse_json(text)
+        return self._write(txn, resource_id, record, keys, oai_set_specs(record), Encoded(text),
+                           None)
+
+    @staticmethod
+    def _write(txn: CatalogTxn, resource_id: str, record: CommonRecord, keys: Sequence[str],
+               sets: Sequence[str], encoded: Encoded,
+               written: Sequence[tuple[str, bytes, str]] | None) -> str | None:
+        """Write a live resource (its stored form ``record``) with its keys and sets, and its
+        pre-rendered metadata (``written``, or rendered here) if it changed."""
         txn.set_keys(resource_id, keys)
-        kind = txn.put_resource(resource_id, record, deleted=False, sets=oai_set_specs(record))
+        kind = txn.put_resource(resource_id, record, deleted=False, sets=sets, encoded=encoded)
         if kind is None:
             return None
-        if prerendered is not None and prerendered.record_json == _record_json(record):
-            for prefix, xml, version in prerendered.written:
-                txn.put_dissemination(resource_id, prefix, xml, version=version)
-        else:
+        if written is None:
             prewrite(txn, resource_id, record)
+        else:
+            for prefix, xml, version in written:
+                txn.put_dissemination(resource_id, prefix, xml, version=version)
         return kind
 
 
@@ -659,7 +695,8 @@ def normalization_order(members: Sequence[MemberConfig]) -> list[MemberConfig]:
 
 
 def prewrite(txn: CatalogTxn, resource_id: str, record: CommonRecord) -> None:
-    """Write a changed record's OAI-PMH metadata once, to be served many times.
+    """Write a changed record's OAI-PMH metadata once, to be served many times (``record``
+    in its stored form, as the store gives it back: what GetRecord renders).
 
     The provider splices these bytes into ListRecords responses instead of building
     the metadata for every request (they are used only while the record's seq and the
@@ -678,5 +715,5 @@ def _prewrite_one(txn: CatalogTxn, resource_id: str, record: CommonRecord, prefi
 
 
 def _render(record: CommonRecord, prefix: str) -> bytes:
-    xml: bytes = etree.tostring(WRITERS[prefix].write(record), encoding="UTF-8")
+    xml: bytes = WRITERS[prefix].render(record)
     return xml

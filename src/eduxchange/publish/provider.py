@@ -520,7 +520,7 @@ class Provider:
         if written is None:
             # Rendered now as normalization pre-renders it (a standalone element, its own
             # namespace declarations): GetRecord and ListRecords serve the same bytes.
-            written = etree.tostring(WRITERS[prefix].write(resource.record), encoding="UTF-8")
+            written = WRITERS[prefix].render(resource.record)
         return b"".join((b"<record>", header, b"<metadata>", written, b"</metadata></record>"))
 
 

@@ -17,17 +17,20 @@ writes a page next to the worker that took the member over.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence, Set
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol, Self
 
+import orjson
+
 from ..core.dates import parse_datestamp
 from ..core.models import Issue, Quarantined, RawRecord
 from ..core.record import CommonRecord, Description
 from ..publish.changes import Change
-from .search import SearchQuery, SearchResult
+from .search import SearchDocument, SearchQuery, SearchResult
 
 __all__ = [
     "CatalogStore",
@@ -61,10 +64,50 @@ __all__ = [
     "FUTURE_SLACK",
     "is_stale",
     "RunStats",
+    "canonical_json",
+    "parse_json",
+    "Encoded",
 ]
 
 #: A stored datestamp further than this ahead of the clock does not hold back a replacement.
 FUTURE_SLACK = timedelta(days=1)
+
+
+def canonical_json(value: Any) -> str:
+    """The JSON text every store keeps a record or description as (keys sorted, no spaces,
+    Unicode as is): what a store gives back is :func:`parse_json` of it, so this text is the
+    *stored form* of a record, which every writer renders from (pre-rendered metadata and
+    GetRecord alike), and two records are the same when their texts are.
+
+    Made by orjson, several times faster than the standard library and, for what a record
+    holds (strings, lists, objects; the schema has no numbers), the same text as
+    ``json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)``
+    (tests/test_canonical_json.py); what orjson refuses (keys that are not strings, integers
+    beyond 64 bits) is written by the standard library."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+    except TypeError:  # orjson.JSONEncodeError is one
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def parse_json(text: str | bytes) -> Any:
+    """A JSON text as Python values (orjson; the standard library for what orjson refuses,
+    such as NaN written by an older release)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """What the caller of :meth:`CatalogTxn.put_resource` already made of the record, so
+    that the store does not make it again: its :func:`canonical_json` text and, optionally,
+    its search document (:func:`eduxchange.store.search.search_document` of the stored form,
+    with the default vocabularies). Both must be of the record passed beside them."""
+
+    text: str
+    search: SearchDocument | None = None
 
 
 def is_stale(datestamp: str, kept: str, *, now: datetime) -> bool:
@@ -266,7 +309,11 @@ class CatalogTxn(Protocol):
 
     def description(self, member_id: str, identifier: str) -> StoredDescription | None: ...
 
-    def put_description(self, d: StoredDescription, raw_seq: int) -> None: ...
+    def put_description(self, d: StoredDescription, raw_seq: int, *,
+                        text: str | None = None) -> None:
+        """Keep ``d`` (``text``: its description's :func:`canonical_json`, when the caller
+        has it already)."""
+        ...
 
     def normalized_before(self, member_id: str, identifiers: Sequence[str]
                           ) -> dict[str, NormalizedBefore]:
@@ -286,13 +333,14 @@ class CatalogTxn(Protocol):
     def resource(self, resource_id: str) -> Resource | None: ...
 
     def put_resource(self, resource_id: str, record: CommonRecord, *, deleted: bool,
-                     sets: Sequence[str]) -> str | None:
+                     sets: Sequence[str], encoded: Encoded | None = None) -> str | None:
         """Write if changed; return the change kind (create, update, delete) or None.
 
         ``sets`` are the record's OAI-PMH setSpecs, top levels included, as the catalogue
         computed them (:func:`eduxchange.catalog.sets.oai_set_specs`): the store keeps them
         with the record for :meth:`OAIBackend.oai_list` and applies no rule of its own. The
-        search index is kept in the same transaction."""
+        search index is kept in the same transaction. ``encoded``: the record's text and
+        search document when the caller made them already (:class:`Encoded`)."""
         ...
 
     def quarantine(self, member_id: str, identifier: str | None, *, stage: str, reason: str,

@@ -2,9 +2,13 @@
 
 Each writer is a pure function ``record dict -> lxml element``; :data:`WRITERS` names them by the
 OAI-PMH ``metadataPrefix`` they serve, with the schema and namespace ListMetadataFormats
-advertises. The provider only advertises the schemas' URLs and never validates against them, so
-no copy of a public schema ships with the package; the tests validate the provider's responses
-against the official schemas, read from the standards folder (tests/support/standards.py).
+advertises. :meth:`MetadataWriter.render` gives the same metadata as bytes, what normalization
+pre-renders and the provider serves: oai_dc and LOM are written as text (``_xml``: byte for byte
+what lxml serializes; their ``write`` parses that text), RDF/XML is serialized from its element.
+
+The provider only advertises the schemas' URLs and never validates against them, so no copy of
+a public schema ships with the package; the tests validate the provider's responses against the
+official schemas, read from the standards folder (tests/support/standards.py).
 """
 
 from __future__ import annotations
@@ -17,12 +21,18 @@ from lxml import etree
 
 from ...core.record import CommonRecord
 
-from .lom import LOM_NS, write_lom
-from .oai_dc import OAI_DC_NS, write_oai_dc
+from .lom import LOM_NS, render_lom, write_lom
+from .oai_dc import OAI_DC_NS, render_oai_dc, write_oai_dc
 from .rdfxml import RDF_NS, write_rdf
 
 __all__ = ["MetadataWriter", "WRITERS", "SCHEMA_FILES", "writer", "write_oai_dc", "write_lom",
-           "write_rdf"]
+           "write_rdf", "render_oai_dc", "render_lom"]
+
+#: The writer functions that are their text renderer parsed, and that renderer: for these,
+#: ``render(record) == etree.tostring(write(record), encoding="UTF-8")`` without building the tree.
+_TEXT_RENDERERS: Mapping[Callable[[CommonRecord], etree._Element],
+                         Callable[[CommonRecord], bytes]] = MappingProxyType({
+    write_oai_dc: render_oai_dc, write_lom: render_lom})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,6 +51,20 @@ class MetadataWriter:
     namespace: str
     write: Callable[[CommonRecord], etree._Element]
     version: str
+
+    def render(self, record: CommonRecord) -> bytes:
+        """The record's metadata as UTF-8 bytes, without an XML declaration.
+
+        Always ``etree.tostring(self.write(record), encoding="UTF-8")`` byte for byte; for the
+        oai_dc and LOM writers, written as text without building the tree (``_xml``: about
+        3.7x faster, bench/writers_bench.py). Which one follows ``write``, so a writer replaced
+        with another function (``dataclasses.replace(w, write=...)``) renders that one.
+        """
+        text = _TEXT_RENDERERS.get(self.write)
+        if text is not None:
+            return text(record)
+        data: bytes = etree.tostring(self.write(record), encoding="UTF-8")
+        return data
 
 
 #: The formats the provider serves, by metadataPrefix (OAI-PMH 2.0 §3.4), in this order.

@@ -28,13 +28,16 @@ from lxml import etree
 from ...core.record import Agent, CommonRecord, ConceptField
 
 from ...catalog.vocab import EXTRA_SCHEME_TABLES, EXTRA_SCHEMES, SCHEMES, default_vocabularies
+from ._xml import MAPPING, attr, document, element, leaf, parse
 
-__all__ = ["LOM_NS", "write_lom", "vcard", "lom_vocab_values"]
+__all__ = ["LOM_NS", "render_lom", "write_lom", "vcard", "lom_vocab_values"]
 
 LOM_NS = "http://ltsc.ieee.org/xsd/LOM"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 _SCHEMA_LOCATION = f"{LOM_NS} http://ltsc.ieee.org/xsd/lomv1.0/lomLoose.xsd"
-_L = f"{{{LOM_NS}}}"
+#: The ``lom`` element's namespace declarations and attribute, in lxml's order.
+_ROOT_ATTRS = (f' xmlns="{LOM_NS}" xmlns:xsi="{XSI_NS}"'
+               + attr("xsi:schemaLocation", _SCHEMA_LOCATION))
 _LOM = "LOMv1.0"
 
 #: The LOMv1.0 value spaces of the elements written from concepts (IEEE 1484.12.1 §5.2, 5.5, 5.6).
@@ -74,7 +77,9 @@ def lom_vocab_values(field: str) -> dict[str, str]:
 def _escape(text: str) -> str:
     """vCard 3.0 text value escaping (RFC 2426 §4: backslash, comma, semicolon, newline)."""
     text = text.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
-    return re.sub(r"\r\n|\r|\n", "\\\\n", text)
+    if "\r" in text or "\n" in text:  # most values have none: skip the regular expression
+        text = re.sub(r"\r\n|\r|\n", "\\\\n", text)
+    return text
 
 
 def vcard(agent: Agent) -> str:
@@ -88,7 +93,7 @@ def vcard(agent: Agent) -> str:
     else:
         lines.append(f"N:{_escape(name)};;;;")
         affiliation = agent.get("affiliation")
-        if isinstance(affiliation, Mapping) and affiliation.get("name"):
+        if isinstance(affiliation, MAPPING) and affiliation.get("name"):
             lines.append(f"ORG:{_escape(str(affiliation['name']))}")
     if agent.get("id"):
         lines.append(f"URL:{agent['id']}")
@@ -102,39 +107,26 @@ def vcard(agent: Agent) -> str:
     return "\n".join(lines)
 
 
-def _sub(parent: etree._Element, name: str, text: str | None = None) -> etree._Element:
-    element = etree.SubElement(parent, _L + name)
-    if text is not None:
-        element.text = text
-    return element
-
-
-def _langstring(parent: etree._Element, name: str, values: Iterable[tuple[str, str]]
-                ) -> etree._Element | None:
-    pairs = list(values)
-    if not pairs:
-        return None
-    element = _sub(parent, name)
-    for lang, text in pairs:
-        string = _sub(element, "string", text)
-        if lang != "@none":
-            string.set("language", lang)
-    return element
+def _langstring(parent: list[str], name: str, values: Iterable[tuple[str, str]]) -> None:
+    """A langstring element in ``parent``, one ``string`` per (language, text); none for no
+    values."""
+    strings = [leaf("string", text, "" if lang == "@none" else attr("language", lang))
+               for lang, text in values]
+    if strings:
+        parent.append(element(name, strings))
 
 
 def _map_items(value: Any) -> list[tuple[str, str]]:
-    if not isinstance(value, Mapping):
+    if not isinstance(value, MAPPING):
         return []
     return [(str(k), str(v)) for k, v in value.items() if isinstance(v, str) and v.strip()]
 
 
-def _vocab(parent: etree._Element, name: str, source: str, value: str) -> None:
-    element = _sub(parent, name)
-    _sub(element, "source", source)
-    _sub(element, "value", value)
+def _vocab(name: str, source: str, value: str) -> str:
+    return element(name, [leaf("source", source), leaf("value", value)])
 
 
-def _concept(parent: etree._Element, name: str, field: str, concept: Mapping[str, Any],
+def _concept(parent: list[str], name: str, field: str, concept: Mapping[str, Any],
              written: set[tuple[str, str, str]]) -> None:
     """One vocabulary element for a concept, unless the same (element, source, value) is written.
 
@@ -148,12 +140,22 @@ def _concept(parent: etree._Element, name: str, field: str, concept: Mapping[str
     else:
         labels = concept.get("prefLabel") or {}
         label = (labels.get("en") or next(iter(labels.values()), None)
-                 if isinstance(labels, Mapping) else None)
+                 if isinstance(labels, MAPPING) else None)
         known = default_vocabularies().concept(iri)
         source, value = (known.scheme if known else SCHEMES[field]), str(label or iri)
     if (name, source, value) not in written:
         written.add((name, source, value))
-        _vocab(parent, name, source, value)
+        parent.append(_vocab(name, source, value))
+
+
+#: The elements many records share, written once: the contribution roles, cost, the
+#: copyright flag, the classification's purpose and taxon path source, metaMetadata.
+_ROLES = {role: _vocab("role", _LOM, role) for role in ("author", "publisher", "unknown")}
+_COST = {free: _vocab("cost", _LOM, "no" if free else "yes") for free in (True, False)}
+_RESTRICTED = _vocab("copyrightAndOtherRestrictions", _LOM, "yes")
+_DISCIPLINE = _vocab("purpose", _LOM, "discipline")
+_ISCED_SOURCE = element("source", [leaf("string", "ISCED-F 2013", attr("language", "en"))])
+_META_METADATA = element("metaMetadata", [leaf("metadataSchema", "LOMv1.0")])
 
 
 def lom_datetime(value: str) -> str:
@@ -184,106 +186,115 @@ def _identifier_catalog(value: str) -> tuple[str, str]:
     return "URI", value
 
 
-def write_lom(record: CommonRecord) -> etree._Element:
-    """The record as a LOM ``lom`` element (pure: the record is not changed)."""
-    root = etree.Element(_L + "lom", nsmap={None: LOM_NS, "xsi": XSI_NS})  # type: ignore[dict-item]
-    root.set(f"{{{XSI_NS}}}schemaLocation", _SCHEMA_LOCATION)
+def render_lom(record: CommonRecord) -> bytes:
+    """The record as a LOM ``lom`` document, UTF-8 without an XML declaration (pure).
 
-    general = _sub(root, "general")
+    Byte for byte what lxml serializes for the same tree (``_xml``): the ``lom`` element
+    declares the LOM namespace as its default and ``xsi``, and carries ``xsi:schemaLocation``.
+    """
+    general: list[str] = []
     for value in (record.get("id"), *(record.get("identifier") or ())):
         if isinstance(value, str) and value:
             catalog, entry = _identifier_catalog(value)
-            identifier = _sub(general, "identifier")
-            _sub(identifier, "catalog", catalog)
-            _sub(identifier, "entry", entry)
+            general.append(element("identifier", [leaf("catalog", catalog), leaf("entry", entry)]))
     _langstring(general, "title", _map_items(record.get("name")))
     for tag in record.get("inLanguage") or ():
-        _sub(general, "language", str(tag))
+        general.append(leaf("language", str(tag)))
     _langstring(general, "description", _map_items(record.get("description")))
     keywords = record.get("keywords")
-    if isinstance(keywords, Mapping):
+    if isinstance(keywords, MAPPING):
         for lang, words in keywords.items():
             for word in words if isinstance(words, list) else [words]:
                 if isinstance(word, str) and word.strip():
                     _langstring(general, "keyword", [(str(lang), word)])
+    lom = [element("general", general)]
 
     contributions = [("author", record.get("creator"), record.get("dateCreated")),
                      ("publisher", record.get("publisher"), record.get("datePublished")),
                      ("unknown", record.get("contributor"), None)]
     if any(agents for _, agents, _ in contributions):
-        life_cycle = _sub(root, "lifeCycle")
+        life_cycle: list[str] = []
         for role, agents, date in contributions:
             if not agents:
                 continue
-            contribute = _sub(life_cycle, "contribute")
-            _vocab(contribute, "role", _LOM, role)
+            contribute = [_ROLES[role]]
             for agent in agents:
-                if isinstance(agent, Mapping):
-                    _sub(contribute, "entity", vcard(agent))
+                if isinstance(agent, MAPPING):
+                    contribute.append(leaf("entity", vcard(agent)))
             if isinstance(date, str):
-                _sub(_sub(contribute, "date"), "dateTime", lom_datetime(date))
+                contribute.append(element("date", [leaf("dateTime", lom_datetime(date))]))
+            life_cycle.append(element("contribute", contribute))
+        lom.append(element("lifeCycle", life_cycle))
 
-    meta = _sub(root, "metaMetadata")
-    _sub(meta, "metadataSchema", "LOMv1.0")
+    lom.append(_META_METADATA)
 
     formats = record.get("encodingFormat") or ()
     duration = lom_duration(str(record["duration"])) if record.get("duration") else None
     if formats or record.get("url") or duration:
-        technical = _sub(root, "technical")
+        technical: list[str] = []
         for media_type in formats:
-            _sub(technical, "format", str(media_type))
+            technical.append(leaf("format", str(media_type)))
         if record.get("url"):
-            _sub(technical, "location", str(record["url"]))
+            technical.append(leaf("location", str(record["url"])))
         if duration:
-            _sub(_sub(technical, "duration"), "duration", duration)
+            technical.append(element("duration", [leaf("duration", duration)]))
+        lom.append(element("technical", technical))
 
     fields: tuple[tuple[ConceptField, str], ...] = (
         ("learningResourceType", "learningResourceType"), ("audience", "intendedEndUserRole"),
         ("educationalLevel", "context"))
     if any(record.get(f) for f, _ in fields) or record.get("typicalAgeRange"):
-        educational = _sub(root, "educational")
+        educational: list[str] = []
         written: set[tuple[str, str, str]] = set()
-        for field, element in fields:
+        for field, name in fields:
             for concept in record.get(field) or ():
-                if isinstance(concept, Mapping):
-                    _concept(educational, element, field, concept, written)
+                if isinstance(concept, MAPPING):
+                    _concept(educational, name, field, concept, written)
         if record.get("typicalAgeRange"):
             _langstring(educational, "typicalAgeRange", [("@none", str(record["typicalAgeRange"]))])
+        lom.append(element("educational", educational))
 
     licence = record.get("license")
     notice = _map_items(record.get("copyrightNotice"))
     free = record.get("isAccessibleForFree")
     if licence or notice or isinstance(free, bool):
-        rights = _sub(root, "rights")
+        rights: list[str] = []
         if isinstance(free, bool):
-            _vocab(rights, "cost", _LOM, "no" if free else "yes")
+            rights.append(_COST[free])
         if licence or notice:
-            _vocab(rights, "copyrightAndOtherRestrictions", _LOM, "yes")
+            rights.append(_RESTRICTED)
             texts = list(notice)
-            if isinstance(licence, Mapping) and licence.get("id"):
+            if isinstance(licence, MAPPING) and licence.get("id"):
                 texts.insert(0, ("@none", str(licence["id"])))
             # A langstring holds one string per language: one description per text.
-            description = _sub(rights, "description")
+            strings: list[str] = []
             seen: set[str] = set()
             for lang, text in texts:
                 if lang in seen:
                     continue
                 seen.add(lang)
-                string = _sub(description, "string", text)
-                if lang != "@none":
-                    string.set("language", lang)
+                strings.append(leaf("string", text,
+                                    "" if lang == "@none" else attr("language", lang)))
+            rights.append(element("description", strings))
+        lom.append(element("rights", rights))
 
-    about = [c for c in record.get("about") or () if isinstance(c, Mapping)]
+    about = [c for c in record.get("about") or () if isinstance(c, MAPPING)]
     if about:
         vocabularies = default_vocabularies()
-        classification = _sub(root, "classification")
-        _vocab(classification, "purpose", _LOM, "discipline")
+        classification = [_DISCIPLINE]
         for concept in about:
             known = vocabularies.concept(str(concept.get("id", "")))
-            path = _sub(classification, "taxonPath")
-            _langstring(path, "source", [("en", "ISCED-F 2013")])
-            taxon = _sub(path, "taxon")
-            _sub(taxon, "id", (known.notation if known and known.notation
-                               else str(concept.get("id", "")).rsplit("/", 1)[-1]))
+            taxon = [leaf("id", (known.notation if known and known.notation
+                                 else str(concept.get("id", "")).rsplit("/", 1)[-1]))]
             _langstring(taxon, "entry", _map_items(concept.get("prefLabel")))
-    return root
+            classification.append(element("taxonPath", [_ISCED_SOURCE, element("taxon", taxon)]))
+        lom.append(element("classification", classification))
+    return document(element("lom", lom, _ROOT_ATTRS))
+
+
+def write_lom(record: CommonRecord) -> etree._Element:
+    """The record as a LOM ``lom`` element: :func:`render_lom` parsed (pure).
+
+    ``etree.tostring(element, encoding="UTF-8")`` gives the rendered bytes again.
+    """
+    return parse(render_lom(record))

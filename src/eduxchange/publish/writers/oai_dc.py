@@ -7,95 +7,96 @@ record's own IRI and its URL go to ``dc:rights`` / ``dc:identifier``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from lxml import etree
 
 from ...core.record import AgentField, CommonRecord
+from ._xml import MAPPING, attr, document, element, leaf, parse
 
-__all__ = ["OAI_DC_NS", "DC_NS", "write_oai_dc"]
+__all__ = ["OAI_DC_NS", "DC_NS", "render_oai_dc", "write_oai_dc"]
 
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _SCHEMA_LOCATION = f"{OAI_DC_NS} http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
-_NSMAP = {"oai_dc": OAI_DC_NS, "dc": DC_NS, "xsi": XSI_NS}
 
 
 def concept_label(concept: Mapping[str, Any]) -> str | None:
     """A concept's English prefLabel, else its first one."""
     labels = concept.get("prefLabel") or {}
-    if not isinstance(labels, Mapping) or not labels:
+    if not isinstance(labels, MAPPING) or not labels:
         return None
     label = labels.get("en") or next(iter(labels.values()))
     return str(label) if label else None
 
 
-def _lang_values(value: Any) -> Iterable[tuple[str | None, str]]:
-    if not isinstance(value, Mapping):
-        return ()
-    out: list[tuple[str | None, str]] = []
+def _add_lang(dc: list[str], tag: str, value: Any) -> None:
+    """One ``tag`` element per non-blank text of a language map, with ``xml:lang`` (none for
+    ``@none``)."""
+    if not isinstance(value, MAPPING):
+        return
     for lang, text in value.items():
-        code = None if lang == "@none" else lang
+        lang_attr = attr("xml:lang", lang) if lang and lang != "@none" else ""
         for item in (text if isinstance(text, list) else (text,)):
             if isinstance(item, str) and item.strip():
-                out.append((code, item))
-    return out
+                dc.append(leaf(tag, item, lang_attr))
 
 
-_TAGS = {name: f"{{{DC_NS}}}{name}" for name in (
-    "title", "creator", "subject", "description", "publisher", "contributor", "date", "type",
-    "format", "identifier", "source", "language", "relation", "coverage", "rights")}
-_SUB = etree.SubElement
+def _add_concepts(dc: list[str], tag: str, concepts: Any) -> None:
+    """One ``tag`` element per concept with a label (:func:`concept_label`)."""
+    for concept in concepts or ():
+        label = concept_label(concept)
+        if label:
+            dc.append(leaf(tag, label))
 
 
-_AGENT_ELEMENTS: tuple[tuple[AgentField, str], ...] = (
-    ("creator", "creator"), ("publisher", "publisher"), ("contributor", "contributor"))
+#: The agent fields, each written as the DCMES element of its name (by name).
+_AGENTS: tuple[AgentField, ...] = ("creator", "publisher", "contributor")
+
+
+#: The ``oai_dc:dc`` element's namespace declarations and attribute, in lxml's order.
+_ROOT_ATTRS = (f' xmlns:oai_dc="{OAI_DC_NS}" xmlns:dc="{DC_NS}" xmlns:xsi="{XSI_NS}"'
+               + attr("xsi:schemaLocation", _SCHEMA_LOCATION))
+
+
+def render_oai_dc(record: CommonRecord) -> bytes:
+    """The record as an ``oai_dc:dc`` document, UTF-8 without an XML declaration (pure).
+
+    Byte for byte what lxml serializes for the same tree (``_xml``): the root declares the
+    ``oai_dc``, ``dc`` and ``xsi`` prefixes, each element is ``dc:*``, languages ``xml:lang``.
+    """
+    dc: list[str] = []
+    _add_lang(dc, "dc:title", record.get("name"))
+    for field in _AGENTS:
+        for agent in record.get(field) or ():
+            if isinstance(agent, MAPPING) and agent.get("name"):
+                dc.append(leaf(f"dc:{field}", str(agent["name"])))
+    _add_lang(dc, "dc:subject", record.get("keywords"))
+    _add_concepts(dc, "dc:subject", record.get("about"))
+    _add_lang(dc, "dc:description", record.get("description"))
+    date = record.get("datePublished") or record.get("dateCreated")
+    if isinstance(date, str):
+        dc.append(leaf("dc:date", date))
+    _add_concepts(dc, "dc:type", record.get("learningResourceType"))
+    for media_type in record.get("encodingFormat") or ():
+        dc.append(leaf("dc:format", str(media_type)))
+    for identifier in (record.get("url"), *(record.get("identifier") or ()), record.get("id")):
+        if isinstance(identifier, str) and identifier:
+            dc.append(leaf("dc:identifier", identifier))
+    for tag in record.get("inLanguage") or ():
+        dc.append(leaf("dc:language", str(tag)))
+    licence = record.get("license")
+    if isinstance(licence, MAPPING) and licence.get("id"):
+        dc.append(leaf("dc:rights", str(licence["id"])))
+    _add_lang(dc, "dc:rights", record.get("copyrightNotice"))
+    return document(element("oai_dc:dc", dc, _ROOT_ATTRS))
 
 
 def write_oai_dc(record: CommonRecord) -> etree._Element:
-    """The record as an ``oai_dc:dc`` element (pure: the record is not changed)."""
-    root = etree.Element(f"{{{OAI_DC_NS}}}dc", nsmap=_NSMAP)
-    root.set(f"{{{XSI_NS}}}schemaLocation", _SCHEMA_LOCATION)
+    """The record as an ``oai_dc:dc`` element: :func:`render_oai_dc` parsed (pure).
 
-    def add(name: str, text: str, lang: str | None = None) -> None:
-        # Hot path (ListRecords): one SubElement call, attributes passed at creation.
-        element = _SUB(root, _TAGS[name], {XML_LANG: lang} if lang else None)
-        element.text = text
-
-    for lang, text in _lang_values(record.get("name")):
-        add("title", text, lang)
-    for field, element in _AGENT_ELEMENTS:
-        for agent in record.get(field) or ():
-            if isinstance(agent, Mapping) and agent.get("name"):
-                add(element, str(agent["name"]))
-    for lang, text in _lang_values(record.get("keywords")):
-        add("subject", text, lang)
-    for concept in record.get("about") or ():
-        label = concept_label(concept)
-        if label:
-            add("subject", label)
-    for lang, text in _lang_values(record.get("description")):
-        add("description", text, lang)
-    date = record.get("datePublished") or record.get("dateCreated")
-    if isinstance(date, str):
-        add("date", date)
-    for concept in record.get("learningResourceType") or ():
-        label = concept_label(concept)
-        if label:
-            add("type", label)
-    for media_type in record.get("encodingFormat") or ():
-        add("format", str(media_type))
-    for identifier in (record.get("url"), *(record.get("identifier") or ()), record.get("id")):
-        if isinstance(identifier, str) and identifier:
-            add("identifier", identifier)
-    for tag in record.get("inLanguage") or ():
-        add("language", str(tag))
-    licence = record.get("license")
-    if isinstance(licence, Mapping) and licence.get("id"):
-        add("rights", str(licence["id"]))
-    for lang, text in _lang_values(record.get("copyrightNotice")):
-        add("rights", text, lang)
-    return root
+    ``etree.tostring(element, encoding="UTF-8")`` gives the rendered bytes again.
+    """
+    return parse(render_oai_dc(record))

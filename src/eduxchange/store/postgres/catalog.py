@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 import psycopg
 
 from ...core.record import CommonRecord
-from ..base import (NormalizedBefore, Resource, StoredDescription,
+from ..base import (Encoded, NormalizedBefore, canonical_json, parse_json, Resource, StoredDescription,
                     collect_normalized_before)
 from .search import sync_search
 
@@ -32,8 +31,7 @@ def is_store_failure(err: psycopg.Error) -> bool:
     return (err.sqlstate or "")[:2] in _STORE_FAILURES
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+_dumps = canonical_json  # the stored form (store/base.py), as every backend keeps it
 
 
 class PostgresCatalogTxn:
@@ -54,7 +52,7 @@ class PostgresCatalogTxn:
         if row is None:
             return None
         return StoredDescription(member_id=member_id, identifier=identifier, resource_id=row[0],
-                                 format=row[1], rank=row[2], description=json.loads(row[3]))
+                                 format=row[1], rank=row[2], description=parse_json(row[3]))
 
     def normalized_before(self, member_id: str, identifiers: Sequence[str]
                           ) -> dict[str, NormalizedBefore]:
@@ -63,7 +61,7 @@ class PostgresCatalogTxn:
             return {}
         descriptions = {
             r[0]: StoredDescription(member_id=member_id, identifier=r[0], resource_id=r[1],
-                                    format=r[2], rank=r[3], description=json.loads(r[4]))
+                                    format=r[2], rank=r[3], description=parse_json(r[4]))
             for r in self.conn.execute(
                 "SELECT identifier, resource_id, format, rank, description FROM descriptions "
                 "WHERE member_id = %s AND identifier = ANY(%s)", (member_id, ids))}
@@ -77,7 +75,8 @@ class PostgresCatalogTxn:
             "AND stage = 'normalize' AND NOT resolved AND identifier = ANY(%s)", (member_id, ids))}
         return collect_normalized_before(ids, descriptions, unmapped, quarantined)
 
-    def put_description(self, d: StoredDescription, raw_seq: int) -> None:
+    def put_description(self, d: StoredDescription, raw_seq: int, *,
+                        text: str | None = None) -> None:
         self.conn.execute(
             "INSERT INTO descriptions (member_id, identifier, resource_id, format, rank, "
             "description, raw_seq, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
@@ -85,8 +84,8 @@ class PostgresCatalogTxn:
             "resource_id = excluded.resource_id, format = excluded.format, "
             "rank = excluded.rank, description = excluded.description, "
             "raw_seq = excluded.raw_seq, updated_at = excluded.updated_at",
-            (d.member_id, d.identifier, d.resource_id, d.format, d.rank, _dumps(d.description),
-             raw_seq, self.now))
+            (d.member_id, d.identifier, d.resource_id, d.format, d.rank,
+             _dumps(d.description) if text is None else text, raw_seq, self.now))
 
     def delete_description(self, member_id: str, identifier: str) -> None:
         self.conn.execute("DELETE FROM descriptions WHERE member_id = %s AND identifier = %s",
@@ -95,7 +94,7 @@ class PostgresCatalogTxn:
     def descriptions_of(self, resource_id: str) -> list[StoredDescription]:
         return [
             StoredDescription(member_id=r[0], identifier=r[1], resource_id=resource_id,
-                              format=r[2], rank=r[3], description=json.loads(r[4]))
+                              format=r[2], rank=r[3], description=parse_json(r[4]))
             for r in self.conn.execute(
                 "SELECT member_id, identifier, format, rank, description FROM descriptions "
                 "WHERE resource_id = %s ORDER BY member_id, identifier", (resource_id,))
@@ -121,12 +120,12 @@ class PostgresCatalogTxn:
             (resource_id,)).fetchone()
         if row is None:
             return None
-        return Resource(id=resource_id, record=json.loads(row[0]), deleted=row[1],
+        return Resource(id=resource_id, record=parse_json(row[0]), deleted=row[1],
                         created_at=row[2], updated_at=row[3], seq=int(row[4]))
 
     def put_resource(self, resource_id: str, record: CommonRecord, *, deleted: bool,
-                     sets: Sequence[str]) -> str | None:
-        text = _dumps(record)
+                     sets: Sequence[str], encoded: Encoded | None = None) -> str | None:
+        text = _dumps(record) if encoded is None else encoded.text
         row = self.conn.execute("SELECT record, deleted FROM resources WHERE id = %s",
                                 (resource_id,)).fetchone()
         if row is not None and row[0] == text and row[1] == deleted:
@@ -154,7 +153,8 @@ class PostgresCatalogTxn:
                 "INSERT INTO resource_sets (resource_id, set_spec, seq) "
                 "SELECT r.id, x, r.seq FROM resources r, unnest(%s::text[]) x WHERE r.id = %s",
                 (specs, resource_id))
-        sync_search(self.conn, resource_id, record, deleted)
+        sync_search(self.conn, resource_id, record, deleted,
+                    document=None if encoded is None else encoded.search)
         self.conn.execute("INSERT INTO changes (seq, resource_id, kind, at) "
                           "SELECT seq, id, %s, %s FROM resources WHERE id = %s",
                           (kind, self.now, resource_id))
@@ -191,7 +191,7 @@ class PostgresCatalogTxn:
             "AND d.seq = r.seq AND d.writer_version = %s "
             "WHERE r.seq > %s AND NOT r.deleted AND d.resource_id IS NULL "
             "ORDER BY r.seq LIMIT %s", (prefix, version, after_seq, limit)).fetchall()
-        return [Resource(id=r[0], record=json.loads(r[1]), deleted=False, created_at=r[2],
+        return [Resource(id=r[0], record=parse_json(r[1]), deleted=False, created_at=r[2],
                          updated_at=r[3], seq=int(r[4])) for r in rows]
 
     def set_written_versions(self, versions: dict[str, str]) -> None:

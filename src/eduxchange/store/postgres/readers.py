@@ -7,12 +7,11 @@ docstring), a resumption token or feed page that continues after a seq never mis
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from ...publish.changes import Change
-from ..base import CatalogueTotals, MemberDescription, OAIItem, Resource
+from ..base import CatalogueTotals, MemberDescription, OAIItem, Resource, parse_json
 
 __all__ = ["PostgresReaders"]
 
@@ -128,7 +127,7 @@ class PostgresReaders:
         sets = tuple(s for s in (row[5] or "").split() if ":" in s)
         written = bytes(row[7]) if len(row) > 7 and row[7] is not None else None
         # Without its record (the pre-rendered metadata is served instead), nothing reads it.
-        record: Any = json.loads(row[6]) if with_record and written is None else {}
+        record: Any = parse_json(row[6]) if with_record and written is None else {}
         return (Resource(id=row[0], record=record, deleted=bool(row[1]), created_at=row[2],
                          updated_at=row[3], seq=int(row[4])), sets, written)
 
@@ -163,7 +162,7 @@ class PostgresReaders:
                         "WHERE id = %s", (resource_id,))
         if row is None:
             return None
-        return Resource(id=resource_id, record=json.loads(row[0]), deleted=bool(row[1]),
+        return Resource(id=resource_id, record=parse_json(row[0]), deleted=bool(row[1]),
                         created_at=row[2], updated_at=row[3], seq=int(row[4]))
 
     def alias_target(self, resource_id: str) -> str | None:
@@ -192,7 +191,7 @@ class PostgresReaders:
         """The member descriptions a catalogue record was merged from, by rank, member and
         identifier (at most 100)."""
         return [MemberDescription(member_id=r[0], identifier=r[1], format=r[2],
-                                  description=json.loads(r[3]), updated_at=r[4])
+                                  description=parse_json(r[3]), updated_at=r[4])
                 for r in self._rows(
                     "SELECT member_id, identifier, format, description, updated_at "
                     "FROM descriptions WHERE resource_id = %s "

@@ -17,7 +17,6 @@ the hits, as in the SQLite store.
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from typing import Any
 
@@ -25,7 +24,9 @@ import psycopg
 
 from ...catalog.vocab import default_vocabularies
 from ...core.record import CommonRecord
-from ..search import FACETS, FacetCount, SearchHit, SearchQuery, SearchResult, search_document
+from ..base import parse_json
+from ..search import (FACETS, FacetCount, SearchDocument, SearchHit, SearchQuery, SearchResult,
+                      search_document)
 from ..search import search_terms, spaced
 
 __all__ = ["fold", "pg_search", "sync_search"]
@@ -59,13 +60,14 @@ def fold(text: str) -> str:
     return spaced(unicodedata.normalize("NFC", "".join(out)))
 
 
-def sync_search(conn: Conn, resource_id: str, record: CommonRecord, deleted: bool) -> None:
+def sync_search(conn: Conn, resource_id: str, record: CommonRecord, deleted: bool, *,
+                document: SearchDocument | None = None) -> None:
     """Rewrite one resource's search rows (a withdrawn resource has none)."""
     conn.execute("DELETE FROM search_text WHERE resource_id = %s", (resource_id,))
     conn.execute("DELETE FROM search_facets WHERE resource_id = %s", (resource_id,))
     if deleted:
         return
-    doc = search_document(record, default_vocabularies())
+    doc = search_document(record, default_vocabularies()) if document is None else document
     conn.execute(
         "INSERT INTO search_text (resource_id, document) VALUES (%s, "
         "setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B') "
@@ -115,7 +117,7 @@ def pg_search(conn: Conn, query: SearchQuery) -> SearchResult:
             params):
         if facet in counts:
             counts[facet].append(FacetCount(value, int(count)))
-    hits = tuple(SearchHit(resource_id=r[0], record=json.loads(r[2]), score=float(r[1]))
+    hits = tuple(SearchHit(resource_id=r[0], record=parse_json(r[2]), score=float(r[1]))
                  for r in rows)
     return SearchResult(total=total, hits=hits,
                         facets={name: tuple(found) for name, found in counts.items()})

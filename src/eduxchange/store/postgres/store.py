@@ -24,6 +24,8 @@ from ...core.errors import StoreError, StoreLocked
 from ...core.models import Issue, Quarantined, RawRecord
 from ..base import (
     CatalogStore,
+    canonical_json,
+    parse_json,
     StoreReader,
     SEVERITIES,
     EventInfo,
@@ -620,7 +622,7 @@ class PostgresStore(PostgresReaders, PostgresLeases, PostgresDump):
             params.append(member_id)
         for r in self._by_seq("SELECT id, record, deleted, created_at, updated_at, seq "
                               "FROM resources", where, params, since_seq, batch=500):
-            yield Resource(id=r[0], record=json.loads(r[1]), deleted=r[2], created_at=r[3],
+            yield Resource(id=r[0], record=parse_json(r[1]), deleted=r[2], created_at=r[3],
                            updated_at=r[4], seq=int(r[5]))
 
     def written_versions(self) -> dict[str, str]:
@@ -657,7 +659,7 @@ class PostgresStore(PostgresReaders, PostgresLeases, PostgresDump):
                 return
             for r in rows:
                 yield StoredDescription(member_id=member_id, identifier=r[0], resource_id=r[1],
-                                        format=r[2], rank=r[3], description=json.loads(r[4]))
+                                        format=r[2], rank=r[3], description=parse_json(r[4]))
             last = rows[-1][0]
 
     def iter_quarantine(self, member_id: str) -> Iterator[QuarantineEntry]:
@@ -788,8 +790,7 @@ def _update_member(conn: Conn, member_id: str, fields: dict[str, Any]) -> None:
                      (*fields.values(), member_id))
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+_dumps = canonical_json  # the stored form (store/base.py), as every backend keeps it
 
 
 def _text(value: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ...core.errors import StoreError
 from ...core.record import CommonRecord
-from ..base import (NormalizedBefore, Resource, StoredDescription,
+from ..base import (Encoded, NormalizedBefore, Resource, StoredDescription,
                     collect_normalized_before)
 from .connection import Codec, WriteConnections, _dumps, _now
 from .fts import _search_sync
@@ -117,15 +117,16 @@ class _SQLiteCatalogTxn:
                 f"AND resolved = 0 AND identifier IN ({marks})", (member_id, *chunk)))
         return collect_normalized_before(ids, descriptions, unmapped, quarantined)
 
-    def put_description(self, d: StoredDescription, raw_seq: int) -> None:
+    def put_description(self, d: StoredDescription, raw_seq: int, *,
+                        text: str | None = None) -> None:
         self.conn.execute(
             "INSERT INTO descriptions (member_id, identifier, resource_id, format, rank, "
             "description, raw_seq, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (member_id, identifier) DO UPDATE SET resource_id = excluded.resource_id, "
             "format = excluded.format, rank = excluded.rank, description = excluded.description, "
             "raw_seq = excluded.raw_seq, updated_at = excluded.updated_at",
-            (d.member_id, d.identifier, d.resource_id, d.format, d.rank, self.codec.pack_json("description", d.description),
-             raw_seq, self.now))
+            (d.member_id, d.identifier, d.resource_id, d.format, d.rank,
+             self.codec.pack_json("description", d.description, text=text), raw_seq, self.now))
 
     def delete_description(self, member_id: str, identifier: str) -> None:
         self.conn.execute("DELETE FROM descriptions WHERE member_id = ? AND identifier = ?",
@@ -163,8 +164,8 @@ class _SQLiteCatalogTxn:
                         created_at=row[2], updated_at=row[3], seq=row[4])
 
     def put_resource(self, resource_id: str, record: CommonRecord, *, deleted: bool,
-                     sets: Sequence[str]) -> str | None:
-        text = _dumps(record)
+                     sets: Sequence[str], encoded: Encoded | None = None) -> str | None:
+        text = _dumps(record) if encoded is None else encoded.text
         row = self.conn.execute("SELECT record, deleted, seq FROM resources WHERE id = ?",
                                 (resource_id,)).fetchone()
         if (row is not None and bool(row[1]) == deleted
@@ -184,7 +185,8 @@ class _SQLiteCatalogTxn:
             (resource_id, self.codec.compress("record", text.encode("utf-8")), int(deleted),
              self.now, self.now, seq))
         _oai_sync_sets(self.conn, sets, seq, old_seq=None if row is None else row[2])  # OAI-PMH
-        _search_sync(self.conn, self.codec, resource_id, record, deleted)  # search index (.fts)
+        _search_sync(self.conn, self.codec, resource_id, record, deleted,  # search index (.fts)
+                     document=None if encoded is None else encoded.search, fresh=row is None)
         self.conn.execute("INSERT INTO changes (seq, resource_id, kind, at) VALUES (?, ?, ?, ?)",
                           (seq, resource_id, kind, self.now))
         return kind

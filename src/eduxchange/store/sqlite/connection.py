@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from typing import Any, Self, TypeVar, cast
 import zstandard
 
 from ...core.errors import StoreError
+from ..base import canonical_json, parse_json
 
 __all__ = ["Codec", "Connections", "ReadOnlyConnections", "WriteConnections", "store_errors"]
 
@@ -32,8 +32,7 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+_dumps = canonical_json  # the stored form (store/base.py), as every backend keeps it
 
 
 # Raw records, descriptions, catalogue records and pre-rendered metadata are kept
@@ -98,13 +97,14 @@ class Codec:
         dict_id = zstandard.get_frame_parameters(data).dict_id
         return self._decompressor(conn, dict_id).decompress(data)
 
-    def pack_json(self, kind: str, value: Any) -> bytes:
-        """A JSON document kept compressed (read whole, never queried in SQL)."""
-        return self.compress(kind, _dumps(value).encode("utf-8"))
+    def pack_json(self, kind: str, value: Any, *, text: str | None = None) -> bytes:
+        """A JSON document kept compressed (read whole, never queried in SQL); ``text``: its
+        :func:`canonical_json`, when the caller has it."""
+        return self.compress(kind, (_dumps(value) if text is None else text).encode("utf-8"))
 
     def load_json(self, conn: sqlite3.Connection, stored: str | bytes) -> Any:
         """A JSON column as :meth:`pack_json` wrote it, or as plain text (rows written before)."""
-        return json.loads(self.text(conn, stored))
+        return parse_json(self.decompress(conn, stored) if isinstance(stored, bytes) else stored)
 
     def text(self, conn: sqlite3.Connection, stored: str | bytes) -> str:
         """A text column kept compressed (or plain, by rows written before) as text."""
@@ -302,6 +302,12 @@ class Connections:
 
 
 
+#: The page cache of a writing connection, in KiB (SQLite's default is 2 MiB). Catalogue
+#: rows are keyed by IRIs that are hashes, so every insert lands on a random page of each
+#: table and index; with the default cache most of them are read back from the file.
+WRITE_CACHE_KIB = 32 * 1024
+
+
 class WriteConnections(Connections):
     """Read-write connections in WAL mode, and write transactions."""
 
@@ -316,6 +322,7 @@ class WriteConnections(Connections):
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=60000")
         conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute(f"PRAGMA cache_size=-{WRITE_CACHE_KIB}")
         return conn
 
     @contextmanager

@@ -23,6 +23,7 @@ from ..search import (
     FacetCount,
     SearchHit,
     SearchQuery,
+    SearchDocument,
     SearchResult,
     fts5_match,
     search_document,
@@ -44,17 +45,19 @@ _BM25 = "bm25(search_text, 10.0, 2.0, 1.0)"
 
 
 def _search_sync(conn: sqlite3.Connection, codec: Codec, resource_id: str,
-                 record: CommonRecord, deleted: bool) -> None:
+                 record: CommonRecord, deleted: bool, *, document: SearchDocument | None = None,
+                 fresh: bool = False) -> None:
     """Rewrite one resource's search rows (a withdrawn resource has none).
 
     ``search_text`` is contentless (FTS5 ``content=''``: the index alone, no copy of the
     texts, 1.1 KB a record), so a document is deleted by giving FTS5 exactly the texts it
     indexed: ``search_docs`` keeps them, compressed, with the resource's IRI, by FTS5 rowid
     (``doc``). Texts derived anew from the old record could differ (a vocabulary's labels
-    change) and would corrupt the index.
+    change) and would corrupt the index. ``document``: the record's, made by the caller;
+    ``fresh``: the resource was never written before (so it has no search rows to delete).
     """
-    row = conn.execute("SELECT doc, texts FROM search_docs WHERE resource_id = ?",
-                       (resource_id,)).fetchone()
+    row = None if fresh else conn.execute(
+        "SELECT doc, texts FROM search_docs WHERE resource_id = ?", (resource_id,)).fetchone()
     if row is not None:
         title, body, concepts = codec.load_json(conn, row[1])
         conn.execute("INSERT INTO search_text (search_text, rowid, title, body, concepts) "
@@ -63,14 +66,14 @@ def _search_sync(conn: sqlite3.Connection, codec: Codec, resource_id: str,
         conn.execute("DELETE FROM search_docs WHERE doc = ?", (row[0],))
     if deleted:
         return
-    _search_insert(conn, codec, resource_id, record)
+    _search_insert(conn, codec, resource_id, record, document)
 
 
 def _search_insert(conn: sqlite3.Connection, codec: Codec, resource_id: str,
-                   record: CommonRecord) -> None:
+                   record: CommonRecord, document: SearchDocument | None = None) -> None:
     """Index one live resource that has no search rows yet (a rebuild into emptied tables
     inserts only)."""
-    doc = search_document(record, default_vocabularies())
+    doc = search_document(record, default_vocabularies()) if document is None else document
     cur = conn.execute("INSERT INTO search_docs (resource_id, texts) VALUES (?, ?)",
                        (resource_id, codec.pack_json("search", [doc.title, doc.body,
                                                                 doc.concepts])))
