@@ -10,11 +10,13 @@ The catalogue is synthetic (bench/provider_bench.py's records, written through t
 normalization writes them, pre-rendered metadata included). The PostgreSQL catalogue is the
 SQLite one copied by `eduxchange migrate` (lossless: the same records, seqs and token key) into
 a schema of its own in the database `--store-url` names (default $EDUXCHANGE_TEST_POSTGRES),
-dropped afterwards. `--workdir` keeps the SQLite catalogue between runs (building 100,000
+dropped afterwards (migrate analyzes what it loaded). `--workdir` keeps the SQLite catalogue between runs (building 100,000
 records takes minutes); without it, a temporary directory.
 
-Each client walks ListRecords from the first page along its resumption tokens on a kept-alive
-connection, starting over at the end; clients run in 4 processes of their own, so the client
+Each client walks ListRecords along its resumption tokens on a kept-alive connection, from its
+own place in the list (the clients' starting points spread evenly over the catalogue, by tokens
+the bench signs with the catalogue's key; `--start first`: all from the first page, which reads
+only the first few thousand records in a run), starting over at the end; clients run in 4 processes of their own, so the client
 side's GIL is not what is measured -- but on the same cores as the servers. Slow clients: half
 trickle a request header and never end it, half ask for pages and read nothing. Besides
 latency, the CPU the serving side spent a page (server processes, and the PostgreSQL backends
@@ -54,10 +56,12 @@ APP_NAME = "edx_serve_bench"  # the PostgreSQL backends of the bench's servers, 
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _client(url: str, seconds: float, out: list[float], errors: list[str]) -> None:
+def _client(url: str, seconds: float, out: list[float], errors: list[str],
+            start: str | None) -> None:
     session = requests.Session()
     end = time.monotonic() + seconds
-    query: dict[str, str] = {"verb": "ListRecords", "metadataPrefix": "oai_dc"}
+    query: dict[str, str] = ({"verb": "ListRecords", "resumptionToken": start} if start
+                             else {"verb": "ListRecords", "metadataPrefix": "oai_dc"})
     while time.monotonic() < end:
         started = time.perf_counter()
         try:
@@ -73,13 +77,13 @@ def _client(url: str, seconds: float, out: list[float], errors: list[str]) -> No
                  else {"verb": "ListRecords", "metadataPrefix": "oai_dc"})
 
 
-def _client_process(url: str, seconds: float, threads: int
+def _client_process(url: str, seconds: float, starts: list[str | None]
                     ) -> tuple[list[float], list[str], float]:
     out: list[float] = []
     errors: list[str] = []
     cpu = time.process_time()
-    workers = [threading.Thread(target=_client, args=(url, seconds, out, errors))
-               for _ in range(threads)]
+    workers = [threading.Thread(target=_client, args=(url, seconds, out, errors, start))
+               for start in starts]
     for w in workers:
         w.start()
     for w in workers:
@@ -87,8 +91,11 @@ def _client_process(url: str, seconds: float, threads: int
     return out, errors, time.process_time() - cpu
 
 
-def load(url: str, clients: int, seconds: float, pool: Any, procs: int) -> dict[str, Any]:
-    parts = pool.starmap(_client_process, [(url, seconds, clients // procs)] * procs)
+def load(url: str, clients: int, seconds: float, pool: Any, procs: int,
+         starts: list[str | None] | None = None) -> dict[str, Any]:
+    starts = starts or [None] * clients
+    parts = pool.starmap(_client_process, [(url, seconds, starts[i::procs])
+                                           for i in range(procs)])
     latencies = sorted(x for p in parts for x in p[0])
     errors = [e for p in parts for e in p[1]]
     q = statistics.quantiles(latencies, n=100)
@@ -218,8 +225,6 @@ def postgres_catalogue(source: Path, server_url: str) -> Iterator[str]:
     try:
         subprocess.run([str(exe), "migrate", "--from", str(source), "--to", url, "--quiet"],
                        check=True, stdout=subprocess.DEVNULL)
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(f'ANALYZE "{schema}".resources')
         print(f"PostgreSQL catalogue (schema {schema}) migrated in "
               f"{time.monotonic() - started:.0f} s", flush=True)
         yield url
@@ -228,20 +233,43 @@ def postgres_catalogue(source: Path, server_url: str) -> Iterator[str]:
             admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
+def start_tokens(source: Path, records: int, clients: int) -> list[str | None]:
+    """Resumption tokens starting each client at its own place in the list, evenly spread
+    (signed with the catalogue's key, which the PostgreSQL copy shares), so that the clients
+    read the whole catalogue, not 32 times its first pages."""
+    from eduxchange.core.config import parse_config
+    from eduxchange.publish.provider import Provider, _ListState
+    from eduxchange.store.sqlite import ReadOnlySQLiteStore
+
+    config = parse_config({"catalog": {"store": str(source),
+                                       "base_uri": "https://catalog.example.org/"},
+                           "feed": {"admin_email": "oai@catalog.example.org"}})
+    store = ReadOnlySQLiteStore(source)
+    try:
+        provider = Provider(config, store)
+        # seqs are 1..records in this catalogue (built in one pass)
+        return [None if i == 0 else provider._token(_ListState(
+            "oai_dc", None, None, None, records * i // clients, records * i // clients,
+            records)) for i in range(clients)]
+    finally:
+        store.close()
+
+
 def run_cases(backend: str, config: Path, args: argparse.Namespace, pool: Any,
               admin_url: str | None) -> list[tuple[Any, ...]]:
     rows = []
+    starts = args.starts
     for workers, slow in CASES:
         process, url = serve(config, workers)
         stop = threading.Event()
         try:
-            load(url, args.clients, 3, pool, args.client_processes)  # warm up (caches)
+            load(url, args.clients, 3, pool, args.client_processes, starts)  # warm up
             held = slow_clients(int(url.rsplit(":", 1)[1].strip("/")), slow, stop) \
                 if slow else []
             time.sleep(1.0)
             load_avg = os.getloadavg()[0]
             cpu = serving_cpu(process, admin_url)
-            result = load(url, args.clients, args.seconds, pool, args.client_processes)
+            result = load(url, args.clients, args.seconds, pool, args.client_processes, starts)
             result["server_cpu"] = serving_cpu(process, admin_url) - cpu
             stop.set()
             for s in held:
@@ -261,7 +289,9 @@ def run_cases(backend: str, config: Path, args: argparse.Namespace, pool: Any,
 
 
 def table(rows: list[tuple[Any, ...]], args: argparse.Namespace) -> str:
-    lines = [f"{args.records} records, {args.clients} clients, {args.seconds:g} s a run, "
+    lines = [f"{args.records} records, {args.clients} clients (starting "
+             f"{'spread over the list' if args.start == 'spread' else 'at the first page'}), "
+             f"{args.seconds:g} s a run,",
              f"{os.cpu_count()} cores; the clients run on the same cores as the servers.",
              f"{'backend':<10} {'procs':>5} {'slow':>4} {'load':>5} {'pages/s':>8} "
              f"{'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'srv ms/pg':>9} {'cli ms/pg':>9}"]
@@ -274,6 +304,8 @@ def table(rows: list[tuple[Any, ...]], args: argparse.Namespace) -> str:
     lines.append("load: 1-minute load average before the run; srv ms/pg: CPU of the server "
                  "processes")
     lines.append("(and PostgreSQL backends) a page; cli ms/pg: the clients' CPU a page.")
+    lines.append(f"Closed loop: mean latency = clients / pages/s, so a p99 under 100 ms needs "
+                 f"over {args.clients / 0.1:.0f} pages/s.")
     return "\n".join(lines)
 
 
@@ -289,6 +321,9 @@ def main() -> None:
         help="PostgreSQL database the bench makes (and drops) a schema in")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="keep the SQLite catalogue here between runs")
+    parser.add_argument("--start", choices=("spread", "first"), default="spread",
+                        help="clients start evenly spread over the list (default), or all "
+                             "at its first page")
     args = parser.parse_args()
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     rows: list[tuple[Any, ...]] = []
@@ -297,6 +332,8 @@ def main() -> None:
         workdir = (args.workdir or Path(tmp)).resolve()
         workdir.mkdir(parents=True, exist_ok=True)
         source = sqlite_catalogue(workdir, args.records)
+        args.starts = (start_tokens(source, args.records, args.clients)
+                       if args.start == "spread" else None)
         for backend in backends:
             if backend == "sqlite":
                 config = write_config(Path(tmp) / "sqlite.toml", str(source))
