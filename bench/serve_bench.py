@@ -301,11 +301,10 @@ def table(rows: list[tuple[Any, ...]], args: argparse.Namespace) -> str:
                      f"{r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} {r['errors']:>6} "
                      f"{r['server_cpu'] / pages * 1000:>9.1f} "
                      f"{r['client_cpu'] / pages * 1000:>9.1f}")
-    lines.append("load: 1-minute load average before the run; srv ms/pg: CPU of the server "
-                 "processes")
-    lines.append("(and PostgreSQL backends) a page; cli ms/pg: the clients' CPU a page.")
-    lines.append(f"Closed loop: mean latency = clients / pages/s, so a p99 under 100 ms needs "
-                 f"over {args.clients / 0.1:.0f} pages/s.")
+    lines.append("load: 1-minute load average before the run; srv ms/pg: CPU a page of the")
+    lines.append("server processes (and PostgreSQL backends); cli ms/pg: the clients' CPU a page.")
+    lines.append(f"Closed loop: mean latency = clients / (pages/s): p99 < 100 ms needs "
+                 f"> {args.clients / 0.1:.0f} pages/s.")
     return "\n".join(lines)
 
 
@@ -347,8 +346,8 @@ def main() -> None:
     for backend in backends:
         mine = {(w, s): r for b, w, s, _, r in rows if b == backend}
         one, two, slow = mine[(1, 0)], mine[(2, 0)], mine[(2, 64)]
-        print(f"{backend}: 2 processes / 1 process {two['pages_s'] / one['pages_s']:.2f}x "
-              f"pages/s; p99 with 64 slow clients / without {slow['p99_ms'] / two['p99_ms']:.2f}x")
+        print(f"{backend}: 2 processes / 1: {two['pages_s'] / one['pages_s']:.2f}x pages/s; "
+              f"p99 with 64 slow / without: {slow['p99_ms'] / two['p99_ms']:.2f}x")
 
 
 if __name__ == "__main__":
