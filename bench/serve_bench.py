@@ -303,7 +303,7 @@ def table(rows: list[tuple[Any, ...]], args: argparse.Namespace) -> str:
                      f"{r['client_cpu'] / pages * 1000:>9.1f}")
     lines.append("load: 1-minute load average before the run; srv ms/pg: CPU a page of the")
     lines.append("server processes (and PostgreSQL backends); cli ms/pg: the clients' CPU a page.")
-    lines.append(f"Closed loop: mean latency = clients / (pages/s): p99 < 100 ms needs "
+    lines.append(f"Closed loop: mean latency = clients / (pages/s); p99 < 100 ms: "
                  f"> {args.clients / 0.1:.0f} pages/s.")
     return "\n".join(lines)
 
