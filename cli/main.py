@@ -544,14 +544,22 @@ def serve(config_path: str, host: str, port: int, public_url: str | None, proces
     if pid_file and processes == 1:
         _fail_usage("--pid-file is for --workers 2 or more (one process: its own pid)")
     if processes > 1:
+        # The workers read the config file themselves: --store goes to them as a location
+        # (a file named relative to here, made absolute).
+        store = None
+        if click.get_current_context().meta.get(_STORE_META):
+            store = config.catalog.location if config.catalog.store_url else \
+                str(config.catalog.store.resolve())
         _serve_processes(config_path, host, port, processes=processes, threads=threads,
-                         public_url=public_url, log_format=log_format, pid_file=pid_file)
+                         public_url=public_url, log_format=log_format, pid_file=pid_file,
+                         store=store)
         return
     _serve(config, host, port, public_url=public_url, threads=threads, log_format=log_format)
 
 
 def _serve_processes(config_path: str, host: str, port: int, *, processes: int, threads: int,
-                     public_url: str | None, log_format: str, pid_file: str | None) -> None:
+                     public_url: str | None, log_format: str, pid_file: str | None,
+                     store: str | None = None) -> None:
     """``serve --workers N``: gunicorn's master over N waitress workers."""
     if sys.platform == "win32":
         _fail_usage("--workers above 1 needs a POSIX system (gunicorn forks); "
@@ -570,7 +578,7 @@ def _serve_processes(config_path: str, host: str, port: int, *, processes: int, 
     try:
         status = serve_processes(config_path, host, port, workers=processes, threads=threads,
                                  public_url=public_url, log_format=log_format,
-                                 pid_file=pid_file, ready=ready)
+                                 pid_file=pid_file, ready=ready, store=store)
     except (ConfigError, StoreError) as err:
         _fail_usage(str(err))
     click.echo("Stopped.", err=True)

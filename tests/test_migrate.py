@@ -223,6 +223,20 @@ def test_a_migrated_catalogue_serves_the_same_bytes(tmp_path: Path, postgres_url
                             from_=None) == max(copied_runs) + 1
 
 
+def test_a_migrated_catalogue_has_planner_statistics_at_once(tmp_path: Path,
+                                                            postgres_url: str) -> None:
+    """Analyzed in the copy's transaction, not when autovacuum next comes by: served at once
+    after a migration, pages are planned from the real sizes."""
+    from eduxchange.store.postgres import PostgresStore
+
+    with _alliance(tmp_path) as path:
+        _run(["migrate", "-c", str(path), "--to", postgres_url, "-q"])
+    with PostgresStore(postgres_url, read_only=True) as pg:
+        analyzed = {r[0] for r in pg._rows(
+            "SELECT DISTINCT tablename FROM pg_stats WHERE schemaname = current_schema()")}
+    assert {"resources", "resource_sets", "disseminations", "changes"} <= analyzed, analyzed
+
+
 def test_a_target_that_is_not_empty_is_refused_unless_replace(tmp_path: Path,
                                                               postgres_url: str) -> None:
     with _alliance(tmp_path) as path:

@@ -321,3 +321,41 @@ def test_the_password_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch
     target = parse_url("postgresql://edx@db.example.org/oer?schema=a&sslmode=require")
     assert (target.password, target.schema) == ("from-env", "a")
     assert target.conninfo == "postgresql://edx@db.example.org/oer?sslmode=require"
+
+
+# -- the read path: no JIT, single statements without a transaction of their own ---------------
+
+_COSTLY = ("EXPLAIN SELECT count(*) FROM generate_series(1, 3000000) g, "
+           "generate_series(1, 100) h WHERE g > h")  # far above PostgreSQL's JIT thresholds
+
+
+def test_the_stores_statements_are_never_jit_compiled(postgres_url: str) -> None:
+    """A plan costed above the JIT thresholds (as a ListRecords page is after a bulk load,
+    before statistics) is not compiled: 100-300 ms of CPU a statement for none saved."""
+    from eduxchange.store.postgres import PostgresStore
+
+    with _store(postgres_url) as store, PostgresStore(postgres_url, read_only=True) as reader:
+        for handle in (store, reader):
+            plan = "\n".join(r[0] for r in handle._rows(_COSTLY))
+            assert "Nested Loop" in plan and "JIT" not in plan, plan
+            with handle._conn() as conn:  # transactions too, not only single statements
+                assert conn.execute("SHOW jit").fetchone() == ("off",)
+
+
+def test_a_single_read_is_its_own_transaction_and_the_read_only_handle_stays_read_only(
+        postgres_url: str) -> None:
+    from eduxchange.store.postgres import PostgresStore
+
+    with _store(postgres_url) as store, PostgresStore(postgres_url, read_only=True) as reader:
+        store.kept_meta("probe", "x")
+        assert reader._one("SELECT value FROM meta WHERE key = 'probe'") == ("x",)
+        # autocommit does not lift default_transaction_read_only: a write still fails
+        with pytest.raises(StoreError, match="read-only"):
+            reader._one("INSERT INTO meta (key, value) VALUES ('w', 'w') RETURNING key")
+        assert store._one("SELECT count(*) FROM meta WHERE key = 'w'") == (0,)
+        # the connections go back to the pool as it hands them out: transactions again
+        for handle in (store, reader):
+            with handle._conn() as conn:
+                assert not conn.autocommit
+                conn.execute("SELECT 1")
+                assert conn.info.transaction_status == conn.info.transaction_status.INTRANS

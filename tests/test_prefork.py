@@ -20,6 +20,7 @@ from lxml import etree
 from prometheus_client.parser import text_string_to_metric_families
 from sickle import Sickle
 
+from tests.support.postgres import postgres_url  # noqa: F401 - the fixture
 from tests.support.served import (
     N_RECORDS,
     REPO,
@@ -354,3 +355,45 @@ def test_a_config_the_workers_cannot_serve_is_one_clear_error(config: Path,
     result = run(["serve", "-c", str(broken), "--port", "0", "--workers", "2"], timeout=60)
     assert result.returncode == 2, result.stderr
     assert "admin_email" in result.stderr and "Traceback" not in result.stderr
+
+
+def _identifiers(srv: Any) -> list[str]:
+    """Every identifier of ListIdentifiers (oai_dc), along its resumption tokens."""
+    found: list[str] = []
+    ids, token = _list_page(srv.url, "verb=ListIdentifiers&metadataPrefix=oai_dc")
+    found += ids
+    while token:
+        ids, token = _list_page(srv.url, "verb=ListIdentifiers&resumptionToken="
+                                + urllib.parse.quote(token))
+        found += ids
+    return found
+
+
+def test_two_processes_serve_a_postgresql_catalogue_named_in_the_config_or_by_store(
+        config: Path, tmp_path: Path, postgres_url: str) -> None:
+    """The workers open the store the config names (a URL too), or the one ``--store``
+    names: each worker reads the config itself, so the option must reach it."""
+    from tests.support.served import run
+
+    copied = run(["migrate", "--from", str(config.parent / "catalog.sqlite"),
+                  "--to", postgres_url, "--quiet"])
+    assert copied.returncode == 0, copied.stderr
+    with serve_process(config, "--workers", "2", tmp=tmp_path) as srv:
+        expected = _identifiers(srv)  # the SQLite catalogue
+    assert len(expected) == N_RECORDS
+    on_pg = tmp_path / "pg.toml"
+    on_pg.write_text(config.read_text().replace('store = "catalog.sqlite"',
+                                                f'store = "{postgres_url}"'))
+    with serve_process(on_pg, "--workers", "2", tmp=tmp_path) as srv:
+        _both_answer(srv)
+        assert _identifiers(srv) == expected
+        assert srv.get("health").status_code == 200
+    # The SQLite config, with --store naming the PostgreSQL copy; its file is gone, so an
+    # answer can only come from PostgreSQL.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    moved = elsewhere / "alliance.toml"
+    moved.write_text(config.read_text())
+    with serve_process(moved, "--workers", "2", "--store", postgres_url, tmp=tmp_path) as srv:
+        _both_answer(srv)
+        assert _identifiers(srv) == expected

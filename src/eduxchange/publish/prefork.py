@@ -43,7 +43,7 @@ from gunicorn.workers.base import Worker
 
 from ..core.logs import JsonFormatter
 from .server import CONNECTION_LIMIT, IDLE_TIMEOUT, REQUEST_TIMEOUT, Server, ServerInfo
-from ..core.config import load_config
+from ..core.config import load_config, with_store
 from .server import make_app
 from .wsgi import _open_read_store, app_from_config
 
@@ -103,11 +103,13 @@ class _Application(BaseApplication):  # type: ignore[misc]
         return self._load()  # in each worker, after the fork: its own store connections
 
 
-def _preflight(path: str) -> None:
+def _preflight(path: str, store_location: str | None) -> None:
     """Make the application once in the master, so that what would stop every worker from
     booting (a config error, no catalogue, no ``[feed] admin_email``) is one clear error
     here, not a traceback per worker."""
     config = load_config(path)
+    if store_location is not None:
+        config = with_store(config, store_location)
     store = _open_read_store(config)
     try:
         make_app(config, store)
@@ -119,18 +121,21 @@ def serve_processes(config_path: str | os.PathLike[str], host: str = "127.0.0.1"
                     port: int = 8000, *, workers: int = 2, threads: int = 16,
                     public_url: str | None = None, log_format: str = "text",
                     quiet: bool = False, pid_file: str | None = None,
-                    ready: Callable[[ServerInfo], object] | None = None) -> int:
+                    ready: Callable[[ServerInfo], object] | None = None,
+                    store: str | None = None) -> int:
     """Serve the catalogue of ``config_path`` from ``workers`` processes of ``threads`` threads.
 
     Blocks until the master stops (``TERM``/``INT``, see the module docstring) and returns its
     exit status. Each worker reads the config file when it starts, so ``HUP`` applies a changed
     config. ``ready`` is called once the socket listens (in the master). Metrics of all
     workers are summed through ``PROMETHEUS_MULTIPROC_DIR`` (made here, unless set).
+    ``store`` (``--store``: a SQLite file or a store URL) replaces the config's store in the
+    master's check and in every worker.
     """
     if workers < 1 or threads < 1:
         raise ValueError("workers and threads must be at least 1")
     path = str(Path(config_path).resolve())
-    _preflight(path)
+    _preflight(path, store)
     if os.environ.get(_METRICS_OWNER) and os.environ.get("GUNICORN_FD"):
         os.environ[_METRICS_OWNER] = str(os.getpid())  # a new master (USR2) takes it over
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -167,7 +172,7 @@ def serve_processes(config_path: str | os.PathLike[str], host: str = "127.0.0.1"
 
     def load() -> Any:
         return app_from_config(path, public_url=public_url, log_format=log_format,
-                               access_log=not quiet)
+                               access_log=not quiet, store=store)
 
     master = os.getpid()
     arbiter: Any = None

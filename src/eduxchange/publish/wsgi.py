@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..core.config import DEFAULT_CONFIG, Config, load_config
+from ..core.config import DEFAULT_CONFIG, Config, load_config, with_store
 from ..store.backends import open_store_reader
 from ..store.base import StoreReader
 from .ops import WSGIApp, observed
@@ -35,26 +35,30 @@ CONFIG_VARIABLE = "EDUXCHANGE_CONFIG"
 
 def _open_read_store(config: Config) -> StoreReader:
     """The catalogue, opened read-only for serving (whichever backend its location names)."""
-    return open_store_reader(config.catalog.store)
+    return open_store_reader(config.catalog.location)  # the URL, else the SQLite file
 
 
 def app_from_config(path: str | os.PathLike[str] = DEFAULT_CONFIG, *,
                     public_url: str | None = None, log_format: str = "text",
-                    access_log: bool = False) -> WSGIApp:
+                    access_log: bool = False, store: str | None = None) -> WSGIApp:
     """The WSGI application serving the catalogue of the config file at ``path``.
 
+    ``store`` (a SQLite file or a store URL, as ``--store`` gives it) replaces the config's
+    ``[catalog] store``.
     ``access_log`` writes one line per request to stderr in ``log_format`` (``text`` or
     ``json``); off by default, since a hosting server usually logs requests itself.
     Raises :class:`~eduxchange.core.errors.ConfigError` or
     :class:`~eduxchange.core.errors.StoreError` when the catalogue cannot be served.
     """
     config = load_config(Path(path))
-    store = _open_read_store(config)
+    if store is not None:
+        config = with_store(config, store)
+    reader = _open_read_store(config)
     try:
-        return observed(make_app(config, store, public_url=public_url), config, store,
+        return observed(make_app(config, reader, public_url=public_url), config, reader,
                         access_log=sys.stderr if access_log else None, log_format=log_format)
     except BaseException:
-        store.close()
+        reader.close()
         raise
 
 

@@ -70,12 +70,15 @@ class PostgresReaders:
         columns = self._COLUMNS
         join_params: list[Any] = []
         if with_records:
-            columns += ", r.record"
             if prefix is not None and writer_version is not None:
-                columns += ", d.xml"
+                # The record's JSON only where no current metadata is written (it is not read
+                # then: a page's worth of JSON is about as much as its metadata).
+                columns += ", CASE WHEN d.xml IS NULL THEN r.record END, d.xml"
                 source += (" LEFT JOIN disseminations d ON d.resource_id = r.id "
                            "AND d.prefix = %s AND d.seq = r.seq AND d.writer_version = %s")
                 join_params += [prefix, writer_version]
+            else:
+                columns += ", r.record"
         rows = self._rows(
             f"SELECT {columns} FROM {source} WHERE "
             f"{' AND '.join([f'{seq_column} > %s', *where])} ORDER BY {seq_column} LIMIT %s",
