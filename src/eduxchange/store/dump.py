@@ -221,7 +221,14 @@ def copy_store(source: StoreDump, target: StoreLoad, *, replace: bool = False,
             if progress is not None:
                 progress(batch.table, len(batch.rows))
 
-    target.load_dump(counted(), replace=replace)
+    batches = counted()
+    try:
+        target.load_dump(batches, replace=replace)
+    finally:
+        # A load that failed half-way leaves the source's reader open: closed here, in this
+        # thread (a SQLite snapshot can be ended only in the thread that began it, and the
+        # garbage collector may run in any).
+        batches.close()
     written = target.dump_counts()
     wrong = {t: (n, written.get(t, 0)) for t, n in read.items() if written.get(t, 0) != n}
     if wrong:
