@@ -20,7 +20,7 @@ so a record is not re-serialised on the way).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Final, Literal, Protocol, runtime_checkable
 
@@ -211,7 +211,7 @@ def copy_store(source: StoreDump, target: StoreLoad, *, replace: bool = False,
     read: dict[str, int] = {t.name: 0 for t in DUMP_TABLES}
     sequences: dict[str, int] = {}
 
-    def counted() -> Iterator[DumpBatch]:
+    def counted() -> Generator[DumpBatch, None, None]:
         for batch in source.iter_dump(batch_size=batch_size):
             read[batch.table] += len(batch.rows)
             if batch.table == "sequences":
