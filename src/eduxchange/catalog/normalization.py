@@ -220,13 +220,15 @@ def _start_worker(extra_mappings: tuple[Path, ...]) -> None:
 
 
 def _describe_in_worker(records: Sequence[StoredRecord], member: MemberConfig,
-                        base_uri: str) -> list[Described | None]:
-    """:func:`describe_batch`, and what each description's likely resource is made into
-    prepared here too, so the writing process seldom merges, encodes or renders
+                        base_uri: str, prepare: bool = True) -> list[Described | None]:
+    """:func:`describe_batch`, and (``prepare``) what each description's likely resource is
+    made into prepared here too, so the writing process seldom merges, encodes or renders
     (:class:`Prepared`)."""
+    described = describe_batch(records, member, base_uri, _worker_vocabularies[0])
+    if not prepare:
+        return described
     return [d if d is None else _with_prepared(d, r, member, base_uri)
-            for r, d in zip(records, describe_batch(records, member, base_uri,
-                                                    _worker_vocabularies[0]), strict=True)]
+            for r, d in zip(records, described, strict=True)]
 
 
 def _with_prepared(described: Described, record: StoredRecord, member: MemberConfig,
@@ -365,11 +367,11 @@ class Catalog:
             for record in self.store.iter_records(member.id, since_seq=since):
                 batch.append(record)
                 if len(batch) >= BATCH:
-                    self._submit(member, batch, result)
+                    self._submit(member, batch, result, prepare=not all_)
                     batch = []
                     if progress:
                         progress(member.id, result.processed)
-            self._submit(member, batch, result)
+            self._submit(member, batch, result, prepare=not all_)
             self._pool.drain(self._writer(member, result))
         finally:
             self._pool.forget()  # what a failure left in flight is pending for the next run
@@ -385,8 +387,12 @@ class Catalog:
         return Follower(self, member, progress)
 
     def _submit(self, member: MemberConfig, batch: list[StoredRecord],
-                result: NormalizeResult) -> None:
-        self._pool.submit(batch, (member, self.base_uri), self._writer(member, result),
+                result: NormalizeResult, *, prepare: bool = True) -> None:
+        """Describe ``batch`` (in a worker when there are some) and write it in its turn.
+        ``prepare``: workers prepare each new resource too (:class:`Prepared`); not for
+        ``normalize --all``, whose records are mostly unchanged (nothing is written for
+        them, so what a worker prepared would only be made, sent and dropped)."""
+        self._pool.submit(batch, (member, self.base_uri, prepare), self._writer(member, result),
                           lambda b: describe_batch(b, member, self.base_uri, self.vocabularies))
 
     def _writer(self, member: MemberConfig, result: NormalizeResult
@@ -439,7 +445,8 @@ class Catalog:
                 # What the batch's records were made into last time, in three reads for the
                 # batch: an unchanged record then costs no statement and no write at all.
                 before = txn.normalized_before(member.id, [r.identifier for r in batch])
-                kinds = [self._one(txn, member, r, d, before.get(r.identifier, _NOTHING))
+                seen: set[str] = set()  # the batch's identifiers written so far
+                kinds = [self._one(txn, member, r, d, before.get(r.identifier, _NOTHING), seen)
                          for r, d in zip(batch, described, strict=True)]
                 if batch[-1].seq > done:
                     txn.set_normalized_seq(member.id, batch[-1].seq)
@@ -492,8 +499,14 @@ class Catalog:
                                                                          _NOTHING)
 
     def _one(self, txn: CatalogTxn, member: MemberConfig, record: StoredRecord,
-             outcome: Described | None, before: NormalizedBefore) -> str | None:
+             outcome: Described | None, before: NormalizedBefore,
+             seen: set[str] | None = None) -> str | None:
+        """Write one record's outcome; ``before`` is what it was made into before this
+        transaction, ``seen`` the identifiers this transaction wrote already (when given)."""
         old = before.description
+        first = seen is not None and record.identifier not in seen
+        if seen is not None:
+            seen.add(record.identifier)
         if outcome is None:  # the member deleted its description
             if old is None:
                 return None
@@ -520,8 +533,11 @@ class Catalog:
             # with nothing new in the crosswalks and vocabularies): its resource, match keys,
             # sets, search rows and pre-rendered metadata were all made from it already.
             return None
-        # Read again: an earlier record of the batch may have moved it (a merge).
-        old = txn.description(member.id, record.identifier)
+        # Read again: an earlier record of the batch may have moved it (a merge). A merge
+        # moves descriptions only, so one that did not exist before the transaction exists
+        # now only if this identifier came earlier in it: else there is nothing to read.
+        if old is not None or not first:
+            old = txn.description(member.id, record.identifier)
         fresh = False  # a new resource, which no other description names
         if old is not None:
             resource_id = old.resource_id  # stable when the member re-sends it
