@@ -445,7 +445,7 @@ class Catalog:
                 # What the batch's records were made into last time, in three reads for the
                 # batch: an unchanged record then costs no statement and no write at all.
                 before = txn.normalized_before(member.id, [r.identifier for r in batch])
-                seen: set[str] = set()  # the batch's identifiers written so far
+                seen: set[str] = set()  # the batch's identifiers handled so far
                 kinds = [self._one(txn, member, r, d, before.get(r.identifier, _NOTHING), seen)
                          for r, d in zip(batch, described, strict=True)]
                 if batch[-1].seq > done:
@@ -502,7 +502,7 @@ class Catalog:
              outcome: Described | None, before: NormalizedBefore,
              seen: set[str] | None = None) -> str | None:
         """Write one record's outcome; ``before`` is what it was made into before this
-        transaction, ``seen`` the identifiers this transaction wrote already (when given)."""
+        transaction, ``seen`` the identifiers this transaction handled already (when given)."""
         old = before.description
         first = seen is not None and record.identifier not in seen
         if seen is not None:

@@ -27,6 +27,7 @@ from typing import Any, Final, Protocol, Self
 import orjson
 
 from ..core.dates import parse_datestamp
+from ..core.errors import LeaseLost
 from ..core.models import Issue, Quarantined, RawRecord
 from ..core.record import CommonRecord, Description
 from ..publish.changes import Change
@@ -412,6 +413,17 @@ class LeaseFence:
 
     name: str
     worker_id: str
+
+    def check(self, holder: str | None) -> None:
+        """Raise :class:`~eduxchange.core.errors.LeaseLost` unless ``holder`` (the lease's
+        worker as the store read it in the write's transaction, ``None`` when there is no
+        lease) is this fence's worker."""
+        if holder != self.worker_id:
+            raise LeaseLost(
+                f"this worker ({self.worker_id}) no longer holds its lease on {self.name!r} "
+                f"(now {'held by ' + holder if holder else 'released'}): "
+                "another worker took the member over while this one was frozen or cut off; "
+                "the write was rolled back")
 
 
 class LeaseStore(Protocol):

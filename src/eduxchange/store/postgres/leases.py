@@ -15,7 +15,6 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from ...core.errors import LeaseLost
 from ..base import LeaseFence, LeaseInfo
 
 if TYPE_CHECKING:
@@ -50,12 +49,7 @@ def check_fence(conn: psycopg.Connection[tuple[Any, ...]], fence: LeaseFence | N
         return
     row = conn.execute("SELECT worker_id FROM leases WHERE name = %s FOR SHARE",
                        (fence.name,)).fetchone()
-    if row is None or row[0] != fence.worker_id:
-        raise LeaseLost(
-            f"this worker ({fence.worker_id}) no longer holds its lease on {fence.name!r} "
-            f"(now {'held by ' + row[0] if row is not None and row[0] else 'released'}): "
-            "another worker took the member over while this one was frozen or cut off; "
-            "the write was rolled back")
+    fence.check(None if row is None else row[0])
 
 
 class PostgresLeases:

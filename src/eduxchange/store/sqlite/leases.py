@@ -14,7 +14,6 @@ import sqlite3
 import time
 from contextlib import AbstractContextManager
 
-from ...core.errors import LeaseLost
 from ..base import LeaseFence, LeaseInfo
 from ..lock import lock_path, shared_lock
 from .connection import WriteConnections
@@ -41,12 +40,7 @@ def check_fence(conn: sqlite3.Connection, fence: LeaseFence | None) -> None:
     if fence is None:
         return
     row = conn.execute("SELECT worker_id FROM leases WHERE name = ?", (fence.name,)).fetchone()
-    if row is None or row[0] != fence.worker_id:
-        raise LeaseLost(
-            f"this worker ({fence.worker_id}) no longer holds its lease on {fence.name!r} "
-            f"(now {'held by ' + row[0] if row is not None and row[0] else 'released'}): "
-            "another worker took the member over while this one was frozen or cut off; "
-            "the write was rolled back")
+    fence.check(None if row is None else row[0])
 
 
 class SQLiteLeases(WriteConnections):
