@@ -6,7 +6,10 @@ from typing import Any
 
 import pytest
 
-from eduxchange.store.base import Resource
+from eduxchange.catalog.sets import oai_set_specs
+from eduxchange.catalog.vocab import default_vocabularies
+from eduxchange.store.base import Encoded, Resource, canonical_json
+from eduxchange.store.search import SearchQuery, search_document
 
 from .helpers import bad, commit, description, put_resource, record, rid, start
 
@@ -34,6 +37,39 @@ def test_put_resource_says_what_changed(store):
         ghost = rid("ghost")
         assert put_resource(txn, ghost, record(ghost, "never live"), deleted=True) is None
         assert txn.resource(ghost) is None
+
+
+def test_resource_states_tell_live_deleted_and_unknown_iris_in_one_read(store):
+    a, b, ghost = rid("a"), rid("b"), rid("ghost")
+    with store.catalog() as txn:
+        assert txn.resource_states([a, b]) == {}
+        put_resource(txn, a, record(a, "A"), deleted=False)
+        put_resource(txn, b, record(b, "B"), deleted=False)
+        put_resource(txn, b, record(b, "B"), deleted=True)
+        assert txn.resource_states([a, b, ghost, a]) == {a: False, b: True}  # inside it too
+    with store.catalog() as txn:
+        many = [rid(f"m{n}") for n in range(1200)]  # more than one statement's parameters
+        assert txn.resource_states([*many, b, a]) == {a: False, b: True}
+        assert txn.resource_states([]) == {}
+
+
+def test_a_new_resource_is_written_without_a_look_and_found_like_any_other(store):
+    """``new=True`` (the caller read that the IRI has no row): the same outcome as a look."""
+    a = rid("a")
+    rec = record(a, "Photosynthesis for beginners")
+    stored = canonical_json(rec)
+    with store.catalog() as txn:
+        kind = txn.put_resource(a, None, deleted=False, sets=oai_set_specs(rec), new=True,
+                                encoded=Encoded(stored, search_document(
+                                    rec, default_vocabularies())))
+        assert kind == "create"
+        assert txn.resource_states([a]) == {a: False}
+        assert put_resource(txn, a, rec, deleted=False) is None  # its text was kept as given
+    assert store.resource(a).record == rec
+    assert [h.resource_id for h in store.search(SearchQuery(text="photosynthesis")).hits] == [a]
+    with store.catalog() as txn:
+        assert put_resource(txn, a, record(a, "changed"), deleted=False) == "update"
+    assert store.search(SearchQuery(text="photosynthesis")).total == 0  # its rows replaced
 
 
 def test_a_resource_keeps_its_record_and_gets_a_later_seq_on_every_change(store):

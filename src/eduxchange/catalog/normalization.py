@@ -78,15 +78,29 @@ class Described:
     #: and rendered, used when that is what the writing process makes (:class:`Prepared`).
     prepared: Prepared | None = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A worker's answer crosses the pipe as texts and tuples, never as the dicts: a
+        # description and a record unpickle at about 100 us a record in the writing process
+        # (the critical path), their JSON texts at a few; the description is parsed back
+        # from its stored form (canonical_json: what the store would give back anyway).
+        if self.description is None:
+            text = None
+        elif self.prepared is not None:
+            text = ""  # the prepared description_text
+        else:
+            text = canonical_json(self.description)
+        return (_described, (self.format, text, self.problems, self.unmapped, self.prepared))
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Prepared:
     """What a worker makes beside :func:`describe`, on the guess that the description makes
     a resource of its own (most do, and every one of a first harvest without duplicates):
-    the IRI it would mint, its match keys, the description's stored text, the record merged
-    from it alone in its stored form (:func:`canonical_json` and back), that record's text,
-    OAI-PMH sets, search document and pre-rendered metadata (``written``: each format of
-    :data:`PREWRITTEN`, its bytes and writer version).
+    the IRI it would mint, its match keys, the description's stored text, the text of the
+    record merged from it alone (:func:`canonical_json`), and, made from that stored form,
+    its OAI-PMH sets, search document and pre-rendered metadata (``written``: each format of
+    :data:`PREWRITTEN`, its bytes and writer version). It crosses the pipe as texts and
+    tuples (:meth:`__reduce__`): the writing process parses nothing of it.
 
     The writing process uses all of it, and merges, encodes and renders nothing, when the
     resource is new and nothing else describes it; otherwise it uses the search document
@@ -95,11 +109,38 @@ class Prepared:
     resource_id: str
     keys: tuple[str, ...]
     description_text: str
-    record: CommonRecord
     record_text: str
     sets: tuple[str, ...]
     search: SearchDocument
     written: tuple[tuple[str, bytes, str], ...]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        s = self.search
+        return (_prepared, (self.resource_id, self.keys, self.description_text,
+                            self.record_text, self.sets,
+                            (s.title, s.body, s.concepts, s.facets), self.written))
+
+
+def _described(format_: str, text: str | None, problems: tuple[str, ...],
+               unmapped: tuple[tuple[str, str, str], ...],
+               prepared: Prepared | None) -> Described:
+    """A :class:`Described` from its pickled form (:meth:`Described.__reduce__`)."""
+    if text == "" and prepared is not None:
+        text = prepared.description_text
+    return Described(format=format_, description=None if text is None else parse_json(text),
+                     problems=problems, unmapped=unmapped, prepared=prepared)
+
+
+def _prepared(resource_id: str, keys: tuple[str, ...], description_text: str,
+              record_text: str, sets: tuple[str, ...],
+              search: tuple[str, str, str, tuple[tuple[str, str], ...]],
+              written: tuple[tuple[str, bytes, str], ...]) -> Prepared:
+    """A :class:`Prepared` from its pickled form (:meth:`Prepared.__reduce__`)."""
+    title, body, concepts, facets = search
+    return Prepared(resource_id=resource_id, keys=keys, description_text=description_text,
+                    record_text=record_text, sets=sets,
+                    search=SearchDocument(title=title, body=body, concepts=concepts,
+                                          facets=facets), written=written)
 
 
 def record_id_for(base_uri: str, member_id: str, identifier: str) -> str:
@@ -251,7 +292,7 @@ def _with_prepared(described: Described, record: StoredRecord, member: MemberCon
         resource = parse_json(record_text)
         prepared = Prepared(
             resource_id=resource_id, keys=keys, description_text=description_text,
-            record=resource, record_text=record_text, sets=tuple(oai_set_specs(resource)),
+            record_text=record_text, sets=tuple(oai_set_specs(resource)),
             # the index is made with the shipped vocabularies (as the store makes it)
             search=search_document(resource, default_vocabularies()),
             written=tuple((prefix, _render(resource, prefix), WRITERS[prefix].version)
@@ -445,9 +486,12 @@ class Catalog:
                 # What the batch's records were made into last time, in three reads for the
                 # batch: an unchanged record then costs no statement and no write at all.
                 before = txn.normalized_before(member.id, [r.identifier for r in batch])
+                look = _Lookahead(txn)
+                keys = look.read_ahead(self.base_uri, member, batch, described, before)
                 seen: set[str] = set()  # the batch's identifiers handled so far
-                kinds = [self._one(txn, member, r, d, before.get(r.identifier, _NOTHING), seen)
-                         for r, d in zip(batch, described, strict=True)]
+                kinds = [self._one(look, member, r, d, before.get(r.identifier, _NOTHING),
+                                   seen, k)
+                         for r, d, k in zip(batch, described, keys, strict=True)]
                 if batch[-1].seq > done:
                     txn.set_normalized_seq(member.id, batch[-1].seq)
         except StoreError:
@@ -479,7 +523,8 @@ class Catalog:
         """One record in a transaction of its own; quarantined if it fails there too."""
         try:
             with self.store.catalog() as txn:
-                kind = self._one(txn, member, record, outcome, self._before(txn, member, record))
+                kind = self._one(_Lookahead(txn), member, record, outcome,
+                                 self._before(txn, member, record))
                 txn.set_normalized_seq(member.id, record.seq)
             return kind
         except StoreError:
@@ -489,7 +534,8 @@ class Catalog:
                                problems=(f"cannot merge or write the record "
                                          f"({type(err).__name__}: {err})",))
         with self.store.catalog() as txn:
-            kind = self._one(txn, member, record, failed, self._before(txn, member, record))
+            kind = self._one(_Lookahead(txn), member, record, failed,
+                             self._before(txn, member, record))
             txn.set_normalized_seq(member.id, record.seq)
         return kind
 
@@ -498,11 +544,13 @@ class Catalog:
         return txn.normalized_before(member.id, [record.identifier]).get(record.identifier,
                                                                          _NOTHING)
 
-    def _one(self, txn: CatalogTxn, member: MemberConfig, record: StoredRecord,
+    def _one(self, look: _Lookahead, member: MemberConfig, record: StoredRecord,
              outcome: Described | None, before: NormalizedBefore,
-             seen: set[str] | None = None) -> str | None:
+             seen: set[str] | None = None, keys: list[str] | None = None) -> str | None:
         """Write one record's outcome; ``before`` is what it was made into before this
-        transaction, ``seen`` the identifiers this transaction handled already (when given)."""
+        transaction, ``seen`` the identifiers this transaction handled already (when given),
+        ``keys`` its description's match keys (when they were made already)."""
+        txn = look.txn
         old = before.description
         first = seen is not None and record.identifier not in seen
         if seen is not None:
@@ -514,7 +562,7 @@ class Catalog:
             txn.delete_description(member.id, record.identifier)
             if before.unmapped:
                 txn.set_unmapped(member.id, record.identifier, ())
-            return self._rebuild(txn, old.resource_id)
+            return self._rebuild(look, old.resource_id)
         if outcome.description is None or outcome.problems:
             reason = "; ".join(outcome.problems) or "no description"
             txn.quarantine(member.id, record.identifier, stage="normalize",
@@ -524,8 +572,9 @@ class Catalog:
             txn.resolve_quarantine(member.id, record.identifier, stage="normalize")
         description = outcome.description
         prepared = outcome.prepared
-        keys = list(prepared.keys) if prepared is not None else match_keys(description)
-        found = set(txn.resources_for_keys(keys).values())
+        if keys is None:
+            keys = list(prepared.keys) if prepared is not None else match_keys(description)
+        found = look.resources_for_keys(keys)
         if (old is not None and found <= {old.resource_id} and old.format == outcome.format
                 and old.rank == _RANKS.get(outcome.format, 0) and old.description == description
                 and before.unmapped == frozenset(outcome.unmapped)):
@@ -548,7 +597,7 @@ class Catalog:
             # depends on the IRIs alone, never on timing), the others are retired into it.
             resource_id = min(found)
         else:
-            resource_id, fresh = self._mint(txn, member, record, keys)
+            resource_id, fresh = self._mint(look, member, record, keys)
         txn.put_description(StoredDescription(
             member_id=member.id, identifier=record.identifier, resource_id=resource_id,
             format=outcome.format, rank=_RANKS.get(outcome.format, 0), description=description,
@@ -558,7 +607,7 @@ class Catalog:
         if fresh and prepared is not None and prepared.resource_id == resource_id:
             # What the worker guessed: this description alone makes the resource, and the
             # worker made all of it already (what _rebuild would make, byte for byte).
-            return self._write(txn, resource_id, prepared.record, prepared.keys, prepared.sets,
+            return self._write(look, resource_id, None, prepared.keys, prepared.sets,
                                Encoded(prepared.record_text, prepared.search),
                                prepared.written)
         retired = found - {resource_id}
@@ -570,10 +619,10 @@ class Catalog:
                     member_id=d.member_id, identifier=d.identifier, resource_id=resource_id,
                     format=d.format, rank=d.rank, description=d.description), record.seq)
             txn.retire(other, resource_id)  # /resources/{other} redirects; the record says sameAs
-            self._rebuild(txn, other)
-        return self._rebuild(txn, resource_id, prepared)
+            self._rebuild(look, other)
+        return self._rebuild(look, resource_id, prepared)
 
-    def _mint(self, txn: CatalogTxn, member: MemberConfig, record: StoredRecord,
+    def _mint(self, look: _Lookahead, member: MemberConfig, record: StoredRecord,
               keys: Sequence[str]) -> tuple[str, bool]:
         """The IRI of a new resource: from its smallest match key, so whichever member
         describes it first (a member whose harvest failed and came back later, say) the
@@ -582,23 +631,24 @@ class Catalog:
         was never used (no resource, not even a tombstone)."""
         if keys:
             minted = record_id_for(self.base_uri, "", min(keys))
-            existing = txn.resource(minted)
-            if existing is None or existing.deleted:
-                return minted, existing is None
+            deleted = look.state(minted)
+            if deleted is None or deleted:
+                return minted, deleted is None
         minted = record_id_for(self.base_uri, member.id, record.identifier)
-        return minted, txn.resource(minted) is None
+        return minted, look.state(minted) is None
 
-    def _rebuild(self, txn: CatalogTxn, resource_id: str,
+    def _rebuild(self, look: _Lookahead, resource_id: str,
                  prepared: Prepared | None = None) -> str | None:
+        txn = look.txn
         descriptions = txn.descriptions_of(resource_id)
         if not descriptions:
-            txn.set_keys(resource_id, [])
+            look.set_keys(resource_id, [])
             existing = txn.resource(resource_id)
             if existing is None or existing.deleted:
                 return None
             # A tombstone stays in its sets: a selective harvest of a set sees the deletion.
-            return txn.put_resource(resource_id, existing.record, deleted=True,
-                                    sets=oai_set_specs(existing.record))
+            return look.put_resource(resource_id, existing.record, deleted=True,
+                                     sets=oai_set_specs(existing.record))
         merged = merge_descriptions(
             [Ranked(description=d.description, format_rank=d.rank, member_id=d.member_id,
                     identifier=d.identifier) for d in descriptions],
@@ -613,29 +663,118 @@ class Catalog:
                     keys.append(key)
         text = canonical_json(merged)
         if prepared is not None and prepared.record_text == text:
-            return self._write(txn, resource_id, prepared.record, keys, prepared.sets,
+            return self._write(look, resource_id, None, keys, prepared.sets,
                                Encoded(text, prepared.search), prepared.written)
         # Everything is made from the record's stored form, as the store gives it back: the
         # pre-rendered bytes are then what GetRecord renders from the stored record.
         record: CommonRecord = parse_json(text)
-        return self._write(txn, resource_id, record, keys, oai_set_specs(record), Encoded(text),
-                           None)
+        return self._write(look, resource_id, record, keys, oai_set_specs(record),
+                           Encoded(text), None)
 
     @staticmethod
-    def _write(txn: CatalogTxn, resource_id: str, record: CommonRecord, keys: Sequence[str],
-               sets: Sequence[str], encoded: Encoded,
+    def _write(look: _Lookahead, resource_id: str, record: CommonRecord | None,
+               keys: Sequence[str], sets: Sequence[str], encoded: Encoded,
                written: Sequence[tuple[str, bytes, str]] | None) -> str | None:
         """Write a live resource (its stored form ``record``) with its keys and sets, and its
-        pre-rendered metadata (``written``, or rendered here) if it changed."""
-        txn.set_keys(resource_id, keys)
-        kind = txn.put_resource(resource_id, record, deleted=False, sets=sets, encoded=encoded)
+        pre-rendered metadata (``written``, or rendered here) if it changed. ``record`` may
+        be None when ``encoded`` and ``written`` hold all that is made of it."""
+        txn = look.txn
+        look.set_keys(resource_id, keys)
+        kind = look.put_resource(resource_id, record, deleted=False, sets=sets, encoded=encoded)
         if kind is None:
             return None
         if written is None:
+            assert record is not None, "a record to render"
             prewrite(txn, resource_id, record)
         else:
             for prefix, xml, version in written:
                 txn.put_dissemination(resource_id, prefix, xml, version=version)
+        return kind
+
+
+class _Lookahead:
+    """What one catalogue transaction knows of match keys and IRIs: read for a whole batch
+    in two statements before its first record (:meth:`read_ahead`), on demand for the rest,
+    and kept up to date with what the transaction writes through it.
+
+    On PostgreSQL every read waits for all the statements queued before it (pipeline mode):
+    reading each record's keys and minted IRI, and looking before writing a resource, made
+    a batch of 100 new records wait on the server 300 times. Reads and writes of keys and
+    resources go through here; everything else straight to :attr:`txn`.
+    """
+
+    def __init__(self, txn: CatalogTxn) -> None:
+        self.txn = txn
+        self._keys: dict[str, str | None] = {}  # match key -> its resource (None: no row)
+        self._owned: dict[str, set[str]] = {}  # resource -> its keys among _keys
+        self._states: dict[str, bool | None] = {}  # IRI -> deleted (None: no row)
+
+    def read_ahead(self, base_uri: str, member: MemberConfig, batch: Sequence[StoredRecord],
+                   described: Sequence[Described | None],
+                   before: dict[str, NormalizedBefore]) -> list[list[str] | None]:
+        """Read what the batch's records will ask of keys and IRIs (the IRI each new record
+        would mint first); return each record's match keys (None: it has no description)."""
+        keys: list[list[str] | None] = []
+        iris: list[str] = []
+        for record, outcome in zip(batch, described, strict=True):
+            if outcome is None or outcome.description is None or outcome.problems:
+                keys.append(None)
+                continue
+            prepared = outcome.prepared
+            mine = (list(prepared.keys) if prepared is not None
+                    else match_keys(outcome.description))
+            keys.append(mine)
+            if record.identifier not in before:
+                iris.append(prepared.resource_id if prepared is not None else record_id_for(
+                    base_uri, "", min(mine)) if mine else record_id_for(
+                    base_uri, member.id, record.identifier))
+        self._load([k for mine in keys if mine for k in mine], iris)
+        return keys
+
+    def _load(self, keys: Sequence[str], iris: Sequence[str]) -> None:
+        unknown = [k for k in dict.fromkeys(keys) if k not in self._keys]
+        if unknown:
+            found = self.txn.resources_for_keys(unknown)
+            for key in unknown:
+                owner = self._keys[key] = found.get(key)
+                if owner is not None:
+                    self._owned.setdefault(owner, set()).add(key)
+        unread = [i for i in dict.fromkeys(iris) if i not in self._states]
+        if unread:
+            states = self.txn.resource_states(unread)
+            for iri in unread:
+                self._states[iri] = states.get(iri)
+
+    def resources_for_keys(self, keys: Sequence[str]) -> set[str]:
+        """The resources that hold any of ``keys``."""
+        self._load(keys, ())
+        return {owner for key in keys if (owner := self._keys[key]) is not None}
+
+    def state(self, resource_id: str) -> bool | None:
+        """Whether the IRI's resource is deleted; None when it has no row at all."""
+        self._load((), (resource_id,))
+        return self._states[resource_id]
+
+    def set_keys(self, resource_id: str, keys: Sequence[str]) -> None:
+        self.txn.set_keys(resource_id, keys)
+        for key in self._owned.pop(resource_id, ()):  # every key of the resource goes first
+            if self._keys.get(key) == resource_id:
+                self._keys[key] = None
+        owned = self._owned.setdefault(resource_id, set())
+        for key in keys:  # then each key is the resource's, taken from any other
+            previous = self._keys.get(key)
+            if previous is not None and previous != resource_id:
+                self._owned.get(previous, set()).discard(key)
+            self._keys[key] = resource_id
+            owned.add(key)
+
+    def put_resource(self, resource_id: str, record: CommonRecord | None, *, deleted: bool,
+                     sets: Sequence[str], encoded: Encoded | None = None) -> str | None:
+        new = resource_id in self._states and self._states[resource_id] is None
+        kind = self.txn.put_resource(resource_id, record, deleted=deleted, sets=sets,
+                                     encoded=encoded, new=new)
+        if kind is not None:
+            self._states[resource_id] = deleted
         return kind
 
 

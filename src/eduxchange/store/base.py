@@ -333,15 +333,26 @@ class CatalogTxn(Protocol):
 
     def resource(self, resource_id: str) -> Resource | None: ...
 
-    def put_resource(self, resource_id: str, record: CommonRecord, *, deleted: bool,
-                     sets: Sequence[str], encoded: Encoded | None = None) -> str | None:
+    def resource_states(self, resource_ids: Sequence[str]) -> dict[str, bool]:
+        """Which of ``resource_ids`` have a row (a record or a tombstone), each mapped to
+        whether it is deleted; IRIs without one are left out. One read for a whole batch
+        (what :meth:`resource` tells of each, without reading its record)."""
+        ...
+
+    def put_resource(self, resource_id: str, record: CommonRecord | None, *, deleted: bool,
+                     sets: Sequence[str], encoded: Encoded | None = None,
+                     new: bool = False) -> str | None:
         """Write if changed; return the change kind (create, update, delete) or None.
 
         ``sets`` are the record's OAI-PMH setSpecs, top levels included, as the catalogue
         computed them (:func:`eduxchange.catalog.sets.oai_set_specs`): the store keeps them
         with the record for :meth:`OAIBackend.oai_list` and applies no rule of its own. The
         search index is kept in the same transaction. ``encoded``: the record's text and
-        search document when the caller made them already (:class:`Encoded`)."""
+        search document when the caller made them already (:class:`Encoded`); ``record`` may
+        then be None when ``encoded`` has the search document (nothing is made of it).
+        ``new``: the caller knows the IRI has no row in this transaction, not even a
+        tombstone (:meth:`resource_states` said so, and it wrote none since), so the store
+        writes without looking (on PostgreSQL a look waits for every statement queued)."""
         ...
 
     def quarantine(self, member_id: str, identifier: str | None, *, stage: str, reason: str,

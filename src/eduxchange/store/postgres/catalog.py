@@ -123,11 +123,19 @@ class PostgresCatalogTxn:
         return Resource(id=resource_id, record=parse_json(row[0]), deleted=row[1],
                         created_at=row[2], updated_at=row[3], seq=int(row[4]))
 
-    def put_resource(self, resource_id: str, record: CommonRecord, *, deleted: bool,
-                     sets: Sequence[str], encoded: Encoded | None = None) -> str | None:
+    def resource_states(self, resource_ids: Sequence[str]) -> dict[str, bool]:
+        if not resource_ids:
+            return {}
+        return {r[0]: r[1] for r in self.conn.execute(
+            "SELECT id, deleted FROM resources WHERE id = ANY(%s)",
+            (list(dict.fromkeys(resource_ids)),))}
+
+    def put_resource(self, resource_id: str, record: CommonRecord | None, *, deleted: bool,
+                     sets: Sequence[str], encoded: Encoded | None = None,
+                     new: bool = False) -> str | None:
         text = _dumps(record) if encoded is None else encoded.text
-        row = self.conn.execute("SELECT record, deleted FROM resources WHERE id = %s",
-                                (resource_id,)).fetchone()
+        row = None if new else self.conn.execute(
+            "SELECT record, deleted FROM resources WHERE id = %s", (resource_id,)).fetchone()
         if row is not None and row[0] == text and row[1] == deleted:
             return None
         if row is None and deleted:
@@ -146,7 +154,8 @@ class PostgresCatalogTxn:
             "record = excluded.record, deleted = excluded.deleted, "
             "updated_at = excluded.updated_at, seq = excluded.seq",
             (resource_id, text, deleted, self.now, self.now))
-        self.conn.execute("DELETE FROM resource_sets WHERE resource_id = %s", (resource_id,))
+        if row is not None:  # a resource never written has no sets and no search rows
+            self.conn.execute("DELETE FROM resource_sets WHERE resource_id = %s", (resource_id,))
         specs = list(dict.fromkeys(sets))
         if specs:
             self.conn.execute(
@@ -154,7 +163,7 @@ class PostgresCatalogTxn:
                 "SELECT r.id, x, r.seq FROM resources r, unnest(%s::text[]) x WHERE r.id = %s",
                 (specs, resource_id))
         sync_search(self.conn, resource_id, record, deleted,
-                    document=None if encoded is None else encoded.search)
+                    document=None if encoded is None else encoded.search, fresh=row is None)
         self.conn.execute("INSERT INTO changes (seq, resource_id, kind, at) "
                           "SELECT seq, id, %s, %s FROM resources WHERE id = %s",
                           (kind, self.now, resource_id))

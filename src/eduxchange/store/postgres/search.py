@@ -60,14 +60,19 @@ def fold(text: str) -> str:
     return spaced(unicodedata.normalize("NFC", "".join(out)))
 
 
-def sync_search(conn: Conn, resource_id: str, record: CommonRecord, deleted: bool, *,
-                document: SearchDocument | None = None) -> None:
-    """Rewrite one resource's search rows (a withdrawn resource has none)."""
-    conn.execute("DELETE FROM search_text WHERE resource_id = %s", (resource_id,))
-    conn.execute("DELETE FROM search_facets WHERE resource_id = %s", (resource_id,))
+def sync_search(conn: Conn, resource_id: str, record: CommonRecord | None, deleted: bool, *,
+                document: SearchDocument | None = None, fresh: bool = False) -> None:
+    """Rewrite one resource's search rows (a withdrawn resource has none; ``fresh``: one
+    never written before has none to delete)."""
+    if not fresh:
+        conn.execute("DELETE FROM search_text WHERE resource_id = %s", (resource_id,))
+        conn.execute("DELETE FROM search_facets WHERE resource_id = %s", (resource_id,))
     if deleted:
         return
-    doc = search_document(record, default_vocabularies()) if document is None else document
+    if document is None:
+        assert record is not None, "a record or its search document"
+        document = search_document(record, default_vocabularies())
+    doc = document
     conn.execute(
         "INSERT INTO search_text (resource_id, document) VALUES (%s, "
         "setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B') "

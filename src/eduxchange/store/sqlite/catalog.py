@@ -163,11 +163,22 @@ class _SQLiteCatalogTxn:
         return Resource(id=resource_id, record=self._json(row[0]), deleted=bool(row[1]),
                         created_at=row[2], updated_at=row[3], seq=row[4])
 
-    def put_resource(self, resource_id: str, record: CommonRecord, *, deleted: bool,
-                     sets: Sequence[str], encoded: Encoded | None = None) -> str | None:
+    def resource_states(self, resource_ids: Sequence[str]) -> dict[str, bool]:
+        states: dict[str, bool] = {}
+        ids = list(dict.fromkeys(resource_ids))
+        for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit, with room
+            chunk = ids[start:start + 500]
+            states.update((r[0], bool(r[1])) for r in self.conn.execute(
+                f"SELECT id, deleted FROM resources WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk))
+        return states
+
+    def put_resource(self, resource_id: str, record: CommonRecord | None, *, deleted: bool,
+                     sets: Sequence[str], encoded: Encoded | None = None,
+                     new: bool = False) -> str | None:
         text = _dumps(record) if encoded is None else encoded.text
-        row = self.conn.execute("SELECT record, deleted, seq FROM resources WHERE id = ?",
-                                (resource_id,)).fetchone()
+        row = None if new else self.conn.execute(
+            "SELECT record, deleted, seq FROM resources WHERE id = ?", (resource_id,)).fetchone()
         if (row is not None and bool(row[1]) == deleted
                 and self.codec.text(self.conn, row[0]) == text):
             return None

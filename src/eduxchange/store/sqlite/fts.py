@@ -45,7 +45,7 @@ _BM25 = "bm25(search_text, 10.0, 2.0, 1.0)"
 
 
 def _search_sync(conn: sqlite3.Connection, codec: Codec, resource_id: str,
-                 record: CommonRecord, deleted: bool, *, document: SearchDocument | None = None,
+                 record: CommonRecord | None, deleted: bool, *, document: SearchDocument | None = None,
                  fresh: bool = False) -> None:
     """Rewrite one resource's search rows (a withdrawn resource has none).
 
@@ -70,10 +70,13 @@ def _search_sync(conn: sqlite3.Connection, codec: Codec, resource_id: str,
 
 
 def _search_insert(conn: sqlite3.Connection, codec: Codec, resource_id: str,
-                   record: CommonRecord, document: SearchDocument | None = None) -> None:
+                   record: CommonRecord | None, document: SearchDocument | None = None) -> None:
     """Index one live resource that has no search rows yet (a rebuild into emptied tables
     inserts only)."""
-    doc = search_document(record, default_vocabularies()) if document is None else document
+    if document is None:
+        assert record is not None, "a record or its search document"
+        document = search_document(record, default_vocabularies())
+    doc = document
     cur = conn.execute("INSERT INTO search_docs (resource_id, texts) VALUES (?, ?)",
                        (resource_id, codec.pack_json("search", [doc.title, doc.body,
                                                                 doc.concepts])))
