@@ -18,8 +18,11 @@ from hypothesis import strategies as st
 
 import eduxchange
 from eduxchange.catalog import normalization
+from eduxchange.catalog.vocab import default_vocabularies
 from eduxchange.store.backends import open_catalog_store
-from eduxchange.store.search import SearchQuery
+from eduxchange.store.base import (Encoded, NewResource, StoredDescription, canonical_json,
+                                   parse_json)
+from eduxchange.store.search import SearchQuery, search_document
 from tests.support.faulty import serve_faulty
 from tests.support.lomgen import lom_xml, oai_dc_xml
 from tests.support.records import MemberRecord
@@ -101,10 +104,13 @@ _step = st.one_of(
               st.lists(st.sampled_from(_KEYS), max_size=3, unique=True)),
     st.tuples(st.just("put"), st.sampled_from(_IRIS), st.booleans()),
     st.tuples(st.just("ahead"), st.lists(st.sampled_from(_KEYS), max_size=4),
-              st.lists(st.sampled_from(_IRIS), max_size=3)))
+              st.lists(st.sampled_from(_IRIS), max_size=3)),
+    st.tuples(st.just("new"), st.sampled_from(_IRIS),
+              st.lists(st.sampled_from(_KEYS), max_size=3, unique=True)),
+    st.tuples(st.just("check")))
 
 
-@settings(max_examples=60, deadline=None,
+@settings(max_examples=80, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(before=st.lists(_step, max_size=6), steps=st.lists(_step, min_size=1, max_size=25))
 def test_the_lookahead_answers_what_the_transaction_would(tmp_path: Path, before, steps) -> None:
@@ -113,16 +119,22 @@ def test_the_lookahead_answers_what_the_transaction_would(tmp_path: Path, before
     it writes a resource without looking only when the IRI has no row."""
     with open_catalog_store(tmp_path / f"{uuid.uuid4()}.sqlite") as store:
         with store.catalog() as txn:
-            _play(normalization._Lookahead(txn), before)
+            look = normalization._Lookahead(txn)
+            _play(look, before)
+            look.flush()
         with store.catalog() as txn:
             look = normalization._Lookahead(txn)
-            for step in steps:
-                _play(look, [step])
-                for iri in _IRIS:
-                    assert look.state(iri) == txn.resource_states([iri]).get(iri), (step, iri)
-                for key in _KEYS:
-                    assert look.resources_for_keys([key]) == set(
-                        txn.resources_for_keys([key]).values()), (step, key)
+            for step in [*steps, ("check",)]:
+                if step[0] != "check":
+                    _play(look, [step])
+                    continue
+                # what it answers, new resources held back or not, is what the store holds
+                states = {iri: look.state(iri) for iri in _IRIS}
+                owners = {key: look.resources_for_keys([key]) for key in _KEYS}
+                look.flush()
+                assert states == {iri: txn.resource_states([iri]).get(iri) for iri in _IRIS}
+                assert owners == {key: set(txn.resources_for_keys([key]).values())
+                                  for key in _KEYS}
 
 
 def _play(look: normalization._Lookahead, steps: list[tuple]) -> None:
@@ -138,5 +150,19 @@ def _play(look: normalization._Lookahead, steps: list[tuple]) -> None:
                 assert kind == (None if deleted else "create")
             else:
                 assert kind in (None, "update", "delete", "create")
-        else:
+        elif step[0] == "new":
+            iri, keys = step[1], step[2]
+            if look.state(iri) is not None or look.resources_for_keys(keys):
+                continue  # not new: put_new_resources is for resources that are
+            text = canonical_json({"id": iri, "name": {"en": "new"}})
+            look.add_new(NewResource(
+                description=StoredDescription(
+                    member_id="m1", identifier=f"oai:m1:{uuid.uuid4()}", resource_id=iri,
+                    format="lom", rank=1, description={"name": {"en": "new"}}),
+                description_text=canonical_json({"name": {"en": "new"}}), raw_seq=1,
+                unmapped=(), keys=tuple(keys), sets=("m1",),
+                encoded=Encoded(text, search_document(parse_json(text),
+                                                      default_vocabularies())),
+                written=(("oai_dc", b"<dc/>", "1"),)))
+        elif step[0] == "ahead":
             look._load(step[1], step[2])

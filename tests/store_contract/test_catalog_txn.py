@@ -8,7 +8,7 @@ import pytest
 
 from eduxchange.catalog.sets import oai_set_specs
 from eduxchange.catalog.vocab import default_vocabularies
-from eduxchange.store.base import Encoded, Resource, canonical_json
+from eduxchange.store.base import Encoded, NewResource, Resource, canonical_json, parse_json
 from eduxchange.store.search import SearchQuery, search_document
 
 from .helpers import bad, commit, description, put_resource, record, rid, start
@@ -336,3 +336,56 @@ def test_what_a_batch_held_before_is_read_at_once(store):
     with store.catalog() as txn:  # more identifiers than one statement binds
         many = txn.normalized_before("m1", [f"n{i}" for i in range(1500)] + ["x"])
     assert list(many) == ["x"]
+
+
+def test_new_resources_are_written_in_bulk_as_one_at_a_time_would_write_them(make_store):
+    """put_new_resources: descriptions, unmapped terms, keys, records, sets, search rows,
+    changes and pre-rendered metadata of several new resources, seqs in their order."""
+    store = make_store()
+    first = rid("first")
+    with store.catalog() as txn:
+        put_resource(txn, first, record(first, "Before them"), deleted=False)
+    ids = [rid(f"new{n}") for n in range(3)]
+    items = []
+    for n, iri in enumerate(ids):
+        rec = record(iri, f"Photosynthesis part {n}", members=("m1",))
+        text = canonical_json(rec)
+        d = description("m1", f"x{n}", iri, fmt="lom", rank=2)
+        items.append(NewResource(
+            description=d, description_text=canonical_json(d.description), raw_seq=10 + n,
+            unmapped=(("type", "lom", f"odd{n}"),) if n != 1 else (),
+            keys=(f"isbn:{n}", f"url:{n}"), sets=tuple(oai_set_specs(rec)),
+            encoded=Encoded(text, search_document(parse_json(text), default_vocabularies())),
+            written=(("oai_dc", f"<dc>{n}</dc>".encode(), "v1"),)))
+    with store.catalog() as txn:
+        txn.put_new_resources(items)
+        txn.put_new_resources([])
+        assert txn.resource_states(ids) == {iri: False for iri in ids}  # inside it too
+    with store.catalog() as txn:
+        assert txn.resources_for_keys(["isbn:0", "url:2", "isbn:9"]) == {
+            "isbn:0": ids[0], "url:2": ids[2]}
+        before = txn.normalized_before("m1", ["x0", "x1", "x2"])
+        assert [before[f"x{n}"].description for n in range(3)] == [i.description for i in items]
+        assert before["x0"].unmapped == frozenset({("type", "lom", "odd0")})
+        assert before["x1"].unmapped == frozenset()
+        assert [d.identifier for d in txn.descriptions_of(ids[2])] == ["x2"]
+        for item, iri in zip(items, ids):  # kept as given: the same record again is no change
+            assert put_resource(txn, iri, parse_json(item.encoded.text), deleted=False) is None
+    got = [store.resource(iri) for iri in ids]
+    assert [r.record for r in got] == [parse_json(i.encoded.text) for i in items]
+    seqs = [r.seq for r in got]
+    assert seqs == sorted(seqs) and seqs[0] > store.resource(first).seq
+    changes = store.change_rows(1, 10**9)
+    assert [(c.resource_id, c.kind) for c in changes] == [(first, "create")] + [
+        (iri, "create") for iri in ids]
+    assert [c.seq for c in changes][1:] == seqs
+    assert sorted(h.resource_id for h in store.search(SearchQuery(text="photosynthesis")).hits) \
+        == sorted(ids)
+    listed = store.oai_list(from_=None, until=None, set_=None, after_seq=0, limit=10,
+                            with_records=True, prefix="oai_dc", writer_version="v1")
+    written = {item.id: xml for item, _sets, xml in listed}
+    assert [written[iri] for iri in ids] == [b"<dc>0</dc>", b"<dc>1</dc>", b"<dc>2</dc>"]
+    spec = items[0].sets[0]
+    in_set = store.oai_list(from_=None, until=None, set_=spec, after_seq=0, limit=10,
+                            with_records=False)
+    assert {item.id for item, *_ in in_set} >= set(ids)

@@ -38,7 +38,7 @@ from ..harvesting.formats import KNOWN_FORMATS
 from .merge import Ranked, match_keys, merge_descriptions
 from .sets import oai_set_specs
 from ..normalize.contacts import scrub_description
-from ..store.base import (CatalogStore, CatalogTxn, Encoded, NormalizedBefore,
+from ..store.base import (CatalogStore, CatalogTxn, Encoded, NewResource, NormalizedBefore,
                           StoredDescription, StoredRecord, canonical_json, parse_json)
 from ..store.search import SearchDocument, search_document
 from .validate import validate_record
@@ -492,6 +492,7 @@ class Catalog:
                 kinds = [self._one(look, member, r, d, before.get(r.identifier, _NOTHING),
                                    seen, k)
                          for r, d, k in zip(batch, described, keys, strict=True)]
+                look.flush()
                 if batch[-1].seq > done:
                     txn.set_normalized_seq(member.id, batch[-1].seq)
         except StoreError:
@@ -523,8 +524,9 @@ class Catalog:
         """One record in a transaction of its own; quarantined if it fails there too."""
         try:
             with self.store.catalog() as txn:
-                kind = self._one(_Lookahead(txn), member, record, outcome,
-                                 self._before(txn, member, record))
+                look = _Lookahead(txn)
+                kind = self._one(look, member, record, outcome, self._before(txn, member, record))
+                look.flush()
                 txn.set_normalized_seq(member.id, record.seq)
             return kind
         except StoreError:
@@ -534,8 +536,9 @@ class Catalog:
                                problems=(f"cannot merge or write the record "
                                          f"({type(err).__name__}: {err})",))
         with self.store.catalog() as txn:
-            kind = self._one(_Lookahead(txn), member, record, failed,
-                             self._before(txn, member, record))
+            look = _Lookahead(txn)
+            kind = self._one(look, member, record, failed, self._before(txn, member, record))
+            look.flush()
             txn.set_normalized_seq(member.id, record.seq)
         return kind
 
@@ -549,8 +552,8 @@ class Catalog:
              seen: set[str] | None = None, keys: list[str] | None = None) -> str | None:
         """Write one record's outcome; ``before`` is what it was made into before this
         transaction, ``seen`` the identifiers this transaction handled already (when given),
-        ``keys`` its description's match keys (when they were made already)."""
-        txn = look.txn
+        ``keys`` its description's match keys (when they were made already). The store is
+        reached through ``look.txn`` at each use (which writes what ``look`` holds back)."""
         old = before.description
         first = seen is not None and record.identifier not in seen
         if seen is not None:
@@ -558,18 +561,19 @@ class Catalog:
         if outcome is None:  # the member deleted its description
             if old is None:
                 return None
-            old = txn.description(member.id, record.identifier) or old  # as it is now (merges)
-            txn.delete_description(member.id, record.identifier)
+            # as it is now (merges)
+            old = look.txn.description(member.id, record.identifier) or old
+            look.txn.delete_description(member.id, record.identifier)
             if before.unmapped:
-                txn.set_unmapped(member.id, record.identifier, ())
+                look.txn.set_unmapped(member.id, record.identifier, ())
             return self._rebuild(look, old.resource_id)
         if outcome.description is None or outcome.problems:
             reason = "; ".join(outcome.problems) or "no description"
-            txn.quarantine(member.id, record.identifier, stage="normalize",
+            look.txn.quarantine(member.id, record.identifier, stage="normalize",
                            reason=_reason(f"{outcome.format}: {reason}"), raw=record.raw)
             return "quarantined"
         if before.quarantined:
-            txn.resolve_quarantine(member.id, record.identifier, stage="normalize")
+            look.txn.resolve_quarantine(member.id, record.identifier, stage="normalize")
         description = outcome.description
         prepared = outcome.prepared
         if keys is None:
@@ -586,7 +590,7 @@ class Catalog:
         # moves descriptions only, so one that did not exist before the transaction exists
         # now only if this identifier came earlier in it: else there is nothing to read.
         if old is not None or not first:
-            old = txn.description(member.id, record.identifier)
+            old = look.txn.description(member.id, record.identifier)
         fresh = False  # a new resource, which no other description names
         if old is not None:
             resource_id = old.resource_id  # stable when the member re-sends it
@@ -598,15 +602,26 @@ class Catalog:
             resource_id = min(found)
         else:
             resource_id, fresh = self._mint(look, member, record, keys)
-        txn.put_description(StoredDescription(
+        stored = StoredDescription(
             member_id=member.id, identifier=record.identifier, resource_id=resource_id,
-            format=outcome.format, rank=_RANKS.get(outcome.format, 0), description=description,
-        ), record.seq, text=None if prepared is None else prepared.description_text)
-        if before.unmapped != frozenset(outcome.unmapped):  # the quality report's
-            txn.set_unmapped(member.id, record.identifier, outcome.unmapped)
-        if fresh and prepared is not None and prepared.resource_id == resource_id:
+            format=outcome.format, rank=_RANKS.get(outcome.format, 0), description=description)
+        if (fresh and prepared is not None and prepared.resource_id == resource_id
+                and before is _NOTHING):
             # What the worker guessed: this description alone makes the resource, and the
-            # worker made all of it already (what _rebuild would make, byte for byte).
+            # worker made all of it already (what _rebuild would make, byte for byte). The
+            # catalogue knew nothing of the identifier or the IRI: written with the batch's
+            # other new resources, at once (look.add_new).
+            look.add_new(NewResource(
+                description=stored, description_text=prepared.description_text,
+                raw_seq=record.seq, unmapped=outcome.unmapped, keys=prepared.keys,
+                sets=prepared.sets, encoded=Encoded(prepared.record_text, prepared.search),
+                written=prepared.written))
+            return "create"
+        look.txn.put_description(stored, record.seq,
+                                 text=None if prepared is None else prepared.description_text)
+        if before.unmapped != frozenset(outcome.unmapped):  # the quality report's
+            look.txn.set_unmapped(member.id, record.identifier, outcome.unmapped)
+        if fresh and prepared is not None and prepared.resource_id == resource_id:
             return self._write(look, resource_id, None, prepared.keys, prepared.sets,
                                Encoded(prepared.record_text, prepared.search),
                                prepared.written)
@@ -614,11 +629,12 @@ class Catalog:
         if old is not None and old.resource_id != resource_id:
             retired.add(old.resource_id)
         for other in sorted(retired):
-            for d in txn.descriptions_of(other):
-                txn.put_description(StoredDescription(
+            for d in look.txn.descriptions_of(other):
+                look.txn.put_description(StoredDescription(
                     member_id=d.member_id, identifier=d.identifier, resource_id=resource_id,
                     format=d.format, rank=d.rank, description=d.description), record.seq)
-            txn.retire(other, resource_id)  # /resources/{other} redirects; the record says sameAs
+            # /resources/{other} redirects; the record says sameAs
+            look.txn.retire(other, resource_id)
             self._rebuild(look, other)
         return self._rebuild(look, resource_id, prepared)
 
@@ -704,10 +720,32 @@ class _Lookahead:
     """
 
     def __init__(self, txn: CatalogTxn) -> None:
-        self.txn = txn
+        self._txn = txn
+        self._new: list[NewResource] = []  # held back: written by flush, in order
         self._keys: dict[str, str | None] = {}  # match key -> its resource (None: no row)
         self._owned: dict[str, set[str]] = {}  # resource -> its keys among _keys
         self._states: dict[str, bool | None] = {}  # IRI -> deleted (None: no row)
+
+    @property
+    def txn(self) -> CatalogTxn:
+        """The transaction, once what is held back is written (so what any statement
+        reads or writes next follows it, as it would one record at a time)."""
+        self.flush()
+        return self._txn
+
+    def flush(self) -> None:
+        """Write the new resources held back (:meth:`add_new`): a few statements for all."""
+        if self._new:
+            self._txn.put_new_resources(self._new)
+            self._new = []
+
+    def add_new(self, item: NewResource) -> None:
+        """Hold back a new resource to write with the others (:meth:`flush`); what this
+        knows of keys and IRIs has it at once."""
+        resource_id = item.description.resource_id
+        self._take_keys(resource_id, item.keys)  # (it adds keys: none are the IRI's yet)
+        self._states[resource_id] = False
+        self._new.append(item)
 
     def read_ahead(self, base_uri: str, member: MemberConfig, batch: Sequence[StoredRecord],
                    described: Sequence[Described | None],
@@ -734,14 +772,14 @@ class _Lookahead:
     def _load(self, keys: Sequence[str], iris: Sequence[str]) -> None:
         unknown = [k for k in dict.fromkeys(keys) if k not in self._keys]
         if unknown:
-            found = self.txn.resources_for_keys(unknown)
+            found = self._txn.resources_for_keys(unknown)  # (none of them is held back)
             for key in unknown:
                 owner = self._keys[key] = found.get(key)
                 if owner is not None:
                     self._owned.setdefault(owner, set()).add(key)
         unread = [i for i in dict.fromkeys(iris) if i not in self._states]
         if unread:
-            states = self.txn.resource_states(unread)
+            states = self._txn.resource_states(unread)
             for iri in unread:
                 self._states[iri] = states.get(iri)
 
@@ -760,6 +798,9 @@ class _Lookahead:
         for key in self._owned.pop(resource_id, ()):  # every key of the resource goes first
             if self._keys.get(key) == resource_id:
                 self._keys[key] = None
+        self._take_keys(resource_id, keys)
+
+    def _take_keys(self, resource_id: str, keys: Sequence[str]) -> None:
         owned = self._owned.setdefault(resource_id, set())
         for key in keys:  # then each key is the resource's, taken from any other
             previous = self._keys.get(key)

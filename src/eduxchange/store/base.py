@@ -68,6 +68,7 @@ __all__ = [
     "canonical_json",
     "parse_json",
     "Encoded",
+    "NewResource",
 ]
 
 #: A stored datestamp further than this ahead of the clock does not hold back a replacement.
@@ -253,6 +254,24 @@ class StoredDescription:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class NewResource:
+    """A resource that one description makes alone, all of it made already, for
+    :meth:`CatalogTxn.put_new_resources`: the description (``description.resource_id`` is
+    the resource's IRI) with its stored text, the raw record's ``raw_seq`` and its unmapped
+    terms; the resource's match keys, OAI-PMH sets, text and search document (``encoded``)
+    and pre-rendered metadata (``written``: prefix, bytes, writer version)."""
+
+    description: StoredDescription
+    description_text: str
+    raw_seq: int
+    unmapped: tuple[tuple[str, str, str], ...]
+    keys: tuple[str, ...]
+    sets: tuple[str, ...]
+    encoded: Encoded
+    written: tuple[tuple[str, bytes, str], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NormalizedBefore:
     """What the catalogue holds of one member record from its last normalization: its
     description, its unmapped terms, and whether it has an unresolved normalize-stage
@@ -364,6 +383,17 @@ class CatalogTxn(Protocol):
                           version: str) -> None:
         """Keep ``xml``, the record's metadata in ``prefix`` as the writer of ``version``
         wrote it, for the record's current ``seq``."""
+        ...
+
+    def put_new_resources(self, items: Sequence[NewResource]) -> None:
+        """Write resources that are new, in order, in a few statements for all of them.
+
+        Each has no row under its IRI (not even a tombstone: :meth:`resource_states`), its
+        description's identifier is unknown to the catalogue (no description, unmapped term
+        or quarantine entry: :meth:`normalized_before`), and no other resource holds its
+        keys. What is written is what :meth:`put_description`, :meth:`set_unmapped`,
+        :meth:`set_keys`, :meth:`put_resource` (``new=True``; a change of kind ``create``
+        each, seqs in order) and :meth:`put_dissemination` write one at a time."""
         ...
 
     def stale_disseminations(self, prefix: str, version: str, *, after_seq: int = 0,

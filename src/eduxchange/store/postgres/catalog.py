@@ -8,9 +8,11 @@ from typing import Any
 import psycopg
 
 from ...core.record import CommonRecord
-from ..base import (Encoded, NormalizedBefore, canonical_json, parse_json, Resource, StoredDescription,
-                    collect_normalized_before)
-from .search import sync_search
+from ..base import (Encoded, NewResource, NormalizedBefore, canonical_json, parse_json, Resource,
+                    StoredDescription, collect_normalized_before)
+from ..search import search_document
+from ...catalog.vocab import default_vocabularies
+from .search import insert_search, sync_search
 
 __all__ = ["PostgresCatalogTxn", "is_store_failure"]
 
@@ -64,15 +66,15 @@ class PostgresCatalogTxn:
                                     format=r[2], rank=r[3], description=parse_json(r[4]))
             for r in self.conn.execute(
                 "SELECT identifier, resource_id, format, rank, description FROM descriptions "
-                "WHERE member_id = %s AND identifier = ANY(%s)", (member_id, ids))}
+                "WHERE member_id = %s AND identifier = ANY(%b)", (member_id, ids))}
         unmapped: dict[str, set[tuple[str, str, str]]] = {}
         for ident, field_, source, value in self.conn.execute(
                 "SELECT identifier, field, source, value FROM unmapped_terms "
-                "WHERE member_id = %s AND identifier = ANY(%s)", (member_id, ids)):
+                "WHERE member_id = %s AND identifier = ANY(%b)", (member_id, ids)):
             unmapped.setdefault(ident, set()).add((field_, source, value))
         quarantined = {r[0] for r in self.conn.execute(
             "SELECT DISTINCT identifier FROM quarantine WHERE member_id = %s "
-            "AND stage = 'normalize' AND NOT resolved AND identifier = ANY(%s)", (member_id, ids))}
+            "AND stage = 'normalize' AND NOT resolved AND identifier = ANY(%b)", (member_id, ids))}
         return collect_normalized_before(ids, descriptions, unmapped, quarantined)
 
     def put_description(self, d: StoredDescription, raw_seq: int, *,
@@ -104,13 +106,13 @@ class PostgresCatalogTxn:
         if not keys:
             return {}
         return {r[0]: r[1] for r in self.conn.execute(
-            "SELECT key, resource_id FROM match_keys WHERE key = ANY(%s)", (list(keys),))}
+            "SELECT key, resource_id FROM match_keys WHERE key = ANY(%b)", (list(keys),))}
 
     def set_keys(self, resource_id: str, keys: Sequence[str]) -> None:
         self.conn.execute("DELETE FROM match_keys WHERE resource_id = %s", (resource_id,))
         if keys:
             self.conn.execute(
-                "INSERT INTO match_keys (key, resource_id) SELECT k, %s FROM unnest(%s::text[]) k "
+                "INSERT INTO match_keys (key, resource_id) SELECT k, %s FROM unnest(%b::text[]) k "
                 "ON CONFLICT (key) DO UPDATE SET resource_id = excluded.resource_id",
                 (resource_id, list(dict.fromkeys(keys))))
 
@@ -127,7 +129,7 @@ class PostgresCatalogTxn:
         if not resource_ids:
             return {}
         return {r[0]: r[1] for r in self.conn.execute(
-            "SELECT id, deleted FROM resources WHERE id = ANY(%s)",
+            "SELECT id, deleted FROM resources WHERE id = ANY(%b)",
             (list(dict.fromkeys(resource_ids)),))}
 
     def put_resource(self, resource_id: str, record: CommonRecord | None, *, deleted: bool,
@@ -160,7 +162,7 @@ class PostgresCatalogTxn:
         if specs:
             self.conn.execute(
                 "INSERT INTO resource_sets (resource_id, set_spec, seq) "
-                "SELECT r.id, x, r.seq FROM resources r, unnest(%s::text[]) x WHERE r.id = %s",
+                "SELECT r.id, x, r.seq FROM resources r, unnest(%b::text[]) x WHERE r.id = %s",
                 (specs, resource_id))
         sync_search(self.conn, resource_id, record, deleted,
                     document=None if encoded is None else encoded.search, fresh=row is None)
@@ -191,6 +193,66 @@ class PostgresCatalogTxn:
             "ON CONFLICT (resource_id, prefix) DO UPDATE SET seq = excluded.seq, "
             "xml = excluded.xml, writer_version = excluded.writer_version",
             (prefix, xml, version, resource_id))
+
+    def put_new_resources(self, items: Sequence[NewResource]) -> None:
+        """One statement a table for all of ``items`` (arrays unnested server-side), and
+        none waits for a reply: the seqs are taken and used inside the statements."""
+        if not items:
+            return
+        execute, now = self.conn.execute, self.now
+        ds = [i.description for i in items]
+        ids = [d.resource_id for d in ds]
+        execute(
+            "INSERT INTO descriptions (member_id, identifier, resource_id, format, rank, "
+            "description, raw_seq, updated_at) SELECT m, i, r, f, k, d, s, %s FROM "
+            "unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::int[], %b::text[], "
+            "%b::bigint[]) AS t(m, i, r, f, k, d, s)",
+            (now, [d.member_id for d in ds], [d.identifier for d in ds], ids,
+             [d.format for d in ds], [d.rank for d in ds], [i.description_text for i in items],
+             [i.raw_seq for i in items]))
+        unmapped = [(i.description.member_id, i.description.identifier, *t)
+                    for i in items for t in i.unmapped]
+        if unmapped:
+            execute(
+                "INSERT INTO unmapped_terms (member_id, identifier, field, source, value) "
+                "SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], "
+                "%b::text[]) ON CONFLICT DO NOTHING", [list(c) for c in zip(*unmapped)])
+        pairs = {k: i.description.resource_id for i in items for k in i.keys}  # last one wins
+        if pairs:
+            execute("INSERT INTO match_keys (key, resource_id) SELECT * FROM "
+                    "unnest(%b::text[], %b::text[]) ON CONFLICT (key) DO UPDATE SET "
+                    "resource_id = excluded.resource_id", (list(pairs), list(pairs.values())))
+        # The seqs, in the items' order: the counter moves by len(items) under its row lock.
+        execute(
+            "WITH s AS (UPDATE counters SET value = value + %s WHERE name = 'catalog_seq' "
+            "RETURNING value) "
+            "INSERT INTO resources (id, record, deleted, created_at, updated_at, seq) "
+            "SELECT t.id, t.record, FALSE, %s, %s, s.value - %s + t.n FROM s, "
+            "unnest(%b::text[], %b::text[]) WITH ORDINALITY AS t(id, record, n)",
+            (len(items), now, now, len(items), ids, [i.encoded.text for i in items]))
+        members = [(i.description.resource_id, spec) for i in items
+                   for spec in dict.fromkeys(i.sets)]
+        if members:
+            execute("INSERT INTO resource_sets (resource_id, set_spec, seq) "
+                    "SELECT r.id, t.spec, r.seq FROM unnest(%b::text[], %b::text[]) "
+                    "AS t(id, spec) JOIN resources r ON r.id = t.id",
+                    [list(c) for c in zip(*members)])
+        insert_search(self.conn, [
+            (rid, i.encoded.search if i.encoded.search is not None
+             else search_document(parse_json(i.encoded.text), default_vocabularies()))
+            for rid, i in zip(ids, items)])
+        execute("INSERT INTO changes (seq, resource_id, kind, at) SELECT r.seq, r.id, "
+                "'create', %s FROM resources r WHERE r.id = ANY(%b)", (now, ids))
+        written = [(i.description.resource_id, prefix, xml, version)
+                   for i in items for prefix, xml, version in i.written]
+        if written:
+            execute("INSERT INTO disseminations (resource_id, prefix, seq, xml, writer_version) "
+                    "SELECT r.id, t.prefix, r.seq, t.xml, t.version FROM unnest(%b::text[], "
+                    "%b::text[], %b::bytea[], %b::text[]) AS t(id, prefix, xml, version) "
+                    "JOIN resources r ON r.id = t.id ON CONFLICT (resource_id, prefix) DO UPDATE "
+                    "SET seq = excluded.seq, xml = excluded.xml, "
+                    "writer_version = excluded.writer_version",
+                    [list(c) for c in zip(*written)])
 
     def stale_disseminations(self, prefix: str, version: str, *, after_seq: int = 0,
                              limit: int = 500) -> list[Resource]:
@@ -233,7 +295,7 @@ class PostgresCatalogTxn:
             unique = list(dict.fromkeys(terms))
             self.conn.execute(
                 "INSERT INTO unmapped_terms (member_id, identifier, field, source, value) "
-                "SELECT %s, %s, f, s, v FROM unnest(%s::text[], %s::text[], %s::text[]) "
+                "SELECT %s, %s, f, s, v FROM unnest(%b::text[], %b::text[], %b::text[]) "
                 "AS t(f, s, v) ON CONFLICT DO NOTHING",
                 (member_id, identifier, [t[0] for t in unique], [t[1] for t in unique],
                  [t[2] for t in unique]))

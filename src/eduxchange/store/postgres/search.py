@@ -18,6 +18,7 @@ the hits, as in the SQLite store.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -72,17 +73,26 @@ def sync_search(conn: Conn, resource_id: str, record: CommonRecord | None, delet
     if document is None:
         assert record is not None, "a record or its search document"
         document = search_document(record, default_vocabularies())
-    doc = document
+    insert_search(conn, [(resource_id, document)])
+
+
+def insert_search(conn: Conn, documents: Sequence[tuple[str, SearchDocument]]) -> None:
+    """Index resources that have no search rows: two statements for all of them."""
+    if not documents:
+        return
     conn.execute(
-        "INSERT INTO search_text (resource_id, document) VALUES (%s, "
-        "setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B') "
-        "|| setweight(to_tsvector('simple', %s), 'C'))",
-        (resource_id, fold(doc.title), fold(doc.body), fold(doc.concepts)))
-    if doc.facets:
+        "INSERT INTO search_text (resource_id, document) SELECT r, "
+        "setweight(to_tsvector('simple', a), 'A') || setweight(to_tsvector('simple', b), 'B') "
+        "|| setweight(to_tsvector('simple', c), 'C') "
+        "FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[]) AS t(r, a, b, c)",
+        ([r for r, _ in documents], [fold(d.title) for _, d in documents],
+         [fold(d.body) for _, d in documents], [fold(d.concepts) for _, d in documents]))
+    facets = [(r, f, v) for r, d in documents for f, v in d.facets]
+    if facets:
         conn.execute(
             "INSERT INTO search_facets (resource_id, facet, value) "
-            "SELECT %s, f, v FROM unnest(%s::text[], %s::text[]) AS t(f, v) ON CONFLICT DO NOTHING",
-            (resource_id, [f for f, _ in doc.facets], [v for _, v in doc.facets]))
+            "SELECT * FROM unnest(%b::text[], %b::text[], %b::text[]) ON CONFLICT DO NOTHING",
+            [list(c) for c in zip(*facets)])
 
 
 def pg_search(conn: Conn, query: SearchQuery) -> SearchResult:
@@ -102,7 +112,7 @@ def pg_search(conn: Conn, query: SearchQuery) -> SearchResult:
         if facet not in FACETS or not values:
             continue
         where.append("t.resource_id IN (SELECT resource_id FROM search_facets "
-                     "WHERE facet = %s AND value = ANY(%s))")
+                     "WHERE facet = %s AND value = ANY(%b))")
         params.extend([facet, list(values)])
     hits_sql = select + (" WHERE " + " AND ".join(where) if where else "")
     cte = f"WITH hits AS MATERIALIZED ({hits_sql}) "

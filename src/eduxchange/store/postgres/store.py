@@ -425,7 +425,7 @@ class PostgresStore(PostgresReaders, PostgresLeases, PostgresDump):
             if latest:
                 for ident, datestamp, is_deleted, sets, prefix in cur.execute(
                         "SELECT identifier, datestamp, deleted, sets, metadata_prefix FROM records "
-                        "WHERE member_id = %s AND identifier = ANY(%s)",
+                        "WHERE member_id = %s AND identifier = ANY(%b)",
                         (member_id, list(latest))):
                     existing[ident] = (datestamp, is_deleted, sets, prefix)
             changed: list[tuple[str, RawRecord, tuple[str, bool, str, str] | None]] = []
@@ -500,7 +500,7 @@ class PostgresStore(PostgresReaders, PostgresLeases, PostgresDump):
                 # A record that now reads fine clears its earlier quarantine entries.
                 cur.execute(
                     "UPDATE quarantine SET resolved = TRUE WHERE member_id = %s "
-                    "AND identifier = ANY(%s) AND stage = 'harvest' AND NOT resolved",
+                    "AND identifier = ANY(%b) AND stage = 'harvest' AND NOT resolved",
                     (member_id, stored))
             if quarantined:
                 cur.executemany(
@@ -517,7 +517,7 @@ class PostgresStore(PostgresReaders, PostgresLeases, PostgresDump):
             return
         with self._conn() as conn:
             conn.execute("UPDATE records SET seen_run = %s WHERE member_id = %s "
-                         "AND identifier = ANY(%s)", (run_id, member_id, list(identifiers)))
+                         "AND identifier = ANY(%b)", (run_id, member_id, list(identifiers)))
 
     def retire_unseen(self, member_id: str, run_id: int, *,
                       fence: LeaseFence | None = None) -> int:

@@ -14,10 +14,10 @@ from typing import Any
 
 from ...core.errors import StoreError
 from ...core.record import CommonRecord
-from ..base import (Encoded, NormalizedBefore, Resource, StoredDescription,
-                    collect_normalized_before)
+from ..base import (Encoded, NewResource, NormalizedBefore, Resource, StoredDescription,
+                    collect_normalized_before, parse_json)
 from .connection import Codec, WriteConnections, _dumps, _now
-from .fts import _search_sync
+from .fts import _search_insert, _search_sync
 from .oai import _oai_sync_sets
 
 __all__ = ["CatalogWriters"]
@@ -223,6 +223,47 @@ class _SQLiteCatalogTxn:
             "INSERT OR REPLACE INTO disseminations (resource_id, prefix, seq, xml, writer_version, "
             "codec) SELECT id, ?, seq, ?, ?, 'zstd' FROM resources WHERE id = ?",
             (prefix, self.codec.compress(f"xml:{prefix}", xml), version, resource_id))
+
+    def put_new_resources(self, items: Sequence[NewResource]) -> None:
+        if not items:
+            return
+        conn, codec, now = self.conn, self.codec, self.now
+        seqs = [self._next_seq() for _ in items]
+        conn.executemany(
+            "INSERT INTO descriptions (member_id, identifier, resource_id, format, rank, "
+            "description, raw_seq, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(d.member_id, d.identifier, d.resource_id, d.format, d.rank,
+              codec.compress("description", i.description_text.encode("utf-8")),
+              i.raw_seq, now) for i in items for d in (i.description,)])
+        unmapped = [(i.description.member_id, i.description.identifier, *t)
+                    for i in items for t in i.unmapped]
+        if unmapped:
+            conn.executemany(
+                "INSERT OR IGNORE INTO unmapped_terms (member_id, identifier, field, source, "
+                "value) VALUES (?, ?, ?, ?, ?)", unmapped)
+        conn.executemany("INSERT OR REPLACE INTO match_keys (key, resource_id) VALUES (?, ?)",
+                         [(k, i.description.resource_id) for i in items for k in i.keys])
+        conn.executemany(
+            "INSERT INTO resources (id, record, deleted, created_at, updated_at, seq) "
+            "VALUES (?, ?, 0, ?, ?, ?)",
+            [(i.description.resource_id,
+              codec.compress("record", i.encoded.text.encode("utf-8")), now, now, seq)
+             for i, seq in zip(items, seqs)])
+        conn.executemany("INSERT OR IGNORE INTO set_members (set_spec, seq) VALUES (?, ?)",
+                         [(spec, seq) for i, seq in zip(items, seqs)
+                          for spec in dict.fromkeys(i.sets)])
+        for i in items:  # search (.fts): each document's rowid is its FTS5 rowid
+            search = i.encoded.search
+            _search_insert(conn, codec, i.description.resource_id,
+                           parse_json(i.encoded.text) if search is None else None, search)
+        conn.executemany("INSERT INTO changes (seq, resource_id, kind, at) "
+                         "VALUES (?, ?, 'create', ?)",
+                         [(seq, i.description.resource_id, now) for i, seq in zip(items, seqs)])
+        conn.executemany(
+            "INSERT OR REPLACE INTO disseminations (resource_id, prefix, seq, xml, "
+            "writer_version, codec) VALUES (?, ?, ?, ?, ?, 'zstd')",
+            [(i.description.resource_id, prefix, seq, codec.compress(f"xml:{prefix}", xml),
+              version) for i, seq in zip(items, seqs) for prefix, xml, version in i.written])
 
     def stale_disseminations(self, prefix: str, version: str, *, after_seq: int = 0,
                              limit: int = 500) -> list[Resource]:
