@@ -84,4 +84,9 @@ def test_a_trickled_tls_handshake_ends_at_the_timeout(make_config: ConfigMaker,
             (result,) = eduxchange.harvest(config)
             assert time.monotonic() - started < 4
             assert result.state == "failed"
-            assert "no complete response within timeout (0.6 s)" in (result.error or "")
+            # The watchdog's cut, or (on a loaded machine, when the proxy's thread stalls
+            # between two bytes for longer than that) the socket's own read timeout: either
+            # way the timeout of 0.6 s ended it.
+            error = result.error or ""
+            assert ("no complete response within timeout (0.6 s)" in error
+                    or "read timeout=0.6" in error), error
