@@ -20,11 +20,13 @@ HERE = Path(__file__).resolve().parent
 
 @contextmanager
 def member(records: int, *, page_size: int = 100, generation: int = 0,
-           port: int = 0) -> Iterator[str]:
-    """``oai_server.py`` serving ``records`` generated LOM records; yields its base URL."""
+           port: int = 0, delay: float = 0.0) -> Iterator[str]:
+    """``oai_server.py`` serving ``records`` generated LOM records (``delay`` seconds before
+    each ListRecords page: a member far away); yields its base URL."""
     proc = subprocess.Popen([sys.executable, str(HERE / "oai_server.py"), "--records", str(records),
                              "--page-size", str(page_size), "--generation", str(generation),
-                             "--port", str(port)], stdout=subprocess.PIPE, text=True)
+                             "--port", str(port), "--delay", str(delay)],
+                            stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         yield proc.stdout.readline().strip()

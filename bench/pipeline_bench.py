@@ -10,6 +10,7 @@ counted. Prints each side's wall time and the pairwise ratio eduxchange/Sickle (
 
     python bench/pipeline_bench.py --records 20000 --runs 3
     python bench/pipeline_bench.py --records 100000 --runs 1
+    python bench/pipeline_bench.py --records 5000 --delay 0.08   # a member 80 ms away
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3, help="counted pairs (after one warm-up)")
     parser.add_argument("--no-warmup", action="store_true", help="count the first pair too")
+    parser.add_argument("--delay", type=float, default=0.0, metavar="SECONDS",
+                        help="the member waits this long before each page (a member far away)")
     parser.add_argument("extra", nargs="*", metavar="OPTION",
                         help="more options for eduxchange harvest (after --, e.g. -- --jobs 1)")
     args = parser.parse_args()
@@ -40,7 +43,7 @@ def main() -> None:
     cpus: dict[str, list[float]] = {"sickle": [], "ours": []}
     ratios: list[float] = []
     cpu_ratios: list[float] = []
-    with member(args.records) as url, tempfile.TemporaryDirectory() as tmp:
+    with member(args.records, delay=args.delay) as url, tempfile.TemporaryDirectory() as tmp:
         for n in range(args.runs + (0 if args.no_warmup else 1)):
             config = write_config(Path(tmp) / f"run{n}", url)
             ref = measure(sickle(url))

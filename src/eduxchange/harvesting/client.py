@@ -12,12 +12,13 @@ resilient, incremental, stored harvest on top of it.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from typing import Literal
 
 from . import response as parse
 from ..core.config import HarvestSettings
-from ..core.errors import EndlessListError, NoRecordsMatch, ProtocolError
+from ..core.errors import DeadlineExceeded, EndlessListError, NoRecordsMatch, ProtocolError
 from ..core.models import IdentifyInfo, MetadataFormat, Page, RawRecord, SetInfo
 from .transport import HttpTransport, Transport
 
@@ -109,8 +110,42 @@ class ListGuard:
             raise EndlessListError(self._verdict)
 
 
+class _Ahead:
+    """One request sent in a thread of its own (a daemon: a stuck one never holds the
+    process at exit); :meth:`result` waits for its body or raises what it raised."""
+
+    def __init__(self, get: Callable[..., bytes], **params: str | None) -> None:
+        self._done = threading.Event()
+        self._body: bytes | None = None
+        self._error: BaseException | None = None
+        threading.Thread(target=self._run, args=(get, params), daemon=True,
+                         name="oai-next-page").start()
+
+    def _run(self, get: Callable[..., bytes], params: dict[str, str | None]) -> None:
+        try:
+            self._body = get(**params)
+        except BaseException as err:  # STYLE: handed to the caller, who raises it
+            self._error = err
+        finally:
+            self._done.set()
+
+    def wait(self) -> None:
+        self._done.wait()
+
+    def result(self) -> bytes:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._body is not None
+        return self._body
+
+
 class OAIClient:
     """Speak OAI-PMH to one repository at ``endpoint`` (its base URL)."""
+
+    #: List pages ask for the next page while the caller handles the current one (one
+    #: request in flight at a time, as without: the same requests, in the same order).
+    prefetch = True
 
     def __init__(
         self,
@@ -213,37 +248,69 @@ class OAIClient:
             raise ValueError("list_pages needs metadata_prefix (or a resumption token)")
         seen: set[str] = set()
         empty_run = 0
-        while True:
-            if token is None:
-                params = {"verb": verb, "metadataPrefix": metadata_prefix, "from": from_,
-                          "until": until, "set": set_}
-            else:
-                params = {"verb": verb, "resumptionToken": token}
-            try:
-                page = parse.parse_list_page(self._get(**params), verb)
-            except NoRecordsMatch:
-                # OAI-PMH 3.6: an empty list is an answer, not a failure.
-                return
-            guard.observe(page)
-            yield page
-            if page.token is None:
-                return
-            next_token = page.token.value
-            if next_token in seen or next_token == token:
-                raise ProtocolError(
-                    f"the repository returned resumption token {next_token!r} again; "
-                    "its list would never end")
-            seen.add(next_token)
-            if page.records or page.quarantined:
-                empty_run = 0
-            else:
-                empty_run += 1
-                if empty_run > self.settings.max_empty_pages:
-                    raise ProtocolError(
-                        f"{empty_run} empty pages in a row, each with a new resumption token; "
-                        "giving up on a list that does not progress")
-            guard.check()
-            token = next_token
+        params: dict[str, str | None] = {
+            "verb": verb, "metadataPrefix": metadata_prefix, "from": from_, "until": until,
+            "set": set_} if token is None else {"verb": verb, "resumptionToken": token}
+        ahead: _Ahead | None = None  # the next page's request, sent while this one is used
+        try:
+            while True:
+                if ahead is None:
+                    body = self._get(**params)
+                else:
+                    try:
+                        body = ahead.result()
+                    except DeadlineExceeded:
+                        # Sent before the caller's time (normalizing) moved the run's deadline
+                        # on: asked again under the deadline as it is now.
+                        body = self._get(**params)
+                    ahead = None
+                try:
+                    page = parse.parse_list_page(body, verb)
+                except NoRecordsMatch:
+                    # OAI-PMH 3.6: an empty list is an answer, not a failure.
+                    return
+                guard.observe(page)
+                # What ends the list after this page is decided before the next request is
+                # sent (a list that must stop is never asked for one page more), and raised
+                # once the caller has had the page.
+                stop: Exception | None = None
+                next_token = page.token.value if page.token is not None else None
+                if next_token is not None:
+                    if next_token in seen or next_token == token:
+                        stop = ProtocolError(
+                            f"the repository returned resumption token {next_token!r} again; "
+                            "its list would never end")
+                    seen.add(next_token)
+                    if page.records or page.quarantined:
+                        empty_run = 0
+                    else:
+                        empty_run += 1
+                        if stop is None and empty_run > self.settings.max_empty_pages:
+                            stop = ProtocolError(
+                                f"{empty_run} empty pages in a row, each with a new "
+                                "resumption token; giving up on a list that does not progress")
+                    if stop is None:
+                        try:
+                            guard.check()
+                        except EndlessListError as err:
+                            stop = err
+                    if stop is None and self.prefetch:
+                        # The member answers the next request while the caller stores and
+                        # normalizes this page (the repository's time and ours overlap).
+                        ahead = _Ahead(self._get, verb=verb, resumptionToken=next_token)
+                if next_token is not None:
+                    params = {"verb": verb, "resumptionToken": next_token}
+                yield page
+                if stop is not None:
+                    raise stop
+                if next_token is None:
+                    return
+                token = next_token
+        finally:
+            if ahead is not None:
+                # The caller stopped early: the request in flight ends (its own timeouts
+                # bound it) before anything else uses this client's connection.
+                ahead.wait()
 
     def list_records(
         self,
