@@ -99,6 +99,37 @@ def test_the_schema_is_created_on_first_use_and_a_newer_one_refused(postgres_url
         _store(postgres_url)
 
 
+def test_the_tables_a_harvest_grows_are_analyzed_as_they_grow(postgres_url: str) -> None:
+    """Autovacuum may be off (it is on the development server): planned on the statistics of
+    empty tables, a first harvest's reads of its batch's rows scanned the member's rows."""
+    import psycopg
+
+    store = _store(postgres_url)
+    try:
+        server = os.environ["EDUXCHANGE_TEST_POSTGRES"]
+
+        def analyzed() -> set[str]:
+            with psycopg.connect(server, autocommit=True) as conn:
+                # reltuples is -1 until a table is first analyzed (or vacuumed), and
+                # ANALYZE sets it in its own transaction (unlike the statistics views)
+                return {r[0] for r in conn.execute(
+                    "SELECT c.relname FROM pg_class c JOIN pg_namespace n "
+                    "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r' "
+                    "AND c.reltuples >= 0", (store.schema,))}
+
+        assert "descriptions" not in analyzed()
+        for _ in range(7):
+            with store.catalog():
+                pass
+        assert "descriptions" not in analyzed()  # not for a handful of writes
+        with store.catalog():
+            pass
+        assert {"records", "descriptions", "unmapped_terms", "match_keys",
+                "resources"} <= analyzed()
+    finally:
+        store.close()
+
+
 def test_a_read_only_handle_creates_nothing(postgres_url: str) -> None:
     from eduxchange.store.postgres import PostgresStore
 
