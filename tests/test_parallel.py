@@ -162,3 +162,33 @@ def test_pre_rendered_metadata_is_what_get_record_renders(tmp_path: Path,
                         fresh = etree.tostring(WRITERS[prefix].write(resource.record),
                                                encoding="UTF-8")
                         assert written == fresh, (jobs, prefix, resource.id)
+
+
+def test_a_workers_answer_comes_back_equal_through_the_pipe() -> None:
+    """Described and Prepared pickle as texts and tuples (their __reduce__): what arrives is
+    what was made, the description as its stored form gives it back; a description that is
+    not JSON (the store would refuse it, and quarantine the record) still arrives."""
+    import pickle
+
+    from eduxchange.core.config import MemberConfig
+    from eduxchange.store.base import StoredRecord, canonical_json, parse_json
+
+    member = MemberConfig(id="lom", name="LOM", endpoint="http://127.0.0.1/oai")
+    raw = (b'<record xmlns="http://www.openarchives.org/OAI/2.0/"><header>'
+           b"<identifier>oai:lom.example.org:7</identifier><datestamp>2024-01-01</datestamp>"
+           b"</header><metadata>" + lom_xml(7, title_lang="de") + b"</metadata></record>")
+    stored = StoredRecord(member_id="lom", identifier="oai:lom.example.org:7",
+                          metadata_prefix="lom", datestamp="2024-01-01", sets=(), deleted=False,
+                          raw=raw, run_id=1, first_harvested="2024-01-01T00:00:00Z",
+                          harvested_at="2024-01-01T00:00:00Z", seq=1)
+    normalization._start_worker(())
+    (made,) = normalization._describe_in_worker([stored], member, "https://oer.example.org/")
+    assert made is not None and made.prepared is not None and not made.problems
+    back = pickle.loads(pickle.dumps(made, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back == normalization.Described(
+        format=made.format, description=parse_json(canonical_json(made.description)),
+        problems=made.problems, unmapped=made.unmapped, prepared=made.prepared)
+    assert back.prepared.search == made.prepared.search
+    odd = normalization.Described(format="lom", description={"keywords": {"a", "b"}},
+                                  problems=("not JSON",))
+    assert pickle.loads(pickle.dumps(odd)) == odd

@@ -83,13 +83,18 @@ class Described:
         # description and a record unpickle at about 100 us a record in the writing process
         # (the critical path), their JSON texts at a few; the description is parsed back
         # from its stored form (canonical_json: what the store would give back anyway).
+        description: Description | None = None
         if self.description is None:
             text = None
         elif self.prepared is not None:
             text = ""  # the prepared description_text
         else:
-            text = canonical_json(self.description)
-        return (_described, (self.format, text, self.problems, self.unmapped, self.prepared))
+            try:
+                text = canonical_json(self.description)
+            except (TypeError, ValueError):  # not JSON (the store refuses it): as it is
+                text, description = None, self.description
+        return (_described, (self.format, text, self.problems, self.unmapped, self.prepared,
+                             description))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,12 +127,13 @@ class Prepared:
 
 
 def _described(format_: str, text: str | None, problems: tuple[str, ...],
-               unmapped: tuple[tuple[str, str, str], ...],
-               prepared: Prepared | None) -> Described:
+               unmapped: tuple[tuple[str, str, str], ...], prepared: Prepared | None,
+               description: Description | None = None) -> Described:
     """A :class:`Described` from its pickled form (:meth:`Described.__reduce__`)."""
     if text == "" and prepared is not None:
         text = prepared.description_text
-    return Described(format=format_, description=None if text is None else parse_json(text),
+    return Described(format=format_,
+                     description=description if text is None else parse_json(text),
                      problems=problems, unmapped=unmapped, prepared=prepared)
 
 
