@@ -142,11 +142,14 @@ class _SQLiteCatalogTxn:
         ]
 
     def resources_for_keys(self, keys: Sequence[str]) -> dict[str, str]:
-        if not keys:
-            return {}
-        marks = ",".join("?" * len(keys))
-        return dict(self.conn.execute(
-            f"SELECT key, resource_id FROM match_keys WHERE key IN ({marks})", tuple(keys)))
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 500):  # SQLite's bound-parameter limit, with room
+            chunk = unique[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(self.conn.execute(
+                f"SELECT key, resource_id FROM match_keys WHERE key IN ({marks})", chunk))
+        return found
 
     def set_keys(self, resource_id: str, keys: Sequence[str]) -> None:
         self.conn.execute("DELETE FROM match_keys WHERE resource_id = ?", (resource_id,))
