@@ -628,6 +628,8 @@ class Catalog:
         if before.unmapped != frozenset(outcome.unmapped):  # the quality report's
             look.txn.set_unmapped(member.id, record.identifier, outcome.unmapped)
         if fresh and prepared is not None and prepared.resource_id == resource_id:
+            # The worker's guess again, for an identifier the catalogue knew something of
+            # (an earlier quarantine entry, unmapped terms): written on its own.
             return self._write(look, resource_id, None, prepared.keys, prepared.sets,
                                Encoded(prepared.record_text, prepared.search),
                                prepared.written)
