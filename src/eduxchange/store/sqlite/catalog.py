@@ -16,7 +16,7 @@ from ...core.errors import StoreError
 from ...core.record import CommonRecord
 from ..base import (Encoded, NewResource, NormalizedBefore, Resource, StoredDescription,
                     collect_normalized_before, parse_json)
-from .connection import Codec, WriteConnections, _dumps, _now
+from .connection import Codec, WriteConnections, _dumps, _now, in_chunks
 from .fts import _search_insert, _search_sync
 from .oai import _oai_sync_sets
 
@@ -99,9 +99,7 @@ class _SQLiteCatalogTxn:
         unmapped: dict[str, set[tuple[str, str, str]]] = {}
         quarantined: set[str] = set()
         ids = list(dict.fromkeys(identifiers))
-        for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit, with room
-            chunk = ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(ids):
             for ident, resource_id, format_, rank, text in self.conn.execute(
                     "SELECT identifier, resource_id, format, rank, description FROM descriptions "
                     f"WHERE member_id = ? AND identifier IN ({marks})", (member_id, *chunk)):
@@ -143,10 +141,7 @@ class _SQLiteCatalogTxn:
 
     def resources_for_keys(self, keys: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}
-        unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), 500):  # SQLite's bound-parameter limit, with room
-            chunk = unique[start:start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in in_chunks(list(dict.fromkeys(keys))):
             found.update(self.conn.execute(
                 f"SELECT key, resource_id FROM match_keys WHERE key IN ({marks})", chunk))
         return found
@@ -168,12 +163,9 @@ class _SQLiteCatalogTxn:
 
     def resource_states(self, resource_ids: Sequence[str]) -> dict[str, bool]:
         states: dict[str, bool] = {}
-        ids = list(dict.fromkeys(resource_ids))
-        for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit, with room
-            chunk = ids[start:start + 500]
+        for chunk, marks in in_chunks(list(dict.fromkeys(resource_ids))):
             states.update((r[0], bool(r[1])) for r in self.conn.execute(
-                f"SELECT id, deleted FROM resources WHERE id IN ({','.join('?' * len(chunk))})",
-                chunk))
+                f"SELECT id, deleted FROM resources WHERE id IN ({marks})", chunk))
         return states
 
     def put_resource(self, resource_id: str, record: CommonRecord | None, *, deleted: bool,

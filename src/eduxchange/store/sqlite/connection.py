@@ -12,7 +12,7 @@ import functools
 import inspect
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,10 +23,25 @@ import zstandard
 from ...core.errors import StoreError
 from ..base import canonical_json, parse_json
 
-__all__ = ["Codec", "Connections", "ReadOnlyConnections", "WriteConnections", "store_errors"]
+__all__ = ["Codec", "Connections", "ReadOnlyConnections", "WriteConnections", "in_chunks",
+           "store_errors"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
+
+
+_T = TypeVar("_T")
+
+#: Values bound in one ``IN (...)`` list: under the 999 parameters of older SQLite builds,
+#: with room for the statement's other parameters.
+IN_CHUNK = 500
+
+
+def in_chunks(values: Sequence[_T]) -> Iterator[tuple[list[_T], str]]:
+    """``values`` in lists of at most :data:`IN_CHUNK`, each with its ``?,?,...`` marks."""
+    for start in range(0, len(values), IN_CHUNK):
+        chunk = list(values[start:start + IN_CHUNK])
+        yield chunk, ",".join("?" * len(chunk))
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -30,7 +30,7 @@ from ..base import (
     is_stale,
 )
 from ..lock import exclusive_lock, lock_path
-from .connection import Connections, WriteConnections, _discard, _now, store_errors
+from .connection import Connections, WriteConnections, _discard, _now, in_chunks, store_errors
 from .leases import check_fence
 
 __all__ = ["HarvestReaders", "HarvestWriters"]
@@ -102,12 +102,10 @@ class HarvestReaders(Connections):
     @store_errors
     def warning_counts(self, run_ids: Sequence[int]) -> dict[int, int]:
         counts: dict[int, int] = {}
-        ids = list(run_ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
+        for chunk, marks in in_chunks(list(run_ids)):
             counts.update((int(r[0]), int(r[1])) for r in self._conn().execute(
                 f"SELECT run_id, COUNT(*) FROM events WHERE severity = 'warning' AND run_id IN "
-                f"({','.join('?' * len(chunk))}) GROUP BY run_id", chunk))
+                f"({marks}) GROUP BY run_id", chunk))
         return counts
 
     @store_errors
@@ -293,10 +291,7 @@ class HarvestWriters(WriteConnections):
             check_fence(conn, fence)
             seq = int(conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0])
             existing: dict[str, tuple[str, int, str, str]] = {}
-            ids = list(latest)
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                marks = ",".join("?" * len(chunk))
+            for chunk, marks in in_chunks(list(latest)):
                 for ident, datestamp, is_deleted, sets, prefix in conn.execute(
                     f"SELECT identifier, datestamp, deleted, sets, metadata_prefix FROM records "
                     f"WHERE member_id = ? AND identifier IN ({marks})", (member_id, *chunk)
@@ -370,11 +365,10 @@ class HarvestWriters(WriteConnections):
             # A record that now reads fine clears its earlier quarantine entries: found for
             # the page at once (by quarantine_record), so a page with none costs no write.
             entries: list[tuple[int]] = []
-            for start in range(0, len(stored), 500):
-                chunk = stored[start:start + 500]
+            for chunk, marks in in_chunks(stored):
                 entries += conn.execute(
                     "SELECT id FROM quarantine WHERE member_id = ? AND identifier IN "
-                    f"({','.join('?' * len(chunk))}) AND stage = 'harvest' AND resolved = 0",
+                    f"({marks}) AND stage = 'harvest' AND resolved = 0",
                     (member_id, *chunk)).fetchall()
             if entries:
                 conn.executemany("UPDATE quarantine SET resolved = 1 WHERE id = ?", entries)
