@@ -276,6 +276,7 @@ class OAIClient:
                 stop: Exception | None = None
                 next_token = page.token.value if page.token is not None else None
                 if next_token is not None:
+                    params = {"verb": verb, "resumptionToken": next_token}
                     if next_token in seen or next_token == token:
                         stop = ProtocolError(
                             f"the repository returned resumption token {next_token!r} again; "
@@ -297,9 +298,7 @@ class OAIClient:
                     if stop is None and self.prefetch:
                         # The member answers the next request while the caller stores and
                         # normalizes this page (the repository's time and ours overlap).
-                        ahead = _Ahead(self._get, verb=verb, resumptionToken=next_token)
-                if next_token is not None:
-                    params = {"verb": verb, "resumptionToken": next_token}
+                        ahead = _Ahead(self._get, **params)
                 yield page
                 if stop is not None:
                     raise stop
